@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
+
+from accounts.models import ApiKey, AuditLog, Role, User, UserSession
+from accounts.permissions_catalogue import PERMISSIONS
+from accounts.tokens import revoke_all
+
+
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Role
+        fields = ["id", "name", "permissions", "description"]
+
+    def clean_permissions(self):
+        permissions = self.cleaned_data["permissions"]
+        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+            raise forms.ValidationError("A list of permission strings")
+        unknown = [p for p in permissions if p != "*" and p not in PERMISSIONS and not p.endswith(":*")]
+        if unknown:
+            raise forms.ValidationError(f"Unknown permissions: {', '.join(unknown)}")
+        return permissions
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    form = RoleForm
+    list_display = ["id", "name", "permission_list", "user_count", "description"]
+    search_fields = ["id", "name", "description"]
+
+    @admin.display(description="Permissions")
+    def permission_list(self, role: Role) -> str:
+        return ", ".join(role.permissions)
+
+    @admin.display(description="Users")
+    def user_count(self, role: Role) -> int:
+        return role.users.count()
+
+
+class ArgusUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "name", "role"]
+
+
+class ArgusUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = ArgusUserCreationForm
+    form = ArgusUserChangeForm
+    ordering = ["email"]
+    list_display = ["email", "name", "role", "status", "is_staff", "last_active", "created_at"]
+    list_filter = ["role", "status", "is_staff", "is_superuser"]
+    search_fields = ["email", "name"]
+    readonly_fields = ["last_active", "last_login", "created_at", "updated_at", "version"]
+    actions = ["suspend_users", "end_sessions"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["name", "role", "status"]}),
+        ("Admin access", {"fields": ["is_staff", "is_superuser"]}),
+        ("Activity", {"fields": ["last_active", "last_login", "created_at", "updated_at", "version"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]}),
+    ]
+    filter_horizontal = []
+
+    @admin.action(description="Suspend selected users and end their sessions")
+    def suspend_users(self, request, queryset):
+        for user in queryset.exclude(pk=request.user.pk):
+            user.status = "suspended"
+            user.save(update_fields=["status", "updated_at"])
+            revoke_all(user, reason="suspended")
+        self.message_user(request, "Suspended.", messages.SUCCESS)
+
+    @admin.action(description="End all sessions of selected users")
+    def end_sessions(self, request, queryset):
+        ended = sum(revoke_all(user, reason="admin") for user in queryset)
+        self.message_user(request, f"Ended {ended} sessions.", messages.SUCCESS)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "expires_at", "revoked_at", "revoked_reason", "ip_address"]
+    list_filter = ["revoked_reason", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "ip_address"]
+    readonly_fields = [f.name for f in UserSession._meta.fields]
+    actions = ["revoke_sessions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke selected sessions")
+    def revoke_sessions(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason="admin")
+        self.message_user(request, f"Revoked {count} sessions.", messages.SUCCESS)
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "tier", "is_active", "expires_at"]
+
+    def clean_scopes(self):
+        scopes = self.cleaned_data["scopes"]
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise forms.ValidationError('A list of scopes, e.g. ["anpr:ingest"]')
+        unknown = [s for s in scopes if s != "*" and s not in PERMISSIONS and not s.endswith(":*")]
+        if unknown:
+            raise forms.ValidationError(f"Unknown scopes: {', '.join(unknown)}")
+        return scopes
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["name", "key_prefix", "scope_list", "tier", "is_active", "expires_at", "last_used_at", "created_by"]
+    list_filter = ["tier", "is_active"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "last_used_at", "created_by", "created_at"]
+    actions = ["deactivate_keys"]
+
+    @admin.display(description="Scopes")
+    def scope_list(self, key: ApiKey) -> str:
+        return ", ".join(key.scopes)
+
+    def save_model(self, request, obj: ApiKey, form, change):
+        if not change:
+            raw = ApiKey.generate()
+            obj.set_key(raw)
+            obj.created_by = request.user
+            # The only time the key is ever shown: only its hash is stored.
+            self.message_user(
+                request,
+                f"API key for {obj.name}: {raw} — copy it now, it will not be shown again.",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Deactivate selected keys")
+    def deactivate_keys(self, request, queryset):
+        self.message_user(request, f"Deactivated {queryset.update(is_active=False)} keys.", messages.SUCCESS)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "timestamp",
+        "actor",
+        "actor_role",
+        "action",
+        "resource_type",
+        "resource_id",
+        "severity",
+        "ip_address",
+    ]
+    list_filter = ["severity", "resource_type", "actor_role", ("timestamp", admin.DateFieldListFilter)]
+    search_fields = ["actor", "action", "message", "resource_id", "request_id"]
+    date_hierarchy = "timestamp"
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the trail is pruned by the retention job only

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from accounts.choices import Severity, UserStatus
+from accounts.models import AuditLog, User
+
+
+class UserFilterSet(django_filters.FilterSet):
+    role = django_filters.CharFilter(field_name="role_id")
+    status = django_filters.ChoiceFilter(choices=UserStatus.choices)
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = User
+        fields = ["role", "status", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
+
+
+class AuditLogFilterSet(django_filters.FilterSet):
+    actor = django_filters.CharFilter(lookup_expr="icontains")
+    action = django_filters.CharFilter(lookup_expr="istartswith")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    resource_type = django_filters.CharFilter(field_name="resource_type")
+    resource_id = django_filters.CharFilter(field_name="resource_id")
+    # 001 names dates ``from``/``to`` elsewhere; both spellings are accepted.
+    date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = AuditLog
+        fields = ["actor", "action", "severity", "resource_type", "resource_id", "date_from", "date_to", "search"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for camel, snake in (
+                ("from", "date_from"),
+                ("to", "date_to"),
+                ("dateFrom", "date_from"),
+                ("dateTo", "date_to"),
+                ("resourceType", "resource_type"),
+                ("resourceId", "resource_id"),
+            ):
+                if camel in data and snake not in data:
+                    data[snake] = data[camel]
+        super().__init__(data, *args, **kwargs)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(message__icontains=value) | Q(actor__icontains=value) | Q(action__icontains=value))

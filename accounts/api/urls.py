@@ -1,0 +1,24 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("users", views.UserViewSet, basename="user")
+router.register("roles", views.RoleViewSet, basename="role")
+router.register("audit", views.AuditLogViewSet, basename="audit")
+
+# Mounted under /api/v1/
+urlpatterns = [
+    path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/register", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/me", views.MeView.as_view(), name="auth-me"),
+    *router.urls,
+]
+
+# Mounted at the root (003)
+edge_urlpatterns = [
+    path("auth/token", views.EdgeTokenView.as_view(), name="auth-token"),
+]

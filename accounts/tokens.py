@@ -1,0 +1,134 @@
+"""JWT access and refresh tokens with server-side refresh sessions.
+
+An access token lives 15 minutes and names its session (``sid``); a refresh token lives 14 days and
+is good for exactly one refresh: refreshing revokes its session and opens the next one. Presenting a
+refresh token that was already rotated means it leaked, so every session of that user is revoked.
+Logout revokes the session, and its access tokens stop working at once (a revocation marker in
+the cache outlives any access token of the session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.models import User, UserSession
+from config.api.contracts import ApiError, Kind
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    access_expires_in: int
+
+
+def _revocation_key(session_id) -> str:
+    return f"auth:revoked-session:{session_id}"
+
+
+def _access_for(user: User, session: UserSession) -> AccessToken:
+    access = AccessToken()
+    access["sub"] = str(user.pk)
+    access["email"] = user.email
+    access["role"] = user.role_id
+    access["permissions"] = user.permission_strings
+    access["sid"] = str(session.pk)
+    return access
+
+
+def issue_tokens(user: User, *, ip: str | None = None, user_agent: str = "") -> TokenPair:
+    """Open a refresh session for ``user`` and return its token pair."""
+    refresh = RefreshToken()
+    refresh["sub"] = str(user.pk)
+    session = UserSession.objects.create(
+        user=user,
+        token_hash=UserSession.hash_token_id(refresh["jti"]),
+        expires_at=timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
+        ip_address=ip,
+        user_agent=user_agent[:1000],
+    )
+    refresh["sid"] = str(session.pk)
+    access = _access_for(user, session)
+    lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    return TokenPair(access=str(access), refresh=str(refresh), access_expires_in=lifetime)
+
+
+def _decode_refresh(raw: str) -> RefreshToken:
+    if not isinstance(raw, str) or not raw:
+        raise ApiError(Kind.VALIDATION, "refreshToken is required")
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        expired = "expired" in str(exc).lower()
+        raise ApiError(Kind.TOKEN_EXPIRED if expired else Kind.UNAUTHENTICATED, "Invalid refresh token") from None
+
+
+def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> TokenPair:
+    """Exchange a refresh token for a new pair; the presented one is spent."""
+    token = _decode_refresh(raw_refresh)
+    with transaction.atomic():
+        session = (
+            UserSession.objects.select_for_update()
+            .select_related("user", "user__role")
+            .filter(token_hash=UserSession.hash_token_id(token["jti"]))
+            .first()
+        )
+        if session is None:
+            raise ApiError(Kind.UNAUTHENTICATED, "Invalid refresh token")
+        if session.revoked_at is not None:
+            if session.revoked_reason == "rotated":
+                revoke_all(session.user, reason="reuse-detected")
+            raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
+        if not session.user.is_active:
+            raise ApiError(Kind.UNAUTHENTICATED, "Account is not active")
+        pair = issue_tokens(session.user, ip=ip, user_agent=user_agent)
+        successor = UserSession.objects.get(token_hash=UserSession.hash_token_id(RefreshToken(pair.refresh)["jti"]))
+        session.revoked_at = timezone.now()
+        session.revoked_reason = "rotated"
+        session.rotated_to = successor
+        session.save(update_fields=["revoked_at", "revoked_reason", "rotated_to"])
+    # Access tokens minted from the old session stay valid: the session lives on in its successor.
+    return pair
+
+
+def revoke(raw_refresh: str, *, user: User | None = None) -> None:
+    """Logout: end the refresh token's session and every access token of it."""
+    token = _decode_refresh(raw_refresh)
+    session = UserSession.objects.filter(token_hash=UserSession.hash_token_id(token["jti"])).first()
+    if session is None or (user is not None and session.user_id != user.pk):
+        raise ApiError(Kind.UNAUTHENTICATED, "Invalid refresh token")
+    _revoke_chain(session, reason="logout")
+
+
+def _revoke_chain(session: UserSession, reason: str) -> None:
+    """Revoke a session and the sessions it was rotated from (they share access tokens)."""
+    now = timezone.now()
+    lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+    current: UserSession | None = session
+    while current is not None:
+        if current.revoked_at is None:
+            current.revoked_at = now
+            current.revoked_reason = reason
+            current.save(update_fields=["revoked_at", "revoked_reason"])
+        cache.set(_revocation_key(current.pk), True, timeout=lifetime)
+        current = getattr(current, "rotated_from", None)
+
+
+def revoke_all(user: User, reason: str) -> int:
+    sessions = list(UserSession.objects.filter(user=user, expires_at__gt=timezone.now()))
+    lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+    cache.set_many({_revocation_key(s.pk): True for s in sessions}, timeout=lifetime)
+    return UserSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def session_revoked(session_id: str) -> bool:
+    return bool(cache.get(_revocation_key(session_id)))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AnprConfig(AppConfig):
+    name = "anpr"
+    verbose_name = "ANPR"

@@ -1,0 +1,44 @@
+"""What every API view of every family shares: its contract, permission, rate category and audit."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from config.api.contracts import Contract
+
+# Declarations for ``required_permissions``.
+PUBLIC = "public"  # no authentication at all (login, health)
+AUTHENTICATED = "authenticated"  # any signed-in user or valid API key
+
+
+class ContractMixin:
+    """Mixed into every API view.
+
+    ``required_permissions`` maps a DRF action (``list``, ``create``...) or an HTTP method to the
+    permission string it needs; a plain string applies to every method. A view that declares nothing
+    is refused: permissions fail closed.
+    """
+
+    contract: ClassVar[Contract]
+    required_permissions: ClassVar[str | dict[str, str] | None] = None
+    rate_category: ClassVar[str | None] = "standard"
+    # Mutating calls are written to the audit log unless a view records its own entry.
+    audit_enabled: ClassVar[bool] = True
+    audit_resource: ClassVar[str | None] = None
+
+    def required_permission(self, request) -> str | None:
+        declared = self.required_permissions
+        if declared is None or isinstance(declared, str):
+            return declared
+        action = getattr(self, "action", None)
+        if action and action in declared:
+            return declared[action]
+        return declared.get(request.method)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.audit_enabled and request.method not in ("GET", "HEAD", "OPTIONS"):
+            from accounts.audit import record_api_call
+
+            record_api_call(request, self, response)
+        return response

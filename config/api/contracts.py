@@ -1,0 +1,315 @@
+"""The client contract families and how each one spells an error.
+
+Every request belongs to one family, by its view (``contract`` attribute) or, outside DRF, by its
+path. Errors are raised once as :class:`ApiError` with a *kind*; each family turns the kind into its
+own status code, error code and body, as its spec shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Contract(StrEnum):
+    SPA = "001"  # the SPA: /api/v1, envelope {success, data, meta}
+    COUNTING = "000"  # counting endpoints only 000 defines, plain snake_case JSON
+    GATEWAY = "002"  # /api/v1/health, rate-limit status, usage stats
+    EDGE = "003"  # ANPR engine root paths: /events, /config, /auth/token, /healthz
+    FACE_SERVICE = "004"  # /face-service/api/v1, {status, message, data}
+    HTML = "html"  # dashboard and admin
+
+
+_GATEWAY_PATHS = re.compile(r"^/api/v1/(health|rate-limit/status|stats/usage|docs)/?$")
+_COUNTING_PATHS = re.compile(r"^/api/v1/(cameras/[^/]+/counts|counts/realtime|counts/analytics)/?$|^/api/v2/")
+_EDGE_PATHS = re.compile(r"^/(events|config|healthz)(/|$)|^/auth/token/?$")
+
+
+def contract_for_path(path: str) -> Contract:
+    if path.startswith("/face-service/"):
+        return Contract.FACE_SERVICE
+    if _GATEWAY_PATHS.match(path):
+        return Contract.GATEWAY
+    if _COUNTING_PATHS.match(path):
+        return Contract.COUNTING
+    if path.startswith("/api/"):
+        return Contract.SPA
+    if _EDGE_PATHS.match(path):
+        return Contract.EDGE
+    return Contract.HTML
+
+
+class Kind(StrEnum):
+    MALFORMED = "malformed"
+    VALIDATION = "validation"
+    UNAUTHENTICATED = "unauthenticated"
+    TOKEN_EXPIRED = "token_expired"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    LOCKED = "locked"
+    TIMEOUT = "timeout"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+DEFAULT_STATUS = {
+    Kind.MALFORMED: 400,
+    Kind.VALIDATION: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.TOKEN_EXPIRED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.METHOD_NOT_ALLOWED: 405,
+    Kind.UNSUPPORTED_MEDIA: 415,
+    Kind.CONFLICT: 409,
+    Kind.RATE_LIMITED: 429,
+    Kind.QUOTA_EXCEEDED: 403,
+    Kind.LOCKED: 429,
+    Kind.TIMEOUT: 408,
+    Kind.UNAVAILABLE: 503,
+    Kind.INTERNAL: 500,
+}
+
+DEFAULT_MESSAGE = {
+    Kind.MALFORMED: "Invalid request format",
+    Kind.VALIDATION: "Invalid input",
+    Kind.UNAUTHENTICATED: "Not authenticated",
+    Kind.TOKEN_EXPIRED: "Authentication token has expired",
+    Kind.FORBIDDEN: "Insufficient permissions for this operation",
+    Kind.NOT_FOUND: "Resource not found",
+    Kind.METHOD_NOT_ALLOWED: "Method not allowed",
+    Kind.UNSUPPORTED_MEDIA: "Unsupported media type",
+    Kind.CONFLICT: "Conflict",
+    Kind.RATE_LIMITED: "Rate limit exceeded",
+    Kind.QUOTA_EXCEEDED: "API quota exceeded",
+    Kind.LOCKED: "Too many failed attempts; try again later",
+    Kind.TIMEOUT: "Request timeout",
+    Kind.UNAVAILABLE: "Service temporarily unavailable",
+    Kind.INTERNAL: "Internal server error",
+}
+
+# The error code each family uses for a kind. 001 takes 002's gateway catalogue (AUTH_*, RATE_*,
+# SVC_*) because 002 applies across the platform, and keeps VALIDATION_ERROR as 001 shows it.
+CODES: dict[Contract, dict[Kind, str]] = {
+    Contract.SPA: {
+        Kind.MALFORMED: "VAL_001",
+        Kind.VALIDATION: "VALIDATION_ERROR",
+        Kind.UNAUTHENTICATED: "AUTH_001",
+        Kind.TOKEN_EXPIRED: "AUTH_002",
+        Kind.FORBIDDEN: "AUTH_003",
+        Kind.NOT_FOUND: "NOT_FOUND",
+        Kind.METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+        Kind.UNSUPPORTED_MEDIA: "UNSUPPORTED_MEDIA_TYPE",
+        Kind.CONFLICT: "CONFLICT",
+        Kind.RATE_LIMITED: "RATE_001",
+        Kind.QUOTA_EXCEEDED: "RATE_002",
+        Kind.LOCKED: "ACCOUNT_LOCKED",
+        Kind.TIMEOUT: "SVC_003",
+        Kind.UNAVAILABLE: "SVC_001",
+        Kind.INTERNAL: "SVC_002",
+    },
+    Contract.GATEWAY: {
+        Kind.MALFORMED: "VAL_001",
+        Kind.VALIDATION: "VAL_003",
+        Kind.UNAUTHENTICATED: "AUTH_001",
+        Kind.TOKEN_EXPIRED: "AUTH_002",
+        Kind.FORBIDDEN: "AUTH_003",
+        Kind.NOT_FOUND: "NOT_FOUND",
+        Kind.METHOD_NOT_ALLOWED: "VAL_001",
+        Kind.UNSUPPORTED_MEDIA: "VAL_001",
+        Kind.CONFLICT: "CONFLICT",
+        Kind.RATE_LIMITED: "RATE_001",
+        Kind.QUOTA_EXCEEDED: "RATE_002",
+        Kind.LOCKED: "RATE_001",
+        Kind.TIMEOUT: "SVC_003",
+        Kind.UNAVAILABLE: "SVC_001",
+        Kind.INTERNAL: "SVC_002",
+    },
+    Contract.EDGE: {
+        Kind.MALFORMED: "INVALID_REQUEST",
+        Kind.VALIDATION: "VALIDATION_ERROR",
+        Kind.UNAUTHENTICATED: "AUTHENTICATION_FAILED",
+        Kind.TOKEN_EXPIRED: "AUTHENTICATION_FAILED",
+        Kind.FORBIDDEN: "FORBIDDEN",
+        Kind.NOT_FOUND: "RESOURCE_NOT_FOUND",
+        Kind.METHOD_NOT_ALLOWED: "INVALID_REQUEST",
+        Kind.UNSUPPORTED_MEDIA: "INVALID_REQUEST",
+        Kind.CONFLICT: "DUPLICATE_RESOURCE",
+        Kind.RATE_LIMITED: "RATE_LIMIT_EXCEEDED",
+        Kind.QUOTA_EXCEEDED: "RATE_LIMIT_EXCEEDED",
+        Kind.LOCKED: "RATE_LIMIT_EXCEEDED",
+        Kind.TIMEOUT: "SERVICE_UNAVAILABLE",
+        Kind.UNAVAILABLE: "SERVICE_UNAVAILABLE",
+        Kind.INTERNAL: "INTERNAL_ERROR",
+    },
+    Contract.FACE_SERVICE: {
+        Kind.MALFORMED: "INVALID_REQUEST",
+        Kind.VALIDATION: "VALIDATION_ERROR",
+        Kind.UNAUTHENTICATED: "INVALID_API_KEY",
+        Kind.TOKEN_EXPIRED: "INVALID_API_KEY",
+        Kind.FORBIDDEN: "INVALID_API_KEY",
+        Kind.NOT_FOUND: "NOT_FOUND",
+        Kind.METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+        Kind.UNSUPPORTED_MEDIA: "INVALID_REQUEST",
+        Kind.CONFLICT: "CONFLICT",
+        Kind.RATE_LIMITED: "RATE_LIMIT_EXCEEDED",
+        Kind.QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
+        Kind.LOCKED: "RATE_LIMIT_EXCEEDED",
+        Kind.TIMEOUT: "TIMEOUT",
+        Kind.UNAVAILABLE: "SERVICE_UNAVAILABLE",
+        Kind.INTERNAL: "INTERNAL_ERROR",
+    },
+    Contract.COUNTING: {
+        Kind.MALFORMED: "VALIDATION_ERROR",
+        Kind.VALIDATION: "VALIDATION_ERROR",
+        Kind.UNAUTHENTICATED: "AUTHENTICATION_REQUIRED",
+        Kind.TOKEN_EXPIRED: "TOKEN_EXPIRED",
+        Kind.FORBIDDEN: "PERMISSION_DENIED",
+        Kind.NOT_FOUND: "NOT_FOUND",
+        Kind.METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
+        Kind.UNSUPPORTED_MEDIA: "VALIDATION_ERROR",
+        Kind.CONFLICT: "CONFLICT",
+        Kind.RATE_LIMITED: "RATE_LIMIT_EXCEEDED",
+        Kind.QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
+        Kind.LOCKED: "RATE_LIMIT_EXCEEDED",
+        Kind.TIMEOUT: "TIMEOUT",
+        Kind.UNAVAILABLE: "SERVICE_UNAVAILABLE",
+        Kind.INTERNAL: "INTERNAL_SERVER_ERROR",
+    },
+}
+CODES[Contract.HTML] = CODES[Contract.SPA]
+
+# 000 names an error *type* beside the code (FastAPI handler of its spec).
+COUNTING_TYPES = {
+    Kind.MALFORMED: "VALIDATION_EXCEPTION",
+    Kind.VALIDATION: "VALIDATION_EXCEPTION",
+    Kind.UNAUTHENTICATED: "AUTHENTICATION_ERROR",
+    Kind.TOKEN_EXPIRED: "AUTHENTICATION_ERROR",
+    Kind.FORBIDDEN: "AUTHORIZATION_ERROR",
+    Kind.NOT_FOUND: "NOT_FOUND",
+    Kind.RATE_LIMITED: "RATE_LIMIT",
+    Kind.QUOTA_EXCEEDED: "RATE_LIMIT",
+    Kind.INTERNAL: "GENERAL_EXCEPTION",
+}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class ApiError(Exception):
+    """An error a client sees. ``code`` overrides the family's code for ``kind`` (spec-specific codes)."""
+
+    kind: Kind
+    message: str | None = None
+    code: str | None = None
+    status: int | None = None
+    details: Any = None
+    field_errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message or DEFAULT_MESSAGE[self.kind])
+
+    @property
+    def http_status(self) -> int:
+        return self.status or DEFAULT_STATUS[self.kind]
+
+    def code_for(self, contract: Contract) -> str:
+        return self.code or CODES[contract][self.kind]
+
+    def text(self) -> str:
+        return self.message or DEFAULT_MESSAGE[self.kind]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def error_body(contract: Contract, error: ApiError, request_id: str, path: str) -> dict[str, Any]:
+    """The body of an error response in the family's own format."""
+    code = error.code_for(contract)
+    message = error.text()
+    if contract in (Contract.SPA, Contract.HTML):
+        details = error.details
+        if error.field_errors:
+            first = error.field_errors[0]
+            fields: dict[str, list[str]] = {}
+            for item in error.field_errors:
+                fields.setdefault(_camel_path(item.field), []).append(item.message)
+            details = {"field": _camel_path(first.field), "issue": first.message, "fields": fields}
+        body = {
+            "success": False,
+            "error": {"code": code, "message": message, "details": details},
+            "requestId": request_id,
+        }
+        return body
+    if contract == Contract.EDGE:
+        body = {"detail": message, "error_code": code, "timestamp": now_iso(), "request_id": request_id}
+        if error.field_errors:
+            body["errors"] = [{"field": item.field, "message": item.message} for item in error.field_errors]
+        if error.details is not None:
+            body["details"] = error.details
+        body.update(error.extra)
+        return body
+    if contract == Contract.FACE_SERVICE:
+        if error.field_errors and not error.message:
+            message = error.field_errors[0].message
+        body = {"status": error.http_status, "message": message, "code": code}
+        if error.field_errors:
+            body["errors"] = [{"field": _camel_path(i.field), "message": i.message} for i in error.field_errors]
+        return body
+    if contract == Contract.COUNTING:
+        inner = {
+            "code": code,
+            "type": COUNTING_TYPES.get(error.kind, "HTTP_EXCEPTION"),
+            "message": message,
+            "status_code": error.http_status,
+            "path": path,
+            "timestamp": now_iso(),
+            "request_id": request_id,
+        }
+        if error.field_errors:
+            inner["details"] = [
+                {"loc": ["body", *item.field.split(".")], "msg": item.message, "type": "value_error"}
+                for item in error.field_errors
+            ]
+        elif error.details is not None:
+            inner["details"] = error.details
+        return {"error": inner}
+    # GATEWAY (002)
+    inner = {"code": code, "message": message, "timestamp": now_iso(), "requestId": request_id}
+    if error.field_errors:
+        inner["details"] = {item.field: item.message for item in error.field_errors}
+    elif error.details is not None:
+        inner["details"] = error.details
+    return {"error": inner}
+
+
+def error_headers(contract: Contract, error: ApiError) -> dict[str, str]:
+    headers = dict(error.headers)
+    if contract == Contract.GATEWAY:
+        headers["X-Error-Code"] = error.code_for(contract)
+        headers["X-Error-Message"] = error.text()
+    return headers
+
+
+def _camel_path(path: str) -> str:
+    return ".".join(camel(part) for part in path.split("."))

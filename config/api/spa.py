@@ -1,0 +1,157 @@
+"""The 001 family (the SPA): camelCase JSON in an envelope {success, data, meta}."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from rest_framework import generics, parsers, renderers, viewsets
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.base import ContractMixin
+from config.api.contracts import ApiError, Contract, Kind, camel
+
+# Values under these keys are free-form documents (a client's own keys): never renamed.
+FREE_FORM_KEYS = frozenset({"payload", "metadata", "preferences", "context", "headers", "body", "filters", "details"})
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+
+
+def transform_keys(value: Any, rename) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            new_key = rename(key) if isinstance(key, str) else key
+            out[new_key] = item if key in FREE_FORM_KEYS or new_key in FREE_FORM_KEYS else transform_keys(item, rename)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [transform_keys(item, rename) for item in value]
+    return value
+
+
+class Page(dict):
+    """A page of results with its meta, which the renderer puts beside ``data``."""
+
+    def __init__(self, items: list, meta: dict):
+        super().__init__(items=items, meta=meta)
+
+
+class EnvelopeRenderer(renderers.JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code == 204:
+            return b""
+        if response is not None and getattr(response, "argus_error", False):
+            return super().render(data, accepted_media_type, renderer_context)
+        if isinstance(data, Page):
+            body = {"success": True, "data": transform_keys(data["items"], camel), "meta": data["meta"]}
+        else:
+            body = {"success": True, "data": transform_keys(data, camel)}
+        return super().render(body, accepted_media_type, renderer_context)
+
+
+class CamelCaseJSONParser(parsers.JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        return transform_keys(super().parse(stream, media_type, parser_context), snake)
+
+
+class CamelCaseFormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        return data.__class__({snake(k): v for k, v in data.lists()}) if hasattr(data, "lists") else data
+
+
+class CamelCaseMultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        data = result.data.copy()
+        renamed = data.__class__(mutable=True)
+        for key, values in data.lists():
+            renamed.setlistdefault(snake(key.removesuffix("[]")), []).extend(values)
+        files = result.files.__class__(mutable=True)
+        for key, values in result.files.lists():
+            files.setlistdefault(snake(key.removesuffix("[]")), []).extend(values)
+        return parsers.DataAndFiles(renamed, files)
+
+
+def _positive_int(raw: str | None, default: int, name: str, maximum: int | None = None) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ApiError(Kind.VALIDATION, f"{name} must be a positive integer", details={"field": name}) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        limit = f" between 1 and {maximum}" if maximum else " of at least 1"
+        raise ApiError(Kind.VALIDATION, f"{name} must be{limit}", details={"field": name})
+    return value
+
+
+class PagePagination(BasePagination):
+    """``page`` and ``pageSize`` in, ``meta {page, pageSize, total, totalPages}`` out."""
+
+    default_page_size = 20
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page = _positive_int(request.query_params.get("page"), 1, "page")
+        self.page_size = _positive_int(
+            request.query_params.get("pageSize"), self.default_page_size, "pageSize", self.max_page_size
+        )
+        self.total = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        start = (self.page - 1) * self.page_size
+        return list(queryset[start : start + self.page_size])
+
+    def get_paginated_response(self, data):
+        meta = {
+            "page": self.page,
+            "pageSize": self.page_size,
+            "total": self.total,
+            "totalPages": math.ceil(self.total / self.page_size) if self.total else 0,
+        }
+        return Response(Page(list(data), meta))
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "properties": {
+                "success": {"type": "boolean"},
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "properties": {k: {"type": "integer"} for k in ("page", "pageSize", "total", "totalPages")},
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "pageSize", "in": "query", "required": False, "schema": {"type": "integer", "maximum": 200}},
+        ]
+
+
+class SpaMixin(ContractMixin):
+    contract = Contract.SPA
+    renderer_classes = [EnvelopeRenderer]
+    parser_classes = [CamelCaseJSONParser, CamelCaseFormParser, CamelCaseMultiPartParser]
+    pagination_class = PagePagination
+
+
+class SpaAPIView(SpaMixin, APIView):
+    """A 001 endpoint that is not a resource collection."""
+
+
+class SpaGenericAPIView(SpaMixin, generics.GenericAPIView):
+    pass
+
+
+class SpaViewSet(SpaMixin, viewsets.GenericViewSet):
+    """Base for 001 resources: combine with DRF's list/create/retrieve/update/destroy mixins."""

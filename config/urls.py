@@ -1,0 +1,33 @@
+"""Root URLs. Path map (DESIGN.md): 001 and 002 under /api/v1, 003 at the root, 004 under /face-service."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import urls as accounts_api
+from config import views
+from config.api.health_views import EdgeDetailedHealthView, EdgeHealthView, PlatformHealthView
+from config.api.schema_views import OpenApiJsonView
+from config.storage import serve_signed_file
+
+api_v1 = [
+    path("health", PlatformHealthView.as_view(), name="api-health"),
+    path("docs", OpenApiJsonView.as_view(), name="api-docs-json"),
+    *accounts_api.urlpatterns,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", EdgeHealthView.as_view(), name="healthz"),
+    path("healthz/detailed", EdgeDetailedHealthView.as_view(), name="healthz-detailed"),
+    *accounts_api.edge_urlpatterns,
+    path("files/<path:name>", serve_signed_file, name="signed-file"),
+]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

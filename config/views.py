@@ -1,0 +1,67 @@
+"""Dashboard home and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import ApiKey, AuditLog, User, UserSession
+from config.api.contracts import ApiError, Contract, Kind, contract_for_path
+from config.api.exceptions import json_error_response
+from config.health import check_platform
+
+# The dashboard's sections. Each app adds its page by URL name; sections whose page does not exist
+# yet are left out of the navigation rather than shown as dead links.
+NAVIGATION = [
+    ("Home", "home"),
+    ("Live view", "recognition:live"),
+    ("Cameras", "cameras:list"),
+    ("Faces", "recognition:faces"),
+    ("Attendance", "attendance:logs"),
+    ("Reports", "attendance:reports"),
+    ("Alerts", "cameras:alerts"),
+    ("ANPR", "anpr:events"),
+    ("Counting", "counting:dashboard"),
+    ("System health", "cameras:system"),
+    ("Audit", "accounts:audit"),
+    ("Developer", "accounts:developer"),
+]
+
+
+def navigation(request) -> dict:
+    items = []
+    for label, name in NAVIGATION:
+        try:
+            items.append({"label": label, "url": reverse(name)})
+        except NoReverseMatch:
+            continue
+    return {"navigation": items}
+
+
+@login_required
+def home(request):
+    health = check_platform()
+    now = timezone.now()
+    context = {
+        "health": health,
+        "users_total": User.objects.count(),
+        "users_active": User.objects.filter(status="active").count(),
+        "api_keys_active": ApiKey.objects.usable().count(),
+        "sessions_open": UserSession.objects.filter(revoked_at__isnull=True, expires_at__gt=now).count(),
+        "recent_audit": AuditLog.objects.order_by("-timestamp")[:10],
+    }
+    return render(request, "home.html", context)
+
+
+def not_found(request, exception=None):
+    if contract_for_path(request.path) != Contract.HTML:
+        return json_error_response(request.path, ApiError(Kind.NOT_FOUND))
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if contract_for_path(request.path) != Contract.HTML:
+        return json_error_response(request.path, ApiError(Kind.INTERNAL))
+    return render(request, "500.html", status=500)
