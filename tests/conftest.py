@@ -1,0 +1,145 @@
+"""Fixtures shared by every test: real PostgreSQL (pytest-django's test database on the embedded or
+configured server), real Redis (keys under this run's own prefix, removed after each test), API
+clients signed in as each role, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue_tokens
+from config.redis import get_redis
+from tests.factories import ApiKeyFactory, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SHARED_DATA = BASE_DIR.parent / "shared" / "data"
+
+
+def _delete_run_keys() -> None:
+    client = get_redis()
+    for prefix in (f"{settings.REDIS_PREFIX}*", f":1:{settings.REDIS_PREFIX}*", f"*{settings.REDIS_PREFIX}*"):
+        keys = list(client.scan_iter(match=prefix, count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redis():
+    """Each test starts with no rate-limit buckets, lockouts or cache entries of earlier tests."""
+    _delete_run_keys()
+    yield
+    _delete_run_keys()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    default_storage.location = settings.MEDIA_ROOT
+    default_storage.base_location = settings.MEDIA_ROOT
+    yield
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role_id="ROLE-ADMIN", email="admin@example.com", name="Ada Admin", is_staff=True,
+                       is_superuser=True)
+
+
+@pytest.fixture
+def operator_user(db):
+    return UserFactory(role_id="ROLE-OPERATOR", email="operator@example.com", name="Otto Operator")
+
+
+@pytest.fixture
+def viewer_user(db):
+    return UserFactory(role_id="ROLE-VIEWER", email="viewer@example.com", name="Vera Viewer")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    pair = issue_tokens(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
+    client.tokens = pair
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def operator_client(operator_user):
+    return client_for(operator_user)
+
+
+@pytest.fixture
+def viewer_client(viewer_user):
+    return client_for(viewer_user)
+
+
+@pytest.fixture
+def api_key(db):
+    return ApiKeyFactory()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent (a clone without ../shared); CI always has it")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real ``celery worker`` process on this run's queue, using the test database."""
+    db = settings.DATABASES["default"]
+    database_url = f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "ARGUS_TESTING": "1",
+        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "ARGUS_MEDIA_ROOT": str(BASE_DIR / "var" / "test-media"),
+    }
+    node = f"{settings.REDIS_PREFIX}@localhost"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning", "-n", node,
+         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    from config.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {process.returncode}")
+        replies = app.control.ping(destination=[node], timeout=1.0)
+        if replies:
+            break
+    else:
+        process.terminate()
+        raise RuntimeError("celery worker did not answer a ping within 60 s")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
