@@ -198,3 +198,22 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor} {self.action}"
+
+
+class Notification(models.Model):
+    """A message for one user, or for everyone when ``user`` is empty (001 ``notifications``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=255)
+    message = models.TextField(blank=True)
+    level = models.CharField(max_length=20, choices=Severity.choices, default=Severity.INFO)
+    acknowledged = models.BooleanField(default=False, db_index=True)
+    link = models.TextField(blank=True)
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-timestamp"]
+
+    def __str__(self) -> str:
+        return self.title
