@@ -39,7 +39,8 @@ class UserManager(BaseUserManager):
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("email is required")
-        fields.setdefault("role_id", "ROLE-VIEWER")
+        if "role" not in fields:  # a role_id default beside ``role`` would override it in Model.__init__
+            fields.setdefault("role_id", "ROLE-VIEWER")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         if password:
             user.set_password(password)

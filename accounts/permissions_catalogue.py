@@ -5,8 +5,8 @@ resource. API keys carry the same strings as scopes, plus machine scopes such as
 """
 
 PERMISSIONS: dict[str, str] = {
-    "cameras:read": "See cameras, zones, sensors and their status",
-    "cameras:write": "Create, change and control cameras, zones and sensors",
+    "cameras:read": "See cameras, zones, sensors, their status and alerts",
+    "cameras:write": "Create, change and control cameras, zones and sensors; acknowledge and mute alerts",
     "cameras:delete": "Delete cameras",
     "attendance:read": "See attendance records, logs and statistics",
     "attendance:write": "Add, correct and delete attendance logs; export",
@@ -14,8 +14,6 @@ PERMISSIONS: dict[str, str] = {
     "faces:write": "Enrol, change and delete face profiles",
     "detections:read": "See live detections and detection events",
     "detections:write": "Send frames and configure the detection provider",
-    "alerts:read": "See alerts and notifications",
-    "alerts:write": "Acknowledge, mute and delete alerts",
     "system:read": "See system health, metrics and services",
     "system:write": "Restart services and post banner messages",
     "users:read": "See users and roles",

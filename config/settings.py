@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
+    "config.api.versioning.ApiVersionMiddleware",
     "config.middleware.ApiErrorMiddleware",
 ]
 
@@ -296,6 +297,9 @@ RATE_LIMITS = {
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
 }
+# 000's versioning: each /api/vN/ says its status; endpoints with a successor announce their sunset.
+API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
+API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 Jun 2027 00:00:00 GMT")
 # API key tiers (002): per-minute request limits.
 API_KEY_TIER_LIMITS = {"free": 100, "premium": 1000, "enterprise": 10000}
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)

@@ -1,0 +1,299 @@
+"""Serializers of the camera domain, one set per contract family over the same models."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from accounts.models import Notification
+from cameras import services
+from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType, ZoneType
+from cameras.models import Alert, Camera, Sensor, Zone
+from config.storage import signed_url
+
+CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,49}$")
+RESOLUTION = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+
+
+def _thumbnail(camera: Camera) -> str | None:
+    return signed_url(camera.thumbnail) if camera.thumbnail else None
+
+
+# --- 001 (/api/v1/cameras) --------------------------------------------------------------------------
+
+
+class CameraSerializer(serializers.ModelSerializer):
+    stream_url = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    resolution = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Camera
+        fields = [
+            "id",
+            "name",
+            "location",
+            "stream_type",
+            "status",
+            "fps",
+            "latency",
+            "bitrate",
+            "resolution",
+            "codec",
+            "last_seen",
+            "ip_address",
+            "tags",
+            "thumbnail",
+            "stream_url",
+            "last_checked",
+            "enabled",
+            "zone_id",
+            "metadata",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_stream_url(self, camera: Camera) -> str:
+        return services.stream_url_for_client(camera)
+
+    def get_thumbnail(self, camera: Camera) -> str | None:
+        return _thumbnail(camera)
+
+
+def _validate_camera_id(value: str) -> str:
+    if not CAMERA_ID.match(value):
+        raise serializers.ValidationError("Letters, digits, '-', '_' or '.', at most 50 characters")
+    return value
+
+
+class CameraWriteSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False, validators=[_validate_camera_id])
+    name = serializers.CharField(max_length=255)
+    location = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    stream_type = serializers.ChoiceField(choices=StreamType.choices, required=False)
+    stream_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    enabled = serializers.BooleanField(required=False)
+    status = serializers.CharField(required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+    ip_address = serializers.IPAddressField(required=False, allow_null=True)
+    fps = serializers.FloatField(required=False, min_value=0, max_value=240)
+    resolution = serializers.RegexField(RESOLUTION, required=False, help_text="e.g. 1920x1080")
+    zone_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    detection_model = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    ocr_models = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    metadata = serializers.DictField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, help_text="Send it to refuse stale updates (409)")
+
+    def validate(self, attrs):
+        resolution = attrs.pop("resolution", None)
+        if resolution:
+            width, height = (int(part) for part in resolution.split("x"))
+            attrs.update(width=width, height=height)
+        return attrs
+
+
+class CameraStateSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+
+
+class CameraStatusSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="online, offline, maintenance (000: active, inactive)")
+
+
+class CameraSummarySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    detections_today = serializers.IntegerField(allow_null=True)
+    unknown_faces = serializers.IntegerField(allow_null=True)
+    uptime_percent = serializers.FloatField(allow_null=True)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    camera_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "title",
+            "description",
+            "level",
+            "timestamp",
+            "camera_id",
+            "acknowledged",
+            "muted",
+            "tags",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class AlertMuteSerializer(serializers.Serializer):
+    muted = serializers.BooleanField(default=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "title", "message", "level", "acknowledged", "link", "timestamp"]
+        read_only_fields = fields
+
+
+# --- 003 (/config/...) ------------------------------------------------------------------------------
+
+
+class ResolutionSerializer(serializers.Serializer):
+    width = serializers.IntegerField(min_value=1, max_value=20000)
+    height = serializers.IntegerField(min_value=1, max_value=20000)
+
+
+class EdgeCameraSerializer(serializers.ModelSerializer):
+    rtsp_url = serializers.SerializerMethodField()
+    resolution = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Camera
+        fields = [
+            "id",
+            "name",
+            "rtsp_url",
+            "enabled",
+            "zone_id",
+            "fps",
+            "resolution",
+            "detection_model",
+            "ocr_models",
+            "metadata",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_rtsp_url(self, camera: Camera) -> str:
+        return services.stream_url_for_client(camera)
+
+    def get_resolution(self, camera: Camera) -> dict | None:
+        return {"width": camera.width, "height": camera.height} if camera.width and camera.height else None
+
+
+class EdgeCameraWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    rtsp_url = serializers.CharField(max_length=2000)
+    enabled = serializers.BooleanField(required=False)
+    zone_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    fps = serializers.FloatField(required=False, min_value=0, max_value=240)
+    resolution = ResolutionSerializer(required=False)
+    detection_model = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    ocr_models = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    metadata = serializers.DictField(required=False)
+
+    def to_service(self) -> dict:
+        data = dict(self.validated_data)
+        if "rtsp_url" in data:
+            data["stream_url"] = data.pop("rtsp_url")
+            data["stream_type"] = StreamType.RTSP
+        resolution = data.pop("resolution", None)
+        if resolution:
+            data.update(width=resolution["width"], height=resolution["height"])
+        return data
+
+
+class PointSerializer(serializers.Serializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+
+
+class EdgeZoneSerializer(serializers.ModelSerializer):
+    camera_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Zone
+        fields = ["id", "name", "camera_id", "type", "geometry", "metadata", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class EdgeZoneWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    camera_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    type = serializers.ChoiceField(choices=ZoneType.choices, required=False)
+    geometry = serializers.JSONField(help_text='{"type": "polygon", "points": [{"x": 100, "y": 200}, ...]}')
+    metadata = serializers.DictField(required=False)
+
+
+class EdgeSensorSerializer(serializers.ModelSerializer):
+    camera_id = serializers.CharField(read_only=True, allow_null=True)
+    zone_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Sensor
+        fields = ["id", "name", "type", "camera_id", "zone_id", "config", "metadata", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class EdgeSensorWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    type = serializers.ChoiceField(choices=SensorType.choices)
+    camera_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    zone_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    config = serializers.DictField(required=False)
+    metadata = serializers.DictField(required=False)
+
+
+# --- 000 (/api/v2/cameras) --------------------------------------------------------------------------
+
+_COUNTING_STATUS = {
+    CameraStatus.ONLINE: "active",
+    CameraStatus.OFFLINE: "inactive",
+    CameraStatus.MAINTENANCE: "maintenance",
+}
+
+
+class CountingCameraSerializer(serializers.ModelSerializer):
+    """000's camera model: ip_address, port, username, status active/inactive."""
+
+    port = serializers.SerializerMethodField()
+    username = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    last_connected = serializers.DateTimeField(source="last_seen", read_only=True)
+
+    class Meta:
+        model = Camera
+        fields = [
+            "id",
+            "name",
+            "location",
+            "ip_address",
+            "port",
+            "username",
+            "status",
+            "stream_type",
+            "enabled",
+            "last_connected",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_port(self, camera: Camera) -> int | None:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(camera.stream_url)
+            return parts.port or {"rtsp": 554, "http": 80, "https": 443}.get(parts.scheme)
+        except ValueError:
+            return None
+
+    def get_username(self, camera: Camera) -> str | None:
+        from urllib.parse import unquote, urlsplit
+
+        username = urlsplit(camera.stream_url).username
+        return unquote(username) if username else None
+
+    def get_status(self, camera: Camera) -> str:
+        return _COUNTING_STATUS.get(camera.status, camera.status)
+
+
+ALERT_LEVELS = AlertLevel.values

@@ -1,0 +1,169 @@
+"""003's configuration endpoints: ``/config/cameras`` (+ ``/test``), ``/config/zones``, ``/config/sensors``."""
+
+from __future__ import annotations
+
+import time
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cameras import monitoring, services
+from cameras.api import serializers
+from cameras.api.filters import SensorFilterSet, ZoneFilterSet
+from cameras.models import Camera, Sensor, Zone
+from config.api.contracts import ApiError, FieldError, Kind
+from config.api.edge import EdgeViewSet
+
+READ_WRITE = {
+    "list": "cameras:read",
+    "retrieve": "cameras:read",
+    "create": "cameras:write",
+    "update": "cameras:write",
+    "partial_update": "cameras:write",
+    "destroy": "cameras:delete",
+    "test": "cameras:write",
+}
+
+
+def _validated(serializer):
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+class _ConfigViewSet(mixins.ListModelMixin, EdgeViewSet):
+    model = None
+    noun = ""
+    required_permissions = READ_WRITE
+
+    def get_object(self):
+        obj = self.model.objects.filter(pk=self.kwargs["pk"]).first()
+        if obj is None:
+            raise ApiError(Kind.NOT_FOUND, f"{self.noun} not found")
+        return obj
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def destroy(self, request, pk=None):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CameraViewSet(_ConfigViewSet):
+    queryset = Camera.objects.order_by("id")
+    serializer_class = serializers.EdgeCameraSerializer
+    model = Camera
+    noun = "Camera"
+    audit_resource = "camera"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        enabled = self.request.query_params.get("enabled")
+        if enabled is not None:
+            if enabled not in ("true", "false"):
+                raise ApiError(
+                    Kind.VALIDATION, "Validation error", field_errors=[FieldError("enabled", "must be true or false")]
+                )
+            queryset = queryset.filter(enabled=enabled == "true")
+        return queryset
+
+    @extend_schema(request=serializers.EdgeCameraWriteSerializer, responses={201: serializers.EdgeCameraSerializer})
+    def create(self, request):
+        write = _validated(serializers.EdgeCameraWriteSerializer(data=request.data))
+        camera = services.create_camera(write.to_service(), id_style="edge")
+        return Response(serializers.EdgeCameraSerializer(camera).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.EdgeCameraWriteSerializer, responses=serializers.EdgeCameraSerializer)
+    def update(self, request, pk=None):
+        camera = self.get_object()
+        write = _validated(serializers.EdgeCameraWriteSerializer(data=request.data, partial=True))
+        camera = services.update_camera(camera, write.to_service())
+        return Response(serializers.EdgeCameraSerializer(camera).data)
+
+    partial_update = update
+
+    @extend_schema(parameters=[OpenApiParameter("timeout", int, description="Seconds, 1-60 (default 10)")])
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        camera = self.get_object()
+        try:
+            timeout = int(request.query_params.get("timeout", 10))
+        except ValueError:
+            timeout = 0
+        if not 1 <= timeout <= 60:
+            raise ApiError(
+                Kind.VALIDATION,
+                "Validation error",
+                field_errors=[FieldError("timeout", "must be an integer from 1 to 60")],
+            )
+        started = time.perf_counter()
+        result = monitoring.probe_camera(camera, timeout=float(timeout))
+        elapsed = round(result.latency_ms if result.ok else (time.perf_counter() - started) * 1000)
+        if result.ok:
+            body = {
+                "status": "success",
+                "message": "RTSP stream connection successful",
+                "response_time_ms": elapsed,
+                "stream_info": {
+                    "codec": result.codec,
+                    "width": result.width,
+                    "height": result.height,
+                    "fps": result.fps,
+                },
+            }
+            return Response(body)
+        body = {
+            "status": "failed",
+            "message": f"Failed to connect to RTSP stream: {result.error}",
+            "error": result.error,
+            "response_time_ms": elapsed,
+        }
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class ZoneViewSet(_ConfigViewSet):
+    queryset = Zone.objects.order_by("id")
+    serializer_class = serializers.EdgeZoneSerializer
+    filterset_class = ZoneFilterSet
+    model = Zone
+    noun = "Zone"
+    audit_resource = "zone"
+
+    @extend_schema(request=serializers.EdgeZoneWriteSerializer, responses={201: serializers.EdgeZoneSerializer})
+    def create(self, request):
+        data = _validated(serializers.EdgeZoneWriteSerializer(data=request.data)).validated_data
+        zone = services.save_zone(None, dict(data))
+        return Response(serializers.EdgeZoneSerializer(zone).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.EdgeZoneWriteSerializer, responses=serializers.EdgeZoneSerializer)
+    def update(self, request, pk=None):
+        zone = self.get_object()
+        data = _validated(serializers.EdgeZoneWriteSerializer(data=request.data, partial=True)).validated_data
+        return Response(serializers.EdgeZoneSerializer(services.save_zone(zone, dict(data))).data)
+
+    partial_update = update
+
+
+class SensorViewSet(_ConfigViewSet):
+    queryset = Sensor.objects.order_by("id")
+    serializer_class = serializers.EdgeSensorSerializer
+    filterset_class = SensorFilterSet
+    model = Sensor
+    noun = "Sensor"
+    audit_resource = "sensor"
+
+    @extend_schema(request=serializers.EdgeSensorWriteSerializer, responses={201: serializers.EdgeSensorSerializer})
+    def create(self, request):
+        data = _validated(serializers.EdgeSensorWriteSerializer(data=request.data)).validated_data
+        sensor = services.save_sensor(None, dict(data))
+        return Response(serializers.EdgeSensorSerializer(sensor).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.EdgeSensorWriteSerializer, responses=serializers.EdgeSensorSerializer)
+    def update(self, request, pk=None):
+        sensor = self.get_object()
+        data = _validated(serializers.EdgeSensorWriteSerializer(data=request.data, partial=True)).validated_data
+        return Response(serializers.EdgeSensorSerializer(services.save_sensor(sensor, dict(data))).data)
+
+    partial_update = update

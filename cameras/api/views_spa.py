@@ -1,0 +1,261 @@
+"""001 camera, alert and notification endpoints (``/api/v1``)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts import notifications
+from accounts.models import User
+from cameras import alerting, monitoring, services, snapshots
+from cameras.api import serializers
+from cameras.api.filters import AlertFilterSet, CameraFilterSet
+from cameras.models import Alert, Camera
+from cameras.probing import StreamUnavailable
+from cameras.summary import camera_summaries
+from config.api.base import AUTHENTICATED
+from config.api.contracts import ApiError, Kind
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet
+from config.api.versioning import mark_superseded
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def expected_version(request, data: dict) -> int | None:
+    """The version a client based its change on: body ``version`` or an ``If-Match`` header."""
+    version = data.pop("version", None)
+    if version is None and request.headers.get("If-Match"):
+        try:
+            version = int(request.headers["If-Match"].strip('W/"'))
+        except ValueError:
+            raise ApiError(Kind.VALIDATION, "If-Match must be the camera's version number") from None
+    return version
+
+
+class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
+    queryset = Camera.objects.order_by("id")
+    serializer_class = serializers.CameraSerializer
+    filterset_class = CameraFilterSet
+    audit_resource = "camera"
+    required_permissions = {
+        "list": "cameras:read",
+        "retrieve": "cameras:read",
+        "create": "cameras:write",
+        "update": "cameras:write",
+        "partial_update": "cameras:write",
+        "destroy": "cameras:delete",
+        "state": "cameras:write",
+        "status": "cameras:write",
+        "test_connection": "cameras:write",
+        "snapshot": "cameras:write",
+    }
+
+    def get_object(self) -> Camera:
+        camera = Camera.objects.filter(pk=self.kwargs["pk"]).first()
+        if camera is None:
+            raise ApiError(Kind.NOT_FOUND, f"Camera {self.kwargs['pk']} not found")
+        return camera
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        return mark_superseded(response, successor="/api/v2/cameras")
+
+    def _respond(self, camera: Camera, status_code: int = 200) -> Response:
+        response = Response(serializers.CameraSerializer(camera).data, status=status_code)
+        response["ETag"] = f'"{camera.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._respond(self.get_object())
+
+    @extend_schema(request=serializers.CameraWriteSerializer, responses={201: serializers.CameraSerializer})
+    def create(self, request):
+        data = validated(serializers.CameraWriteSerializer, request.data)
+        data.pop("version", None)
+        return self._respond(services.create_camera(data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.CameraWriteSerializer, responses=serializers.CameraSerializer)
+    def update(self, request, pk=None):
+        camera = self.get_object()
+        data = validated(serializers.CameraWriteSerializer, request.data, partial=True)
+        if data.get("id", camera.pk) != camera.pk:
+            raise ApiError(Kind.VALIDATION, "A camera's id cannot change", details={"field": "id"})
+        data.pop("id", None)
+        version = expected_version(request, data)
+        return self._respond(services.update_camera(camera, data, expected_version=version))
+
+    partial_update = update
+
+    def destroy(self, request, pk=None):
+        services.delete_camera(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=serializers.CameraStateSerializer, responses=serializers.CameraSerializer)
+    @action(detail=True, methods=["patch"], url_path="state")
+    def state(self, request, pk=None):
+        data = validated(serializers.CameraStateSerializer, request.data)
+        return self._respond(services.set_enabled(self.get_object(), data["enabled"]))
+
+    @extend_schema(request=serializers.CameraStatusSerializer, responses=serializers.CameraSerializer)
+    @action(detail=True, methods=["patch"], url_path="status")
+    def status(self, request, pk=None):
+        """000's ``PATCH /cameras/{id}/status``; on a path 001 shares, so in 001's envelope."""
+        data = validated(serializers.CameraStatusSerializer, request.data)
+        return self._respond(services.set_status(self.get_object(), data["status"]))
+
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        result = monitoring.probe_camera(self.get_object())
+        body = {
+            "success": result.ok,
+            "latency_ms": round(result.latency_ms) if result.latency_ms is not None else None,
+            "bitrate": round(result.bitrate_mbps, 2) if result.bitrate_mbps is not None else None,
+            "fps": result.fps,
+            "resolution": f"{result.width}x{result.height}" if result.width and result.height else None,
+            "codec": result.codec,
+            "message": "Connection OK" if result.ok else f"Connection failed: {result.error}",
+        }
+        return Response(body)
+
+    @action(detail=True, methods=["post"], url_path="snapshot")
+    def snapshot(self, request, pk=None):
+        camera = self.get_object()
+        try:
+            shot = snapshots.take_snapshot(camera)
+        except StreamUnavailable as exc:
+            raise ApiError(
+                Kind.UNAVAILABLE, f"Could not grab a frame from {camera.pk}: {exc}", code="CAMERA_UNREACHABLE"
+            ) from None
+        body = {
+            "asset_id": str(shot.id),
+            "url": snapshots.snapshot_url(shot),
+            "timestamp": shot.taken_at.isoformat().replace("+00:00", "Z"),
+            "width": shot.width,
+            "height": shot.height,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class CameraSummaryView(SpaAPIView):
+    required_permissions = "cameras:read"
+
+    @extend_schema(responses=serializers.CameraSummarySerializer(many=True))
+    def get(self, request):
+        return Response(camera_summaries(Camera.objects.order_by("id")))
+
+
+class CameraExportView(SpaAPIView):
+    required_permissions = "cameras:read"
+
+    def get(self, request):
+        response = Response(services.export_cameras(Camera.objects.order_by("id")))
+        if request.query_params.get("download"):
+            response["Content-Disposition"] = 'attachment; filename="cameras.json"'
+        return response
+
+
+class CameraImportView(SpaAPIView):
+    required_permissions = "cameras:write"
+    audit_resource = "camera"
+
+    def post(self, request):
+        documents = request.data.get("cameras") if isinstance(request.data, dict) else request.data
+        return Response(services.import_cameras(documents), status=status.HTTP_201_CREATED)
+
+
+class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
+    queryset = Alert.objects.order_by("-timestamp")
+    serializer_class = serializers.AlertSerializer
+    filterset_class = AlertFilterSet
+    audit_resource = "alert"
+    required_permissions = {
+        "list": "cameras:read",
+        "acknowledge": "cameras:write",
+        "mute": "cameras:write",
+        "destroy": "cameras:write",
+    }
+
+    def get_object(self) -> Alert:
+        alert = Alert.objects.filter(pk=self.kwargs["pk"]).first()
+        if alert is None:
+            raise ApiError(Kind.NOT_FOUND, f"Alert {self.kwargs['pk']} not found")
+        return alert
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return Response(serializers.AlertSerializer(alerting.acknowledge(self.get_object())).data)
+
+    @extend_schema(request=serializers.AlertMuteSerializer)
+    @action(detail=True, methods=["post"])
+    def mute(self, request, pk=None):
+        data = validated(serializers.AlertMuteSerializer, request.data or {})
+        return Response(serializers.AlertSerializer(alerting.mute(self.get_object(), data["muted"])).data)
+
+    def destroy(self, request, pk=None):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationListView(SpaGenericAPIView):
+    """``GET /notifications`` (yours and site-wide ones) and ``DELETE /notifications`` (clear)."""
+
+    serializer_class = serializers.NotificationSerializer
+    required_permissions = AUTHENTICATED
+    audit_resource = "notification"
+
+    def get_queryset(self):
+        return visible_notifications(self.request)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def delete(self, request):
+        """Clear your notifications; site-wide ones too for those who may change the fleet."""
+        queryset = self.get_queryset()
+        if not request.user.has_permission("cameras:write"):
+            queryset = queryset.filter(user=request.user)
+        deleted, _ = queryset.delete()
+        return Response({"deleted": deleted})
+
+
+class NotificationAcknowledgeView(SpaAPIView):
+    required_permissions = AUTHENTICATED
+    audit_resource = "notification"
+
+    def post(self, request, pk):
+        notification = visible_notifications(request).filter(pk=pk).first() if _is_uuid(pk) else None
+        if notification is None:
+            raise ApiError(Kind.NOT_FOUND, "Notification not found")
+        notification.acknowledged = True
+        notification.save(update_fields=["acknowledged"])
+        return Response(serializers.NotificationSerializer(notification).data)
+
+
+def visible_notifications(request):
+    user = request.user
+    if not isinstance(user, User):
+        raise ApiError(Kind.FORBIDDEN, "Notifications belong to people, not API keys")
+    queryset = notifications.visible_to(user).order_by("-timestamp")
+    acknowledged = request.query_params.get("acknowledged")
+    if acknowledged in ("true", "false"):
+        queryset = queryset.filter(acknowledged=acknowledged == "true")
+    elif acknowledged is not None:
+        raise ApiError(Kind.VALIDATION, "acknowledged must be true or false")
+    return queryset
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

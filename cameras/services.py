@@ -1,0 +1,348 @@
+"""The camera fleet: creating, changing, importing and exporting cameras, zones and sensors.
+
+Every contract (001, 000, 003) edits cameras through these functions, so the rules live once:
+stream URLs are validated and their passwords kept encrypted, a masked password written back leaves
+the stored one unchanged, and a stale ``version`` is refused instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cameras import streams
+from cameras.choices import COUNTING_STATUS_ALIASES, CameraStatus, StreamType
+from cameras.models import Camera, Sensor, Zone
+from cameras.zones import validate_geometry, validate_sensor_config
+from config.api.contracts import ApiError, FieldError, Kind
+
+# Fields a client may set directly (snake_case, as the serializers hand them over).
+CAMERA_FIELDS = {
+    "name",
+    "location",
+    "stream_type",
+    "enabled",
+    "fps",
+    "tags",
+    "ip_address",
+    "detection_model",
+    "ocr_models",
+    "metadata",
+    "width",
+    "height",
+    "status",
+}
+
+ID_STYLES = {"spa": ("CAM-", 2), "edge": ("cam-", 3)}
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(Kind.VALIDATION, "Validation error", field_errors=[FieldError(field, message)])
+
+
+def next_id(model, prefix: str, width: int) -> str:
+    """The next free ``prefix + number`` id, e.g. CAM-07 or zone-012."""
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
+    numbers = [
+        int(m.group(1))
+        for pk in model.objects.filter(pk__startswith=prefix).values_list("pk", flat=True)
+        if (m := pattern.match(pk))
+    ]
+    return f"{prefix}{(max(numbers) + 1) if numbers else 1:0{width}d}"
+
+
+def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
+    """Validate ``url`` and store it: the password (if any) encrypted apart, a masked one left as it was."""
+    if url is None:
+        return
+    url = url.strip()
+    if not url:
+        camera.stream_url, camera.stream_password = "", ""
+        return
+    bare, password = streams.split_credentials(url)
+    try:
+        streams.validate_stream_url(stream_type, bare)
+    except ValueError as exc:
+        raise _invalid("stream_url", str(exc)) from None
+    camera.stream_url = bare
+    if not streams.is_masked_password(password):  # the masked value written back keeps the stored one
+        camera.stream_password = password or ""
+    if not camera.ip_address:
+        camera.ip_address = streams.ip_address_of(bare)
+
+
+def _resolve_zone(zone_id: Any) -> Zone | None:
+    if zone_id in (None, ""):
+        return None
+    zone = Zone.objects.filter(pk=zone_id).first()
+    if zone is None:
+        raise _invalid("zone_id", f"Unknown zone {zone_id}")
+    return zone
+
+
+def _apply(camera: Camera, data: dict[str, Any]) -> None:
+    stream_type = data.get("stream_type", camera.stream_type or StreamType.RTSP)
+    if stream_type not in StreamType.values:
+        raise _invalid("stream_type", f"One of {', '.join(StreamType.values)}")
+    for field in CAMERA_FIELDS & data.keys():
+        setattr(camera, field, data[field])
+    if "status" in data:
+        camera.status = normalise_status(data["status"])
+    if "stream_url" in data:
+        set_stream_url(camera, data["stream_url"], stream_type)
+    elif "stream_type" in data and camera.stream_url:
+        try:
+            streams.validate_stream_url(stream_type, camera.stream_url)
+        except ValueError as exc:
+            raise _invalid("stream_url", str(exc)) from None
+    if "zone_id" in data:
+        camera.zone = _resolve_zone(data["zone_id"])
+
+
+def normalise_status(value: str) -> str:
+    value = COUNTING_STATUS_ALIASES.get(value, value)
+    if value not in CameraStatus.values:
+        raise _invalid("status", f"One of {', '.join(CameraStatus.values)} (or active/inactive)")
+    return value
+
+
+def create_camera(data: dict[str, Any], *, id_style: str = "spa") -> Camera:
+    """Create a camera; without an ``id`` the next free one in the contract's style is used."""
+    camera = Camera()
+    _apply(camera, data)
+    requested = data.get("id")
+    for _attempt in range(5):
+        camera.id = requested or next_id(Camera, *ID_STYLES[id_style])
+        try:
+            with transaction.atomic():
+                camera.save(force_insert=True)
+            return camera
+        except IntegrityError:
+            if requested:
+                raise ApiError(Kind.CONFLICT, f"Camera {requested} already exists", code="DUPLICATE_RESOURCE") from None
+    raise ApiError(Kind.CONFLICT, "Could not allocate a camera id; try again")
+
+
+def update_camera(camera: Camera, data: dict[str, Any], *, expected_version: int | None = None) -> Camera:
+    """Apply a change; refuse it with 409 when ``expected_version`` is not the stored one."""
+    with transaction.atomic():
+        current = Camera.objects.select_for_update().get(pk=camera.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ApiError(
+                Kind.CONFLICT,
+                f"Camera {camera.pk} was changed by someone else (version {current.version}, you sent "
+                f"{expected_version}); reload and try again",
+                code="VERSION_CONFLICT",
+                details={"currentVersion": current.version},
+            )
+        _apply(current, data)
+        current.version += 1
+        current.save()
+    return current
+
+
+def delete_camera(camera: Camera) -> None:
+    camera.delete()
+
+
+def set_enabled(camera: Camera, enabled: bool) -> Camera:
+    return update_camera(camera, {"enabled": enabled})
+
+
+def set_status(camera: Camera, status: str) -> Camera:
+    return update_camera(camera, {"status": normalise_status(status)})
+
+
+def stream_url_for_client(camera: Camera) -> str:
+    return streams.masked_url(camera.stream_url, camera.stream_password) if camera.stream_url else ""
+
+
+def stream_url_for_platform(camera: Camera) -> str:
+    """The full URL with its password, for opening the stream; never put it in a response or log."""
+    return streams.with_password(camera.stream_url, camera.stream_password) if camera.stream_url else ""
+
+
+# --- Import and export (001 ``POST /cameras/import``, ``GET /cameras/export``) -----------------------
+
+EXPORT_FIELDS = [
+    "id",
+    "name",
+    "location",
+    "stream_type",
+    "enabled",
+    "fps",
+    "tags",
+    "ip_address",
+    "detection_model",
+    "ocr_models",
+    "metadata",
+    "width",
+    "height",
+]
+
+
+def export_cameras(queryset: Iterable[Camera]) -> list[dict[str, Any]]:
+    """Cameras as import-ready documents; passwords masked (re-importing keeps the stored ones)."""
+    documents = []
+    for camera in queryset:
+        document = {field: getattr(camera, field) for field in EXPORT_FIELDS}
+        document["stream_url"] = stream_url_for_client(camera)
+        document["zone_id"] = camera.zone_id
+        documents.append(document)
+    return documents
+
+
+def import_cameras(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """Create or update every camera in one transaction: all are validated first, none is half written."""
+    if not isinstance(documents, list) or not documents:
+        raise _invalid("cameras", "A non-empty list of cameras")
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, document in enumerate(documents):
+        if not isinstance(document, dict):
+            errors.append(FieldError(f"cameras.{index}", "Each camera is an object"))
+            continue
+        if not document.get("name"):
+            errors.append(FieldError(f"cameras.{index}.name", "This field is required."))
+        camera_id = document.get("id")
+        if camera_id:
+            if camera_id in seen:
+                errors.append(FieldError(f"cameras.{index}.id", f"{camera_id} appears twice"))
+            seen.add(camera_id)
+        try:
+            _apply(Camera.objects.filter(pk=camera_id).first() or Camera(), dict(document))
+        except ApiError as error:
+            errors.extend(FieldError(f"cameras.{index}.{e.field}", e.message) for e in error.field_errors)
+    if errors:
+        raise ApiError(Kind.VALIDATION, "Import refused: nothing was imported", field_errors=errors)
+    created, updated = [], []
+    with transaction.atomic():
+        for document in documents:
+            existing = Camera.objects.filter(pk=document.get("id")).first() if document.get("id") else None
+            if existing:
+                updated.append(update_camera(existing, document).pk)
+            else:
+                created.append(create_camera(document).pk)
+    return {"created": created, "updated": updated, "total": len(created) + len(updated)}
+
+
+# --- Zones and sensors (003) ----------------------------------------------------------------------
+
+
+def save_zone(zone: Zone | None, data: dict[str, Any]) -> Zone:
+    """Create (zone None) or update a zone; its polygon must fit the camera's frame when that is known."""
+    creating = zone is None
+    zone = zone or Zone()
+    if "camera_id" in data:
+        camera_id = data["camera_id"]
+        zone.camera = Camera.objects.filter(pk=camera_id).first() if camera_id else None
+        if camera_id and zone.camera is None:
+            raise _invalid("camera_id", f"Unknown camera {camera_id}")
+    for field in ("name", "type", "metadata"):
+        if field in data:
+            setattr(zone, field, data[field])
+    if "geometry" in data or creating:
+        camera = zone.camera
+        frame = (camera.width, camera.height) if camera and camera.width and camera.height else None
+        try:
+            zone.geometry = validate_geometry(data.get("geometry"), frame)
+        except ValueError as exc:
+            raise _invalid("geometry", str(exc)) from None
+    with transaction.atomic():
+        if creating:
+            zone.id = data.get("id") or next_id(Zone, "zone-", 3)
+            if Zone.objects.filter(pk=zone.id).exists():
+                raise ApiError(Kind.CONFLICT, f"Zone {zone.id} already exists")
+            zone.save(force_insert=True)
+        else:
+            zone.save()
+    return zone
+
+
+def save_sensor(sensor: Sensor | None, data: dict[str, Any]) -> Sensor:
+    creating = sensor is None
+    sensor = sensor or Sensor()
+    if "camera_id" in data:
+        camera_id = data["camera_id"]
+        sensor.camera = Camera.objects.filter(pk=camera_id).first() if camera_id else None
+        if camera_id and sensor.camera is None:
+            raise _invalid("camera_id", f"Unknown camera {camera_id}")
+    if "zone_id" in data:
+        sensor.zone = _resolve_zone(data["zone_id"])
+    for field in ("name", "type", "metadata"):
+        if field in data:
+            setattr(sensor, field, data[field])
+    if "config" in data or creating:
+        try:
+            sensor.config = validate_sensor_config(sensor.type, data.get("config", sensor.config) or {})
+        except ValueError as exc:
+            raise _invalid("config", str(exc)) from None
+    with transaction.atomic():
+        if creating:
+            sensor.id = data.get("id") or next_id(Sensor, "sensor-", 3)
+            if Sensor.objects.filter(pk=sensor.id).exists():
+                raise ApiError(Kind.CONFLICT, f"Sensor {sensor.id} already exists")
+            sensor.save(force_insert=True)
+        else:
+            sensor.save()
+    return sensor
+
+
+def record_check(
+    camera: Camera,
+    *,
+    online: bool,
+    latency_ms: float | None = None,
+    fps: float | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    codec: str | None = None,
+    bitrate: float | None = None,
+    error: str = "",
+) -> Camera:
+    """Store what a probe found; camera status changes are handled by cameras.monitoring."""
+    now = timezone.now()
+    changes: dict[str, Any] = {"last_checked": now, "last_error": error}
+    if online:
+        changes.update(last_seen=now)
+        for field, value in (
+            ("latency", latency_ms),
+            ("fps", fps),
+            ("width", width),
+            ("height", height),
+            ("codec", codec),
+            ("bitrate", bitrate),
+        ):
+            if value is not None:
+                changes[field] = value
+    Camera.objects.filter(pk=camera.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(camera, field, value)
+    count_check(camera.pk, online=online, day=now.date())
+    return camera
+
+
+def _check_counter(camera_id: str, day, kind: str) -> str:
+    return f"camera-checks:{day.isoformat()}:{camera_id}:{kind}"
+
+
+def count_check(camera_id: str, *, online: bool, day) -> None:
+    """Per-day counts of checks and of checks that found the camera online, for uptime figures."""
+    keys = [_check_counter(camera_id, day, "total")] + ([_check_counter(camera_id, day, "online")] if online else [])
+    for key in keys:
+        cache.add(key, 0, timeout=3 * 86400)
+        cache.incr(key)
+
+
+def uptime_percent(camera_id: str, day) -> float | None:
+    """Share of today's checks that found the camera online; None before its first check."""
+    counts = cache.get_many([_check_counter(camera_id, day, "total"), _check_counter(camera_id, day, "online")])
+    total = counts.get(_check_counter(camera_id, day, "total"), 0)
+    if not total:
+        return None
+    return round(100 * counts.get(_check_counter(camera_id, day, "online"), 0) / total, 1)
