@@ -4,11 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.utils import timezone
 
 from accounts.models import ApiKey, AuditLog, Role, User, UserSession
 from accounts.permissions_catalogue import PERMISSIONS
-from accounts.tokens import revoke_all
+from accounts.tokens import revoke_all, revoke_session
 
 
 class RoleForm(forms.ModelForm):
@@ -80,11 +79,16 @@ class UserAdmin(DjangoUserAdmin):
             user.status = "suspended"
             user.save(update_fields=["status", "updated_at"])
             revoke_all(user, reason="suspended")
+            # Actions write no LogEntry of their own, and the audit trail is fed from LogEntry.
+            self.log_change(request, user, "Suspended and signed out")
         self.message_user(request, "Suspended.", messages.SUCCESS)
 
     @admin.action(description="End all sessions of selected users")
     def end_sessions(self, request, queryset):
-        ended = sum(revoke_all(user, reason="admin") for user in queryset)
+        ended = 0
+        for user in queryset:
+            ended += revoke_all(user, reason="admin")
+            self.log_change(request, user, "Ended all sessions")
         self.message_user(request, f"Ended {ended} sessions.", messages.SUCCESS)
 
 
@@ -104,8 +108,11 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected sessions")
     def revoke_sessions(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason="admin")
-        self.message_user(request, f"Revoked {count} sessions.", messages.SUCCESS)
+        sessions = list(queryset.filter(revoked_at__isnull=True))
+        for session in sessions:
+            revoke_session(session, reason="admin")  # not a bare update: its access tokens must end too
+            self.log_change(request, session, "Revoked")
+        self.message_user(request, f"Revoked {len(sessions)} sessions.", messages.SUCCESS)
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -151,7 +158,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected keys")
     def deactivate_keys(self, request, queryset):
-        self.message_user(request, f"Deactivated {queryset.update(is_active=False)} keys.", messages.SUCCESS)
+        keys = list(queryset.filter(is_active=True))
+        for key in keys:
+            key.is_active = False
+            key.save(update_fields=["is_active"])
+            self.log_change(request, key, "Deactivated")
+        self.message_user(request, f"Deactivated {len(keys)} keys.", messages.SUCCESS)
 
 
 @admin.register(AuditLog)

@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and access"
 
     def ready(self):
-        from accounts import signals  # noqa: F401  (admin actions into the audit trail)
+        from accounts import signals  # admin actions into the audit trail
+
+        signals.install_bulk_admin_audit()

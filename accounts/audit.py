@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from accounts.choices import Severity
 from accounts.models import AuditLog
+from config.clients import client_ip
 from config.logging import current_request_id
 
 logger = logging.getLogger("argus.audit")
@@ -36,8 +37,7 @@ current_origin: contextvars.ContextVar[RequestOrigin | None] = contextvars.Conte
 
 
 def origin_of(request) -> RequestOrigin:
-    meta = request.META
-    return RequestOrigin(ip=meta.get("REMOTE_ADDR") or None, user_agent=meta.get("HTTP_USER_AGENT", "")[:1000])
+    return RequestOrigin(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:1000])
 
 
 def record(
@@ -88,12 +88,15 @@ def record_api_call(request, view, response) -> None:
             if key in kwargs:
                 resource_id = kwargs[key]
                 break
+        data = getattr(response, "data", None)
+        if not resource_id and status == 201 and isinstance(data, dict):
+            resource_id = data.get("id") or ""  # a create names its new resource only in the answer
         actor, role = actor_of(request)
         severity = Severity.INFO if status < 400 else Severity.WARNING if status < 500 else Severity.CRITICAL
         record(
             actor=actor,
             actor_role=role,
-            action=f"{resource_type}.{getattr(view, 'action', None) or verb}",
+            action=f"{resource_type}.{getattr(view, 'audit_action', None) or getattr(view, 'action', None) or verb}",
             resource_type=resource_type,
             resource_id=resource_id,
             message=f"{request.method} {request.path} -> {status}",

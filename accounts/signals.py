@@ -1,6 +1,6 @@
 """Django Admin changes go into the audit trail like API changes do."""
 
-from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, LogEntryManager
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -12,8 +12,11 @@ _VERBS = {ADDITION: "create", CHANGE: "update", DELETION: "delete"}
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="audit-admin-log-entry")
 def audit_admin_change(sender, instance: LogEntry, created: bool, **kwargs) -> None:
-    if not created:
-        return
+    if created:
+        audit_log_entry(instance)
+
+
+def audit_log_entry(instance: LogEntry) -> None:
     user = instance.user
     resource_type = instance.content_type.model if instance.content_type_id else ""
     verb = _VERBS.get(instance.action_flag, "change")
@@ -27,3 +30,22 @@ def audit_admin_change(sender, instance: LogEntry, created: bool, **kwargs) -> N
         message=f"Admin {verb} {resource_type} {instance.object_repr}" + (f": {change}" if change else ""),
         severity=Severity.WARNING if instance.action_flag == DELETION else Severity.INFO,
     )
+
+
+_original_log_actions = LogEntryManager.log_actions
+
+
+def _log_actions_and_audit(self, *args, **kwargs):
+    result = _original_log_actions(self, *args, **kwargs)
+    entries = [result] if isinstance(result, LogEntry) else list(result)
+    # One entry is saved (post_save audits it); several are bulk-created, which sends no signal.
+    if len(entries) > 1:
+        for entry in entries:
+            audit_log_entry(entry)
+    return result
+
+
+def install_bulk_admin_audit() -> None:
+    """Admin bulk actions (delete selected) write LogEntry rows with bulk_create; audit those too."""
+    if LogEntryManager.log_actions is not _log_actions_and_audit:
+        LogEntryManager.log_actions = _log_actions_and_audit

@@ -82,18 +82,23 @@ def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> 
         )
         if session is None:
             raise ApiError(Kind.UNAUTHENTICATED, "Invalid refresh token")
-        if session.revoked_at is not None:
-            if session.revoked_reason == "rotated":
-                revoke_all(session.user, reason="reuse-detected")
+        reused = session.revoked_at is not None and session.revoked_reason == "rotated"
+        if reused:
+            revoke_all(session.user, reason="reuse-detected")
+        elif session.revoked_at is not None:
             raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
-        if not session.user.is_active:
+        elif not session.user.is_active:
             raise ApiError(Kind.UNAUTHENTICATED, "Account is not active")
-        pair = issue_tokens(session.user, ip=ip, user_agent=user_agent)
-        successor = UserSession.objects.get(token_hash=UserSession.hash_token_id(RefreshToken(pair.refresh)["jti"]))
-        session.revoked_at = timezone.now()
-        session.revoked_reason = "rotated"
-        session.rotated_to = successor
-        session.save(update_fields=["revoked_at", "revoked_reason", "rotated_to"])
+        else:
+            pair = issue_tokens(session.user, ip=ip, user_agent=user_agent)
+            successor = UserSession.objects.get(token_hash=UserSession.hash_token_id(RefreshToken(pair.refresh)["jti"]))
+            session.revoked_at = timezone.now()
+            session.revoked_reason = "rotated"
+            session.rotated_to = successor
+            session.save(update_fields=["revoked_at", "revoked_reason", "rotated_to"])
+    if reused:
+        # Refused only once the block has committed: raising inside it would roll the revocation back.
+        raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
     # Access tokens minted from the old session stay valid: the session lives on in its successor.
     return pair
 
@@ -105,6 +110,11 @@ def revoke(raw_refresh: str, *, user: User | None = None) -> None:
     if session is None or (user is not None and session.user_id != user.pk):
         raise ApiError(Kind.UNAUTHENTICATED, "Invalid refresh token")
     _revoke_chain(session, reason="logout")
+
+
+def revoke_session(session: UserSession, reason: str) -> None:
+    """End one session (an admin's revocation) and its access tokens at once."""
+    _revoke_chain(session, reason)
 
 
 def _revoke_chain(session: UserSession, reason: str) -> None:
@@ -132,3 +142,17 @@ def revoke_all(user: User, reason: str) -> int:
 
 def session_revoked(session_id: str) -> bool:
     return bool(cache.get(_revocation_key(session_id)))
+
+
+def access_token_for(user: User, *, ip: str | None = None, user_agent: str = "") -> str:
+    """An access token for a user signed in by session (the dashboard's WebSocket and API calls).
+
+    A token names its session (``sid``) so that revoking reaches it, hence a session row. Its refresh
+    token is dropped unused, so the row is cut to the access token's life: it does not count as an
+    open session for 14 days.
+    """
+    pair = issue_tokens(user, ip=ip, user_agent=user_agent)
+    UserSession.objects.filter(pk=AccessToken(pair.access)["sid"]).update(
+        expires_at=timezone.now() + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    )
+    return pair.access

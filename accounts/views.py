@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -39,6 +40,8 @@ class SignInView(auth_views.LoginView):
 
 @login_required
 def audit_page(request):
+    if not request.user.has_permission("audit:read"):
+        raise PermissionDenied  # the dashboard honours the role permissions the API checks
     filterset = AuditLogFilterSet(request.GET or None, queryset=AuditLog.objects.order_by("-timestamp"))
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditLog.objects.order_by("-timestamp")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))

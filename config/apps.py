@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ConfigConfig(AppConfig):
     name = "config"
     verbose_name = "Platform"
+
+    def ready(self):
+        from config.logging import install_record_factory
+
+        install_record_factory()

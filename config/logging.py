@@ -10,6 +10,21 @@ from datetime import UTC, datetime
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="-")
 
 
+def install_record_factory() -> None:
+    """Give every log record the current request id when it is made, so every handler sees it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "argus_request_id", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id.get()
+        return record
+
+    factory.argus_request_id = True
+    logging.setLogRecordFactory(factory)
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()

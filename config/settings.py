@@ -149,6 +149,9 @@ if AWS_STORAGE_BUCKET_NAME:
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "querystring_auth": True,
+            "signature_version": "s3v4",
+            # MinIO and most S3-compatible servers want path-style addressing.
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path"),
             "querystring_expire": SIGNED_URL_MAX_AGE,
             "file_overwrite": False,
             "default_acl": None,
@@ -200,6 +203,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=REDIS_PREFIX)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Lets an admin restart a worker's pool from System health (POST /system/services/worker/restart).
+CELERY_WORKER_POOL_RESTARTS = True
 
 # --- Sessions and security -------------------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -275,6 +280,17 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"bearerAuth": []}, {"apiKeyAuth": []}],
+    # One name per choice set, where several apps name a field alike (status, level, type).
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.choices.UserStatus",
+        "ApiKeyTierEnum": "accounts.choices.ApiKeyTier",
+        "SeverityEnum": "accounts.choices.Severity",
+        "CameraStatusEnum": "cameras.choices.CameraStatus",
+        "StreamTypeEnum": "cameras.choices.StreamType",
+        "ZoneTypeEnum": "cameras.choices.ZoneType",
+        "SensorTypeEnum": "cameras.choices.SensorType",
+        "AlertLevelEnum": "cameras.choices.AlertLevel",
+    },
 }
 
 # --- Platform behaviour ---------------------------------------------------------------------------
@@ -303,6 +319,8 @@ API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 
 # API key tiers (002): per-minute request limits.
 API_KEY_TIER_LIMITS = {"free": 100, "premium": 1000, "enterprise": 10000}
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)
+# Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed, for rate limits and the audit trail.
+TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])
 
 
 # --- Logging: one line per record, JSON in production, with the request id ------------------------------

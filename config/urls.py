@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import urls as accounts_api
+from cameras.api import system_urls as cameras_system_api
+from cameras.api import urls as cameras_api
 from config import views
 from config.api.health_views import EdgeDetailedHealthView, EdgeHealthView, PlatformHealthView
 from config.api.schema_views import OpenApiJsonView
@@ -14,18 +16,23 @@ api_v1 = [
     path("health", PlatformHealthView.as_view(), name="api-health"),
     path("docs", OpenApiJsonView.as_view(), name="api-docs-json"),
     *accounts_api.urlpatterns,
+    *cameras_system_api.urlpatterns,
+    *cameras_api.urlpatterns,
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("cameras/", include("cameras.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("api/v2/", include(cameras_api.v2_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", EdgeHealthView.as_view(), name="healthz"),
     path("healthz/detailed", EdgeDetailedHealthView.as_view(), name="healthz-detailed"),
     *accounts_api.edge_urlpatterns,
+    *cameras_api.edge_urlpatterns,
     path("files/<path:name>", serve_signed_file, name="signed-file"),
 ]
 

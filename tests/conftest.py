@@ -143,3 +143,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database of this run's own, so test runs side by side on one server do not collide."""
+    from django.db import connections
+
+    for alias in connections:
+        test_settings = connections[alias].settings_dict.setdefault("TEST", {})
+        test_settings["NAME"] = f"test_{connections[alias].settings_dict['NAME']}_{os.getpid()}"

@@ -84,3 +84,26 @@ class AuditLogSerializer(serializers.ModelSerializer):
             "request_id",
             "timestamp",
         ]
+
+
+# --- Response shapes, for the OpenAPI document only: the views answer with dicts of these fields. ---
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+
+
+class SessionSerializer(TokenPairSerializer):
+    user = UserSerializer()
+
+
+class MeSerializer(serializers.Serializer):
+    user = UserSerializer()
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
+class EdgeTokenSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires")

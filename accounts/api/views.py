@@ -39,7 +39,11 @@ class LoginView(SpaAPIView):
     audit_enabled = False  # the sign-in service records success and failure itself
     authentication_classes = []
 
-    @extend_schema(request=serializers.LoginSerializer, summary="Sign in with email and password")
+    @extend_schema(
+        request=serializers.LoginSerializer,
+        responses=serializers.SessionSerializer,
+        summary="Sign in with email and password",
+    )
     def post(self, request):
         data = _validated(serializers.LoginSerializer, request.data)
         origin = origin_of(request)
@@ -49,11 +53,15 @@ class LoginView(SpaAPIView):
 
 class RefreshView(SpaAPIView):
     required_permissions = PUBLIC
-    rate_category = "login"
+    rate_category = "standard"  # token upkeep must not use up the sign-in allowance
     audit_enabled = False
     authentication_classes = []
 
-    @extend_schema(request=serializers.RefreshSerializer, summary="Exchange a refresh token for a new pair")
+    @extend_schema(
+        request=serializers.RefreshSerializer,
+        responses=serializers.TokenPairSerializer,
+        summary="Exchange a refresh token for a new pair",
+    )
     def post(self, request):
         data = _validated(serializers.RefreshSerializer, request.data)
         origin = origin_of(request)
@@ -63,7 +71,9 @@ class RefreshView(SpaAPIView):
 
 class LogoutView(SpaAPIView):
     required_permissions = PUBLIC  # the refresh token itself is the credential
-    rate_category = "login"
+    audit_resource = "session"
+    audit_action = "logout"
+    rate_category = "standard"  # token upkeep must not use up the sign-in allowance
     authentication_classes = []
 
     @extend_schema(request=serializers.RefreshSerializer, responses={204: None}, summary="Revoke a session")
@@ -75,10 +85,16 @@ class LogoutView(SpaAPIView):
 
 class RegisterView(SpaAPIView):
     required_permissions = PUBLIC
+    audit_resource = "user"
+    audit_action = "register"
     rate_category = "login"
     authentication_classes = []
 
-    @extend_schema(request=serializers.RegisterSerializer, summary="Create an account (when the site allows it)")
+    @extend_schema(
+        request=serializers.RegisterSerializer,
+        responses={201: serializers.SessionSerializer},
+        summary="Create an account (when the site allows it)",
+    )
     def post(self, request):
         if not settings.ARGUS_ALLOW_REGISTRATION:
             raise ApiError(Kind.FORBIDDEN, "Self-registration is disabled on this site", code="REGISTRATION_DISABLED")
@@ -95,6 +111,7 @@ class RegisterView(SpaAPIView):
 class MeView(SpaAPIView):
     required_permissions = AUTHENTICATED
 
+    @extend_schema(responses=serializers.MeSerializer, summary="The signed-in user and their permissions")
     def get(self, request):
         if not isinstance(request.user, User):
             raise ApiError(Kind.FORBIDDEN, "API keys have no user profile")
@@ -197,7 +214,7 @@ class EdgeTokenView(EdgeAPIView):
     audit_enabled = False
     authentication_classes = []
 
-    @extend_schema(request=serializers.LoginSerializer)
+    @extend_schema(request=serializers.LoginSerializer, responses=serializers.EdgeTokenSerializer)
     def post(self, request):
         data = _validated(serializers.LoginSerializer, request.data)
         origin = origin_of(request)

@@ -95,6 +95,46 @@ class CameraWriteSerializer(serializers.Serializer):
         return attrs
 
 
+class CameraExportSerializer(serializers.Serializer):
+    """One camera as ``GET /cameras/export`` writes it and ``POST /cameras/import`` reads it."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    location = serializers.CharField()
+    stream_type = serializers.ChoiceField(choices=StreamType.choices)
+    stream_url = serializers.CharField(help_text="Password masked; importing *** keeps the stored one")
+    enabled = serializers.BooleanField()
+    fps = serializers.FloatField()
+    tags = serializers.ListField(child=serializers.CharField())
+    ip_address = serializers.IPAddressField(allow_null=True)
+    detection_model = serializers.CharField()
+    ocr_models = serializers.ListField(child=serializers.CharField())
+    metadata = serializers.DictField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    zone_id = serializers.CharField(allow_null=True)
+
+
+class CameraImportRequestSerializer(serializers.Serializer):
+    """The body of ``POST /cameras/import`` (a bare list of the same documents is accepted too)."""
+
+    cameras = CameraExportSerializer(many=True)
+
+
+class CameraImportResultSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    total = serializers.IntegerField()
+
+
+class CameraImportSerializer(CameraWriteSerializer):
+    """One document of ``POST /cameras/import``: what a create takes, plus the ``width``/``height`` that
+    ``GET /cameras/export`` writes, so an export can be imported as it is."""
+
+    width = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=20000)
+    height = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=20000)
+
+
 class CameraStateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
 

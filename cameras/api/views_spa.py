@@ -16,7 +16,8 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.summary import camera_summaries
 from config.api.base import AUTHENTICATED
-from config.api.contracts import ApiError, Kind
+from config.api.contracts import ApiError, FieldError, Kind
+from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet
 from config.api.versioning import mark_superseded
 
@@ -153,6 +154,7 @@ class CameraSummaryView(SpaAPIView):
 class CameraExportView(SpaAPIView):
     required_permissions = "cameras:read"
 
+    @extend_schema(responses=serializers.CameraExportSerializer(many=True))
     def get(self, request):
         response = Response(services.export_cameras(Camera.objects.order_by("id")))
         if request.query_params.get("download"):
@@ -164,9 +166,33 @@ class CameraImportView(SpaAPIView):
     required_permissions = "cameras:write"
     audit_resource = "camera"
 
+    @extend_schema(
+        request=serializers.CameraImportRequestSerializer,
+        responses={201: serializers.CameraImportResultSerializer},
+    )
     def post(self, request):
         documents = request.data.get("cameras") if isinstance(request.data, dict) else request.data
+        if isinstance(documents, list) and all(isinstance(document, dict) for document in documents):
+            documents = _validated_import(documents)
         return Response(services.import_cameras(documents), status=status.HTTP_201_CREATED)
+
+
+def _validated_import(documents: list[dict]) -> list[dict]:
+    """Each document checked like a create before anything is written: the service stores what it is
+    given, so a wrong type (``fps: "fast"``) or a bad id would otherwise reach the database as a 500."""
+    cleaned: list[dict] = []
+    errors: list[FieldError] = []
+    for index, document in enumerate(documents):
+        serializer = serializers.CameraImportSerializer(data=document)
+        if serializer.is_valid():
+            data = dict(serializer.validated_data)
+            data.pop("version", None)
+            cleaned.append(data)
+        else:
+            errors.extend(flatten_errors(serializer.errors, f"cameras.{index}"))
+    if errors:
+        raise ApiError(Kind.VALIDATION, "Import refused: nothing was imported", field_errors=errors)
+    return cleaned
 
 
 class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
@@ -229,6 +255,7 @@ class NotificationAcknowledgeView(SpaAPIView):
     required_permissions = AUTHENTICATED
     audit_resource = "notification"
 
+    @extend_schema(request=None, responses=serializers.NotificationSerializer)
     def post(self, request, pk):
         notification = visible_notifications(request).filter(pk=pk).first() if _is_uuid(pk) else None
         if notification is None:

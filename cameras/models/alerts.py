@@ -14,7 +14,9 @@ class Alert(models.Model):
     description = models.TextField(blank=True)
     level = models.CharField(max_length=20, choices=AlertLevel.choices, db_index=True)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
-    camera = models.ForeignKey("cameras.Camera", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    camera = models.ForeignKey(
+        "cameras.Camera", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
     acknowledged = models.BooleanField(default=False, db_index=True)
     muted = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
@@ -28,7 +30,8 @@ class Alert(models.Model):
         constraints = [
             # At most one open alert per source: the database, not a race between workers, decides.
             models.UniqueConstraint(
-                fields=["source"], condition=models.Q(resolved_at__isnull=True) & ~models.Q(source=""),
+                fields=["source"],
+                condition=models.Q(resolved_at__isnull=True) & ~models.Q(source=""),
                 name="one_open_alert_per_source",
             )
         ]

@@ -25,6 +25,7 @@ class ContractMixin:
     # Mutating calls are written to the audit log unless a view records its own entry.
     audit_enabled: ClassVar[bool] = True
     audit_resource: ClassVar[str | None] = None
+    audit_action: ClassVar[str | None] = None  # e.g. "logout" where the HTTP verb would mislead
 
     def required_permission(self, request) -> str | None:
         declared = self.required_permissions
@@ -33,6 +34,8 @@ class ContractMixin:
         action = getattr(self, "action", None)
         if action and action in declared:
             return declared[action]
+        if request.method == "HEAD" and "HEAD" not in declared:
+            return declared.get("GET")  # Django answers HEAD with the GET handler, so it needs what GET needs
         return declared.get(request.method)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -15,6 +17,27 @@ from config.health import ComponentHealth, check_platform
 _EDGE_NAMES = {"database": "database", "cache": "cache", "storage": "s3_storage"}
 
 
+# Response shapes, for the OpenAPI document only (the views answer with dicts).
+class PlatformHealthSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="healthy or unhealthy")
+    timestamp = serializers.DateTimeField()
+    version = serializers.CharField()
+    services = serializers.DictField(
+        child=serializers.DictField(), help_text="database, cache, storage: {status, responseTime[, error]}"
+    )
+
+
+class EdgeHealthSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="healthy or unhealthy")
+    timestamp = serializers.DateTimeField()
+    version = serializers.CharField()
+    components = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="database, cache, s3_storage: {status, response_time_ms | error[, details]}",
+    )
+    uptime_seconds = serializers.IntegerField()
+
+
 class PlatformHealthView(GatewayAPIView):
     """002: overall status with each service's status and response time."""
 
@@ -22,6 +45,7 @@ class PlatformHealthView(GatewayAPIView):
     rate_category = None
     authentication_classes = []
 
+    @extend_schema(responses={200: PlatformHealthSerializer, 503: PlatformHealthSerializer})
     def get(self, request):
         health = check_platform()
         services = {}
@@ -55,6 +79,7 @@ class EdgeHealthView(EdgeAPIView):
     authentication_classes = []
     detailed = False
 
+    @extend_schema(responses={200: EdgeHealthSerializer, 503: EdgeHealthSerializer})
     def get(self, request):
         health = check_platform()
         body = {

@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from config import clients
 from config.api.contracts import ApiError, Contract, Kind
 from config.redis import get_redis
 
@@ -87,8 +88,7 @@ def client_identity(request) -> tuple[str, str | None]:
 
 
 def client_ip(request) -> str:
-    meta = getattr(request, "META", {})
-    return meta.get("REMOTE_ADDR") or "unknown"
+    return clients.client_ip(request) or "unknown"
 
 
 def limit_for(category: str, tier: str | None, authenticated: bool) -> int | None:

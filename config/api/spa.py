@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.base import ContractMixin
-from config.api.contracts import ApiError, Contract, Kind, camel
+from config.api.contracts import ApiError, Contract, FieldError, Kind, camel
 
 # Values under these keys are free-form documents (a client's own keys): never renamed.
 FREE_FORM_KEYS = frozenset({"payload", "metadata", "preferences", "context", "headers", "body", "filters", "details"})
@@ -84,13 +84,13 @@ class CamelCaseMultiPartParser(parsers.MultiPartParser):
 def _positive_int(raw: str | None, default: int, name: str, maximum: int | None = None) -> int:
     if raw in (None, ""):
         return default
+    issue = f"must be an integer from 1 to {maximum}" if maximum else "must be an integer of at least 1"
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise ApiError(Kind.VALIDATION, f"{name} must be a positive integer", details={"field": name}) from None
+        value = 0
     if value < 1 or (maximum is not None and value > maximum):
-        limit = f" between 1 and {maximum}" if maximum else " of at least 1"
-        raise ApiError(Kind.VALIDATION, f"{name} must be{limit}", details={"field": name})
+        raise ApiError(Kind.VALIDATION, f"{name} {issue}", field_errors=[FieldError(name, issue)])
     return value
 
 

@@ -1,0 +1,280 @@
+"""A local RTSP server for the demo camera and for tests, and the clips it serves.
+
+``aio-rtsp-toolkit`` serves the H.264 MP4 files of a folder as ``rtsp://HOST:PORT/NAME.mp4`` (RTP
+interleaved over TCP only). ffmpeg alone cannot do this: its RTSP output publishes to a server rather
+than answering pulling clients. The server runs as a child process, so a test run or ``manage.py
+demo_stream`` owns it and stops it; each client session plays the file once, or forever with
+``?play_count=0`` (``url(name, loop=True)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import quote
+
+from cameras.probing import ffmpeg_exe
+
+# Runs in the child: the toolkit's server without its HTTP voice-control port. It writes the ready file
+# only once it has bound the port itself, so another process already listening there is not mistaken for it.
+_SERVE = """
+import asyncio, pathlib, sys
+from aio_rtsp_toolkit import server
+
+async def main(directory, host, port, ready):
+    rtsp = server.RtspServer(directory, host=host, port=port)
+    await rtsp.start()
+    pathlib.Path(ready).write_text("ready")
+    try:
+        await rtsp.serve_forever()
+    finally:
+        await rtsp.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+"""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # A test run killed hard must not leave an RTSP server behind holding its port.
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class RtspTestServer:
+    """The aio-rtsp-toolkit RTSP server on ``host:port`` serving ``directory``, as a context manager.
+
+    ``port=None`` picks a free port. Entering starts the server and waits until it accepts connections;
+    leaving stops it. ``log_path`` keeps the server's log (else it is discarded).
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        startup_timeout: float = 15.0,
+        log_path: Path | str | None = None,
+    ) -> None:
+        self.directory = Path(directory).resolve()
+        self.host = host
+        self.requested_port = port
+        self.port = port or 0
+        self.startup_timeout = startup_timeout
+        self.log_path = Path(log_path) if log_path else None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> RtspTestServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def url(self, name: str, loop: bool = False) -> str:
+        """``rtsp://host:port/name``; with ``loop`` the server replays the file for as long as a client reads."""
+        url = f"rtsp://{self.host}:{self.port}/{quote(name)}"
+        return f"{url}?play_count=0" if loop else url
+
+    @property
+    def running(self) -> bool:
+        """True while the server process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> RtspTestServer:
+        """Start the server and return once it has bound its port and accepts connections.
+
+        With a picked port, a port taken in between (another process won the race) is retried on a new one.
+        Raises ``RuntimeError`` when the server exits or does not listen within ``startup_timeout``.
+        """
+        if not self.directory.is_dir():
+            raise FileNotFoundError(f"RTSP server folder {self.directory} does not exist")
+        attempts = 1 if self.requested_port else 3
+        last_error = ""
+        for _ in range(attempts):
+            self.port = self.requested_port or free_port(self.host)
+            last_error = self._launch()
+            if not last_error:
+                return self
+        raise RuntimeError(f"RTSP server did not start on {self.host}:{self.port}: {last_error}")
+
+    def _launch(self) -> str:
+        """Start one process; ``""`` once it listens, else why it did not."""
+        handle, ready_name = tempfile.mkstemp(prefix="argus-rtsp-", suffix=".ready")
+        os.close(handle)
+        ready = Path(ready_name)
+        ready.unlink()
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-u", "-c", _SERVE, str(self.directory), self.host, str(self.port), str(ready)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own session: Ctrl-C in a terminal reaches the parent, which stops the server in order.
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()
+        try:
+            deadline = time.monotonic() + self.startup_timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    return f"server exited with code {self.process.returncode} (port in use?)"
+                if ready.exists():
+                    return ""
+                time.sleep(0.05)
+            self.stop()
+            return f"not listening after {self.startup_timeout:g} s"
+        finally:
+            ready.unlink(missing_ok=True)
+
+    def wait(self) -> int:
+        """Block until the server process exits (it runs until stopped); returns its exit code."""
+        if self.process is None:
+            return 0
+        return self.process.wait()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _run_ffmpeg(args: list[str], what: str, timeout: float = 900.0) -> None:
+    try:
+        done = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{what}: ffmpeg did not finish within {timeout:g} s") from None
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"{what}: ffmpeg exited with {done.returncode}: {' | '.join(tail)}")
+
+
+# H.264 as cameras send it: yuv420p, no B-frames (RTP carries no decode timestamps), a keyframe every
+# second so a client that joins starts decoding quickly, and the index up front for the server.
+_H264_ARGS = [
+    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-bf", "0",
+    "-force_key_frames", "expr:gte(t,n_forced*1)", "-movflags", "+faststart", "-f", "mp4",
+]  # fmt: skip
+
+
+def _replace_atomically(part: Path, dest: Path) -> Path:
+    os.replace(part, dest)
+    return dest
+
+
+def ensure_h264_mp4(source: Path, dest: Path, seconds: float | None = None, width: int | None = None) -> Path:
+    """Transcode any video ``source`` (e.g. ``.avi``) to an H.264 MP4 at ``dest`` that the server can stream.
+
+    ``seconds`` keeps only the start, ``width`` scales (height follows, kept even); audio is dropped.
+    Nothing is done when ``dest`` already exists and is newer than ``source`` (delete it to re-encode).
+    Returns ``dest``; raises ``RuntimeError`` when ffmpeg fails.
+    """
+    source, dest = Path(source), Path(dest)
+    if not source.is_file():
+        raise FileNotFoundError(f"video {source} does not exist")
+    if dest.is_file() and dest.stat().st_mtime >= source.stat().st_mtime and dest.stat().st_size > 0:
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    args = ["-i", str(source), "-map", "0:v:0", "-an"]
+    if seconds:
+        args += ["-t", f"{seconds:g}"]
+    if width:
+        args += ["-vf", f"scale={int(width)}:-2"]
+    try:
+        _run_ffmpeg([*args, *_H264_ARGS, str(part)], f"transcoding {source.name}")
+        return _replace_atomically(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def make_test_clip(dest: Path, seconds: float = 5, size: tuple[int, int] = (640, 360), fps: int = 25) -> Path:
+    """Generate an H.264 MP4 test pattern (ffmpeg's ``testsrc``) at ``dest``, for when no real footage exists.
+
+    Returns ``dest``; raises ``RuntimeError`` when ffmpeg fails.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    source = f"testsrc=size={size[0]}x{size[1]}:rate={fps}:duration={seconds:g}"
+    try:
+        _run_ffmpeg(["-f", "lavfi", "-i", source, *_H264_ARGS, str(part)], "generating a test clip")
+        return _replace_atomically(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+# --- The demo camera (``manage.py demo_stream``) ------------------------------------------------------
+
+DEMO_CLIP_NAME = "demo.mp4"
+DEMO_RTSP_PORT = 8554
+DEMO_SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video" / "pedestrians.avi"
+
+
+def demo_rtsp_port() -> int:
+    """Port of the demo stream: ``ARGUS_DEMO_RTSP_PORT``, else 8554."""
+    return int(os.environ.get("ARGUS_DEMO_RTSP_PORT") or DEMO_RTSP_PORT)
+
+
+def demo_stream_url(host: str = "127.0.0.1", port: int | None = None) -> str:
+    """URL of the looping demo stream, e.g. ``rtsp://127.0.0.1:8554/demo.mp4?play_count=0``."""
+    return f"rtsp://{host}:{port or demo_rtsp_port()}/{DEMO_CLIP_NAME}?play_count=0"
+
+
+def prepare_demo_clip(directory: Path, source: Path | None = None) -> Path:
+    """Put the demo clip at ``directory/demo.mp4`` and return its path.
+
+    ``source`` (default ``../shared/data/video/pedestrians.avi``) is transcoded to H.264 when it exists;
+    otherwise a 10 s 1280x720 test pattern is generated. A clip made earlier from the same source is
+    reused. The server replays it for as long as a client reads (``?play_count=0``), so its length does not
+    limit the stream.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    dest = directory / DEMO_CLIP_NAME
+    origin_file = directory / "demo.source"
+    source = Path(source) if source else DEMO_SOURCE
+    origin = str(source.resolve()) if source.is_file() else "testsrc"
+    if dest.is_file() and origin_file.is_file() and origin_file.read_text().strip() != origin:
+        dest.unlink()
+    if origin == "testsrc":
+        if not dest.is_file():
+            make_test_clip(dest, seconds=10, size=(1280, 720))
+    else:
+        ensure_h264_mp4(source, dest)
+    origin_file.write_text(origin + "\n")
+    return dest

@@ -1,0 +1,190 @@
+"""Stream URLs: credentials kept apart from the URL, masking for display, and validation per stream type.
+
+A camera's ``stream_url`` is stored without its password (the password lives encrypted beside it); the
+platform puts the password back only when it opens the stream itself, and shows ``***`` everywhere else.
+Passwords are percent-encoded inside URLs, so any character may appear in them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+MASK = "***"
+
+# Characters a userinfo may carry unencoded (RFC 3986 unreserved + sub-delims); the rest is percent-encoded.
+_USERINFO_SAFE = "-._~!$&'()*+,;="
+_HOST_PREFIX = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_]+)(:\d*)?(?=[/?#]|$)")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+def _split_raw(url: str) -> tuple[str, str | None, str | None, str]:
+    """``(scheme://, user, password, rest-after-userinfo)`` with user and password percent-decoded.
+
+    Cameras are often configured with raw ``#``, ``?`` or ``@`` in their password; a strict parser would
+    take them for the fragment, query or host. The userinfo ends at the last ``@`` that is followed by a
+    host, as long as it holds no ``/`` (a ``/`` in a password must be written ``%2F``).
+    """
+    match = _SCHEME.match(url)
+    if not match:
+        return "", None, None, url
+    prefix, rest = match.group(0), url[match.end() :]
+    at = rest.rfind("@")
+    userinfo = rest[:at] if at >= 0 else None
+    if userinfo is None or "/" in userinfo or not _HOST_PREFIX.match(rest[at + 1 :]):
+        # Fall back to the standard parser: the '@' (if any) sits before the first '/', '?' or '#'.
+        authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        at = rest.rfind("@", 0, authority_end)
+        if at < 0:
+            return prefix, None, None, rest
+        userinfo = rest[:at]
+    user, sep, password = userinfo.partition(":")
+    return prefix, unquote(user), unquote(password) if sep else None, rest[at + 1 :]
+
+
+def _join(prefix: str, user: str | None, password: str | None, rest: str) -> str:
+    if user is None and password is None:
+        return prefix + rest
+    userinfo = quote(user or "", safe=_USERINFO_SAFE)
+    if password is not None:
+        userinfo += ":" + quote(password, safe=_USERINFO_SAFE)
+    return f"{prefix}{userinfo}@{rest}"
+
+
+def split_credentials(url: str) -> tuple[str, str]:
+    """Split a stream URL into ``(url_without_password, password)``.
+
+    The user name stays in the URL; the password is returned decoded (``""`` when there is none).
+    ``rtsp://admin:p%40ss@cam:554/live`` gives ``("rtsp://admin@cam:554/live", "p@ss")``.
+    """
+    url = (url or "").strip()
+    prefix, user, password, rest = _split_raw(url)
+    if password is None:
+        return url, ""
+    return _join(prefix, user, None, rest), password
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL with ``password`` put back (percent-encoded) after its user name, for opening the stream.
+
+    A password already in ``url`` is replaced; an empty ``password`` leaves ``url`` unchanged.
+    """
+    url = (url or "").strip()
+    if not password:
+        return url
+    prefix, user, _old, rest = _split_raw(url)
+    if not prefix:
+        return url
+    return _join(prefix, user or "", password, rest)
+
+
+def masked_url(url: str, password: str = "") -> str:
+    """The URL for display: ``rtsp://admin:***@host:554/path`` when there is a password, else the URL as is.
+
+    ``password`` is the camera's stored password; a password written inside ``url`` is masked too.
+    """
+    url = (url or "").strip()
+    prefix, user, in_url, rest = _split_raw(url)
+    if not prefix or not (password or in_url):
+        return url
+    return _join(prefix, user or "", MASK, rest)
+
+
+def is_masked_password(password: str | None) -> bool:
+    """True when a client wrote the mask back instead of a password (the stored one must stay)."""
+    return password == MASK
+
+
+def host_of(url: str) -> str | None:
+    """The host name or IP of a stream URL (``host:port`` accepted too), or None (device, file, garbage)."""
+    url = (url or "").strip()
+    prefix, _user, _password, rest = _split_raw(url)
+    if not prefix:
+        if not re.match(r"^[A-Za-z0-9.\-\[\]:]+:\d+$", url):
+            return None
+        rest = url
+    try:
+        host = urlsplit("//" + rest).hostname
+    except ValueError:
+        return None
+    return host or None
+
+
+def ip_address_of(url: str) -> str | None:
+    """The host of ``url`` when it is a literal IPv4/IPv6 address (for ``Camera.ip_address``), else None."""
+    host = host_of(url)
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _require_host(url: str, schemes: tuple[str, ...], label: str) -> None:
+    prefix, _user, _password, rest = _split_raw(url)
+    scheme = prefix[:-3].lower()
+    if scheme not in schemes:
+        wanted = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{label} stream URL must start with {wanted} (got {url!r})")
+    try:
+        parts = urlsplit("//" + rest)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{label} stream URL has an invalid host or port: {exc}") from None
+    if not parts.hostname:
+        raise ValueError(f"{label} stream URL has no host")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"{label} stream URL port must be between 1 and 65535")
+
+
+def _normalise_type(stream_type: str) -> str:
+    key = (stream_type or "").strip().lower().replace("_", " ")
+    aliases = {
+        "rtsp": "RTSP",
+        "http": "HTTP",
+        "https": "HTTP",
+        "usb": "USB",
+        "socket": "Socket",
+        "tcp": "Socket",
+        "local file": "Local File",
+        "file": "Local File",
+        "localfile": "Local File",
+    }
+    if key not in aliases:
+        raise ValueError(f"unknown stream type {stream_type!r}: use RTSP, HTTP, USB, Socket or Local File")
+    return aliases[key]
+
+
+def validate_stream_url(stream_type: str, url: str) -> str:
+    """Check that ``url`` fits ``stream_type`` (a ``StreamType`` value) and return it stripped.
+
+    RTSP wants ``rtsp://`` (or ``rtsps://``) with a host; HTTP ``http(s)://`` with a host; USB a device
+    index (``0``) or ``/dev/video*``; Socket ``tcp://host:port`` or ``host:port``; Local File an existing
+    file (a path or ``file://`` URL). Raises ``ValueError`` saying what is wrong.
+    """
+    kind = _normalise_type(stream_type)
+    url = (url or "").strip()
+    if not url:
+        raise ValueError("stream URL is required")
+    if kind == "RTSP":
+        _require_host(url, ("rtsp", "rtsps"), "RTSP")
+    elif kind == "HTTP":
+        _require_host(url, ("http", "https"), "HTTP")
+    elif kind == "USB":
+        if not (url.isdigit() or re.fullmatch(r"/dev/video\d+", url)):
+            raise ValueError(f"USB stream must be a device index like 0 or a device like /dev/video0 (got {url!r})")
+    elif kind == "Socket":
+        target = url if _SCHEME.match(url) else f"tcp://{url}"
+        if not target.lower().startswith(("tcp://", "udp://")):
+            raise ValueError(f"Socket stream must be tcp://host:port or host:port (got {url!r})")
+        _require_host(target, ("tcp", "udp"), "Socket")
+        if urlsplit(target).port is None:
+            raise ValueError(f"Socket stream needs a port: tcp://host:port or host:port (got {url!r})")
+    else:
+        path = Path(unquote(urlsplit(url).path)) if url.lower().startswith("file://") else Path(url).expanduser()
+        if not path.is_file():
+            raise ValueError(f"Local file {str(path)!r} does not exist or is not a file")
+    return url

@@ -1,0 +1,20 @@
+"""Dashboard pages of the cameras app (mounted at /cameras/)."""
+
+from django.urls import path
+
+from cameras import views
+
+app_name = "cameras"
+
+urlpatterns = [
+    path("", views.camera_list, name="list"),
+    path("new/", views.camera_add, name="add"),
+    path("<str:camera_id>/edit/", views.camera_edit, name="edit"),
+    path("<str:camera_id>/test/", views.camera_test, name="test"),
+    path("<str:camera_id>/snapshot/", views.camera_snapshot, name="snapshot"),
+    path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/<str:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("alerts/<str:alert_id>/mute/", views.alert_mute, name="alert-mute"),
+    path("system/", views.system_page, name="system"),
+    path("token/", views.token, name="token"),
+]

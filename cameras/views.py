@@ -1,0 +1,261 @@
+"""Dashboard pages of the cameras app: the camera grid and form, alerts, system health.
+
+Thin views: they check the same permission strings the API checks, call the services and render.
+Live updates come from the ``/ws`` WebSocket and the JSON API, which take a JWT rather than the
+session cookie; :func:`token` hands the signed-in page a short-lived access token for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts import notifications
+from accounts.audit import origin_of
+from accounts.tokens import access_token_for, session_revoked
+from cameras import alerting, monitoring, services, snapshots, system
+from cameras.api.filters import AlertFilterSet
+from cameras.choices import BADGE_COLOURS, AlertLevel, CameraStatus
+from cameras.forms import CameraForm
+from cameras.models import Alert, Camera
+from cameras.probing import StreamUnavailable
+from config.api.contracts import ApiError
+from config.storage import signed_url
+
+SERVICE_BADGES = {"running": "green", "degraded": "amber", "stopped": "red"}
+# A cached token is handed out again only while it has this long left, so the page can still use it.
+TOKEN_REUSE_MARGIN_SECONDS = 120
+TOKEN_SESSION_KEY = "cameras:dashboard-token"
+
+
+def permission_required(permission: str) -> Callable:
+    """Sign-in first (anonymous users go to the login page), then the role's permission, else a 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_permission(permission):
+                return render(request, "cameras/403.html", {"permission": permission}, status=403)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Where a POST form returns to: its ``next`` (same site only) or ``default``."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse(default)
+    return redirect(target)
+
+
+# --- Token for the page's WebSocket and API calls ----------------------------------------------------
+
+
+@never_cache
+@require_GET
+def token(request: HttpRequest) -> JsonResponse:
+    """``{"token": <access token>, "expiresIn": seconds}`` for the signed-in user.
+
+    A fetch() cannot follow a redirect to the login page usefully, so anonymous callers get 401. The
+    token is kept in the browser session and handed out again while it is good, so reloading a page
+    does not open a new token session each time.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Not signed in"}, status=401)
+    cached = request.session.get(TOKEN_SESSION_KEY) or {}
+    now = time.time()
+    if cached.get("exp", 0) - now > TOKEN_REUSE_MARGIN_SECONDS and not session_revoked(cached.get("sid", "")):
+        raw = cached["token"]
+    else:
+        origin = origin_of(request)
+        raw = access_token_for(request.user, ip=origin.ip, user_agent=f"Argus dashboard; {origin.user_agent}")
+        claims = AccessToken(raw)
+        request.session[TOKEN_SESSION_KEY] = {"token": raw, "exp": claims["exp"], "sid": claims["sid"]}
+        cached = request.session[TOKEN_SESSION_KEY]
+    return JsonResponse({"token": raw, "expiresIn": max(int(cached["exp"] - now), 0)})
+
+
+# --- Cameras -----------------------------------------------------------------------------------------
+
+
+def _tile(camera: Camera) -> dict[str, Any]:
+    return {
+        "camera": camera,
+        "badge": BADGE_COLOURS.get(camera.status, ""),
+        "thumbnail": signed_url(camera.thumbnail) if camera.thumbnail else None,
+        "stream_url": services.stream_url_for_client(camera),
+    }
+
+
+@permission_required("cameras:read")
+def camera_list(request: HttpRequest) -> HttpResponse:
+    cameras = Camera.objects.order_by("id")
+    context = {
+        "tiles": [_tile(camera) for camera in cameras],
+        "can_write": request.user.has_permission("cameras:write"),
+        "badges": {status: BADGE_COLOURS[status] for status in CameraStatus.values},
+    }
+    return render(request, "cameras/list.html", context)
+
+
+def _camera_initial(camera: Camera) -> dict[str, Any]:
+    return {
+        "id": camera.pk,
+        "name": camera.name,
+        "location": camera.location,
+        "stream_type": camera.stream_type,
+        "stream_url": services.stream_url_for_client(camera),
+        "enabled": camera.enabled,
+        "status": camera.status,
+        "tags": ", ".join(camera.tags or []),
+        "version": camera.version,
+    }
+
+
+@permission_required("cameras:write")
+def camera_add(request: HttpRequest) -> HttpResponse:
+    form = CameraForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                camera = services.create_camera(form.service_data())
+            except ApiError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, f"Camera {camera.pk} added.")
+                return redirect("cameras:list")
+        form.hide_submitted_password()
+    return render(request, "cameras/form.html", {"form": form, "camera": None})
+
+
+@permission_required("cameras:write")
+def camera_edit(request: HttpRequest, camera_id: str) -> HttpResponse:
+    camera = get_object_or_404(Camera, pk=camera_id)
+    form = CameraForm(request.POST or None, initial=_camera_initial(camera), editing=True)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_camera(camera, form.service_data(), expected_version=form.cleaned_data["version"])
+            except ApiError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, f"Camera {camera.pk} saved.")
+                return redirect("cameras:list")
+        form.hide_submitted_password()
+    return render(request, "cameras/form.html", {"form": form, "camera": camera})
+
+
+@require_POST
+@permission_required("cameras:write")
+def camera_test(request: HttpRequest, camera_id: str) -> HttpResponse:
+    camera = get_object_or_404(Camera, pk=camera_id)
+    # Recorded like a scheduled check: a status change is announced on camera-status as well.
+    result = monitoring.probe_camera(camera)
+    if result.ok:
+        details = [f"{result.width}x{result.height}" if result.width and result.height else "", result.codec]
+        details += [f"{result.fps:g} fps" if result.fps else "", f"{round(result.latency_ms)} ms to first frame"]
+        messages.success(request, f"{camera.pk}: connection OK ({', '.join(d for d in details if d)}).")
+    else:
+        messages.error(request, f"{camera.pk}: connection failed: {result.error}")
+    return _back(request, "cameras:list")
+
+
+@require_POST
+@permission_required("cameras:write")
+def camera_snapshot(request: HttpRequest, camera_id: str) -> HttpResponse:
+    camera = get_object_or_404(Camera, pk=camera_id)
+    try:
+        shot = snapshots.take_snapshot(camera)
+    except StreamUnavailable as exc:
+        messages.error(request, f"{camera.pk}: could not grab a frame: {exc}")
+    else:
+        messages.success(request, f"{camera.pk}: snapshot taken ({shot.width}x{shot.height}); it is the new thumbnail.")
+    return _back(request, "cameras:list")
+
+
+# --- Alerts ------------------------------------------------------------------------------------------
+
+
+def _notification_link(link: str) -> str:
+    """Notifications link alerts the SPA way (``/alerts#ALERT-..``); on this page the row has that id."""
+    return link.removeprefix("/alerts") if link.startswith("/alerts#") else link
+
+
+@permission_required("cameras:read")
+def alert_list(request: HttpRequest) -> HttpResponse:
+    ordered = Alert.objects.select_related("camera").order_by("-timestamp")
+    filterset = AlertFilterSet(request.GET or None, queryset=ordered)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else ordered
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    rows = [{"alert": alert, "badge": BADGE_COLOURS.get(alert.level, "")} for alert in page]
+    recent = list(notifications.visible_to(request.user)[:20])
+    for item in recent:
+        item.dashboard_link = _notification_link(item.link)
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": {key: request.GET.get(key, "") for key in ("level", "open")},
+        "levels": AlertLevel.choices,
+        "badges": {level: BADGE_COLOURS[level] for level in AlertLevel.values},
+        "can_write": request.user.has_permission("cameras:write"),
+        "notifications": recent,
+        # The row template the page's script clones for alerts that arrive live.
+        "placeholder": {"alert": {"id": "__ID__"}, "badge": ""},
+    }
+    return render(request, "cameras/alerts.html", context)
+
+
+@require_POST
+@permission_required("cameras:write")
+def alert_acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
+    alert = alerting.acknowledge(get_object_or_404(Alert, pk=alert_id))
+    messages.success(request, f"{alert.pk} acknowledged.")
+    return _back(request, "cameras:alerts")
+
+
+@require_POST
+@permission_required("cameras:write")
+def alert_mute(request: HttpRequest, alert_id: str) -> HttpResponse:
+    muted = request.POST.get("muted", "1") != "0"
+    alert = alerting.mute(get_object_or_404(Alert, pk=alert_id), muted)
+    messages.success(request, f"{alert.pk} {'muted' if muted else 'unmuted'}.")
+    return _back(request, "cameras:alerts")
+
+
+# --- System health -----------------------------------------------------------------------------------
+
+
+@permission_required("system:read")
+def system_page(request: HttpRequest) -> HttpResponse:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for metric in system.latest_metrics():
+        groups.setdefault(metric["category"], []).append(metric)
+    services_rows = [
+        {"service": row, "badge": SERVICE_BADGES.get(row.status, "")} for row in system.services_status()
+    ]
+    context = {
+        "metric_groups": groups,
+        "services": services_rows,
+        "banners": system.active_banners(),
+        "service_badges": SERVICE_BADGES,
+        "refresh_seconds": 10,
+        "metrics_url": reverse("system-health-metrics"),
+        "services_url": reverse("system-health-services"),
+    }
+    return render(request, "cameras/system.html", context)

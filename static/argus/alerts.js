@@ -1,0 +1,108 @@
+// The alerts page: rows follow the alerts channel (new alerts are inserted at the top when they match
+// the filters and page 1 is shown; changed ones are updated in place), and notifications arrive live.
+(function () {
+  const table = document.getElementById("alerts");
+  if (!table) return;
+  const body = table.tBodies[0];
+  const template = document.getElementById("alert-row-template");
+  const filters = document.getElementById("alert-filters").dataset;
+  const badges = JSON.parse(document.getElementById("level-badges").textContent);
+  const notifications = document.getElementById("notifications");
+  const MAX_NOTIFICATIONS = 20;
+
+  function matches(alert) {
+    if (filters.level && alert.level !== filters.level) return false;
+    if (filters.open === "true" && alert.resolvedAt) return false;
+    if (filters.open === "false" && !alert.resolvedAt) return false;
+    return true;
+  }
+
+  function fill(row, alert) {
+    const cell = (role) => row.querySelector(`[data-role="${role}"]`);
+    const level = cell("level");
+    level.textContent = alert.level;
+    level.className = "badge " + (badges[alert.level] || "");
+    cell("title").textContent = alert.title;
+    cell("description").textContent = alert.description || "";
+    cell("camera").textContent = alert.cameraId || "—";
+    cell("time").replaceChildren(ArgusLive.timeElement(alert.timestamp));
+    cell("acknowledged").textContent = alert.acknowledged ? "yes" : "no";
+    cell("muted").textContent = alert.muted ? "yes" : "no";
+    if (alert.resolvedAt) {
+      cell("resolved").replaceChildren(ArgusLive.timeElement(alert.resolvedAt));
+    } else {
+      const open = document.createElement("span");
+      open.className = "badge red";
+      open.textContent = "open";
+      cell("resolved").replaceChildren(open);
+    }
+    row.classList.toggle("resolved", Boolean(alert.resolvedAt));
+    const acknowledge = cell("acknowledge");
+    if (acknowledge) acknowledge.disabled = alert.acknowledged;
+    const mute = cell("mute");
+    if (mute) {
+      mute.textContent = alert.muted ? "Unmute" : "Mute";
+      cell("muted-value").value = alert.muted ? "0" : "1";
+    }
+    row.classList.add("flash");
+    setTimeout(() => row.classList.remove("flash"), 1200);
+  }
+
+  function newRow(alert) {
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.id = alert.id;
+    row.dataset.alertId = alert.id;
+    row.querySelectorAll("form").forEach((form) => {
+      form.action = form.getAttribute("action").replace("__ID__", encodeURIComponent(alert.id));
+    });
+    return row;
+  }
+
+  function onAlert(alert) {
+    let row = body.querySelector(`tr[data-alert-id="${CSS.escape(alert.id)}"]`);
+    if (!row) {
+      if (!matches(alert) || filters.page !== "1") return;
+      row = newRow(alert);
+      body.prepend(row);
+      body.querySelector("tr.empty").hidden = true;
+    }
+    fill(row, alert);
+  }
+
+  function onNotification(item) {
+    const entry = document.createElement("li");
+    const badge = document.createElement("span");
+    badge.className = "badge " + item.level;
+    badge.textContent = item.level;
+    const title = document.createElement("strong");
+    // Notifications link alerts the SPA way (/alerts#ID); here that alert is the row with that id.
+    const link = item.link && item.link.startsWith("/alerts#") ? item.link.slice("/alerts".length) : item.link;
+    if (link) {
+      const anchor = document.createElement("a");
+      anchor.href = link;
+      anchor.textContent = item.title;
+      title.append(anchor);
+    } else {
+      title.textContent = item.title;
+    }
+    const message = document.createElement("div");
+    message.className = "hint";
+    message.textContent = item.message || "";
+    const when = document.createElement("div");
+    when.className = "hint";
+    when.append(ArgusLive.timeElement(item.timestamp));
+    entry.append(badge, " ", title, message, when);
+    entry.classList.add("flash");
+    notifications.querySelector("li.empty")?.remove();
+    notifications.prepend(entry);
+    while (notifications.children.length > MAX_NOTIFICATIONS) notifications.lastElementChild.remove();
+  }
+
+  ArgusLive.connect({
+    channels: ["alerts", "notifications"],
+    onMessage(message) {
+      if (message.type === "alert") onAlert(message.alert);
+      else if (message.type === "notification") onNotification(message.notification);
+    },
+  });
+})();

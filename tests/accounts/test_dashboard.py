@@ -1,0 +1,227 @@
+"""The dashboard's sign-in page (sharing the API's lockout), home page and audit page."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import AuditLog
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/login/"
+WRONG = "not-the-password"
+
+
+@pytest.fixture(autouse=True)
+def _fast_delays(settings):
+    settings.LOGIN_DELAY_BASE = 0.01
+    settings.LOGIN_SLOW_AFTER = 3
+    settings.LOGIN_LOCK_AFTER = 5
+    settings.LOGIN_LOCK_SECONDS = 900
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(email="staff@example.com", name="Stella Staff", role_id="ROLE-OPERATOR")
+
+
+def sign_in(client, email: str, password: str = DEFAULT_PASSWORD, **extra):
+    return client.post(LOGIN, {"username": email, "password": password}, **extra)
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_login_page_renders(client):
+    response = client.get(LOGIN)
+
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+    assert b'name="password"' in response.content
+    assert b"csrfmiddlewaretoken" in response.content
+
+
+def test_anonymous_home_redirects_to_login(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_sign_in_redirects_home(client, staff):
+    response = sign_in(client, "staff@example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert signed_in(client)
+
+
+def test_sign_in_follows_next(client, staff):
+    response = client.post(LOGIN, {"username": "staff@example.com", "password": DEFAULT_PASSWORD, "next": "/admin/"})
+
+    assert response["Location"] == "/admin/"
+
+
+def test_sign_in_does_not_follow_an_offsite_next(client, staff):
+    response = client.post(
+        LOGIN, {"username": "staff@example.com", "password": DEFAULT_PASSWORD, "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == "/"
+
+
+def test_sign_in_is_audited(client, staff):
+    sign_in(client, "staff@example.com")
+
+    logged = AuditLog.objects.get(action="auth.login")
+    assert logged.actor == "staff@example.com"
+    assert logged.message == "Signed in (dashboard)"
+    staff.refresh_from_db()
+    assert staff.last_active is not None
+
+
+def test_home_shows_health_cards_and_user_count(client, staff):
+    UserFactory(status="suspended")
+    sign_in(client, "staff@example.com")
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.context["users_total"] == 2
+    assert response.context["users_active"] == 1
+    content = response.content.decode()
+    for component in ("database", "cache", "storage"):
+        assert f'data-component="{component}"' in content
+    assert '<div class="label">Users</div><div class="value">2</div>' in content
+    assert "1 active" in content
+    assert "Stella Staff" in content
+
+
+def test_home_shows_recent_activity(client, staff):
+    sign_in(client, "staff@example.com")
+
+    response = client.get("/")
+
+    assert [e.action for e in response.context["recent_audit"]] == ["auth.login"]
+
+
+def test_wrong_password_shows_the_form_again(client, staff):
+    response = sign_in(client, "staff@example.com", WRONG)
+
+    assert response.status_code == 200
+    assert b"Email or password is wrong." in response.content
+    assert not signed_in(client)
+
+
+def test_wrong_password_is_audited(client, staff):
+    sign_in(client, "staff@example.com", WRONG)
+
+    assert AuditLog.objects.get(action="auth.login_failed").actor == "staff@example.com"
+
+
+def test_suspended_user_cannot_sign_in(client):
+    UserFactory(email="gone@example.com", status="suspended")
+
+    sign_in(client, "gone@example.com")
+
+    assert not signed_in(client)
+
+
+def test_form_failures_slow_further_attempts(client, staff, sleeps):
+    for _ in range(5):
+        sign_in(client, "staff@example.com", WRONG)
+
+    assert sleeps == [0.01, 0.02]
+
+
+def test_form_failures_lock_the_form(client, staff, sleeps):
+    for _ in range(5):
+        sign_in(client, "staff@example.com", WRONG)
+
+    response = sign_in(client, "staff@example.com")
+
+    assert response.status_code == 200
+    assert not signed_in(client)
+    assert b"Too many failed sign-in attempts" in response.content
+
+
+def test_form_failures_lock_the_api_too(client, api_client, staff, sleeps):
+    for _ in range(5):
+        sign_in(client, "staff@example.com", WRONG)
+
+    response = api_client.post(
+        "/api/v1/auth/login", {"username": "staff@example.com", "password": DEFAULT_PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "ACCOUNT_LOCKED"
+
+
+def test_api_failures_lock_the_form_too(client, api_client, staff, sleeps):
+    for _ in range(5):
+        api_client.post("/api/v1/auth/login", {"username": "staff@example.com", "password": WRONG}, format="json")
+
+    sign_in(client, "STAFF@example.com")
+
+    assert not signed_in(client)
+
+
+def test_form_success_clears_the_failures(client, staff, sleeps):
+    for _ in range(3):
+        sign_in(client, "staff@example.com", WRONG)
+    sign_in(client, "staff@example.com")
+    client.logout()
+    sleeps.clear()
+
+    sign_in(client, "staff@example.com", WRONG)
+
+    assert sleeps == []
+
+
+def test_sign_out_ends_the_dashboard_session(client, staff):
+    sign_in(client, "staff@example.com")
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 302
+    assert not signed_in(client)
+    assert client.get("/")["Location"].startswith(LOGIN)
+
+
+def test_audit_page_shows_the_trail_to_an_admin(client, admin_user):
+    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    client.force_login(admin_user)
+
+    response = client.get("/accounts/audit/")
+
+    assert response.status_code == 200
+    assert b"renamed the gate camera" in response.content
+
+
+def test_audit_page_filters(client, admin_user):
+    AuditLog.objects.create(actor="a@example.com", action="camera.update", message="first", severity="info")
+    AuditLog.objects.create(actor="b@example.com", action="camera.delete", message="second", severity="critical")
+    client.force_login(admin_user)
+
+    response = client.get("/accounts/audit/", {"severity": "critical"})
+
+    assert [e.message for e in response.context["page"]] == ["second"]
+
+
+def test_audit_page_is_refused_without_audit_read(client, viewer_user):
+    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    client.force_login(viewer_user)
+
+    response = client.get("/accounts/audit/")
+
+    assert response.status_code == 403
+    assert b"renamed the gate camera" not in response.content
+
+
+def test_audit_page_redirects_anonymous_to_login(client):
+    response = client.get("/accounts/audit/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)

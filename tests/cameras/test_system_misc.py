@@ -1,0 +1,230 @@
+"""GET /api/v1/system/summary, /system/uptime, /system/version and /services/banner-messages."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import celery
+import django
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+
+from cameras.choices import CameraStatus
+from cameras.models import BannerMessage, Camera
+
+pytestmark = pytest.mark.django_db
+
+SUMMARY_URL = "/api/v1/system/summary"
+UPTIME_URL = "/api/v1/system/uptime"
+VERSION_URL = "/api/v1/system/version"
+BANNERS_URL = "/api/v1/services/banner-messages"
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]
+
+
+def make_camera(camera_id: str, status: str, enabled: bool = True) -> Camera:
+    return Camera.objects.create(id=camera_id, name=camera_id, status=status, enabled=enabled)
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- Summary --------------------------------------------------------------------------------------
+
+
+def test_summary_answers_the_keys_of_001(viewer_client):
+    response = viewer_client.get(SUMMARY_URL)
+
+    assert response.status_code == 200
+    assert set(response.json()["data"]) == {
+        "activeCameras",
+        "registeredPeople",
+        "peopleDetectedToday",
+        "unknownFaceAlerts",
+        "manualOverrides",
+        "attendanceCompletion",
+        "lastSync",
+    }
+
+
+def test_active_cameras_counts_enabled_online_cameras_only(viewer_client):
+    make_camera("CAM-01", CameraStatus.ONLINE)
+    make_camera("CAM-02", CameraStatus.OFFLINE)
+    make_camera("CAM-03", CameraStatus.ONLINE, enabled=False)
+    make_camera("CAM-04", CameraStatus.MAINTENANCE)
+
+    data = viewer_client.get(SUMMARY_URL).json()["data"]
+
+    assert data["activeCameras"] == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "app_label", "model_name"),
+    [
+        ("registeredPeople", "recognition", "FaceProfile"),
+        ("peopleDetectedToday", "recognition", "Detection"),
+        ("unknownFaceAlerts", "recognition", "Detection"),
+        ("manualOverrides", "attendance", "AttendanceLog"),
+        ("attendanceCompletion", "attendance", "AttendanceLog"),
+        ("lastSync", "integrations", "OdooConfig"),
+    ],
+)
+def test_figures_of_absent_models_are_null(viewer_client, key, app_label, model_name):
+    try:
+        apps.get_model(app_label, model_name)
+    except LookupError:
+        pass
+    else:
+        pytest.skip(f"{app_label}.{model_name} exists now: {key} is a real figure")
+
+    data = viewer_client.get(SUMMARY_URL).json()["data"]
+
+    assert data[key] is None
+
+
+def test_operator_without_system_read_cannot_read_the_summary(operator_client):
+    assert operator_client.get(SUMMARY_URL).status_code == 403
+
+
+# --- Uptime and version ---------------------------------------------------------------------------
+
+
+def test_uptime_answers_boot_time_and_platform_start(viewer_client):
+    response = viewer_client.get(UPTIME_URL)
+
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert set(data) == {"systemBootTime", "systemUptimeSeconds", "platformStartedAt", "platformUptimeSeconds"}
+    now = datetime.now(UTC)
+    boot = parse_time(data["systemBootTime"])
+    started = parse_time(data["platformStartedAt"])
+    assert boot <= started <= now
+    assert data["systemUptimeSeconds"] == pytest.approx(time.time() - boot.timestamp(), abs=5)
+    assert 0 <= data["platformUptimeSeconds"] <= data["systemUptimeSeconds"]
+
+
+def test_version_names_the_platform_and_its_components(viewer_client):
+    response = viewer_client.get(VERSION_URL)
+
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert set(data) == {"version", "python", "django", "postgres", "redis", "celery", "build"}
+    assert data["version"] == settings.ARGUS_VERSION
+    assert data["django"] == django.get_version()
+    assert data["celery"] == celery.__version__
+    assert re.fullmatch(r"\d+(\.\d+)+", data["postgres"])
+    assert re.fullmatch(r"\d+(\.\d+)+", data["redis"])
+    assert data["build"] is None or re.fullmatch(r"[0-9a-f]{4,40}", data["build"])
+
+
+def test_operator_without_system_read_cannot_read_the_version(operator_client):
+    assert operator_client.get(VERSION_URL).status_code == 403
+
+
+# --- Banner messages ------------------------------------------------------------------------------
+
+
+def test_posted_banner_is_listed(admin_client, admin_user, viewer_client):
+    expires = timezone.now() + timedelta(hours=2)
+
+    response = admin_client.post(
+        BANNERS_URL,
+        {"message": "Maintenance at 22:00", "level": "warning", "expiresAt": expires.isoformat()},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    banner = response.json()["data"]
+    assert set(banner) == {"id", "message", "level", "startsAt", "expiresAt", "createdBy", "createdAt"}
+    assert banner["message"] == "Maintenance at 22:00"
+    assert banner["level"] == "warning"
+    assert banner["createdBy"] == admin_user.email
+    assert parse_time(banner["expiresAt"]) == expires
+    listed = viewer_client.get(BANNERS_URL).json()["data"]
+    assert [item["id"] for item in listed] == [banner["id"]]
+
+
+def test_banner_without_expiry_stays_listed(admin_client):
+    response = admin_client.post(BANNERS_URL, {"message": "Welcome", "level": "info"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["data"]["expiresAt"] is None
+    assert len(admin_client.get(BANNERS_URL).json()["data"]) == 1
+
+
+def test_expired_banner_is_hidden(viewer_client):
+    BannerMessage.objects.create(message="Old news", expires_at=timezone.now() - timedelta(minutes=1))
+
+    assert viewer_client.get(BANNERS_URL).json()["data"] == []
+
+
+def test_banner_not_yet_started_is_hidden(viewer_client):
+    BannerMessage.objects.create(message="Tomorrow", starts_at=timezone.now() + timedelta(days=1))
+
+    assert viewer_client.get(BANNERS_URL).json()["data"] == []
+
+
+def test_deactivated_banner_is_hidden(viewer_client):
+    BannerMessage.objects.create(message="Withdrawn", active=False)
+
+    assert viewer_client.get(BANNERS_URL).json()["data"] == []
+
+
+def test_banner_with_an_unknown_level_is_refused(admin_client):
+    response = admin_client.post(BANNERS_URL, {"message": "Hello", "level": "shouting"}, format="json")
+
+    assert response.status_code == 400
+    assert error_code(response) == "VALIDATION_ERROR"
+    assert response.json()["error"]["details"]["field"] == "level"
+
+
+def test_banner_expiring_in_the_past_is_refused(admin_client):
+    past = timezone.now() - timedelta(minutes=5)
+
+    response = admin_client.post(
+        BANNERS_URL, {"message": "Hello", "level": "info", "expiresAt": past.isoformat()}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "expiresAt"
+
+
+def test_banner_with_an_empty_message_is_refused(admin_client):
+    response = admin_client.post(BANNERS_URL, {"message": "   ", "level": "info"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "message"
+
+
+def test_banner_over_1000_characters_is_refused(admin_client):
+    response = admin_client.post(BANNERS_URL, {"message": "x" * 1001, "level": "info"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == "message"
+
+
+def test_refused_banner_is_not_stored(admin_client):
+    admin_client.post(BANNERS_URL, {"message": "Hello", "level": "shouting"}, format="json")
+
+    assert not BannerMessage.objects.exists()
+
+
+def test_viewer_cannot_post_a_banner(viewer_client):
+    response = viewer_client.post(BANNERS_URL, {"message": "Hello", "level": "info"}, format="json")
+
+    assert response.status_code == 403
+    assert error_code(response) == "AUTH_003"
+    assert not BannerMessage.objects.exists()
+
+
+def test_anonymous_caller_cannot_list_banners(api_client):
+    response = api_client.get(BANNERS_URL)
+
+    assert response.status_code == 401
