@@ -55,6 +55,9 @@ class CameraForm(forms.Form):
             # A camera's id is its identity across every contract; it is shown, never changed.
             self.fields["id"].disabled = True
             self.fields["id"].help_text = ""
+            # Health checks change the status without bumping the version; the page sends back the
+            # status it showed, so only a status the user changed is written.
+            self.fields["status"].show_hidden_initial = True
 
     def clean_tags(self) -> list[str]:
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]

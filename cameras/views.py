@@ -246,9 +246,7 @@ def system_page(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list[dict[str, Any]]] = {}
     for metric in system.latest_metrics():
         groups.setdefault(metric["category"], []).append(metric)
-    services_rows = [
-        {"service": row, "badge": SERVICE_BADGES.get(row.status, "")} for row in system.services_status()
-    ]
+    services_rows = [{"service": row, "badge": SERVICE_BADGES.get(row.status, "")} for row in system.services_status()]
     context = {
         "metric_groups": groups,
         "services": services_rows,

@@ -248,8 +248,12 @@ def up() -> dict[str, str]:
     return urls
 
 
-def down() -> None:
-    wanted = embedded_wanted()
+def down(started: dict[str, str] | None = None) -> None:
+    """Stop the embedded services: those ``up()`` reported starting, or those the environment leaves unset."""
+    if started is None:
+        wanted = embedded_wanted()
+    else:
+        wanted = {"postgres": "DATABASE_URL" in started, "redis": "REDIS_URL" in started}
     if wanted["redis"]:
         stop_redis()
     if wanted["postgres"]:

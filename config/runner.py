@@ -26,8 +26,9 @@ def _manage(*args: str) -> None:
 
 def main() -> int:
     embedded = devservices.up()
-    env = {**os.environ, **embedded}
     os.environ.update(embedded)
+    os.environ.setdefault("ARGUS_PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    env = dict(os.environ)
     _manage("migrate", "--noinput")
     _manage("demo_data")
     processes = {
@@ -66,7 +67,7 @@ def main() -> int:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
-    devservices.down()
+    devservices.down(started=embedded)
     print("Stopped.")
     return exit_code
 

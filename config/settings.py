@@ -139,6 +139,8 @@ MEDIA_ROOT = Path(env.str("ARGUS_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # --- Storage: S3/MinIO when a bucket is configured, the filesystem otherwise; URLs always signed ---
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 SIGNED_URL_MAX_AGE = env.int("ARGUS_SIGNED_URL_MAX_AGE", default=3600)
+# The site's public address (https://argus.example.com); file URLs are absolute when it is set.
+PUBLIC_BASE_URL = env.str("ARGUS_PUBLIC_BASE_URL", default="")
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",

@@ -27,7 +27,9 @@ class SignedFileSystemStorage(FileSystemStorage):
     def url(self, name: str, expire: int | None = None) -> str:
         expires = int(time.time()) + (expire or settings.SIGNED_URL_MAX_AGE)
         path = reverse("signed-file", kwargs={"name": name})
-        return f"{path}?{urlencode({'expires': expires, 'signature': _signature(name, expires)})}"
+        query = urlencode({"expires": expires, "signature": _signature(name, expires)})
+        # Absolute when the site's public address is configured, so clients on other origins can follow it.
+        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}?{query}"
 
 
 def signed_url(name: str, expire: int | None = None) -> str:
