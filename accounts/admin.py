@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import ApiKey, AuditLog, Role, User, UserSession
+from accounts.models import ApiKey, AuditLog, Role, User, UserPreference, UserSession
 from accounts.permissions_catalogue import PERMISSIONS
 from accounts.tokens import revoke_all, revoke_session
 
@@ -191,3 +191,12 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the trail is pruned by the retention job only
+
+
+@admin.register(UserPreference)
+class UserPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "theme", "grid_mode", "auto_rotate", "language", "timezone", "updated_at"]
+    list_filter = ["theme", "grid_mode", "language"]
+    search_fields = ["user__email", "user__name", "timezone"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at"]

@@ -20,6 +20,18 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class Theme(models.TextChoices):
+    DARK = "dark", "Dark"
+    LIGHT = "light", "Light"
+    SYSTEM = "system", "Follow the system"
+
+
+class GridMode(models.TextChoices):
+    TWO = "2x2", "2 by 2"
+    THREE = "3x3", "3 by 3"
+    FOUR = "4x4", "4 by 4"
+
+
 BADGE_COLOURS = {
     UserStatus.ACTIVE: "green",
     UserStatus.SUSPENDED: "red",

@@ -6,13 +6,15 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
-from accounts.choices import ApiKeyTier, Severity, UserStatus
+from accounts.choices import ApiKeyTier, GridMode, Severity, Theme, UserStatus
 from accounts.permissions_catalogue import grants
+from accounts.validators import validate_extras, validate_language, validate_timezone
 
 
 class Role(models.Model):
@@ -218,3 +220,36 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+class UserPreference(models.Model):
+    """A user's display settings (001 ``user_preferences``); absent until the user saves some."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preference")
+    theme = models.CharField(max_length=20, choices=Theme.choices, default=Theme.DARK)
+    grid_mode = models.CharField(max_length=20, choices=GridMode.choices, default=GridMode.THREE)
+    auto_rotate = models.BooleanField(default=True)
+    # Validated against settings.LANGUAGES rather than choices, so adding a language needs no migration.
+    language = models.CharField(max_length=10, default=default_language, validators=[validate_language])
+    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
+    preferences = models.JSONField(
+        default=dict, blank=True, validators=[validate_extras], help_text="Free-form extras of the client (≤ 16 KB)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "user preferences"
+        verbose_name_plural = "user preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

@@ -1,6 +1,7 @@
 """Django Admin changes go into the audit trail like API changes do."""
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, LogEntryManager
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -49,3 +50,20 @@ def install_bulk_admin_audit() -> None:
     """Admin bulk actions (delete selected) write LogEntry rows with bulk_create; audit those too."""
     if LogEntryManager.log_actions is not _log_actions_and_audit:
         LogEntryManager.log_actions = _log_actions_and_audit
+
+
+# Where the dashboard keeps the access token it minted for its WebSocket and API calls.
+DASHBOARD_TOKEN_SESSION_KEY = "cameras:dashboard-token"
+
+
+@receiver(user_logged_out, dispatch_uid="revoke-dashboard-token")
+def revoke_dashboard_token(sender, request, user, **kwargs) -> None:
+    """Signing out of the dashboard ends the access token it handed to the page's scripts."""
+    from accounts.models import UserSession
+    from accounts.tokens import revoke_session
+
+    cached = request.session.get(DASHBOARD_TOKEN_SESSION_KEY) if request is not None else None
+    if cached and cached.get("sid"):
+        session = UserSession.objects.filter(pk=cached["sid"]).first()
+        if session is not None:
+            revoke_session(session, reason="logout")

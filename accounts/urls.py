@@ -1,4 +1,4 @@
-"""Dashboard sign-in and the audit page."""
+"""Dashboard sign-in, the audit page, the user's preferences and the developer console."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -11,4 +11,6 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_page, name="audit"),
+    path("preferences/", views.preferences_page, name="preferences"),
+    path("developer/", views.developer_page, name="developer"),
 ]

@@ -1,4 +1,5 @@
-"""Dashboard pages of the accounts app: sign-in (with the API's lockout) and the audit trail."""
+"""Dashboard pages of the accounts app: sign-in (with the API's lockout), the audit trail, the user's
+preferences and the developer console."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 
-from accounts import services
+from accounts import developer, preferences, services
 from accounts.api.filters import AuditLogFilterSet
-from accounts.models import AuditLog
+from accounts.forms import PreferencesForm
+from accounts.models import AuditLog, User
 from config.api.contracts import ApiError
 
 
@@ -46,3 +49,34 @@ def audit_page(request):
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditLog.objects.order_by("-timestamp")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit.html", {"page": page, "filters": request.GET})
+
+
+@login_required
+def preferences_page(request):
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    current = preferences.preferences_of(request.user)
+    form = PreferencesForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        preferences.update_preferences(request.user, form.cleaned_data)
+        messages.success(request, "Preferences saved.")
+        return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {"form": form, "updated_at": current["updated_at"]})
+
+
+@login_required
+def developer_page(request):
+    if not request.user.has_permission("developer:use"):
+        raise PermissionDenied  # the same permission the console's API checks
+    endpoints = [endpoint.as_dict() for endpoint in developer.catalogue()]
+    try:
+        # The page calls the API with a Bearer token, which the cameras app's token endpoint hands out.
+        token_url = reverse("cameras:token")
+    except NoReverseMatch:
+        token_url = ""
+    context = {
+        "endpoints": endpoints,
+        "token_url": token_url,
+        "invoke_url": reverse("developer-endpoint-invoke", kwargs={"id": "ENDPOINT_ID"}),
+    }
+    return render(request, "accounts/developer.html", context)

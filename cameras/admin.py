@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
-from cameras import alerting, services
+from cameras import alerting, services, streams
 from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
 from config.api.contracts import ApiError
 
@@ -50,6 +50,10 @@ class CameraForm(forms.ModelForm):
             )
         except ApiError as error:
             raise forms.ValidationError({"stream_address": [e.message for e in error.field_errors]}) from None
+        if not cleaned.get("ip_address") and self.instance.stream_url:
+            # As the API does: the address comes from the URL. The form would otherwise write its empty
+            # ip_address field over the one set_stream_url took from the URL.
+            cleaned["ip_address"] = streams.ip_address_of(self.instance.stream_url)
         return cleaned
 
 

@@ -14,9 +14,10 @@ from cameras.api.serializers import CAMERA_ID
 from cameras.choices import CameraStatus, StreamType
 from config.api.contracts import ApiError
 
-URL_HELP = (
+URL_HELP_ADD = "With its password if it has one (rtsp://user:password@host/path): it is stored encrypted, shown as ***."
+URL_HELP_EDIT = (
     "The password is never shown: it appears as *** and submitting *** keeps the stored one. "
-    "Type a new URL with its password to change it."
+    "Type the URL with a new password to change it."
 )
 
 
@@ -35,7 +36,7 @@ class CameraForm(forms.Form):
         label="Stream URL",
         required=False,
         max_length=2000,
-        help_text=URL_HELP,
+        help_text=URL_HELP_ADD,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     enabled = forms.BooleanField(required=False, initial=True, help_text="Disabled cameras are not health-checked.")
@@ -55,6 +56,7 @@ class CameraForm(forms.Form):
             # A camera's id is its identity across every contract; it is shown, never changed.
             self.fields["id"].disabled = True
             self.fields["id"].help_text = ""
+            self.fields["stream_url"].help_text = URL_HELP_EDIT
             # Health checks change the status without bumping the version; the page sends back the
             # status it showed, so only a status the user changed is written.
             self.fields["status"].show_hidden_initial = True

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 from cameras import alerting, probing, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import Camera
-from config import realtime
 
 logger = logging.getLogger("argus.cameras")
 
@@ -38,11 +37,6 @@ class CheckOutcome:
     status_changed: bool
     alert_raised: bool
     alert_resolved: bool
-
-
-def _announce_status(camera: Camera) -> None:
-    last_seen = camera.last_seen.isoformat().replace("+00:00", "Z") if camera.last_seen else None
-    transaction.on_commit(lambda: realtime.camera_status.status_changed(camera.pk, camera.status, last_seen))
 
 
 def apply_probe(camera: Camera, result: probing.ProbeResult) -> CheckOutcome:
@@ -69,7 +63,7 @@ def apply_probe(camera: Camera, result: probing.ProbeResult) -> CheckOutcome:
                 camera.status, camera.offline_since = CameraStatus.ONLINE, None
                 camera.save(update_fields=["status", "offline_since"])
                 status_changed = True
-                _announce_status(camera)
+                services.announce_status(camera)
             resolved = alerting.resolve(offline_source(camera.pk), note=f"{camera.name} is back online")
         else:
             if camera.status != CameraStatus.OFFLINE or camera.offline_since is None:
@@ -77,7 +71,7 @@ def apply_probe(camera: Camera, result: probing.ProbeResult) -> CheckOutcome:
                 camera.offline_since = camera.offline_since or now
                 camera.save(update_fields=["status", "offline_since"])
                 status_changed = True
-                _announce_status(camera)
+                services.announce_status(camera)
             if now - camera.offline_since >= OFFLINE_ALERT_AFTER:
                 minutes = int((now - camera.offline_since).total_seconds() // 60)
                 _, raised = alerting.raise_once(
@@ -117,7 +111,10 @@ def _check_in_thread(camera: Camera, timeout: float) -> CheckOutcome | None:
         logger.exception("health check of camera %s failed", camera.pk)
         return None
     finally:
-        close_old_connections()
+        # The pool's threads end with the pool: close their connections now. close_old_connections()
+        # keeps a healthy one for CONN_MAX_AGE, and a finished thread's connection then stays open on
+        # the server until garbage collection (up to PARALLEL_PROBES of them on every scheduled run).
+        connections.close_all()
 
 
 def check_all_cameras(timeout: float = PROBE_TIMEOUT) -> list[CheckOutcome]:

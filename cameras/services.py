@@ -19,6 +19,7 @@ from cameras import streams
 from cameras.choices import COUNTING_STATUS_ALIASES, CameraStatus, StreamType
 from cameras.models import Camera, Sensor, Zone
 from cameras.zones import validate_geometry, validate_sensor_config
+from config import realtime
 from config.api.contracts import ApiError, FieldError, Kind
 
 # Fields a client may set directly (snake_case, as the serializers hand them over).
@@ -72,8 +73,8 @@ def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
     camera.stream_url = bare
     if not streams.is_masked_password(password):  # the masked value written back keeps the stored one
         camera.stream_password = password or ""
-    if not camera.ip_address:
-        camera.ip_address = streams.ip_address_of(bare)
+    # The address follows the URL when the URL names one; a hostname leaves a set address alone.
+    camera.ip_address = streams.ip_address_of(bare) or camera.ip_address
 
 
 def _resolve_zone(zone_id: Any) -> Zone | None:
@@ -140,10 +141,20 @@ def update_camera(camera: Camera, data: dict[str, Any], *, expected_version: int
                 code="VERSION_CONFLICT",
                 details={"currentVersion": current.version},
             )
+        previous_status = current.status
         _apply(current, data)
         current.version += 1
         current.save()
+        if current.status != previous_status:
+            announce_status(current)
     return current
+
+
+def announce_status(camera: Camera) -> None:
+    """Tell every open page and client that the camera's status changed, once the change is committed."""
+    last_seen = camera.last_seen.isoformat().replace("+00:00", "Z") if camera.last_seen else None
+    camera_id, status = camera.pk, camera.status
+    transaction.on_commit(lambda: realtime.camera_status.status_changed(camera_id, status, last_seen))
 
 
 def delete_camera(camera: Camera) -> None:
@@ -246,11 +257,12 @@ def save_zone(zone: Zone | None, data: dict[str, Any]) -> Zone:
     for field in ("name", "type", "metadata"):
         if field in data:
             setattr(zone, field, data[field])
-    if "geometry" in data or creating:
+    # A zone moved to another camera must fit that camera's frame too, even when its polygon is unchanged.
+    if "geometry" in data or "camera_id" in data or creating:
         camera = zone.camera
         frame = (camera.width, camera.height) if camera and camera.width and camera.height else None
         try:
-            zone.geometry = validate_geometry(data.get("geometry"), frame)
+            zone.geometry = validate_geometry(data.get("geometry", zone.geometry), frame)
         except ValueError as exc:
             raise _invalid("geometry", str(exc)) from None
     with transaction.atomic():
@@ -277,7 +289,8 @@ def save_sensor(sensor: Sensor | None, data: dict[str, Any]) -> Sensor:
     for field in ("name", "type", "metadata"):
         if field in data:
             setattr(sensor, field, data[field])
-    if "config" in data or creating:
+    # A sensor that changes type must have a config that fits the new type, even when the config is unchanged.
+    if "config" in data or "type" in data or creating:
         try:
             sensor.config = validate_sensor_config(sensor.type, data.get("config", sensor.config) or {})
         except ValueError as exc:

@@ -7,6 +7,7 @@ session cookie; :func:`token` hands the signed-in page a short-lived access toke
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -25,6 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import notifications
 from accounts.audit import origin_of
+from accounts.signals import DASHBOARD_TOKEN_SESSION_KEY
 from accounts.tokens import access_token_for, session_revoked
 from cameras import alerting, monitoring, services, snapshots, system
 from cameras.api.filters import AlertFilterSet
@@ -38,7 +40,7 @@ from config.storage import signed_url
 SERVICE_BADGES = {"running": "green", "degraded": "amber", "stopped": "red"}
 # A cached token is handed out again only while it has this long left, so the page can still use it.
 TOKEN_REUSE_MARGIN_SECONDS = 120
-TOKEN_SESSION_KEY = "cameras:dashboard-token"
+TOKEN_SESSION_KEY = DASHBOARD_TOKEN_SESSION_KEY
 
 
 def permission_required(permission: str) -> Callable:
@@ -241,10 +243,16 @@ def alert_mute(request: HttpRequest, alert_id: str) -> HttpResponse:
 # --- System health -----------------------------------------------------------------------------------
 
 
+def _natural_label(metric: dict[str, Any]) -> list[Any]:
+    """Category order as the service gives it, then labels with their numbers compared as numbers."""
+    parts = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", metric["label"])]
+    return [system.METRIC_CATEGORIES.index(metric["category"]), *parts]
+
+
 @permission_required("system:read")
 def system_page(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list[dict[str, Any]]] = {}
-    for metric in system.latest_metrics():
+    for metric in sorted(system.latest_metrics(), key=_natural_label):
         groups.setdefault(metric["category"], []).append(metric)
     services_rows = [{"service": row, "badge": SERVICE_BADGES.get(row.status, "")} for row in system.services_status()]
     context = {

@@ -49,13 +49,15 @@ def validate_geometry(geometry: Any, frame: tuple[int, int] | None) -> dict[str,
         if frame and (x > frame[0] or y > frame[1]):
             raise ValueError(f"point {index} ({x:g}, {y:g}) is outside the {frame[0]}x{frame[1]} frame")
         points.append((x, y))
-    if _area(points) == 0:
-        raise ValueError("the polygon has no area (its points are on one line)")
+    # Crossing first: a symmetric bow-tie's two lobes cancel out to zero signed area, and it must be
+    # reported as crossing itself, not as points on one line.
     edges = list(zip(points, points[1:] + points[:1], strict=True))
     for i, (a, b) in enumerate(edges):
         for j, (c, d) in enumerate(edges):
             if abs(i - j) > 1 and {i, j} != {0, len(edges) - 1} and _segments_cross(a, b, c, d):
                 raise ValueError("the polygon crosses itself")
+    if _area(points) == 0:
+        raise ValueError("the polygon has no area (its points are on one line)")
     return {"type": "polygon", "points": [{"x": p["x"], "y": p["y"]} for p in raw_points]}
 
 

@@ -9,3 +9,8 @@ class ConfigConfig(AppConfig):
         from config.logging import install_record_factory
 
         install_record_factory()
+
+        # Celery task outcome counters, connected wherever Django starts (the worker included).
+        from config import metrics
+
+        metrics.install_celery_signals()

@@ -13,6 +13,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty value (a .env or compose env_file copied from .env.example) means "not set", as the comments
+# there say: the default applies, not an empty string (an empty JWT key, a log formatter named "").
+_OWN_PREFIXES = ("DJANGO_", "ARGUS_", "DATABASE_", "REDIS_", "CELERY_", "AWS_", "JWT_", "DEEPFACE_", "PROMETHEUS_")
+for _name in [name for name, value in os.environ.items() if value == "" and name.startswith(_OWN_PREFIXES)]:
+    del os.environ[_name]
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Under pytest: fast password hashing and Redis keys, queues and channel groups of the run's own.
@@ -57,6 +62,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # PostgreSQL index expressions with an operator class (recognition's HNSW indexes need OpClass).
+    "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -74,6 +82,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    # Times every request, so it sits outside everything that may answer early (CORS preflight, static).
+    "config.metrics.RequestMetricsMiddleware",
+    # As high as possible: preflight answers and CORS headers on every response, errors included.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -81,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in dashboard user's time zone and language (needs request.user).
+    "accounts.middleware.UserPreferenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
@@ -100,6 +114,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.views.navigation",
@@ -126,6 +142,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages a user may choose (GET /api/v1/i18n/languages, the preferences page).
+LANGUAGES = [("en", "English"), ("vi", "Vietnamese")]
 TIME_ZONE = env.str("ARGUS_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -188,7 +206,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
+        # redis-py 8 reads with a 5 s socket timeout by default, and channels-redis blocks on Redis for 5 s
+        # at a time: without a longer timeout every WebSocket drops after 5 s (channels_redis#422).
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": f"{REDIS_PREFIX}:asgi"},
     }
 }
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -292,6 +312,8 @@ SPECTACULAR_SETTINGS = {
         "ZoneTypeEnum": "cameras.choices.ZoneType",
         "SensorTypeEnum": "cameras.choices.SensorType",
         "AlertLevelEnum": "cameras.choices.AlertLevel",
+        "FaceProfileStatusEnum": "recognition.choices.ProfileStatus",
+        "FaceMatchStatusEnum": "recognition.choices.FaceStatus",
     },
 }
 
@@ -318,12 +340,94 @@ RATE_LIMITS = {
 # 000's versioning: each /api/vN/ says its status; endpoints with a successor announce their sunset.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
 API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 Jun 2027 00:00:00 GMT")
+# ANPR: the largest frame or crop an edge worker may send, and how long a deny-listed plate stays quiet
+# after it raised an alert.
+ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
+ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", default=300)
 # API key tiers (002): per-minute request limits.
 API_KEY_TIER_LIMITS = {"free": 100, "premium": 1000, "enterprise": 10000}
+# API key quotas (002): requests per UTC day and per UTC month, by tier; 0 means no quota. Over one of
+# them a key is refused with 403 (RATE_002) until the period turns over.
+API_KEY_TIER_QUOTAS = {
+    "free": {
+        "daily": env.int("ARGUS_QUOTA_FREE_DAILY", default=1000),
+        "monthly": env.int("ARGUS_QUOTA_FREE_MONTHLY", default=20000),
+    },
+    "premium": {
+        "daily": env.int("ARGUS_QUOTA_PREMIUM_DAILY", default=100000),
+        "monthly": env.int("ARGUS_QUOTA_PREMIUM_MONTHLY", default=2000000),
+    },
+    "enterprise": {
+        "daily": env.int("ARGUS_QUOTA_ENTERPRISE_DAILY", default=2000000),
+        "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=50000000),
+    },
+}
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed, for rate limits and the audit trail.
 TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])
 
+# --- CORS: browser clients served from other origins (the SPA) ------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("ARGUS_CORS_ALLOWED_ORIGINS", default=[])
+# Only the API families; the dashboard and admin are same-origin pages.
+CORS_URLS_REGEX = r"^/(api/|face-service/|events(/|$)|config(/|$)|auth/token/?$|healthz)"
+# Credentials travel in headers (JWT, X-API-Key), never in cookies, so cross-origin cookies stay off.
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "x-request-id",
+    "x-requested-with",
+)
+CORS_EXPOSE_HEADERS = (
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "X-API-Version",
+    "X-API-Status",
+)
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# --- Prometheus metrics at /metrics -------------------------------------------------------------------
+# Set: scrapers must send ``Authorization: Bearer <token>``. Unset: /metrics answers only direct
+# (unproxied) requests from the loopback interface.
+METRICS_TOKEN = env.str("ARGUS_METRICS_TOKEN", default="")
+
+# --- Retention (config.retention; the daily cleanup_old_data job). 0 keeps rows forever. ----------------
+RETENTION_DETECTIONS_DAYS = env.int("ARGUS_RETENTION_DETECTIONS_DAYS", default=90)
+RETENTION_AUDIT_DAYS = env.int("ARGUS_RETENTION_AUDIT_DAYS", default=365)
+RETENTION_METRICS_DAYS = env.int("ARGUS_RETENTION_METRICS_DAYS", default=30)
+# Raw count rows (counting.CountRecord); the hourly and daily rollups the analytics read are kept.
+RETENTION_COUNTS_DAYS = env.int("ARGUS_RETENTION_COUNTS_DAYS", default=90)
+# Per-minute API usage rows behind GET /api/v1/stats/usage.
+RETENTION_API_USAGE_DAYS = env.int("ARGUS_RETENTION_API_USAGE_DAYS", default=90)
+
+# --- Counting (000) ---------------------------------------------------------------------------------
+# Seconds GET /api/v1/counts/realtime may answer from cache (new counts invalidate it at once).
+COUNTS_REALTIME_CACHE_SECONDS = env.int("ARGUS_COUNTS_REALTIME_CACHE_SECONDS", default=5)
+# Most counts one POST /api/v1/cameras/{id}/counts may carry.
+COUNTS_MAX_BATCH = env.int("ARGUS_COUNTS_MAX_BATCH", default=1000)
+# GET /api/v1/counts/analytics lists hourly buckets for ranges up to this many days (daily always).
+COUNTS_ANALYTICS_HOURLY_MAX_DAYS = env.int("ARGUS_COUNTS_ANALYTICS_HOURLY_MAX_DAYS", default=31)
+
+
+# --- Face engine (recognition/engine.py) ---------------------------------------------------------------
+# deepface model and detector. Dlib's weights ship in the face_recognition_models package and are copied
+# into DEEPFACE_HOME/.deepface/weights before first use; other models need their files placed there by
+# the site (nothing is ever downloaded). The embedding dimension follows the model.
+ARGUS_FACE_MODEL = env.str("ARGUS_FACE_MODEL", default="Dlib")
+ARGUS_FACE_DETECTOR = env.str("ARGUS_FACE_DETECTOR", default="dlib")
+DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface")))
+# Detection runs on a copy of the frame at most this many pixels on its longer side.
+ARGUS_FACE_DETECT_MAX_SIDE = env.int("ARGUS_FACE_DETECT_MAX_SIDE", default=640)
+# Detections scored under this are ignored (dlib: real faces 0.5+, face-like patterns about 0.1).
+ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
+# Cosine distance at or under which two faces match; unset = the model's calibrated default.
+ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
 
 # --- Logging: one line per record, JSON in production, with the request id ------------------------------
 LOG_LEVEL = env.str("ARGUS_LOG_LEVEL", default="INFO")

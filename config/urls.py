@@ -5,12 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import urls as accounts_api
+from anpr.api import urls as anpr_api
 from cameras.api import system_urls as cameras_system_api
 from cameras.api import urls as cameras_api
-from config import views
+from config import metrics, views
 from config.api.health_views import EdgeDetailedHealthView, EdgeHealthView, PlatformHealthView
 from config.api.schema_views import OpenApiJsonView
 from config.storage import serve_signed_file
+from integrations.api import urls as integrations_api
 
 api_v1 = [
     path("health", PlatformHealthView.as_view(), name="api-health"),
@@ -18,12 +20,14 @@ api_v1 = [
     *accounts_api.urlpatterns,
     *cameras_system_api.urlpatterns,
     *cameras_api.urlpatterns,
+    path("", include("recognition.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("cameras/", include("cameras.urls")),
+    path("anpr/", include("anpr.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v2/", include(cameras_api.v2_urlpatterns)),
@@ -33,7 +37,10 @@ urlpatterns = [
     path("healthz/detailed", EdgeDetailedHealthView.as_view(), name="healthz-detailed"),
     *accounts_api.edge_urlpatterns,
     *cameras_api.edge_urlpatterns,
+    *integrations_api.edge_urlpatterns,
+    *anpr_api.edge_urlpatterns,
     path("files/<path:name>", serve_signed_file, name="signed-file"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler404 = "config.views.not_found"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cameras.api.filters import CameraFilterSet
 from cameras.api.serializers import CountingCameraSerializer
 from cameras.models import Camera
 from config.api.contracts import ApiError, FieldError, Kind
+from config.api.exceptions import flatten_errors
 from config.api.plain import CountingAPIView
 
 
@@ -23,7 +27,7 @@ def _bounded(raw: str | None, default: int, name: str, low: int, high: int) -> i
         raise ApiError(
             Kind.VALIDATION,
             f"{name} must be an integer from {low} to {high}",
-            field_errors=[FieldError(name, f"must be an integer from {low} to {high}")],
+            field_errors=[FieldError(name, f"must be an integer from {low} to {high}", location="query")],
         )
     return value
 
@@ -46,8 +50,15 @@ class CameraListV2View(CountingAPIView):
         filterset = CameraFilterSet(request.query_params, queryset=Camera.objects.order_by("id"))
         if not filterset.is_valid():
             raise ApiError(
-                Kind.VALIDATION, field_errors=[FieldError(k, str(v[0])) for k, v in filterset.errors.items()]
+                Kind.VALIDATION,
+                field_errors=[FieldError(k, str(v[0]), location="query") for k, v in filterset.errors.items()],
             )
-        queryset = filterset.qs
+        try:
+            queryset = filterset.qs
+        except ValidationError as exc:  # a filter method refused its value (status): a query parameter
+            raise ApiError(
+                Kind.VALIDATION,
+                field_errors=[replace(item, location="query") for item in flatten_errors(exc.detail)],
+            ) from None
         items = CountingCameraSerializer(queryset[skip : skip + limit], many=True).data
         return Response({"items": items, "total": queryset.count(), "skip": skip, "limit": limit, "version": "2.0"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -30,6 +32,18 @@ READ_WRITE = {
 def _validated(serializer):
     serializer.is_valid(raise_exception=True)
     return serializer
+
+
+@contextmanager
+def _named_for_003() -> Iterator[None]:
+    """The service names the URL ``stream_url``; a 003 client sent ``rtsp_url`` and must be told that name."""
+    try:
+        yield
+    except ApiError as error:
+        for item in error.field_errors:
+            if item.field == "stream_url":
+                item.field = "rtsp_url"
+        raise
 
 
 class _ConfigViewSet(mixins.ListModelMixin, EdgeViewSet):
@@ -72,14 +86,16 @@ class CameraViewSet(_ConfigViewSet):
     @extend_schema(request=serializers.EdgeCameraWriteSerializer, responses={201: serializers.EdgeCameraSerializer})
     def create(self, request):
         write = _validated(serializers.EdgeCameraWriteSerializer(data=request.data))
-        camera = services.create_camera(write.to_service(), id_style="edge")
+        with _named_for_003():
+            camera = services.create_camera(write.to_service(), id_style="edge")
         return Response(serializers.EdgeCameraSerializer(camera).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.EdgeCameraWriteSerializer, responses=serializers.EdgeCameraSerializer)
     def update(self, request, pk=None):
         camera = self.get_object()
         write = _validated(serializers.EdgeCameraWriteSerializer(data=request.data, partial=True))
-        camera = services.update_camera(camera, write.to_service())
+        with _named_for_003():
+            camera = services.update_camera(camera, write.to_service())
         return Response(serializers.EdgeCameraSerializer(camera).data)
 
     partial_update = update

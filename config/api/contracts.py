@@ -187,6 +187,12 @@ CODES: dict[Contract, dict[Kind, str]] = {
 }
 CODES[Contract.HTML] = CODES[Contract.SPA]
 
+# Where a family's spec answers a kind with another status than DEFAULT_STATUS: 000's FastAPI handlers
+# answer request validation errors (a bad query parameter, a malformed or invalid body) with 422.
+CONTRACT_STATUS: dict[Contract, dict[Kind, int]] = {
+    Contract.COUNTING: {Kind.MALFORMED: 422, Kind.VALIDATION: 422},
+}
+
 # 000 names an error *type* beside the code (FastAPI handler of its spec).
 COUNTING_TYPES = {
     Kind.MALFORMED: "VALIDATION_EXCEPTION",
@@ -205,6 +211,7 @@ COUNTING_TYPES = {
 class FieldError:
     field: str
     message: str
+    location: str = "body"  # where the value was sent: body or query (000 reports it in ``loc``)
 
 
 @dataclass
@@ -226,6 +233,10 @@ class ApiError(Exception):
     @property
     def http_status(self) -> int:
         return self.status or DEFAULT_STATUS[self.kind]
+
+    def status_for(self, contract: Contract) -> int:
+        """The status this error has in ``contract``'s family (an explicit ``status`` always wins)."""
+        return self.status or CONTRACT_STATUS.get(contract, {}).get(self.kind) or DEFAULT_STATUS[self.kind]
 
     def code_for(self, contract: Contract) -> str:
         return self.code or CODES[contract][self.kind]
@@ -281,14 +292,14 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
             "code": code,
             "type": COUNTING_TYPES.get(error.kind, "HTTP_EXCEPTION"),
             "message": message,
-            "status_code": error.http_status,
+            "status_code": error.status_for(contract),
             "path": path,
             "timestamp": now_iso(),
             "request_id": request_id,
         }
         if error.field_errors:
             inner["details"] = [
-                {"loc": ["body", *item.field.split(".")], "msg": item.message, "type": "value_error"}
+                {"loc": [item.location, *item.field.split(".")], "msg": item.message, "type": "value_error"}
                 for item in error.field_errors
             ]
         elif error.details is not None:

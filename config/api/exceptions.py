@@ -74,7 +74,7 @@ def contract_of(view: Any, path: str) -> Contract:
 
 def render_error(contract: Contract, error: ApiError, path: str) -> tuple[dict, int, dict[str, str]]:
     body = error_body(contract, error, current_request_id.get(), path)
-    return body, error.http_status, error_headers(contract, error)
+    return body, error.status_for(contract), error_headers(contract, error)
 
 
 def handle_exception(exc: Exception, context: dict) -> Response | None:

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from django.utils.datastructures import MultiValueDict
 from rest_framework import generics, parsers, renderers, viewsets
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -75,7 +76,7 @@ class CamelCaseMultiPartParser(parsers.MultiPartParser):
         renamed = data.__class__(mutable=True)
         for key, values in data.lists():
             renamed.setlistdefault(snake(key.removesuffix("[]")), []).extend(values)
-        files = result.files.__class__(mutable=True)
+        files = MultiValueDict()  # files come as a MultiValueDict, which (unlike QueryDict) takes no ``mutable``
         for key, values in result.files.lists():
             files.setlistdefault(snake(key.removesuffix("[]")), []).extend(values)
         return parsers.DataAndFiles(renamed, files)

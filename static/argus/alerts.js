@@ -17,7 +17,7 @@
     return true;
   }
 
-  function fill(row, alert) {
+  function fill(row, alert, flash) {
     const cell = (role) => row.querySelector(`[data-role="${role}"]`);
     const level = cell("level");
     level.textContent = alert.level;
@@ -44,6 +44,7 @@
       mute.textContent = alert.muted ? "Unmute" : "Mute";
       cell("muted-value").value = alert.muted ? "0" : "1";
     }
+    if (!flash) return;
     row.classList.add("flash");
     setTimeout(() => row.classList.remove("flash"), 1200);
   }
@@ -58,7 +59,7 @@
     return row;
   }
 
-  function onAlert(alert) {
+  function onAlert(alert, flash = true) {
     let row = body.querySelector(`tr[data-alert-id="${CSS.escape(alert.id)}"]`);
     if (!row) {
       if (!matches(alert) || filters.page !== "1") return;
@@ -66,11 +67,12 @@
       body.prepend(row);
       body.querySelector("tr.empty").hidden = true;
     }
-    fill(row, alert);
+    fill(row, alert, flash);
   }
 
-  function onNotification(item) {
+  function notificationEntry(item) {
     const entry = document.createElement("li");
+    entry.dataset.notificationId = item.id;
     const badge = document.createElement("span");
     badge.className = "badge " + item.level;
     badge.textContent = item.level;
@@ -92,10 +94,30 @@
     when.className = "hint";
     when.append(ArgusLive.timeElement(item.timestamp));
     entry.append(badge, " ", title, message, when);
-    entry.classList.add("flash");
+    return entry;
+  }
+
+  function onNotification(item) {
     notifications.querySelector("li.empty")?.remove();
-    notifications.prepend(entry);
+    notifications.prepend(notificationEntry(item));
     while (notifications.children.length > MAX_NOTIFICATIONS) notifications.lastElementChild.remove();
+  }
+
+  async function resync() {
+    // Changes published while the socket was down were missed: re-read the newest alerts and notifications.
+    const listed = await ArgusLive.api(`${notifications.dataset.notificationsUrl}?pageSize=${MAX_NOTIFICATIONS}`);
+    if (listed.ok) {
+      const items = (await listed.json()).data;
+      if (items.length) notifications.replaceChildren(...items.map(notificationEntry));
+    }
+    const query = new URLSearchParams({ pageSize: "50" });
+    if (filters.level) query.set("level", filters.level);
+    if (filters.open) query.set("open", filters.open);
+    const response = await ArgusLive.api(`${table.dataset.alertsUrl}?${query}`);
+    if (!response.ok) return;
+    const alerts = (await response.json()).data;
+    // Oldest first, so new rows end up newest on top; no flash: most of them did not change.
+    alerts.reverse().forEach((alert) => onAlert(alert, false));
   }
 
   ArgusLive.connect({
@@ -104,5 +126,6 @@
       if (message.type === "alert") onAlert(message.alert);
       else if (message.type === "notification") onNotification(message.notification);
     },
+    onResync: resync,
   });
 })();

@@ -42,11 +42,14 @@ window.ArgusLive = (function () {
     return element;
   }
 
-  function connect({ channels, onMessage }) {
+  // onResync runs once a *re*connection is subscribed: what was published while the socket was
+  // down is lost, so the page re-reads the current state from the API.
+  function connect({ channels, onMessage, onResync }) {
     const state = document.querySelector('[data-role="live-state"]');
     const indicator = document.getElementById("live");
     let delay = 1000;
     let pinger = null;
+    let connections = 0;
     function show(text, kind) {
       if (state) state.textContent = text;
       if (indicator) indicator.dataset.state = kind;
@@ -67,6 +70,7 @@ window.ArgusLive = (function () {
       const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
       const path = (indicator && indicator.dataset.wsPath) || "/ws";
       const socket = new WebSocket(`${scheme}//${window.location.host}${path}?token=${encodeURIComponent(raw)}`);
+      let subscribed = 0;
       socket.onopen = () => {
         channels.forEach((channel) => socket.send(JSON.stringify({ action: "subscribe", channel })));
         // Idle connections are cut by some proxies; a ping now and then keeps this one alive.
@@ -80,8 +84,12 @@ window.ArgusLive = (function () {
           return;
         }
         if (message.type === "subscribed") {
+          subscribed += 1;
+          if (subscribed < channels.length) return;
           delay = 1000;
           show("live", "up");
+          connections += 1;
+          if (connections > 1 && onResync) onResync();
         } else if (message.type === "error") {
           show(message.message || "error", "down");
         } else if (!["connected", "pong", "unsubscribed"].includes(message.type)) {

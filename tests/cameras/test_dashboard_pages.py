@@ -438,7 +438,7 @@ def test_system_page_shows_metrics_services_and_banners(viewer_user):
 
     html = signed_in(viewer_user).get("/cameras/system/").content.decode()
 
-    assert 'data-category="cpu"' in html and "CPU usage" in html and "42.5 %" in html
+    assert 'data-category="cpu"' in html and "CPU usage" in html and "42.50 %" in html
     assert 'style="width: 20%"' in html  # 10 of 50 GB
     assert 'data-service-id="web"' in html and 'data-service-id="database"' in html
     assert '<span class="badge green">running</span>' in html  # at least the web process itself
@@ -463,7 +463,7 @@ def test_token_authenticates_the_api(viewer_user):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
     me = api.get("/api/v1/auth/me")
     assert me.status_code == 200
-    assert me.json()["data"]["email"] == viewer_user.email
+    assert me.json()["data"]["user"]["email"] == viewer_user.email
     assert 800 < body["expiresIn"] <= 900
     metrics = api.get("/api/v1/system/health/metrics")
     assert metrics.status_code == 200

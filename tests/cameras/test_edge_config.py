@@ -199,7 +199,7 @@ def edge_fleet(db) -> list[Camera]:
 
 
 def test_list_cameras_answers_items_total_skip_limit(viewer_client, edge_fleet, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = viewer_client.get("/config/cameras")
     assert response.status_code == 200
     body = response.json()
@@ -208,11 +208,12 @@ def test_list_cameras_answers_items_total_skip_limit(viewer_client, edge_fleet, 
     assert [item["id"] for item in body["items"]] == ["cam-001", "cam-002", "cam-003", "cam-004", "cam-005"]
 
 
-def test_list_cameras_query_count_does_not_grow_with_the_fleet(viewer_client, edge_fleet,
-                                                                django_assert_max_num_queries):
+def test_list_cameras_query_count_does_not_grow_with_the_fleet(
+    viewer_client, edge_fleet, django_assert_max_num_queries
+):
     for number in range(6, 40):
         make_camera(f"cam-{number:03d}", width=1280, height=720)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = viewer_client.get("/config/cameras")
     assert response.json()["total"] == 39
 
@@ -304,6 +305,15 @@ def test_create_zone_with_a_self_crossing_polygon_is_refused(operator_client, hd
     assert not Zone.objects.exists()
 
 
+def test_create_zone_with_a_lopsided_self_crossing_polygon_is_refused(operator_client, hd_camera):
+    crossing = [{"x": 100, "y": 200}, {"x": 500, "y": 600}, {"x": 500, "y": 200}, {"x": 100, "y": 400}]
+    response = operator_client.post(
+        "/config/zones", zone_body(geometry={"type": "polygon", "points": crossing}), format="json"
+    )
+    assert_003_error(response, 400, "VALIDATION_ERROR")
+    assert "crosses itself" in response.json()["errors"][0]["message"]
+
+
 def test_create_zone_outside_the_cameras_resolution_is_refused(operator_client):
     make_camera("cam-small", width=640, height=360)
     response = operator_client.post("/config/zones", zone_body(camera_id="cam-small"), format="json")
@@ -344,7 +354,7 @@ def zones(db, hd_camera) -> list[Zone]:
 def test_list_zones_answers_items_total_skip_limit(viewer_client, zones, django_assert_max_num_queries):
     for number in range(4, 30):
         Zone.objects.create(id=f"zone-{number:03d}", name="Z", camera=zones[0].camera, geometry=SPEC_POLYGON)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = viewer_client.get("/config/zones")
     body = response.json()
     assert (body["total"], body["skip"], body["limit"]) == (29, 0, 100)
@@ -390,6 +400,20 @@ def test_update_zone_geometry_outside_the_frame_is_refused(operator_client, zone
     assert_003_error(response, 400, "VALIDATION_ERROR")
 
 
+def test_moving_a_zone_to_a_camera_whose_frame_it_does_not_fit_is_refused(operator_client, zones):
+    make_camera("cam-small", width=320, height=240)
+    response = operator_client.put("/config/zones/zone-001", {"camera_id": "cam-small"}, format="json")
+    assert_003_error(response, 400, "VALIDATION_ERROR")
+    assert error_fields(response) == ["geometry"]
+    assert Zone.objects.get(pk="zone-001").camera_id == "cam-001"
+
+
+def test_moving_a_zone_to_a_camera_whose_frame_it_fits(operator_client, zones):
+    response = operator_client.put("/config/zones/zone-001", {"camera_id": "cam-002"}, format="json")
+    assert response.status_code == 200
+    assert Zone.objects.get(pk="zone-001").camera_id == "cam-002"
+
+
 def test_delete_zone_answers_204(admin_client, zones):
     response = admin_client.delete("/config/zones/zone-002")
     assert response.status_code == 204
@@ -406,8 +430,14 @@ def test_delete_unknown_zone_is_404(admin_client):
 def test_create_tpms_sensor(operator_client, hd_camera):
     response = operator_client.post(
         "/config/sensors",
-        {"name": "TPMS Sensor - Camera 1", "type": "tpms", "camera_id": "cam-001", "zone_id": None,
-         "config": TPMS_CONFIG, "metadata": {"description": "Tire pressure monitoring sensor"}},
+        {
+            "name": "TPMS Sensor - Camera 1",
+            "type": "tpms",
+            "camera_id": "cam-001",
+            "zone_id": None,
+            "config": TPMS_CONFIG,
+            "metadata": {"description": "Tire pressure monitoring sensor"},
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -421,8 +451,13 @@ def test_create_barrier_sensor_in_a_zone(operator_client, zones):
     config = {"relay_pin": 17, "pulse_duration_ms": 500, "require_plate": True}
     response = operator_client.post(
         "/config/sensors",
-        {"name": "Barrier - Entrance", "type": "barrier", "camera_id": "cam-001", "zone_id": "zone-001",
-         "config": config},
+        {
+            "name": "Barrier - Entrance",
+            "type": "barrier",
+            "camera_id": "cam-001",
+            "zone_id": "zone-001",
+            "config": config,
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -431,8 +466,9 @@ def test_create_barrier_sensor_in_a_zone(operator_client, zones):
 
 def test_create_rfid_sensor(operator_client):
     config = {"reader_port": "/dev/ttyUSB0", "protocol": "wiegand", "baudrate": 9600}
-    response = operator_client.post("/config/sensors", {"name": "Reader", "type": "rfid", "config": config},
-                                    format="json")
+    response = operator_client.post(
+        "/config/sensors", {"name": "Reader", "type": "rfid", "config": config}, format="json"
+    )
     assert response.status_code == 201
     assert Sensor.objects.get(pk=response.json()["id"]).config == config
 
@@ -504,7 +540,7 @@ def sensors(db, hd_camera) -> list[Sensor]:
 def test_list_sensors_answers_items_total_skip_limit(viewer_client, sensors, django_assert_max_num_queries):
     for number in range(4, 30):
         Sensor.objects.create(id=f"sensor-{number:03d}", name="R", type="rfid", camera=sensors[0].camera)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = viewer_client.get("/config/sensors")
     body = response.json()
     assert (body["total"], body["skip"], body["limit"]) == (29, 0, 100)
@@ -532,6 +568,13 @@ def test_update_sensor_with_an_inverted_threshold_changes_nothing(operator_clien
     response = operator_client.put("/config/sensors/sensor-001", {"config": config}, format="json")
     assert_003_error(response, 400, "VALIDATION_ERROR")
     assert Sensor.objects.get(pk="sensor-001").config == TPMS_CONFIG
+
+
+def test_changing_a_sensors_type_revalidates_its_stored_config(operator_client, sensors):
+    Sensor.objects.filter(pk="sensor-003").update(config={"relay_pin": "GPIO17"})
+    response = operator_client.put("/config/sensors/sensor-003", {"type": "barrier"}, format="json")
+    assert_003_error(response, 400, "VALIDATION_ERROR")
+    assert Sensor.objects.get(pk="sensor-003").type == "tpms"
 
 
 def test_delete_sensor_answers_204(admin_client, sensors):

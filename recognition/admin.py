@@ -1,0 +1,62 @@
+"""Admin for face profiles; images and embeddings are managed through the profile (and the API)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from config.storage import signed_url
+from recognition import enrolment
+from recognition.models import FaceEmbedding, FaceImage, FaceProfile
+
+
+class FaceImageInline(admin.TabularInline):
+    model = FaceImage
+    extra = 0
+    can_delete = False  # deleting an image deletes its file too: done through the API or the profile
+    fields = ["preview", "width", "height", "quality_score", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="image")
+    def preview(self, image: FaceImage) -> str:
+        return format_html('<img src="{}" style="max-height:80px">', signed_url(image.storage_key))
+
+    @admin.display(description="quality")
+    def quality_score(self, image: FaceImage):
+        return (image.quality or {}).get("score")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FaceProfile)
+class FaceProfileAdmin(admin.ModelAdmin):
+    list_display = ["employee_id", "name", "department", "status", "created_at"]
+    list_filter = ["status", "department"]
+    search_fields = ["employee_id", "name", "department"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    inlines = [FaceImageInline]
+
+    def delete_model(self, request, obj: FaceProfile) -> None:
+        # Through the service: files deleted and the deletion audited, as from the API.
+        enrolment.delete_profile(obj, actor=getattr(request.user, "email", str(request.user)))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for profile in queryset:
+            self.delete_model(request, profile)
+
+
+@admin.register(FaceEmbedding)
+class FaceEmbeddingAdmin(admin.ModelAdmin):
+    """Read-only: which images have embeddings under which model (the vectors themselves are not shown)."""
+
+    list_display = ["id", "profile", "image", "model", "dimension", "created_at"]
+    list_filter = ["model"]
+    fields = ["profile", "image", "model", "dimension", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

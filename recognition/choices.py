@@ -1,0 +1,77 @@
+"""Choices of the recognition domain and the face models and detectors the engine supports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class ProfileStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PENDING = "pending", "Pending"
+    ARCHIVED = "archived", "Archived"
+
+
+class FaceStatus(models.TextChoices):
+    """What identification says of one face."""
+
+    RECOGNIZED = "recognized", "Recognized"
+    UNKNOWN = "unknown", "Unknown"
+
+
+@dataclass(frozen=True)
+class FaceModelSpec:
+    """A deepface recognition model: its embedding size, weight files and default match threshold.
+
+    ``threshold`` is a cosine *distance* (deepface's convention): two faces are the same person when
+    their distance is at most this. Each model has its own HNSW index (a partial index on a cast to
+    its dimension, see the migrations), so adding a model here also needs a migration.
+    """
+
+    name: str
+    dimension: int
+    weight_files: tuple[str, ...]
+    threshold: float
+    threshold_source: str
+
+
+# Dlib: calibrated on the shared photographs with this engine (see recognition/matching.py): same-person
+# distances 0.030-0.074, different-person 0.095 and up; deepface's own figure is 0.07.
+FACE_MODELS: dict[str, FaceModelSpec] = {
+    "Dlib": FaceModelSpec(
+        name="Dlib",
+        dimension=128,
+        weight_files=("dlib_face_recognition_resnet_model_v1.dat",),
+        threshold=0.08,
+        threshold_source="calibrated on the shared photographs (see recognition/matching.py)",
+    ),
+    # Sites that provide the weights (DEEPFACE_HOME/.deepface/weights): deepface's published thresholds.
+    "ArcFace": FaceModelSpec(
+        name="ArcFace",
+        dimension=512,
+        weight_files=("arcface_weights.onnx",),
+        threshold=0.68,
+        threshold_source="deepface's published threshold",
+    ),
+    "Facenet512": FaceModelSpec(
+        name="Facenet512",
+        dimension=512,
+        weight_files=("facenet512_weights.onnx",),
+        threshold=0.30,
+        threshold_source="deepface's published threshold",
+    ),
+}
+
+# Detectors and the weight files deepface loads for them (never downloaded: they must be present).
+FACE_DETECTORS: dict[str, tuple[str, ...]] = {
+    "dlib": ("shape_predictor_5_face_landmarks.dat",),
+    # The OpenCV 5 contrib wheel ships no Haar cascades: a site that wants this detector puts them there.
+    "opencv": ("haarcascade_frontalface_default.xml", "haarcascade_eye.xml"),
+    "yunet": ("face_detection_yunet_2023mar.onnx",),
+    "centerface": ("centerface.onnx",),
+    "ssd": ("deploy.prototxt", "res10_300x300_ssd_iter_140000.caffemodel"),
+}
+
+# The weight files the face_recognition_models package ships, by the name deepface looks for.
+PACKAGED_WEIGHTS = ("shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat")

@@ -1,0 +1,129 @@
+"""The ANPR events page (/anpr/): search and filters, statistics chart, live stream wiring, watchlists."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from anpr.models import WatchlistEntry
+from tests.anpr.conftest import jpeg_bytes, make_event, multipart, spec_event
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/anpr/"
+
+
+def signed_in(role_id: str, permissions: list[str]) -> Client:
+    Role.objects.get_or_create(id=role_id, defaults={"name": role_id, "permissions": permissions})
+    client = Client()
+    client.force_login(UserFactory(role_id=role_id))
+    return client
+
+
+@pytest.fixture
+def reader() -> Client:
+    return signed_in("ROLE-ANPR-READER", ["anpr:read"])
+
+
+@pytest.fixture
+def editor() -> Client:
+    return signed_in("ROLE-ANPR-EDITOR", ["anpr:read", "anpr:write"])
+
+
+@pytest.fixture
+def events():
+    return [
+        make_event("d1", "ABC-123", when="2023-12-15T14:00:00+00:00", camera="cam-001", zone="zone-entrance"),
+        make_event("d2", "XYZ789", when="2023-12-15T15:00:00+00:00", camera="cam-002", zone="zone-exit"),
+    ]
+
+
+def test_page_needs_sign_in(client):
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert "/accounts/login" in response["Location"]
+
+
+def test_page_needs_anpr_read(db):
+    response = signed_in("ROLE-CAMS-ONLY", ["cameras:read"]).get(PAGE)
+    assert response.status_code == 403
+    assert "anpr:read" in response.content.decode()
+
+
+def test_page_renders_events_with_stats_and_the_live_stream(reader, events):
+    response = reader.get(PAGE, {"start_date": "2023-12-15"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "ABC-123" in content and "XYZ789" in content
+    assert 'data-ws-path="/events/stream"' in content
+    assert 'id="anpr-stats"' in content
+    assert "<svg" in content and "<rect" in content
+    assert "argus/anpr.js" in content
+
+
+def test_page_is_in_the_navigation(reader):
+    assert 'href="/anpr/"' in reader.get(PAGE).content.decode()
+
+
+def test_plate_search_finds_abc123_typed_plainly(reader, events):
+    content = reader.get(PAGE, {"plate_text": "abc123"}).content.decode()
+    assert 'data-event-id="d1"' in content
+    assert 'data-event-id="d2"' not in content
+
+
+def test_camera_filter_narrows_the_table_and_the_stream(reader, events):
+    content = reader.get(PAGE, {"camera_id": "cam-002"}).content.decode()
+    assert 'data-event-id="d2"' in content and 'data-event-id="d1"' not in content
+    assert 'data-camera-id="cam-002"' in content
+
+
+def test_bad_filter_is_shown_not_crashed_on(reader, events):
+    response = reader.get(PAGE, {"start_date": "someday"})
+    assert response.status_code == 200
+    assert "start_date must be an ISO 8601 date" in response.content.decode()
+
+
+def test_stats_default_to_the_last_day_when_no_range_is_given(reader, events):
+    assert "last 24 hours" in reader.get(PAGE).content.decode()
+
+
+def test_chart_has_a_bar_per_hour_with_empty_hours_filled(reader, events):
+    make_event("d3", "KLM456", when="2023-12-15T17:00:00+00:00")
+    content = reader.get(PAGE, {"start_date": "2023-12-15", "end_date": "2023-12-15"}).content.decode()
+    assert content.count("<rect") == 4  # 14:00, 15:00, 16:00 (empty), 17:00
+
+
+def test_crop_thumbnail_is_a_signed_url(reader, edge_client):
+    edge_client.post("/events/ingest", multipart(spec_event(), crop=jpeg_bytes()), format="multipart")
+    content = reader.get(PAGE).content.decode()
+    assert "/files/anpr-events/evt-20231215-001-cam1/crop.jpg?expires=" in content
+
+
+def test_reader_sees_no_watchlist_form(reader):
+    assert 'name="list_type"' not in reader.get(PAGE).content.decode()
+
+
+def test_editor_adds_a_plate_to_the_deny_list(editor):
+    response = editor.post("/anpr/watchlist/", {"plate_text": "bad 666", "list_type": "deny", "reason": "Stolen"})
+    assert response.status_code == 302
+    entry = WatchlistEntry.objects.get()
+    assert (entry.plate_normalized, entry.list_type, entry.reason) == ("BAD666", "deny", "Stolen")
+    assert entry.created_by is not None
+
+
+def test_editor_removes_a_plate_from_a_list(editor):
+    entry = WatchlistEntry.objects.create(plate_text="BAD666", list_type="deny")
+    editor.post(f"/anpr/watchlist/{entry.pk}/remove/")
+    assert not WatchlistEntry.objects.exists()
+
+
+def test_reader_cannot_add_to_a_list(reader):
+    assert reader.post("/anpr/watchlist/", {"plate_text": "BAD666", "list_type": "deny"}).status_code == 403
+    assert not WatchlistEntry.objects.exists()
+
+
+def test_listed_plates_are_given_to_the_page_for_live_marking(reader):
+    WatchlistEntry.objects.create(plate_text="BAD-666", list_type="deny")
+    assert '"BAD666": "deny"' in reader.get(PAGE).content.decode()
