@@ -231,6 +231,17 @@ register(
 )
 register(
     RetentionRule(
+        name="api_usage",
+        model="config.UsageMinute",
+        date_field="minute",
+        setting="RETENTION_API_USAGE_DAYS",
+        default_days=90,
+        description="per-minute API usage statistics",
+        on_delete=None,
+    )
+)
+register(
+    RetentionRule(
         name="exports",
         model="attendance.ExportJob",
         date_field="expires_at",

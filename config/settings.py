@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    # API usage statistics (002): times every API request and counts it in Redis, one round trip.
+    "config.api.usage.UsageMiddleware",
     # Times every request, so it sits outside everything that may answer early (CORS preflight, static).
     "config.metrics.RequestMetricsMiddleware",
     # As high as possible: preflight answers and CORS headers on every response, errors included.
@@ -353,13 +355,15 @@ API_KEY_TIER_QUOTAS = {
         "daily": env.int("ARGUS_QUOTA_FREE_DAILY", default=1000),
         "monthly": env.int("ARGUS_QUOTA_FREE_MONTHLY", default=20000),
     },
+    # Premium is the default tier of a new key, edge workers' included: its quota leaves a counter or ANPR
+    # worker sending ten requests a second room to spare.
     "premium": {
-        "daily": env.int("ARGUS_QUOTA_PREMIUM_DAILY", default=100000),
-        "monthly": env.int("ARGUS_QUOTA_PREMIUM_MONTHLY", default=2000000),
+        "daily": env.int("ARGUS_QUOTA_PREMIUM_DAILY", default=1000000),
+        "monthly": env.int("ARGUS_QUOTA_PREMIUM_MONTHLY", default=25000000),
     },
     "enterprise": {
-        "daily": env.int("ARGUS_QUOTA_ENTERPRISE_DAILY", default=2000000),
-        "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=50000000),
+        "daily": env.int("ARGUS_QUOTA_ENTERPRISE_DAILY", default=10000000),
+        "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=250000000),
     },
 }
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)

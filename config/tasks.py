@@ -24,3 +24,11 @@ def cleanup_old_data(dry_run: bool = False) -> dict[str, Any]:
         ", ".join(f"{name} ({reason})" for name, reason in skipped.items()) or "none",
     )
     return {"dry_run": dry_run, "removed": removed, "skipped": skipped}
+
+
+@shared_task(name="config.fold_api_usage")
+def fold_api_usage() -> int:
+    """Every minute: copy the closed minutes of API usage from Redis into UsageMinute rows."""
+    from config.api.usage import fold_usage
+
+    return fold_usage()

@@ -9,6 +9,7 @@ from anpr.api import urls as anpr_api
 from cameras.api import system_urls as cameras_system_api
 from cameras.api import urls as cameras_api
 from config import metrics, views
+from config.api import gateway_views
 from config.api.health_views import EdgeDetailedHealthView, EdgeHealthView, PlatformHealthView
 from config.api.schema_views import OpenApiJsonView
 from config.storage import serve_signed_file
@@ -17,8 +18,11 @@ from integrations.api import urls as integrations_api
 api_v1 = [
     path("health", PlatformHealthView.as_view(), name="api-health"),
     path("docs", OpenApiJsonView.as_view(), name="api-docs-json"),
+    path("rate-limit/status", gateway_views.RateLimitStatusView.as_view(), name="rate-limit-status"),
+    path("stats/usage", gateway_views.UsageStatsView.as_view(), name="usage-stats"),
     *accounts_api.urlpatterns,
     *cameras_system_api.urlpatterns,
+    path("", include("counting.api.urls")),  # cameras/{id}/counts before the cameras routes
     *cameras_api.urlpatterns,
     path("", include("recognition.api.urls")),
 ]
@@ -28,6 +32,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cameras/", include("cameras.urls")),
     path("anpr/", include("anpr.urls")),
+    path("counting/", include("counting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v2/", include(cameras_api.v2_urlpatterns)),

@@ -132,7 +132,13 @@ def validate_count(
     errors.extend(found)
     if found:
         return None
-    return {"count": count, "timestamp": timestamp, "confidence": confidence, "image_url": image_url, "zone_id": zone_id}
+    return {
+        "count": count,
+        "timestamp": timestamp,
+        "confidence": confidence,
+        "image_url": image_url,
+        "zone_id": zone_id,
+    }
 
 
 def record_counts(camera: Camera, counts: list[dict], *, source: str = "api") -> list[CountRecord]:
@@ -208,9 +214,7 @@ def _timestamp(value: Any, errors: list[FieldError], now: datetime) -> datetime:
         return now
     parsed = value if isinstance(value, datetime) else _parse_iso(value) if isinstance(value, str) else None
     if parsed is None:
-        errors.append(
-            FieldError("timestamp", "timestamp must be an ISO 8601 date and time, e.g. 2024-01-01T12:00:00Z")
-        )
+        errors.append(FieldError("timestamp", "timestamp must be an ISO 8601 date and time, e.g. 2024-01-01T12:00:00Z"))
     elif timezone.is_naive(parsed):
         errors.append(FieldError("timestamp", "timestamp must include a time zone (Z or +HH:MM)"))
     elif parsed - now > FUTURE_TOLERANCE:

@@ -17,6 +17,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from cameras.choices import CameraStatus
 from config.redis import get_redis
 
 logger = logging.getLogger("argus.counting")
@@ -38,6 +39,10 @@ ORDER BY r.timestamp DESC NULLS LAST, c.id
 """
 
 
+# 000 spells camera status active/inactive (as its camera endpoints in Argus do).
+_STATUS_000 = {CameraStatus.ONLINE: "active", CameraStatus.OFFLINE: "inactive"}
+
+
 def _keys() -> tuple[str, str]:
     prefix = settings.REDIS_PREFIX
     return f"{prefix}:counts:realtime:gen", f"{prefix}:counts:realtime"
@@ -52,7 +57,7 @@ def compute_latest() -> list[dict[str, Any]]:
         {
             "camera_id": camera_id,
             "camera_name": name,
-            "status": status,
+            "status": _STATUS_000.get(status, status),
             "count": count,
             "confidence": confidence,
             "timestamp": timestamp.isoformat().replace("+00:00", "Z") if timestamp else None,

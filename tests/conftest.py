@@ -50,8 +50,9 @@ def _media_root(tmp_path, settings):
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(role_id="ROLE-ADMIN", email="admin@example.com", name="Ada Admin", is_staff=True,
-                       is_superuser=True)
+    return UserFactory(
+        role_id="ROLE-ADMIN", email="admin@example.com", name="Ada Admin", is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture
@@ -120,8 +121,25 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     }
     node = f"{settings.REDIS_PREFIX}@localhost"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "warning", "-n", node,
-         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-l",
+            "warning",
+            "-n",
+            node,
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=BASE_DIR,
         env=env,
     )
@@ -153,3 +171,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     for alias in connections:
         test_settings = connections[alias].settings_dict.setdefault("TEST", {})
         test_settings["NAME"] = f"test_{connections[alias].settings_dict['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def django_db_serialized_rollback():
+    """Every transactional test restores the migrated data (seeded roles, Beat schedules) when it ends.
+
+    Mixing transactional tests with and without serialized rollback breaks: a plain one's flush
+    recreates content types, and the next serialized restore then inserts them a second time.
+    """

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('theme', models.CharField(choices=[('dark', 'Dark'), ('light', 'Light'), ('system', 'Follow the system')], default='dark', max_length=20)),
-                ('grid_mode', models.CharField(choices=[('2x2', '2 × 2'), ('3x3', '3 × 3'), ('4x4', '4 × 4')], default='3x3', max_length=20)),
+                ('grid_mode', models.CharField(choices=[('2x2', '2 by 2'), ('3x3', '3 by 3'), ('4x4', '4 by 4')], default='3x3', max_length=20)),
                 ('auto_rotate', models.BooleanField(default=True)),
                 ('language', models.CharField(default=accounts.models.default_language, max_length=10, validators=[accounts.validators.validate_language])),
                 ('timezone', models.CharField(default=accounts.models.default_timezone, max_length=64, validators=[accounts.validators.validate_timezone])),

@@ -16,6 +16,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from config import clients
+from config.api import quotas
 from config.api.contracts import ApiError, Contract, Kind
 from config.redis import get_redis
 
@@ -117,9 +118,12 @@ class TokenBucketThrottle(BaseThrottle):
             logger.warning("rate limiter unavailable, request allowed: %s", exc)
             return True
         request._request.argus_ratelimit = state
-        if state.allowed:
-            return True
-        raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
+        if not state.allowed:
+            raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
+        if tier is not None:
+            # API keys also have daily and monthly quotas (002); a request refused above uses none.
+            quotas.enforce(owner, tier)
+        return True
 
 
 def rate_limited_error(contract: Contract, state: BucketState) -> ApiError:

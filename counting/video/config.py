@@ -116,7 +116,12 @@ def _parse_line(data: Any, frame: tuple[int, int] | None) -> Line:
         points = data["points"]
         if not isinstance(points, list) or len(points) != 2:
             raise ValueError("a line needs exactly 2 points")
-        data = {"x1": _get(points[0], "x"), "y1": _get(points[0], "y"), "x2": _get(points[1], "x"), "y2": _get(points[1], "y")}
+        data = {
+            "x1": _get(points[0], "x"),
+            "y1": _get(points[0], "y"),
+            "x2": _get(points[1], "x"),
+            "y2": _get(points[1], "y"),
+        }
     if not isinstance(data, Mapping):
         raise ValueError("a line needs 2 points: {x1, y1, x2, y2}")
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
 
 from counting.video.config import CountingConfig
@@ -31,7 +32,7 @@ class CounterParams:
     band_fraction: float = 0.0125  # dead band around the line or zone outline (8 px at 640)
     confirm_frames: int = 3  # observations on the new side needed before a crossing counts
     gate_fraction: float = 0.06  # how far a track may move between frames at 25 fps (38 px at 640)
-    max_gap_seconds: float = 0.6  # how long a track may go unseen and keep its id
+    max_gap_seconds: float = 1.0  # how long a track may go unseen and keep its id
     reference_fps: float = 25.0
     detector: DetectorParams = field(default_factory=DetectorParams)
 
@@ -99,6 +100,28 @@ class CrossingRule:
                             CountEvent(track.id, direction, time, frame, point[0], point[1], round(track.quality, 3))
                         )
                     state.side, state.anchor, state.streak = side, point, 0
+        return events
+
+    def finish(self, tracks: Iterable[Track], time: float, frame: int) -> list[CountEvent]:
+        """The video ends: a track last seen on the other side of the line counts, band and streak or not.
+
+        Band and streak hold a decision back until later frames confirm it; with no frames left, the last
+        position is the best evidence there is, so someone last seen just past the line has crossed it.
+        """
+        events = []
+        for track in tracks:
+            state = self.states.get(track.id)
+            if state is None or state.side == 0:
+                continue
+            point = track.last_seen
+            distance = self.signed_distance(point)
+            if distance == 0 or (distance > 0) == (state.side > 0):
+                continue
+            direction = IN if distance > 0 else OUT
+            if direction not in state.counted and self.counts(state.anchor, point):
+                state.counted.add(direction)
+                events.append(CountEvent(track.id, direction, time, frame, point[0], point[1], round(track.quality, 3)))
+        self.states.clear()
         return events
 
     def forget(self, tracks: Iterable[Track]) -> None:
@@ -189,8 +212,6 @@ class VideoCounter:
 
     def resize(self, image: np.ndarray) -> np.ndarray:
         """``image`` at the processing size."""
-        import cv2
-
         if (image.shape[1], image.shape[0]) == self.size:
             return image
         return cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
@@ -206,6 +227,13 @@ class VideoCounter:
         events = self.rule.update(tracks, time, self.frames)
         self.rule.forget(self.tracker.ended)
         self.frames += 1
+        for event in events:
+            self.totals[event.direction] += 1
+        return events
+
+    def finish(self, time: float) -> list[CountEvent]:
+        """The video is over: count crossings under way at its last frame (see :meth:`CrossingRule.finish`)."""
+        events = self.rule.finish(self.tracker.finish(), time, max(0, self.frames - 1))
         for event in events:
             self.totals[event.direction] += 1
         return events

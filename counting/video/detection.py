@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from counting.video.stabilization import Stabilizer
+
 
 @dataclass(frozen=True)
 class DetectorParams:
@@ -20,8 +22,10 @@ class DetectorParams:
 
     history: int = 500
     var_threshold: float = 32.0
-    # Per-frame learning rate once primed: at 0.002 someone standing still takes ~5 s (25 fps) to fade.
-    learning_rate: float = 0.002
+    learning_rate: float = 0.002  # per frame, once primed: lighting changes are followed within a minute
+    # Share of a pixel's weight that counts as background. Lower than OpenCV's 0.9 so that someone standing
+    # still takes ~7 s (25 fps) to fade into the background, rather than ~2 s.
+    background_ratio: float = 0.7
     blur: int = 5
     # Foreground pixels of MOG2 are 255, shadows 127: anything under this is dropped as shadow.
     foreground_level: int = 200
@@ -29,6 +33,11 @@ class DetectorParams:
     close_fraction: float = 0.016  # closing kernel (joins head, arms and body), as a fraction of the width
     min_area_fraction: float = 0.0007  # smallest blob taken for a person, as a fraction of the frame area
     max_area_fraction: float = 0.25
+    prime_rate: float = 0.05
+    # Colour, not brightness alone: MOG2 tells shadows (darker, same hue) from people by their colour, and in
+    # grey a person in mid-grey clothes on a light floor would pass for a shadow.
+    colour: bool = True
+    stabilize: bool = True  # register frames to the first one first (a drifting or swaying camera)
 
 
 @dataclass(frozen=True)
@@ -56,14 +65,19 @@ class MotionDetector:
         self.subtractor = cv2.createBackgroundSubtractorMOG2(
             history=p.history, varThreshold=p.var_threshold, detectShadows=True
         )
+        self.subtractor.setBackgroundRatio(p.background_ratio)
         self.open_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(p.open_fraction * width, 3),) * 2)
         self.close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(p.close_fraction * width, 3),) * 2)
         self.min_area = p.min_area_fraction * width * height
         self.max_area = p.max_area_fraction * width * height
+        self.stabilizer = Stabilizer() if p.stabilize else None
         self.primed = False
         self.last_mask: np.ndarray | None = None
+        self.border_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(0.02 * width, 3),) * 2)
 
     def _prepare(self, frame: np.ndarray) -> np.ndarray:
+        if not self.params.colour and frame.ndim == 3:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         blur = self.params.blur
         return cv2.GaussianBlur(frame, (blur, blur), 0) if blur > 1 else frame
 
@@ -76,18 +90,30 @@ class MotionDetector:
         """
         if not frames:
             return
-        background = np.median(np.stack([self._prepare(f) for f in frames]), axis=0).astype(np.uint8)
+        if self.stabilizer is not None:
+            frames = [self.stabilizer.align(frame) for frame in frames]
+            # Processing starts again at the first of these frames: the reference's own position.
+            self.stabilizer.transform = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        prepared = [self._prepare(f) for f in frames]
+        background = np.median(np.stack(prepared), axis=0).astype(np.uint8)
         self.subtractor.apply(background, learningRate=1.0)
-        for _ in range(10):  # a few more looks let the model settle its variances on the median
-            self.subtractor.apply(background, learningRate=0.1)
+        # The frames themselves then teach the model how much each pixel varies (noise, compression);
+        # the median alone would leave it expecting none and flag every flicker.
+        for image in prepared:
+            self.subtractor.apply(image, learningRate=self.params.prime_rate)
         self.primed = True
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         """The person-sized moving blobs of ``frame`` (which also updates the background model)."""
         p = self.params
+        if self.stabilizer is not None:
+            frame = self.stabilizer.align(frame)
         rate = p.learning_rate if self.primed else -1  # unprimed: OpenCV's own schedule (fast at first)
         mask = self.subtractor.apply(self._prepare(frame), learningRate=rate)
         _, mask = cv2.threshold(mask, p.foreground_level, 255, cv2.THRESH_BINARY)
+        if self.stabilizer is not None and self.stabilizer.valid is not None and not self.stabilizer.valid.all():
+            # The strip the shifted frame does not cover (and its warped edge) is not movement.
+            mask &= cv2.erode(self.stabilizer.valid, self.border_kernel)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.open_kernel)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close_kernel)
         self.last_mask = mask
@@ -102,6 +128,8 @@ class MotionDetector:
                 continue
             x, y, w, h = cv2.boundingRect(contour)
             detections.append(
-                Detection(x=moments["m10"] / moments["m00"], y=moments["m01"] / moments["m00"], box=(x, y, w, h), area=area)
+                Detection(
+                    x=moments["m10"] / moments["m00"], y=moments["m01"] / moments["m00"], box=(x, y, w, h), area=area
+                )
             )
         return detections

@@ -56,7 +56,9 @@ class CentroidTracker:
         self.started = 0
 
     def _gate(self, track: Track) -> float:
-        return self.max_distance * (1.0 + 0.5 * track.missed)
+        # A little wider for each frame unseen (the prediction drifts), but never more than twice the gate:
+        # a wide gate lets a lost track snatch someone else's blob.
+        return self.max_distance * min(2.0, 1.0 + 0.1 * track.missed)
 
     def update(self, detections: Sequence[Detection]) -> list[Track]:
         """Match ``detections`` to the live tracks; return the tracks alive after this frame.

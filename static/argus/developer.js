@@ -30,10 +30,10 @@
     target.textContent = `${selected.method} ${selected.path}  (${selected.id})`;
     description.textContent = selected.description;
     const params = {};
-    selected.pathParams.forEach((name) => (params[name] = ""));
+    selected.path_params.forEach((name) => (params[name] = ""));
     pathParams.value = JSON.stringify(params, null, 2);
     query.value = "{}";
-    query.title = selected.queryParams.length ? "Known: " + selected.queryParams.join(", ") : "";
+    query.title = selected.query_params.length ? "Known: " + selected.query_params.join(", ") : "";
     payload.disabled = !["POST", "PUT", "PATCH", "DELETE"].includes(selected.method);
     if (payload.disabled) payload.value = "";
     send.disabled = false;

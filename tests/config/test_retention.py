@@ -131,19 +131,34 @@ def test_a_dry_run_reports_what_would_go():
 
     removed = retention.run_cleanup(dry_run=True, now=NOW)
 
-    assert removed == {"audit": 2, "system_metrics": 1}
+    assert (removed["audit"], removed["system_metrics"]) == (2, 1)
 
 
 # --- Models that are not installed ---------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_rules_for_models_not_installed_are_skipped():
-    skipped = retention.skipped_rules()
+NOT_INSTALLED_RULE = retention.RetentionRule("nowhere", "nowhere.Nothing", "timestamp", "RETENTION_AUDIT_DAYS", 1)
 
-    assert skipped["detections"] == retention.NOT_INSTALLED
-    assert skipped["exports"] == retention.NOT_INSTALLED
-    assert "detections" not in retention.run_cleanup(now=NOW)
+
+def test_the_built_in_rules_are_those_of_001():
+    rules = {rule.name: rule for rule in retention.rules()}
+
+    assert (rules["detections"].model, rules["detections"].days()) == ("recognition.Detection", 90)
+    assert (rules["audit"].model, rules["audit"].days()) == ("accounts.AuditLog", 365)
+    assert (rules["system_metrics"].model, rules["system_metrics"].days()) == ("cameras.SystemMetric", 30)
+    assert (rules["exports"].model, rules["exports"].date_field, rules["exports"].days()) == (
+        "attendance.ExportJob",
+        "expires_at",
+        None,
+    )
+
+
+@pytest.mark.django_db
+def test_rules_for_models_not_installed_are_skipped(extra_rule):
+    extra_rule(NOT_INSTALLED_RULE)
+
+    assert retention.skipped_rules()["nowhere"] == retention.NOT_INSTALLED
+    assert "nowhere" not in retention.run_cleanup(now=NOW)
 
 
 @pytest.mark.django_db
@@ -243,11 +258,12 @@ def test_command_prints_what_it_removed_per_rule():
 
 
 @pytest.mark.django_db
-def test_command_says_which_rules_are_not_installed():
+def test_command_says_which_rules_are_not_installed(extra_rule):
+    extra_rule(NOT_INSTALLED_RULE)
+
     output = run_command()
 
-    assert "detections: skipped, not installed (recognition.Detection)" in output
-    assert "exports: skipped, not installed (attendance.ExportJob)" in output
+    assert "nowhere: skipped, not installed (nowhere.Nothing)" in output
 
 
 @pytest.mark.django_db
@@ -274,14 +290,25 @@ def test_command_keeps_recent_rows():
 
 
 @pytest.mark.django_db
-def test_task_reports_what_it_removed_and_skipped():
+def test_task_reports_what_it_removed_and_skipped(extra_rule):
+    extra_rule(NOT_INSTALLED_RULE)
     audit(timezone.now() - timedelta(days=400))
 
     report = cleanup_old_data.apply().get()
 
     assert report["removed"]["audit"] == 1
-    assert report["skipped"]["detections"] == retention.NOT_INSTALLED
+    assert report["skipped"]["nowhere"] == retention.NOT_INSTALLED
     assert report["dry_run"] is False
+
+
+@pytest.mark.django_db
+def test_task_dry_run_deletes_nothing():
+    kept = audit(timezone.now() - timedelta(days=400))
+
+    report = cleanup_old_data.apply(kwargs={"dry_run": True}).get()
+
+    assert (report["dry_run"], report["removed"]["audit"]) == (True, 1)
+    assert AuditLog.objects.filter(pk=kept.pk).exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -216,3 +216,29 @@ def test_check_dimension_refuses_what_is_not_a_vector():
 
 def test_check_dimension_accepts_the_expected_size():
     assert check_dimension([0.5] * 128, 128).shape == (128,)
+
+
+def test_engine_gives_the_same_answers_from_several_threads(engine, astronaut):
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = engine.embed(astronaut, engine.detect(astronaut)[0])
+
+    def work(_: int) -> np.ndarray:
+        return engine.embed(astronaut, engine.detect(astronaut)[0])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(work, range(8)))
+
+    assert all(np.array_equal(result, expected) for result in results)
+
+
+def test_fresh_engine_loads_once_under_concurrent_first_calls(tmp_path, astronaut):
+    from concurrent.futures import ThreadPoolExecutor
+
+    fresh = FaceEngine(home=tmp_path)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(pool.map(lambda _: len(fresh.detect(astronaut)), range(4)))
+
+    assert counts == [1, 1, 1, 1]
+    assert fresh._model is not None

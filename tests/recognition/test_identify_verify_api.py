@@ -202,3 +202,14 @@ def test_verify_refuses_a_photo_without_a_face(admin_client, astronaut, no_face_
 
 def test_verify_needs_faces_read(viewer_client, astronaut):
     assert verify(viewer_client, image1=jpeg_file(astronaut), image2=jpeg_file(astronaut)).status_code == 403
+
+
+def test_an_engine_without_its_weights_answers_503_naming_the_file(admin_client, astronaut, settings, tmp_path):
+    settings.ARGUS_FACE_MODEL = "ArcFace"
+    settings.DEEPFACE_HOME = tmp_path
+
+    response = identify(admin_client, astronaut)
+
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "FACE_ENGINE_UNAVAILABLE" and "arcface_weights.onnx" in error["message"]

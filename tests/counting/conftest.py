@@ -1,0 +1,56 @@
+"""Fixtures of the counting tests: cameras, clients holding each counting permission, count payloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from cameras.models import Camera
+from tests.conftest import client_for
+from tests.factories import ApiKeyFactory, UserFactory
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def count(n: int = 5, timestamp: str = "2024-03-01T12:00:00Z", confidence: float = 0.9, **extra: Any) -> dict:
+    """A 000 CountData item as a counter sends it."""
+    return {"count": n, "timestamp": timestamp, "confidence": confidence, **extra}
+
+
+def counts_url(camera_id: str) -> str:
+    return f"/api/v1/cameras/{camera_id}/counts"
+
+
+@pytest.fixture
+def camera(db) -> Camera:
+    return Camera.objects.create(id="cam-001", name="Main entrance", location="Building A", status="online")
+
+
+@pytest.fixture
+def other_camera(db) -> Camera:
+    return Camera.objects.create(id="cam-002", name="Back door", location="Building B")
+
+
+def key_client(*scopes: str, tier: str = "premium") -> APIClient:
+    key = ApiKeyFactory(scopes=list(scopes), tier=tier)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key.raw)
+    client.key = key
+    return client
+
+
+@pytest.fixture
+def ingest_client(db) -> APIClient:
+    """An edge counter: an API key with counts:ingest only."""
+    return key_client("counts:ingest")
+
+
+@pytest.fixture
+def reader_client(db) -> APIClient:
+    """A person whose role holds counts:read only."""
+    Role.objects.create(id="ROLE-COUNTS", name="Counts reader", permissions=["counts:read"])
+    return client_for(UserFactory(role_id="ROLE-COUNTS"))
