@@ -346,6 +346,10 @@ API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", default=300)
+# Counting from video: the length of each Beat-dispatched run per camera, and the Celery queue runs go to
+# (empty: the default queue; give long runs their own queue and workers at sites with many cameras).
+COUNTING_VIDEO_RUN_SECONDS = env.int("ARGUS_COUNTING_VIDEO_RUN_SECONDS", default=300)
+COUNTING_VIDEO_QUEUE = env.str("ARGUS_COUNTING_VIDEO_QUEUE", default="")
 # API key tiers (002): per-minute request limits.
 API_KEY_TIER_LIMITS = {"free": 100, "premium": 1000, "enterprise": 10000}
 # API key quotas (002): requests per UTC day and per UTC month, by tier; 0 means no quota. Over one of
