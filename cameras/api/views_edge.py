@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -139,47 +139,58 @@ class CameraViewSet(_ConfigViewSet):
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
-class ZoneViewSet(_ConfigViewSet):
+class _SavedConfigViewSet(_ConfigViewSet):
+    """Create and update through one service function ``save(obj_or_None, data)``."""
+
+    write_serializer_class = None
+    save = None  # staticmethod(service): None creates, an object updates
+
+    def create(self, request):
+        data = _validated(self.write_serializer_class(data=request.data)).validated_data
+        obj = self.save(None, dict(data))
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        obj = self.get_object()
+        data = _validated(self.write_serializer_class(data=request.data, partial=True)).validated_data
+        return Response(self.get_serializer(self.save(obj, dict(data))).data)
+
+    partial_update = update
+
+
+@extend_schema_view(
+    create=extend_schema(request=serializers.EdgeZoneWriteSerializer, responses={201: serializers.EdgeZoneSerializer}),
+    update=extend_schema(request=serializers.EdgeZoneWriteSerializer, responses=serializers.EdgeZoneSerializer),
+    partial_update=extend_schema(request=serializers.EdgeZoneWriteSerializer, responses=serializers.EdgeZoneSerializer),
+)
+class ZoneViewSet(_SavedConfigViewSet):
     queryset = Zone.objects.order_by("id")
     serializer_class = serializers.EdgeZoneSerializer
+    write_serializer_class = serializers.EdgeZoneWriteSerializer
     filterset_class = ZoneFilterSet
     model = Zone
     noun = "Zone"
     audit_resource = "zone"
 
-    @extend_schema(request=serializers.EdgeZoneWriteSerializer, responses={201: serializers.EdgeZoneSerializer})
-    def create(self, request):
-        data = _validated(serializers.EdgeZoneWriteSerializer(data=request.data)).validated_data
-        zone = services.save_zone(None, dict(data))
-        return Response(serializers.EdgeZoneSerializer(zone).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=serializers.EdgeZoneWriteSerializer, responses=serializers.EdgeZoneSerializer)
-    def update(self, request, pk=None):
-        zone = self.get_object()
-        data = _validated(serializers.EdgeZoneWriteSerializer(data=request.data, partial=True)).validated_data
-        return Response(serializers.EdgeZoneSerializer(services.save_zone(zone, dict(data))).data)
-
-    partial_update = update
+    save = staticmethod(services.save_zone)
 
 
-class SensorViewSet(_ConfigViewSet):
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.EdgeSensorWriteSerializer, responses={201: serializers.EdgeSensorSerializer}
+    ),
+    update=extend_schema(request=serializers.EdgeSensorWriteSerializer, responses=serializers.EdgeSensorSerializer),
+    partial_update=extend_schema(
+        request=serializers.EdgeSensorWriteSerializer, responses=serializers.EdgeSensorSerializer
+    ),
+)
+class SensorViewSet(_SavedConfigViewSet):
     queryset = Sensor.objects.order_by("id")
     serializer_class = serializers.EdgeSensorSerializer
+    write_serializer_class = serializers.EdgeSensorWriteSerializer
     filterset_class = SensorFilterSet
     model = Sensor
     noun = "Sensor"
     audit_resource = "sensor"
 
-    @extend_schema(request=serializers.EdgeSensorWriteSerializer, responses={201: serializers.EdgeSensorSerializer})
-    def create(self, request):
-        data = _validated(serializers.EdgeSensorWriteSerializer(data=request.data)).validated_data
-        sensor = services.save_sensor(None, dict(data))
-        return Response(serializers.EdgeSensorSerializer(sensor).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=serializers.EdgeSensorWriteSerializer, responses=serializers.EdgeSensorSerializer)
-    def update(self, request, pk=None):
-        sensor = self.get_object()
-        data = _validated(serializers.EdgeSensorWriteSerializer(data=request.data, partial=True)).validated_data
-        return Response(serializers.EdgeSensorSerializer(services.save_sensor(sensor, dict(data))).data)
-
-    partial_update = update
+    save = staticmethod(services.save_sensor)
