@@ -25,6 +25,11 @@ api_v1 = [
     path("", include("counting.api.urls")),  # cameras/{id}/counts before the cameras routes
     *cameras_api.urlpatterns,
     path("", include("recognition.api.urls")),
+    path("", include("recognition.api.detection_urls")),
+    # attendance/export and attendance/export/{jobId} before attendance/{id}
+    path("", include("attendance.api.export_urls")),
+    path("", include("attendance.api.urls")),
+    path("", include("integrations.api.odoo_urls")),
 ]
 
 urlpatterns = [
@@ -33,9 +38,13 @@ urlpatterns = [
     path("cameras/", include("cameras.urls")),
     path("anpr/", include("anpr.urls")),
     path("counting/", include("counting.urls")),
+    path("recognition/", include("recognition.urls")),
+    path("attendance/", include("attendance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v2/", include(cameras_api.v2_urlpatterns)),
+    # 004: the attendance backend's face-service API
+    path("face-service/api/v1/", include("recognition.face_service.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", EdgeHealthView.as_view(), name="healthz"),

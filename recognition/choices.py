@@ -75,3 +75,28 @@ FACE_DETECTORS: dict[str, tuple[str, ...]] = {
 
 # The weight files the face_recognition_models package ships, by the name deepface looks for.
 PACKAGED_WEIGHTS = ("shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat")
+
+
+class DetectionStatus(models.TextChoices):
+    """001 detections.status: an enrolled active person, an enrolled person who is not active, or nobody known."""
+
+    AUTHORIZED = "authorized", "Authorized"
+    VISITOR = "visitor", "Visitor"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DetectionEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    ERROR = "error", "Error"
+
+
+class ProviderKind(models.TextChoices):
+    BUILTIN = "builtin", "Built-in engine"
+    HTTP = "http", "External HTTP provider"
+
+
+class ProviderStatus(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    DEGRADED = "degraded", "Degraded"
+    OFFLINE = "offline", "Offline"

@@ -37,6 +37,9 @@ class Camera(models.Model):
     zone = models.ForeignKey("Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detection_model = models.CharField(max_length=100, blank=True)
     ocr_models = models.JSONField(default=list, blank=True)
+    # Face recognition loop (recognition.tasks): scanned by Celery Beat every recognition_interval seconds.
+    recognition_enabled = models.BooleanField(default=False, db_index=True)
+    recognition_interval = models.PositiveIntegerField(default=10, help_text="Seconds between recognition scans")
     metadata = models.JSONField(default=dict, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     last_checked = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,3 @@
+"""Attendance Celery tasks."""
+
+from attendance import export_tasks  # noqa: F401  (registers attendance.generate_export)

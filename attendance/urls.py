@@ -1,0 +1,4 @@
+"""Attendance dashboard pages."""
+
+app_name = "attendance"
+urlpatterns: list = []

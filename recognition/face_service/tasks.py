@@ -1,0 +1,1 @@
+"""Face-service scanning and callback tasks (being written)."""

@@ -1,0 +1,4 @@
+"""Recognition dashboard pages: live view and face registration."""
+
+app_name = "recognition"
+urlpatterns: list = []
