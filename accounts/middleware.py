@@ -1,4 +1,4 @@
-"""The dashboard shows times in the signed-in user's time zone and pages in their language."""
+"""The dashboard shows times in the signed-in user's time zone, pages in their language and their theme."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class UserPreferenceMiddleware:
             chosen = display_settings(request.user)
         if chosen is None:
             return self.get_response(request)
-        zone_name, language = chosen
+        zone_name, language, request.ui_theme = chosen
         try:
             timezone.activate(zoneinfo.ZoneInfo(zone_name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

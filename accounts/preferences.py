@@ -48,11 +48,17 @@ def update_preferences(user: User, changes: dict[str, Any]) -> dict[str, Any]:
     return preferences_of(user)
 
 
-def display_settings(user: Any) -> tuple[str, str] | None:
-    """``(time zone, language)`` the dashboard should use for ``user``, or None for the site's own."""
+def display_settings(user: Any) -> tuple[str, str, str] | None:
+    """``(time zone, language, theme)`` the dashboard should use for ``user``, or None for the site's own."""
     if not isinstance(user, User):
         return None
-    return UserPreference.objects.filter(user=user).values_list("timezone", "language").first()
+    return UserPreference.objects.filter(user=user).values_list("timezone", "language", "theme").first()
+
+
+def theme(request) -> dict[str, str]:
+    """Template context: the signed-in user's theme (``dark``, ``light`` or ``system``), set by the
+    preference middleware; the default theme for everyone else."""
+    return {"ui_theme": getattr(request, "ui_theme", None) or Theme.DARK.value}
 
 
 def languages() -> list[dict[str, str]]:

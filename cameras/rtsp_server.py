@@ -238,6 +238,35 @@ def make_test_clip(dest: Path, seconds: float = 5, size: tuple[int, int] = (640,
         part.unlink(missing_ok=True)
 
 
+def make_slideshow_clip(
+    dest: Path, photos: list[Path], seconds_each: float = 3, size: tuple[int, int] = (640, 480), fps: int = 10
+) -> Path:
+    """An H.264 MP4 at ``dest`` showing each photo in turn for ``seconds_each`` (scaled into ``size``, padded
+    black): a camera looking at these people, for recognition tests and demos."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    inputs: list[str] = []
+    chains = []
+    width, height = size
+    for index, photo in enumerate(photos):
+        inputs += ["-loop", "1", "-t", f"{seconds_each:g}", "-framerate", str(fps), "-i", str(photo)]
+        chains.append(
+            f"[{index}:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[v{index}]"
+        )
+    graph = (
+        ";".join(chains) + ";" + "".join(f"[v{i}]" for i in range(len(photos))) + f"concat=n={len(photos)}:v=1:a=0[out]"
+    )
+    try:
+        _run_ffmpeg(
+            [*inputs, "-filter_complex", graph, "-map", "[out]", *_H264_ARGS, str(part)], "making a slideshow clip"
+        )
+        return _replace_atomically(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 # --- The demo camera (``manage.py demo_stream``) ------------------------------------------------------
 
 DEMO_CLIP_NAME = "demo.mp4"

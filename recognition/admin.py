@@ -7,7 +7,14 @@ from django.utils.html import format_html
 
 from config.storage import signed_url
 from recognition import enrolment
-from recognition.models import FaceEmbedding, FaceImage, FaceProfile
+from recognition.models import (
+    Detection,
+    DetectionEventLog,
+    DetectionProviderConfig,
+    FaceEmbedding,
+    FaceImage,
+    FaceProfile,
+)
 
 
 class FaceImageInline(admin.TabularInline):
@@ -59,4 +66,46 @@ class FaceEmbeddingAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the pipeline writes: admins look, filter and delete, but do not invent them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Detection)
+class DetectionAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "camera", "person_id", "name", "status", "confidence", "track_id", "source"]
+    list_filter = ["status", "source", "camera"]
+    search_fields = ["person_id", "name", "track_id"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["camera"]
+
+
+@admin.register(DetectionEventLog)
+class DetectionEventLogAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "camera", "status", "trigger", "latency_ms", "error_message"]
+    list_filter = ["status", "trigger", "camera"]
+    date_hierarchy = "timestamp"
+    list_select_related = ["camera"]
+
+
+@admin.register(DetectionProviderConfig)
+class DetectionProviderConfigAdmin(admin.ModelAdmin):
+    """The singleton provider configuration; the key is never shown (leave it empty to keep the stored one)."""
+
+    list_display = ["provider_name", "kind", "endpoint", "enabled", "status", "last_heartbeat", "average_latency_ms"]
+    readonly_fields = ["status", "last_heartbeat", "average_latency_ms", "last_error", "version"]
+    exclude = ["api_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return not DetectionProviderConfig.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

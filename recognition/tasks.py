@@ -1,3 +1,69 @@
-"""Recognition Celery tasks."""
+"""Recognition Celery tasks (001 "Detection Tasks"), and the face-service (004) tasks' registration.
 
+Beat schedules (migration ``0004_detection_schedules``, editable in Admin): ``recognition.dispatch_scans``
+every 5 s hands each camera marked for recognition to ``recognition.scan_camera`` once per its interval;
+``recognition.check_detection_provider`` runs every 5 minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from celery import shared_task
+from django.utils import timezone
+
+from integrations.resilience import backoff_delay
+from recognition import detections
 from recognition.face_service import tasks as face_service_tasks  # noqa: F401  (registers the 004 tasks)
+from recognition.models import DetectionEventLog
+from recognition.providers import ProviderError
+
+SEND_FRAME_ATTEMPTS = 3  # 001: "Retry: 3 attempts with exponential backoff"
+
+
+@shared_task(bind=True, name="recognition.send_frame_for_detection", soft_time_limit=30, time_limit=40)
+def send_frame_for_detection(self, event_id: str) -> dict:
+    """Run the detection job logged as ``event_id`` (001 ``send_frame_for_detection``)."""
+    event = DetectionEventLog.objects.select_related("camera").filter(pk=event_id).first()
+    if event is None:
+        return {"status": "gone"}
+    if self.request.retries:
+        DetectionEventLog.objects.filter(pk=event.pk).update(status="processing")
+    try:
+        result = detections.process_frame(event)
+    except (detections.FrameUnavailable, ProviderError) as exc:
+        if self.request.retries + 1 >= SEND_FRAME_ATTEMPTS:
+            return {"status": "error", "error": str(exc)}
+        raise self.retry(exc=exc, countdown=backoff_delay(self.request.retries + 1, "exponential", 1000, 8000)) from exc
+    return {"status": "received", "detections": len(result.detections)}
+
+
+@shared_task(name="recognition.scan_camera", soft_time_limit=30, time_limit=40, ignore_result=True)
+def scan_camera(camera_id: str) -> None:
+    """One recognition-loop scan of a camera: a detection job logged with trigger ``scan``."""
+    from cameras.models import Camera
+
+    camera = Camera.objects.filter(pk=camera_id, recognition_enabled=True).first()
+    if camera is None:
+        return
+    event = DetectionEventLog.objects.create(
+        camera=camera, camera_name=camera.name, timestamp=timezone.now(), status="processing", trigger="scan"
+    )
+    # A failure is logged on the event; the next interval tries again.
+    with contextlib.suppress(detections.FrameUnavailable, ProviderError):
+        detections.process_frame(event)
+
+
+@shared_task(name="recognition.dispatch_scans", ignore_result=True)
+def dispatch_scans() -> list[str]:
+    """Queue a scan for every camera whose recognition interval has passed (Beat, every 5 s)."""
+    due = [camera.pk for camera in detections.cameras_due_for_scan()]
+    for camera_id in due:
+        scan_camera.delay(camera_id)
+    return due
+
+
+@shared_task(name="recognition.check_detection_provider", ignore_result=True)
+def check_detection_provider() -> dict:
+    """001 ``test_detection_provider``: health, latency, config update, alert when degraded or offline."""
+    return detections.check_provider()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from recognition.choices import ProfileStatus
-from recognition.models import FaceProfile
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
+from recognition.models import Detection, DetectionEventLog, FaceProfile
 
 
 class FaceProfileFilterSet(django_filters.FilterSet):
@@ -25,3 +25,45 @@ class FaceProfileFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(employee_id__icontains=value) | Q(department__icontains=value)
         )
+
+
+class DetectionEventFilterSet(django_filters.FilterSet):
+    """001 ``GET /detections/events``: ``status``, ``cameraId``, ``from``, ``to``."""
+
+    status = django_filters.ChoiceFilter(choices=DetectionEventStatus.choices)
+    camera_id = django_filters.CharFilter(field_name="camera_id")
+    date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = DetectionEventLog
+        fields = ["status", "camera_id", "date_from", "date_to"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for camel, snake in (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to")):
+                if camel in data and snake not in data:
+                    data[snake] = data[camel]
+        super().__init__(data, *args, **kwargs)
+
+
+class PersonHistoryFilterSet(django_filters.FilterSet):
+    """``GET /history/person/{employeeId}``: ``cameraId``, ``status``, ``from``, ``to``."""
+
+    camera_id = django_filters.CharFilter(field_name="camera_id")
+    status = django_filters.ChoiceFilter(choices=DetectionStatus.choices)
+    date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = Detection
+        fields = ["camera_id", "status", "date_from", "date_to"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for camel, snake in (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to")):
+                if camel in data and snake not in data:
+                    data[snake] = data[camel]
+        super().__init__(data, *args, **kwargs)

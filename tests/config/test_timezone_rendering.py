@@ -62,7 +62,7 @@ def test_the_page_is_in_the_users_language(client, admin_user):
 
     response = client.get(AUDIT_PAGE)
 
-    assert '<html lang="vi">' in response.content.decode()
+    assert '<html lang="vi" ' in response.content.decode()
     assert response["Content-Language"] == "vi"
 
 
@@ -89,3 +89,16 @@ def test_the_choice_does_not_outlive_the_request(client, admin_user, entry):
 
     assert timezone.get_current_timezone_name() == timezone.get_default_timezone_name()
     assert translation.get_language() != "vi"
+
+
+def test_pages_use_the_users_theme(client, admin_user):
+    preferences.update_preferences(admin_user, {"theme": "light"})
+    client.force_login(admin_user)
+
+    assert '<html lang="en" data-theme="light">' in client.get(AUDIT_PAGE).content.decode()
+
+
+def test_pages_use_the_dark_theme_without_a_preference(client, admin_user):
+    client.force_login(admin_user)
+
+    assert 'data-theme="dark"' in client.get(AUDIT_PAGE).content.decode()

@@ -1,0 +1,127 @@
+"""Serializers of 001 section 3 (detections and the detection provider) and the person history."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from rest_framework import serializers
+
+from config.crypto import MASK
+from integrations.resilience import CircuitBreaker
+from recognition.choices import ProviderKind
+from recognition.models import DetectionEventLog, DetectionProviderConfig
+from recognition.providers import BREAKER_NAME
+
+
+class LiveQuerySerializer(serializers.Serializer):
+    camera_id = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+
+class SendFrameSerializer(serializers.Serializer):
+    camera_id = serializers.CharField(max_length=50)
+
+
+class SendFrameResponseSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class DetectionSerializer(serializers.Serializer):
+    """001's detection (built by recognition.detections.detection_payload)."""
+
+    id = serializers.UUIDField()
+    person_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    camera_id = serializers.CharField()
+    confidence = serializers.FloatField()
+    timestamp = serializers.DateTimeField()
+    track_id = serializers.CharField(allow_null=True)
+    bounding_box = serializers.DictField()
+    thumbnail = serializers.URLField(allow_null=True)
+    status = serializers.CharField()
+
+
+class DetectionEventSerializer(serializers.ModelSerializer):
+    camera_id = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = DetectionEventLog
+        fields = [
+            "id",
+            "camera_id",
+            "camera_name",
+            "timestamp",
+            "status",
+            "latency_ms",
+            "payload",
+            "error_message",
+            "trigger",
+        ]
+        read_only_fields = fields
+
+
+class ProviderConfigSerializer(serializers.ModelSerializer):
+    """GET and PUT ``/detections/provider/config``. The key is write-only in effect: it reads back as ``***``,
+    and a PUT that sends ``***`` (or leaves it out) keeps the stored one."""
+
+    api_key = serializers.CharField(required=False, allow_blank=True, max_length=512, trim_whitespace=False)
+    provider_name = serializers.CharField(required=False, max_length=255)
+    kind = serializers.ChoiceField(choices=ProviderKind.choices, required=False)
+    endpoint = serializers.CharField(required=False, allow_blank=True)
+    timeout_seconds = serializers.FloatField(required=False, min_value=0.5, max_value=60)
+
+    class Meta:
+        model = DetectionProviderConfig
+        fields = [
+            "provider_name",
+            "kind",
+            "endpoint",
+            "api_key",
+            "enabled",
+            "timeout_seconds",
+            "status",
+            "last_heartbeat",
+            "average_latency_ms",
+            "last_error",
+            "version",
+        ]
+        read_only_fields = ["status", "last_heartbeat", "average_latency_ms", "last_error", "version"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["api_key"] = MASK if instance.api_key else None
+        return data
+
+    def validate_endpoint(self, value: str) -> str:
+        value = value.strip()
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise serializers.ValidationError("An http:// or https:// URL with a host")
+        return value
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", self.instance.kind if self.instance else ProviderKind.BUILTIN)
+        endpoint = attrs.get("endpoint", self.instance.endpoint if self.instance else "")
+        if kind == ProviderKind.HTTP and not endpoint:
+            raise serializers.ValidationError({"endpoint": "An HTTP provider needs its endpoint"})
+        if attrs.get("api_key") == MASK:
+            attrs.pop("api_key")  # the masked value the client was shown: keep the stored key
+        return attrs
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.version += 1
+        instance.status = "offline"  # unknown until the next check
+        instance.save()
+        # A new provider starts with a clean record: the old one's failures do not keep its circuit open.
+        CircuitBreaker(BREAKER_NAME).reset()
+        return instance
+
+
+class ProviderTestSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    latency_ms = serializers.IntegerField()
+    message = serializers.CharField()

@@ -1,0 +1,138 @@
+"""001 section 3 (live detections and the provider) and ``GET /history/person/{employeeId}``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from cameras.models import Camera
+from config.api.contracts import ApiError, Kind
+from config.api.spa import SpaAPIView, SpaGenericAPIView
+from recognition import detections
+from recognition.api import detection_serializers as serializers
+from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
+from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class LiveDetectionsView(SpaAPIView):
+    required_permissions = "detections:read"
+    audit_enabled = False
+
+    @extend_schema(
+        parameters=[OpenApiParameter("cameraId", str), OpenApiParameter("limit", int)],
+        responses=serializers.DetectionSerializer(many=True),
+    )
+    def get(self, request):
+        params = request.query_params
+        query = _validated(
+            serializers.LiveQuerySerializer,
+            {
+                key: value
+                for key, value in {"camera_id": params.get("cameraId"), "limit": params.get("limit")}.items()
+                if value
+            },
+        )
+        return Response(detections.live_detections(query.get("camera_id") or None, query["limit"]))
+
+
+class SendFrameView(SpaAPIView):
+    required_permissions = "detections:write"
+    audit_resource = "detection_job"
+    audit_action = "detections.send_frame"
+
+    @extend_schema(request=serializers.SendFrameSerializer, responses={202: serializers.SendFrameResponseSerializer})
+    def post(self, request):
+        data = _validated(serializers.SendFrameSerializer, request.data)
+        camera = Camera.objects.filter(pk=data["camera_id"]).first()
+        if camera is None:
+            raise ApiError(Kind.NOT_FOUND, f"Camera {data['camera_id']} not found")
+        if not camera.stream_url:
+            raise ApiError(Kind.CONFLICT, f"Camera {camera.pk} has no stream URL to take a frame from")
+        with transaction.atomic():
+            event = detections.queue_frame(camera)
+        return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+class DetectionEventListView(SpaGenericAPIView):
+    required_permissions = "detections:read"
+    audit_enabled = False
+    queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
+    serializer_class = serializers.DetectionEventSerializer
+    filterset_class = DetectionEventFilterSet
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("cameraId", str),
+            OpenApiParameter("from", str),
+            OpenApiParameter("to", str),
+        ]
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ProviderConfigView(SpaAPIView):
+    required_permissions = {"GET": "detections:read", "PUT": "detections:write"}
+    audit_resource = "detection_provider"
+
+    @extend_schema(responses=serializers.ProviderConfigSerializer)
+    def get(self, request):
+        return Response(serializers.ProviderConfigSerializer(DetectionProviderConfig.load()).data)
+
+    @extend_schema(request=serializers.ProviderConfigSerializer, responses=serializers.ProviderConfigSerializer)
+    def put(self, request):
+        with transaction.atomic():
+            config = DetectionProviderConfig.objects.select_for_update().get(pk=DetectionProviderConfig.load().pk)
+            serializer = serializers.ProviderConfigSerializer(config, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            config = serializer.save()
+        return Response(serializers.ProviderConfigSerializer(config).data)
+
+
+class TestProviderView(SpaAPIView):
+    required_permissions = "detections:write"
+    audit_resource = "detection_provider"
+    audit_action = "detections.test_provider"
+
+    @extend_schema(request=None, responses=serializers.ProviderTestSerializer)
+    def post(self, request):
+        return Response(detections.check_provider())
+
+
+class PersonHistoryView(SpaGenericAPIView):
+    """A person's detections, newest first (001 section 9), with who they are."""
+
+    required_permissions = "detections:read"
+    audit_enabled = False
+    filterset_class = PersonHistoryFilterSet
+
+    def get_queryset(self):
+        return Detection.objects.filter(person_id=self.kwargs["employee_id"]).order_by("-timestamp", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cameraId", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("from", str),
+            OpenApiParameter("to", str),
+        ],
+        responses=serializers.DetectionSerializer(many=True),
+    )
+    def get(self, request, employee_id: str):
+        profile = FaceProfile.objects.filter(employee_id=employee_id).first()
+        queryset = self.get_queryset()
+        if profile is None and not queryset.exists():
+            raise ApiError(Kind.NOT_FOUND, f"No person with employee id {employee_id}")
+        page = self.paginate_queryset(self.filter_queryset(queryset.select_related("camera")))
+        items = [{**detections.detection_payload(d), "camera_name": d.camera.name} for d in page]
+        return self.get_paginated_response(items)

@@ -1,0 +1,326 @@
+"""Live detections (001 section 3): a frame from a camera goes through the detection provider, and every face
+found becomes a ``Detection`` with its box, track id and thumbnail crop, logged as a ``DetectionEventLog``,
+pushed on the ``detections`` WebSocket channel, and handed to attendance when it is an enrolled person.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from cameras.models import Camera
+from cameras.probing import StreamUnavailable, grab_frame
+from cameras.services import stream_url_for_platform
+from config import metrics, realtime
+from config.storage import signed_url
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
+from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
+from recognition.providers import ProvidedFace, ProviderAnswer, ProviderError, provider_for
+
+logger = logging.getLogger("argus.recognition")
+
+LIVE_CACHE_SECONDS = 3  # 001: "Redis cache with 3s TTL"
+LIVE_DEFAULT_LIMIT = 50
+LIVE_MAX_LIMIT = 200
+# A face seen again within this many seconds, by the same person or overlapping the same place, keeps its track.
+TRACK_WINDOW_SECONDS = 30
+TRACK_MIN_IOU = 0.3
+THUMBNAIL_MARGIN = 0.2
+
+
+class FrameUnavailable(Exception):
+    """No frame could be read from the camera."""
+
+
+# --- Reading: the live list and one detection's 001 shape ------------------------------------------------
+
+
+def detection_payload(detection: Detection) -> dict[str, Any]:
+    """A detection as 001 shows it (snake_case; the renderer camelCases it)."""
+    return {
+        "id": str(detection.id),
+        "person_id": detection.person_id or None,
+        "name": detection.name or None,
+        "camera_id": detection.camera_id,
+        "confidence": detection.confidence,
+        "timestamp": detection.timestamp.isoformat().replace("+00:00", "Z"),
+        "track_id": detection.track_id or None,
+        "bounding_box": detection.bounding_box,
+        "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
+        "status": detection.status,
+    }
+
+
+def _live_version() -> int:
+    return cache.get_or_set("recognition:live:version", 1, timeout=None) or 1
+
+
+def _bump_live_version() -> None:
+    try:
+        cache.incr("recognition:live:version")
+    except ValueError:
+        cache.set("recognition:live:version", 2, timeout=None)
+
+
+def live_detections(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMIT) -> list[dict[str, Any]]:
+    """The latest detections, newest first (one indexed query), cached for 3 s.
+
+    New detections bump a version number that is part of the cache key, so a cached list is never older
+    than the last stored detection; the TTL bounds what one entry may cost.
+    """
+    limit = max(1, min(int(limit), LIVE_MAX_LIMIT))
+    key = f"recognition:live:{_live_version()}:{camera_id or '*'}:{limit}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    queryset = Detection.objects.all()
+    if camera_id:
+        queryset = queryset.filter(camera_id=camera_id)
+    rows = [detection_payload(d) for d in queryset.order_by("-timestamp", "id")[:limit]]
+    cache.set(key, rows, timeout=LIVE_CACHE_SECONDS)
+    return rows
+
+
+# --- Writing: one frame through the provider ------------------------------------------------------------
+
+
+def queue_frame(camera: Camera, *, trigger: str = "api") -> DetectionEventLog:
+    """Log a detection job for ``camera`` and queue the Celery task that runs it; the log's id is the job id."""
+    from recognition.tasks import send_frame_for_detection
+
+    event = DetectionEventLog.objects.create(
+        camera=camera,
+        camera_name=camera.name,
+        timestamp=timezone.now(),
+        status=DetectionEventStatus.PROCESSING,
+        trigger=trigger,
+    )
+    transaction.on_commit(lambda: send_frame_for_detection.delay(str(event.id)))
+    return event
+
+
+def grab_camera_frame(camera: Camera, timeout: float | None = None) -> np.ndarray:
+    """One decoded frame (BGR) from the camera's stream, opened with its password."""
+    url = stream_url_for_platform(camera)
+    if not url:
+        raise FrameUnavailable(f"Camera {camera.pk} has no stream URL")
+    try:
+        data = grab_frame(url, timeout=timeout or getattr(settings, "RECOGNITION_FRAME_TIMEOUT", 15.0))
+    except StreamUnavailable as exc:
+        raise FrameUnavailable(str(exc)) from exc
+    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise FrameUnavailable("The camera's frame could not be decoded")
+    return pixels
+
+
+@dataclass
+class FrameResult:
+    event: DetectionEventLog
+    detections: list[Detection]
+
+
+def process_frame(event: DetectionEventLog, pixels: np.ndarray | None = None) -> FrameResult:
+    """Run one detection job: grab a frame (unless given), detect, store, publish. Failures are logged on the
+    event (status ``error``) and raised, so a task can retry."""
+    camera = event.camera
+    started = time.perf_counter()
+    try:
+        if pixels is None:
+            pixels = grab_camera_frame(camera)
+        config = DetectionProviderConfig.load()
+        if not config.enabled:
+            raise ProviderError("The detection provider is disabled")
+        answer = provider_for(config).detect(pixels, camera_id=camera.pk)
+    except (FrameUnavailable, ProviderError) as exc:
+        event.status = DetectionEventStatus.ERROR
+        event.error_message = str(exc)
+        event.latency_ms = round((time.perf_counter() - started) * 1000)
+        event.save(update_fields=["status", "error_message", "latency_ms"])
+        raise
+    detections = record_detections(camera, pixels, answer, event=event)
+    event.status = DetectionEventStatus.RECEIVED
+    event.error_message = ""
+    event.latency_ms = round((time.perf_counter() - started) * 1000)
+    event.payload = answer.payload
+    event.save(update_fields=["status", "error_message", "latency_ms", "payload"])
+    return FrameResult(event=event, detections=detections)
+
+
+def _status_of(face: ProvidedFace) -> str:
+    if face.profile is None:
+        return DetectionStatus.UNKNOWN
+    return DetectionStatus.AUTHORIZED if face.profile.status == ProfileStatus.ACTIVE else DetectionStatus.VISITOR
+
+
+def record_detections(
+    camera: Camera,
+    pixels: np.ndarray,
+    answer: ProviderAnswer,
+    *,
+    event: DetectionEventLog | None = None,
+    at: datetime | None = None,
+) -> list[Detection]:
+    """Store the provider's faces as detections (thumbnails first, rows in one transaction), then push them
+    on the WebSocket, count them and update attendance for enrolled people once the rows are committed."""
+    at = at or timezone.now()
+    rows = []
+    for face in answer.faces:
+        rows.append(
+            Detection(
+                profile=face.profile,
+                person_id=face.person_id if face.profile else "",
+                name=face.name if face.profile else "",
+                camera=camera,
+                confidence=face.confidence,
+                distance=face.distance,
+                timestamp=at,
+                track_id=face.track_id or "",
+                bounding_box=face.box,
+                thumbnail=_store_thumbnail(camera, pixels, face.box, at),
+                status=_status_of(face),
+                source=answer.source,
+                event=event,
+            )
+        )
+    for row in rows:
+        if not row.track_id:
+            row.track_id = assign_track(camera.pk, row.person_id, row.bounding_box, at)
+    with transaction.atomic():
+        Detection.objects.bulk_create(rows)
+    transaction.on_commit(lambda: _after_commit(camera, rows))
+    return rows
+
+
+def _after_commit(camera: Camera, rows: list[Detection]) -> None:
+    _bump_live_version()
+    for row in rows:
+        metrics.count_recognition("recognized" if row.profile_id else "unknown")
+        realtime.detections.detection(camera.pk, {**detection_payload(row), "cameraName": camera.name})
+        if row.profile_id:
+            _record_attendance(camera, row)
+
+
+def _record_attendance(camera: Camera, row: Detection) -> None:
+    from attendance.services import record_recognition
+
+    try:
+        record_recognition(
+            employee_id=row.person_id,
+            name=row.name,
+            department=row.profile.department if row.profile else "",
+            camera=camera,
+            seen_at=row.timestamp,
+            accuracy=row.confidence,
+            thumbnail=row.thumbnail,
+        )
+    except Exception:  # attendance must not lose the detection; the failure is logged with its cause
+        logger.exception("attendance update failed for detection %s of %s", row.id, row.person_id)
+
+
+def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:
+    height, width = pixels.shape[:2]
+    margin_x, margin_y = int(box["width"] * THUMBNAIL_MARGIN), int(box["height"] * THUMBNAIL_MARGIN)
+    x0, y0 = max(0, box["left"] - margin_x), max(0, box["top"] - margin_y)
+    x1 = min(width, box["left"] + box["width"] + margin_x)
+    y1 = min(height, box["top"] + box["height"] + margin_y)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return ""
+    ok, jpeg = cv2.imencode(".jpg", pixels[y0:y1, x0:x1], [cv2.IMWRITE_JPEG_QUALITY, 88])
+    if not ok:
+        return ""
+    key = f"detections/{camera.pk}/{at:%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
+    return default_storage.save(key, ContentFile(jpeg.tobytes()))
+
+
+def _iou(a: dict[str, int], b: dict[str, int]) -> float:
+    ax1, ay1 = a["left"] + a["width"], a["top"] + a["height"]
+    bx1, by1 = b["left"] + b["width"], b["top"] + b["height"]
+    iw = max(0, min(ax1, bx1) - max(a["left"], b["left"]))
+    ih = max(0, min(ay1, by1) - max(a["top"], b["top"]))
+    inter = iw * ih
+    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def assign_track(camera_id: str, person_id: str, box: dict[str, int], at: datetime) -> str:
+    """A track id for a face: the track of the same person, or of an overlapping face, seen on this camera
+    within the window; a new one otherwise. Tracks live in the shared cache, so every worker agrees."""
+    key = f"recognition:tracks:{camera_id}"
+    horizon = (at - timedelta(seconds=TRACK_WINDOW_SECONDS)).timestamp()
+    tracks = [t for t in (cache.get(key) or []) if t["at"] >= horizon]
+    found = None
+    for track in tracks:
+        if person_id and track["person_id"] == person_id:
+            found = track
+            break
+    if found is None:
+        for track in tracks:
+            if (not person_id or not track["person_id"]) and _iou(track["box"], box) >= TRACK_MIN_IOU:
+                found = track
+                break
+    if found is None:
+        found = {"id": f"TRACK-{uuid.uuid4().hex[:12]}", "person_id": person_id, "box": box, "at": 0}
+        tracks.append(found)
+    found.update(box=box, at=at.timestamp(), person_id=person_id or found["person_id"])
+    cache.set(key, tracks[-100:], timeout=TRACK_WINDOW_SECONDS * 2)
+    return found["id"]
+
+
+# --- Provider health (001 test_detection_provider, every 5 minutes) -------------------------------------
+
+
+def check_provider() -> dict[str, Any]:
+    """Ask the configured provider whether it is healthy, store the answer on the config (status, heartbeat,
+    a running average latency), and raise an alert while it is degraded or offline."""
+    from cameras import alerting
+
+    config = DetectionProviderConfig.load()
+    report = provider_for(config).health()
+    update = {"status": report.status, "last_error": "" if report.status == "connected" else report.message}
+    if report.status != "offline":
+        update["last_heartbeat"] = timezone.now()
+        previous = config.average_latency_ms
+        update["average_latency_ms"] = (
+            report.latency_ms if not previous else round(0.7 * previous + 0.3 * report.latency_ms)
+        )
+    DetectionProviderConfig.objects.filter(pk=config.pk).update(**update)
+    if report.status == "connected":
+        alerting.resolve("detection-provider", note=report.message)
+    else:
+        alerting.raise_once(
+            source="detection-provider",
+            title=f"Detection provider {report.status}",
+            description=f"{config.provider_name}: {report.message}",
+            level="high" if report.status == "offline" else "medium",
+            tags=["detection-provider"],
+        )
+    return {"status": report.status, "latency_ms": report.latency_ms, "message": report.message}
+
+
+# --- Recognition loops -----------------------------------------------------------------------------------
+
+
+def cameras_due_for_scan(now: datetime | None = None) -> list[Camera]:
+    """Cameras marked for recognition whose interval has passed since their last scan (claimed atomically in
+    the cache, so two dispatchers never scan one camera twice in an interval)."""
+    now = now or timezone.now()
+    due = []
+    for camera in Camera.objects.filter(recognition_enabled=True, enabled=True).exclude(stream_url=""):
+        interval = max(1, camera.recognition_interval)
+        if cache.add(f"recognition:scan:{camera.pk}", now.timestamp(), timeout=interval):
+            due.append(camera)
+    return due

@@ -1,0 +1,226 @@
+"""001 section 3 over HTTP: live detections (cached), send-frame, events, the provider config and its test,
+and a person's history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.crypto import MASK
+from recognition import detections
+from recognition.models import DetectionEventLog, DetectionProviderConfig
+from recognition.providers import ProvidedFace, ProviderAnswer
+from tests.recognition.detection_support import ProviderPeer, make_camera, make_detection, make_profile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def camera():
+    return make_camera()
+
+
+def test_live_detections_are_newest_first_in_the_001_shape(admin_client, camera):
+    person = make_profile()
+    now = timezone.now()
+    make_detection(camera, now - timedelta(seconds=30))
+    newest = make_detection(camera, now, profile=person, track_id="TRACK-1", thumbnail="detections/x.jpg")
+
+    body = admin_client.get("/api/v1/detections/live").json()
+
+    assert body["success"] is True
+    first = body["data"][0]
+    assert first["id"] == str(newest.id)
+    assert first["personId"] == "EMP-00412"
+    assert first["name"] == "Sophia Martinez"
+    assert first["cameraId"] == "CAM-01"
+    assert first["confidence"] == 97.5
+    assert first["trackId"] == "TRACK-1"
+    assert first["boundingBox"] == {"top": 10, "left": 20, "width": 80, "height": 100}
+    assert first["status"] == "authorized"
+    assert "/files/detections/x.jpg" in first["thumbnail"] and "signature=" in first["thumbnail"]
+    assert body["data"][1]["status"] == "unknown" and body["data"][1]["personId"] is None
+
+
+def test_live_detections_filter_by_camera_and_limit(admin_client, camera):
+    other = make_camera("CAM-02", "Loading bay")
+    for seconds in range(3):
+        make_detection(camera, timezone.now() - timedelta(seconds=seconds))
+    make_detection(other)
+
+    data = admin_client.get("/api/v1/detections/live", {"cameraId": "CAM-01", "limit": 2}).json()["data"]
+
+    assert len(data) == 2
+    assert {row["cameraId"] for row in data} == {"CAM-01"}
+
+
+def test_live_limit_out_of_range_is_a_validation_error(admin_client):
+    response = admin_client.get("/api/v1/detections/live", {"limit": 5000})
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+
+
+def test_live_detections_cost_one_query_then_none_while_cached(camera):
+    make_detection(camera)
+    with CaptureQueriesContext(connection) as first:
+        detections.live_detections()
+    with CaptureQueriesContext(connection) as second:
+        rows = detections.live_detections()
+
+    assert len(first.captured_queries) == 1
+    assert len(second.captured_queries) == 0
+    assert len(rows) == 1
+
+
+def test_a_new_detection_is_in_the_next_live_read_despite_the_cache(camera, django_capture_on_commit_callbacks):
+    assert detections.live_detections() == []  # cached, empty
+    answer = ProviderAnswer(
+        faces=[ProvidedFace(box={"top": 0, "left": 0, "width": 10, "height": 10}, confidence=55.0)], latency_ms=5
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        detections.record_detections(camera, np.zeros((40, 40, 3), dtype=np.uint8), answer)
+
+    assert len(detections.live_detections()) == 1
+
+
+def test_live_detections_need_the_read_permission(api_client):
+    response = api_client.get("/api/v1/detections/live")
+
+    assert response.status_code == 401
+
+
+def test_send_frame_answers_202_with_a_job_id(admin_client, camera):
+    response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-01"}, format="json")
+
+    assert response.status_code == 202
+    data = response.json()["data"]
+    assert data["status"] == "queued"
+    event = DetectionEventLog.objects.get(pk=data["jobId"])
+    assert event.camera_id == "CAM-01" and event.status == "processing" and event.trigger == "api"
+
+
+def test_send_frame_for_an_unknown_camera_is_404(admin_client):
+    response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-99"}, format="json")
+
+    assert response.status_code == 404
+    assert not DetectionEventLog.objects.exists()
+
+
+def test_send_frame_without_camera_id_is_a_validation_error(admin_client):
+    response = admin_client.post("/api/v1/detections/send-frame", {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]
+
+
+def test_send_frame_for_a_camera_without_stream_is_409(admin_client):
+    make_camera("CAM-03", "No stream", stream_url="")
+
+    response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-03"}, format="json")
+
+    assert response.status_code == 409
+
+
+def test_viewer_may_not_send_frames(viewer_client, camera):
+    response = viewer_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-01"}, format="json")
+
+    assert response.status_code == 403
+
+
+def test_events_filter_by_status_camera_and_time_with_pagination(admin_client, camera):
+    now = timezone.now()
+    for minutes, status in ((1, "received"), (2, "error"), (3, "received"), (90, "received")):
+        DetectionEventLog.objects.create(
+            camera=camera,
+            camera_name=camera.name,
+            timestamp=now - timedelta(minutes=minutes),
+            status=status,
+            latency_ms=150,
+        )
+    DetectionEventLog.objects.create(camera=make_camera("CAM-02", "Bay"), timestamp=now, status="received")
+
+    body = admin_client.get(
+        "/api/v1/detections/events",
+        {"status": "received", "cameraId": "CAM-01", "from": (now - timedelta(hours=1)).isoformat(), "pageSize": 1},
+    ).json()
+
+    assert body["meta"]["total"] == 2
+    assert len(body["data"]) == 1
+    assert body["data"][0]["cameraName"] == "Main entrance"
+    assert body["data"][0]["latencyMs"] == 150
+
+
+def test_provider_config_reads_with_the_key_masked(admin_client):
+    config = DetectionProviderConfig.load()
+    config.api_key = "sk-live-123"
+    config.save()
+
+    data = admin_client.get("/api/v1/detections/provider/config").json()["data"]
+
+    assert data["apiKey"] == MASK
+    assert "sk-live-123" not in str(data)
+    assert data["providerName"] and data["status"] == "offline"
+
+
+def test_provider_key_is_encrypted_at_rest_and_kept_when_the_mask_is_sent_back(admin_client):
+    admin_client.put(
+        "/api/v1/detections/provider/config",
+        {"kind": "http", "endpoint": "http://127.0.0.1:8001/detect", "apiKey": "sk-secret"},
+        format="json",
+    )
+    response = admin_client.put(
+        "/api/v1/detections/provider/config", {"apiKey": MASK, "providerName": "Edge"}, format="json"
+    )
+
+    assert response.status_code == 200
+    config = DetectionProviderConfig.load()
+    assert config.api_key == "sk-secret" and config.provider_name == "Edge"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key FROM recognition_detectionproviderconfig WHERE id = 1")
+        stored = cursor.fetchone()[0]
+    assert "sk-secret" not in stored
+
+
+def test_an_http_provider_without_a_valid_endpoint_is_rejected(admin_client):
+    response = admin_client.put(
+        "/api/v1/detections/provider/config", {"kind": "http", "endpoint": "ftp://x"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert DetectionProviderConfig.load().kind == "builtin"
+
+
+def test_test_provider_reports_a_healthy_http_provider(admin_client):
+    with ProviderPeer().running() as peer:
+        admin_client.put("/api/v1/detections/provider/config", {"kind": "http", "endpoint": peer.url}, format="json")
+        data = admin_client.post("/api/v1/detections/test-provider").json()["data"]
+
+    assert data["status"] == "connected"
+    assert data["message"] == "Provider healthy"
+    assert isinstance(data["latencyMs"], int)
+    assert DetectionProviderConfig.load().last_heartbeat is not None
+
+
+def test_person_history_lists_their_detections_newest_first(admin_client, camera):
+    person = make_profile()
+    older = make_detection(camera, timezone.now() - timedelta(hours=2), profile=person)
+    newer = make_detection(camera, timezone.now(), profile=person)
+    make_detection(camera)  # somebody unknown
+
+    body = admin_client.get("/api/v1/history/person/EMP-00412").json()
+
+    assert [row["id"] for row in body["data"]] == [str(newer.id), str(older.id)]
+    assert body["data"][0]["cameraName"] == "Main entrance"
+    assert body["meta"]["total"] == 2
+
+
+def test_history_of_nobody_is_404(admin_client):
+    response = admin_client.get("/api/v1/history/person/EMP-NOBODY")
+
+    assert response.status_code == 404
