@@ -16,6 +16,7 @@ from accounts.models import AuditLog
 from cameras.models import Camera, Snapshot, SystemMetric
 from config import retention
 from config.tasks import cleanup_old_data
+from recognition.models import Detection
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
@@ -82,6 +83,36 @@ def test_system_metrics_just_over_30_days_old_are_deleted():
 
     assert not SystemMetric.objects.filter(pk=older.pk).exists()
     assert removed["system_metrics"] == 1
+
+
+def detection(timestamp: datetime, thumbnail: str = "") -> Detection:
+    camera = Camera.objects.get_or_create(id="CAM-RET", defaults={"name": "Retention"})[0]
+    return Detection.objects.create(
+        camera=camera, confidence=90.0, timestamp=timestamp, status="unknown", thumbnail=thumbnail
+    )
+
+
+@pytest.mark.django_db
+def test_detections_exactly_90_days_old_are_kept_with_their_thumbnails():
+    name = default_storage.save("detections/CAM-RET/kept.jpg", ContentFile(b"jpeg"))
+    at_boundary = detection(NOW - timedelta(days=90), thumbnail=name)
+
+    retention.run_cleanup(now=NOW)
+
+    assert Detection.objects.filter(pk=at_boundary.pk).exists()
+    assert default_storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_detections_just_over_90_days_old_are_deleted_with_their_thumbnails():
+    name = default_storage.save("detections/CAM-RET/old.jpg", ContentFile(b"jpeg"))
+    older = detection(NOW - timedelta(days=90) - TICK, thumbnail=name)
+
+    removed = retention.run_cleanup(now=NOW)
+
+    assert not Detection.objects.filter(pk=older.pk).exists()
+    assert not default_storage.exists(name)
+    assert removed["detections"] == 1
 
 
 @pytest.mark.django_db
