@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # curl for the health checks; libglib2.0-0 and libgomp1 for OpenCV and dlib wheels.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl libglib2.0-0 libgomp1 \
+    && apt-get install -y --no-install-recommends curl libglib2.0-0 libgomp1 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 argus \

@@ -52,5 +52,8 @@ def grants(granted: list[str], required: str) -> bool:
     """Whether a list of permission strings covers ``required``."""
     if "*" in granted or required in granted:
         return True
-    resource = required.split(":", 1)[0]
+    resource, _, level = required.partition(":")
+    # Who may change a resource may see it: 001's Operator holds faces:write without faces:read.
+    if level == "read" and f"{resource}:write" in granted:
+        return True
     return f"{resource}:*" in granted

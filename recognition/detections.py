@@ -25,6 +25,8 @@ from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame
 from cameras.services import stream_url_for_platform
 from config import metrics, realtime
+from config.api.contracts import camel
+from config.api.spa import transform_keys
 from config.storage import signed_url
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
@@ -209,7 +211,10 @@ def _after_commit(camera: Camera, rows: list[Detection]) -> None:
     _bump_live_version()
     for row in rows:
         metrics.count_recognition("recognized" if row.profile_id else "unknown")
-        realtime.detections.detection(camera.pk, {**detection_payload(row), "cameraName": camera.name})
+        # The WebSocket skips the API renderer: keys are camelCased here, as 001's messages show them.
+        realtime.detections.detection(
+            camera.pk, transform_keys({**detection_payload(row), "camera_name": camera.name}, camel)
+        )
         if row.profile_id:
             _record_attendance(camera, row)
 

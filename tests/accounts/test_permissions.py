@@ -189,3 +189,8 @@ def test_head_needs_what_get_needs(rf, viewer_user):
     request.user = viewer_user
     with pytest.raises(PermissionDenied):
         HasRequiredPermission().has_permission(request, view)
+
+
+def test_write_permission_grants_reading_the_same_resource():
+    assert grants(["faces:write"], "faces:read")
+    assert not grants(["faces:write"], "detections:read")

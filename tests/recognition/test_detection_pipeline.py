@@ -181,3 +181,13 @@ def test_the_recognition_loop_takes_each_marked_camera_once_per_interval():
 
     assert first == ["CAM-01"]
     assert second == []
+
+
+def test_beat_scans_for_recognition_every_5_s_and_checks_the_provider_every_5_min():
+    from django_celery_beat.models import PeriodicTask
+
+    scans = PeriodicTask.objects.get(task="recognition.dispatch_scans")
+    provider = PeriodicTask.objects.get(task="recognition.check_detection_provider")
+
+    assert (scans.interval.every, scans.interval.period) == (5, "seconds")
+    assert (provider.interval.every, provider.interval.period) == (300, "seconds")

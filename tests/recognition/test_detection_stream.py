@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from accounts import tokens
+from attendance.models import AttendanceLog, AttendanceRecord
 from cameras.models import Camera
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from config.asgi import application
@@ -87,6 +88,11 @@ def test_send_frame_recognises_the_person_on_a_real_camera(
     assert message["detection"]["thumbnail"]
     live = admin_client.get("/api/v1/detections/live", {"cameraId": "CAM-01"}).json()["data"]
     assert live[0]["id"] == str(detection.id)
+    # The recognition counts as the person's attendance for the (site-local) day: in at the sighting.
+    log = AttendanceLog.objects.get(employee_id="EMP-001")
+    assert log.check_in == detection.timestamp and log.camera_id == "CAM-01"
+    assert log.status in ("present", "late") and log.accuracy == detection.confidence
+    assert AttendanceRecord.objects.get(person_id="EMP-001").status == "on-site"
 
 
 def test_send_frame_on_a_camera_looking_at_a_stranger_stores_an_unknown(
