@@ -72,7 +72,7 @@ class CameraAdmin(admin.ModelAdmin):
         "last_seen",
         "last_checked",
     ]
-    list_filter = ["status", "enabled", "stream_type", "zone"]
+    list_filter = ["status", "enabled", "recognition_enabled", "stream_type", "zone"]
     search_fields = ["id", "name", "location", "ip_address"]
     readonly_fields = [
         "fps",

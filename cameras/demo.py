@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from cameras import services
 from cameras.models import Camera
-from cameras.rtsp_server import demo_stream_url
+from cameras.rtsp_server import DEMO_FACES_CLIP_NAME, demo_stream_url
 
 DEMO_CAMERA_ID = "CAM-01"
+DEMO_FACE_CAMERA_ID = "CAM-02"
 
 
 def create_demo_data(command) -> list[str]:
@@ -24,4 +25,20 @@ def create_demo_data(command) -> list[str]:
                 "tags": ["demo"],
             }
         )
-    return [f"camera: {camera.pk} streaming {url}"]
+    faces_url = demo_stream_url(clip=DEMO_FACES_CLIP_NAME)
+    face_camera = Camera.objects.filter(pk=DEMO_FACE_CAMERA_ID).first()
+    if face_camera is None:
+        face_camera = services.create_camera(
+            {
+                "id": DEMO_FACE_CAMERA_ID,
+                "name": "Demo camera (reception)",
+                "location": "Demo face stream on loopback",
+                "stream_type": "RTSP",
+                "stream_url": faces_url,
+                "enabled": True,
+                "tags": ["demo", "faces"],
+            }
+        )
+        # Scanned by the recognition loop: the enrolled demo face shows up in the live view and attendance.
+        Camera.objects.filter(pk=face_camera.pk).update(recognition_enabled=True, recognition_interval=15)
+    return [f"camera: {camera.pk} streaming {url}", f"camera: {face_camera.pk} streaming {faces_url} (recognition)"]

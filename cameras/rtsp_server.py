@@ -270,6 +270,7 @@ def make_slideshow_clip(
 # --- The demo camera (``manage.py demo_stream``) ------------------------------------------------------
 
 DEMO_CLIP_NAME = "demo.mp4"
+DEMO_FACES_CLIP_NAME = "faces.mp4"
 DEMO_RTSP_PORT = 8554
 DEMO_SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video" / "pedestrians.avi"
 
@@ -279,9 +280,26 @@ def demo_rtsp_port() -> int:
     return int(os.environ.get("ARGUS_DEMO_RTSP_PORT") or DEMO_RTSP_PORT)
 
 
-def demo_stream_url(host: str = "127.0.0.1", port: int | None = None) -> str:
-    """URL of the looping demo stream, e.g. ``rtsp://127.0.0.1:8554/demo.mp4?play_count=0``."""
-    return f"rtsp://{host}:{port or demo_rtsp_port()}/{DEMO_CLIP_NAME}?play_count=0"
+def demo_stream_url(host: str = "127.0.0.1", port: int | None = None, clip: str = DEMO_CLIP_NAME) -> str:
+    """URL of a looping demo stream, e.g. ``rtsp://127.0.0.1:8554/demo.mp4?play_count=0``."""
+    return f"rtsp://{host}:{port or demo_rtsp_port()}/{clip}?play_count=0"
+
+
+def prepare_demo_faces_clip(directory: Path) -> Path:
+    """Put the demo face camera's clip at ``directory/faces.mp4``: scikit-image's astronaut (a real face,
+    enrolled by the demo data) for 6 s, then its cameraman (no face to see) for 4 s, replayed without end."""
+    import cv2
+    from skimage import data
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    dest = directory / DEMO_FACES_CLIP_NAME
+    if dest.is_file():
+        return dest
+    astronaut, cameraman = directory / "astronaut.png", directory / "cameraman.png"
+    cv2.imwrite(str(astronaut), data.astronaut()[:, :, ::-1])
+    cv2.imwrite(str(cameraman), data.camera())
+    return make_slideshow_clip(dest, [astronaut, cameraman], seconds_each=5)
 
 
 def prepare_demo_clip(directory: Path, source: Path | None = None) -> Path:

@@ -20,3 +20,20 @@ def test_demo_is_idempotent(db, engine):
     create_demo_data(None)
 
     assert FaceProfile.objects.filter(employee_id=DEMO_EMPLOYEE_ID).count() == 1
+
+
+def test_the_demo_face_camera_sees_the_enrolled_astronaut(db, engine, tmp_path):
+    from cameras.models import Camera
+    from cameras.rtsp_server import DEMO_FACES_CLIP_NAME, RtspTestServer, prepare_demo_faces_clip
+    from recognition import detections
+    from recognition.models import DetectionEventLog
+
+    create_demo_data(None)
+    prepare_demo_faces_clip(tmp_path)
+    with RtspTestServer(tmp_path) as server:
+        camera = Camera.objects.create(id="CAM-02", name="Reception", stream_url=server.url(DEMO_FACES_CLIP_NAME))
+        event = DetectionEventLog.objects.create(camera=camera, timestamp=camera.created_at, status="processing")
+        result = detections.process_frame(event)  # the clip opens on the astronaut
+
+    [detection] = result.detections
+    assert detection.person_id == DEMO_EMPLOYEE_ID and detection.status == "authorized"

@@ -10,13 +10,21 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cameras.rtsp_server import DEMO_CLIP_NAME, RtspTestServer, demo_rtsp_port, prepare_demo_clip
+from cameras.rtsp_server import (
+    DEMO_CLIP_NAME,
+    DEMO_FACES_CLIP_NAME,
+    RtspTestServer,
+    demo_rtsp_port,
+    prepare_demo_clip,
+    prepare_demo_faces_clip,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Serve the demo camera over RTSP until stopped: ../shared/data/video/pedestrians.avi (transcoded to "
-        "H.264 under var/demo-stream/) or a generated test pattern, replayed without end."
+        "Serve the demo cameras over RTSP until stopped: ../shared/data/video/pedestrians.avi (transcoded to "
+        "H.264 under var/demo-stream/) or a generated test pattern, and a face clip (scikit-image's astronaut), "
+        "replayed without end."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,6 +37,7 @@ class Command(BaseCommand):
         self.stdout.write("Preparing the demo clip...")
         try:
             clip = prepare_demo_clip(directory, options["source"])
+            faces_clip = prepare_demo_faces_clip(directory)
         except (RuntimeError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from None
         server = RtspTestServer(
@@ -45,7 +54,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, terminate)
         self.stdout.write(self.style.SUCCESS(f"Demo RTSP stream: {server.url(DEMO_CLIP_NAME, loop=True)}"))
-        self.stdout.write(f"  serving {clip} (log: {directory / 'server.log'}); Ctrl-C stops it.")
+        self.stdout.write(self.style.SUCCESS(f"Demo face camera: {server.url(DEMO_FACES_CLIP_NAME, loop=True)}"))
+        self.stdout.write(f"  serving {clip} and {faces_clip} (log: {directory / 'server.log'}); Ctrl-C stops it.")
         self.stdout.flush()
         try:
             code = server.wait()
