@@ -1,1 +1,126 @@
-"""Export tasks (being written)."""
+"""The export task (001 "Export Tasks" ``generate_export``): fill a queued job, then tell its owner.
+
+A job moves queued → processing → completed or failed. Only a queued job is taken, in one conditional
+UPDATE, so a second delivery of the same message (or a second worker) leaves it alone. Progress is
+written as the rows are rendered; the owner is notified on the ``notifications`` channel either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+
+from accounts.choices import Severity
+from accounts.notifications import notify
+from attendance import exports
+from attendance.choices import ExportStatus
+from attendance.models import ExportJob
+from config.storage import signed_url
+
+logger = logging.getLogger("argus.exports")
+
+# 001: "Timeout: 300s"; the hard limit leaves the task time to record the failure.
+SOFT_TIME_LIMIT = 300
+# Rendering fills progress up to here; storing the file and signing its URL take the rest.
+RENDERED_PERCENT = 95
+
+
+class ProgressReporter:
+    """``progress(done, total)`` for the renderers: writes the job's percent whenever it changes."""
+
+    def __init__(self, job: ExportJob):
+        self.job_id = job.pk
+        self.percent = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = min(RENDERED_PERCENT, int(done * RENDERED_PERCENT / total)) if total else RENDERED_PERCENT
+        if percent > self.percent:
+            self.percent = percent
+            ExportJob.objects.filter(pk=self.job_id, status=ExportStatus.PROCESSING).update(
+                progress=percent, updated_at=timezone.now()
+            )
+
+
+def _claim(job_id: str) -> ExportJob | None:
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.PROCESSING, progress=0, updated_at=timezone.now()
+    )
+    return ExportJob.objects.select_related("user").get(pk=job_id) if claimed else None
+
+
+def _describe(job: ExportJob) -> str:
+    return f"{job.get_type_display()} ({job.format.upper()})"
+
+
+def _complete(job: ExportJob, key: str, rows: int) -> None:
+    now = timezone.now()
+    job.status = ExportStatus.COMPLETED
+    job.progress = 100
+    job.row_count = rows
+    job.s3_key = key
+    job.completed_at = now
+    job.expires_at = now + exports.EXPORT_TTL
+    job.download_url = signed_url(key, expire=int(exports.EXPORT_TTL.total_seconds()))
+    job.error_message = ""
+    job.save(
+        update_fields=[
+            "status",
+            "progress",
+            "row_count",
+            "s3_key",
+            "completed_at",
+            "expires_at",
+            "download_url",
+            "error_message",
+            "updated_at",
+        ]
+    )
+    if job.user is not None:
+        notify(
+            title="Export ready",
+            message=f"{_describe(job)}: {rows} rows. The download link is valid for 7 days.",
+            user=job.user,
+            link=job.download_url,
+        )
+
+
+def _fail(job: ExportJob, message: str) -> None:
+    job.status = ExportStatus.FAILED
+    job.error_message = message
+    job.save(update_fields=["status", "error_message", "updated_at"])
+    if job.user is not None:
+        notify(title="Export failed", message=f"{_describe(job)}: {message}", level=Severity.WARNING, user=job.user)
+
+
+def _failure_message(error: Exception) -> str:
+    if isinstance(error, exports.ExportFilterError):
+        return f"Invalid filters: {error}"
+    if isinstance(error, SoftTimeLimitExceeded):
+        return f"The export took longer than {SOFT_TIME_LIMIT} s; narrow the filters."
+    # Internals stay in the worker's log; the client learns what kind of failure it was.
+    return f"The export could not be generated ({type(error).__name__})."
+
+
+@shared_task(name="attendance.generate_export", soft_time_limit=SOFT_TIME_LIMIT, time_limit=SOFT_TIME_LIMIT + 30)
+def generate_export(job_id: str) -> dict[str, Any]:
+    """Render and store a queued export job, sign its URL (7 days) and notify its owner.
+
+    Returns ``{jobId, status, rowCount}``; a job that is not queued (taken, finished or gone) is left as it is.
+    """
+    job = _claim(job_id)
+    if job is None:
+        current = ExportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        return {"jobId": str(job_id), "status": current or "missing", "rowCount": None}
+    try:
+        key, rows = exports.write_export(job, progress=ProgressReporter(job))
+    except Exception as error:
+        logger.exception("export %s (%s.%s) failed", job.pk, job.type, job.format)
+        _fail(job, _failure_message(error))
+        return {"jobId": str(job.pk), "status": job.status, "rowCount": None}
+    _complete(job, key, rows)
+    logger.info("export %s (%s.%s) stored %s rows at %s", job.pk, job.type, job.format, rows, key)
+    return {"jobId": str(job.pk), "status": job.status, "rowCount": rows}

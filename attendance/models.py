@@ -15,6 +15,10 @@ from django.db import models
 from attendance.choices import AttendanceStatus, ExportFormat, ExportStatus, ExportType, OdooStatus, PresenceStatus
 
 
+def default_weekdays() -> list[int]:
+    return [1, 2, 3, 4, 5]
+
+
 class ShiftSchedule(models.Model):
     """A working shift in site-local wall-clock times. ``departments`` empty means it applies to everyone."""
 
@@ -25,6 +29,9 @@ class ShiftSchedule(models.Model):
     grace_minutes = models.PositiveIntegerField(default=10, help_text="Arrivals up to this late count as present")
     location = models.CharField(max_length=255, blank=True, default="")
     departments = models.JSONField(default=list, blank=True, help_text="Departments on this shift; empty: all")
+    weekdays = models.JSONField(
+        default=default_weekdays, blank=True, help_text="ISO weekdays the shift runs (1 Monday ... 7 Sunday)"
+    )
     expected_headcount = models.PositiveIntegerField(default=0)
     compliance = models.FloatField(default=0, help_text="Percent present of expected, last computed")
     active = models.BooleanField(default=True)

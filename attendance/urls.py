@@ -1,4 +1,12 @@
-"""Attendance dashboard pages."""
+"""Attendance dashboard pages (mounted at /attendance/)."""
+
+from django.urls import path
+
+from attendance import views
 
 app_name = "attendance"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.logs_page, name="logs"),
+    path("reports/", views.reports_page, name="reports"),
+]

@@ -1,0 +1,93 @@
+"""Export endpoints (001 envelope): start an attendance, audit or person-history export; read any job's status."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from attendance import exports
+from attendance.api.export_serializers import (
+    AttendanceExportRequestSerializer,
+    AuditExportRequestSerializer,
+    ExportAcceptedSerializer,
+    ExportJobSerializer,
+    ExportRequestSerializer,
+    HistoryExportRequestSerializer,
+)
+from attendance.choices import ExportType
+from config.api.base import AUTHENTICATED
+from config.api.contracts import ApiError, Kind
+from config.api.spa import SpaAPIView
+
+
+class StartExportView(SpaAPIView):
+    """``POST`` queues a job; 202 with its id. Filters are checked before anything is stored."""
+
+    export_type: ClassVar[str]
+    request_serializer: ClassVar[type[ExportRequestSerializer]]
+    audit_resource = "export"
+
+    def serializer_context(self) -> dict:
+        return {"request": self.request}
+
+    def post(self, request, **kwargs):
+        serializer = self.request_serializer(data=request.data, context=self.serializer_context())
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = exports.create_export_job(
+                user=exports.owner_of(request.user),
+                export_type=self.export_type,
+                export_format=serializer.validated_data["format"],
+                filters=serializer.validated_data["filters"],
+            )
+        except exports.ExportFilterError as error:
+            raise serializers.ValidationError(error.errors) from None
+        return Response({"job_id": str(job.pk), "status": job.status}, status=status.HTTP_202_ACCEPTED)
+
+
+_ACCEPTED = {202: ExportAcceptedSerializer, 400: OpenApiResponse(description="VALIDATION_ERROR")}
+
+
+@extend_schema(request=AttendanceExportRequestSerializer, responses=_ACCEPTED, summary="Export attendance logs")
+class AttendanceExportView(StartExportView):
+    export_type = ExportType.ATTENDANCE
+    request_serializer = AttendanceExportRequestSerializer
+    required_permissions = {"POST": "attendance:write"}
+
+
+@extend_schema(request=AuditExportRequestSerializer, responses=_ACCEPTED, summary="Export the audit log")
+class AuditExportView(StartExportView):
+    export_type = ExportType.AUDIT
+    request_serializer = AuditExportRequestSerializer
+    required_permissions = {"POST": "audit:read"}
+
+
+@extend_schema(request=HistoryExportRequestSerializer, responses=_ACCEPTED, summary="Export a person's history")
+class PersonHistoryExportView(StartExportView):
+    export_type = ExportType.HISTORY
+    request_serializer = HistoryExportRequestSerializer
+    required_permissions = {"POST": "attendance:write"}
+
+    def serializer_context(self) -> dict:
+        return {**super().serializer_context(), "employee_id": self.kwargs["employee_id"]}
+
+
+class ExportJobView(SpaAPIView):
+    """Any export job's status; a job belongs to whoever started it (administrators see every job)."""
+
+    required_permissions = {"GET": AUTHENTICATED}
+
+    @extend_schema(responses=ExportJobSerializer, summary="Export job status")
+    def get(self, request, job_id):
+        try:
+            job = exports.visible_jobs(request.user).filter(pk=job_id).first()
+        except DjangoValidationError:  # not a UUID
+            job = None
+        if job is None:
+            # Another user's job is answered like a missing one: its existence is not disclosed.
+            raise ApiError(Kind.NOT_FOUND, f"Export job {job_id} not found")
+        return Response(ExportJobSerializer(job).data)

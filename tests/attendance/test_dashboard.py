@@ -1,0 +1,115 @@
+"""The Attendance and Reports dashboard pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.attendance.conftest import DAY, local, seen
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
+
+LOGS, REPORTS = "/attendance/", "/attendance/reports/"
+
+
+@pytest.fixture
+def viewer(client, viewer_user):
+    client.force_login(viewer_user)
+    return client
+
+
+@pytest.fixture
+def admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def logs(lobby, corridor):
+    seen("EMP-00412", local(DAY, 9, 0), lobby, name="Sophia Martinez")
+    seen("EMP-00412", local(DAY, 17, 30), lobby, name="Sophia Martinez")
+    seen("EMP-00007", local(DAY, 9, 30), corridor, name="James Bond", department="Security")
+
+
+def test_the_logs_page_lists_logs_in_site_local_time(viewer, logs):
+    content = viewer.get(LOGS).content.decode()
+
+    assert "Sophia Martinez" in content and "James Bond" in content
+    assert "09:00:00" in content and "17:30:00" in content
+
+
+def test_the_logs_page_filters(viewer, logs):
+    content = viewer.get(LOGS, {"cameraId": "CAM-03"}).content.decode()
+
+    assert "James Bond" in content
+    assert "Sophia Martinez" not in content
+
+
+def test_the_logs_page_shows_filter_errors(viewer):
+    response = viewer.get(LOGS, {"dateFrom": "someday"})
+
+    assert response.status_code == 200
+    assert "dateFrom" in response.content.decode()
+
+
+def test_the_logs_page_paginates(viewer):
+    for number in range(55):
+        seen(employee_id=f"EMP-{number:03d}", at=local(DAY, 9, 0), name=f"Person {number:03d}")
+
+    first = viewer.get(LOGS).content.decode()
+    second = viewer.get(LOGS, {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first
+    assert second.count('data-log-id="') == 5
+
+
+def test_writers_get_the_export_and_odoo_boxes(admin):
+    content = admin.get(LOGS).content.decode()
+
+    assert 'id="attendance-export"' in content
+    assert 'data-role="odoo-sync"' in content
+    assert "argus/attendance.js" in content
+
+
+def test_readers_do_not_get_the_export_button(viewer):
+    assert 'id="attendance-export"' not in viewer.get(LOGS).content.decode()
+
+
+def test_the_export_carries_the_pages_filters(admin):
+    content = admin.get(LOGS, {"cameraId": "CAM-01", "status": "late"}).content.decode()
+
+    assert '{"cameraId": "CAM-01", "status": "late"}' in content
+
+
+def test_the_reports_page_draws_the_charts(viewer, logs):
+    response = viewer.get(REPORTS, {"dateFrom": "2025-11-01", "dateTo": "2025-11-07"})
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    for chart in ("chart-days", "chart-hours", "chart-cameras", "chart-departments"):
+        assert f'id="{chart}"' in content
+    assert content.count('<rect class="present"') >= 2  # a day column and a department bar
+    assert "2025-11-05: 2 present" in content
+    assert "Security" in content
+
+
+def test_pages_need_sign_in(client):
+    assert client.get(LOGS).status_code == 302
+    assert client.get(REPORTS).status_code == 302
+
+
+def test_pages_need_attendance_read(client, db):
+    from accounts.models import Role
+
+    Role.objects.create(id="ROLE-NONE", name="None", permissions=["cameras:read"])
+    client.force_login(UserFactory(role_id="ROLE-NONE"))
+
+    assert client.get(LOGS).status_code == 403
+    assert client.get(REPORTS).status_code == 403
+
+
+def test_both_pages_are_in_the_navigation(viewer):
+    content = viewer.get("/").content.decode()
+
+    assert 'href="/attendance/"' in content
+    assert 'href="/attendance/reports/"' in content

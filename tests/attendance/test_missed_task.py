@@ -1,0 +1,36 @@
+"""The Beat job attendance.mark_missed, run by a real Celery worker."""
+
+from __future__ import annotations
+
+import time
+from datetime import time as clock
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from attendance.models import AttendanceLog, ShiftSchedule
+from attendance.tasks import mark_missed
+from recognition.models import FaceProfile
+from tests.attendance.conftest import enrol, make_shift
+
+# The worker runs in the site's default zone (UTC here), so this test does not move it.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_the_worker_logs_the_absent_as_missed_and_refreshes_compliance(celery_worker_process):
+    # A one-minute shift just after midnight: yesterday's occurrence has always ended.
+    make_shift("SHIFT-TINY", start=clock(0, 0), end=clock(0, 1), expected_headcount=2)
+    enrol("EMP-1", "Ann")
+    FaceProfile.objects.update(created_at=timezone.now() - timedelta(days=3))
+    ShiftSchedule.objects.filter(pk="SHIFT-TINY").update(compliance=55.0)
+
+    mark_missed.delay()
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if ShiftSchedule.objects.get(pk="SHIFT-TINY").compliance != 55.0:
+            break
+        time.sleep(0.2)
+    assert AttendanceLog.objects.filter(employee_id="EMP-1", status="missed").exists()
+    assert ShiftSchedule.objects.get(pk="SHIFT-TINY").compliance == 0.0
