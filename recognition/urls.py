@@ -1,4 +1,19 @@
-"""Recognition dashboard pages: live view and face registration."""
+"""Recognition dashboard pages (mounted at /recognition/): live view and face registration."""
+
+from django.urls import path
+
+from recognition import views
 
 app_name = "recognition"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("live/", views.live, name="live"),
+    path("live/<str:camera_id>/", views.live, name="live-camera"),
+    path("feed/", views.live_feed, name="live-feed"),
+    path("faces/", views.faces, name="faces"),
+    path("faces/<uuid:profile_id>/", views.face_detail, name="face-detail"),
+    path("faces/<uuid:profile_id>/edit/", views.face_edit, name="face-edit"),
+    path("faces/<uuid:profile_id>/images/", views.face_images_add, name="face-images-add"),
+    path("faces/<uuid:profile_id>/images/<uuid:image_id>/delete/", views.face_image_delete, name="face-image-delete"),
+    path("faces/<uuid:profile_id>/delete/", views.face_delete, name="face-delete"),
+]

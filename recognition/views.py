@@ -1,0 +1,411 @@
+"""Dashboard pages of the recognition app: the live view (camera tiles and the detections feed) and face
+registration (profiles, their images, enrolment).
+
+Thin views: they check the permission strings the API checks (``detections:*``, ``faces:*``), enrol
+through :mod:`recognition.enrolment` and show files through signed URLs. The live feed is rendered from
+the database on load; newer detections arrive over the ``/ws`` "detections" channel and "Scan now" posts
+to the 001 send-frame endpoint, both from ``static/argus/recognition.js`` with the page's access token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.audit import record
+from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
+from cameras.choices import CameraStatus
+from cameras.models import Camera
+from config.api.contracts import ApiError
+from config.storage import signed_url
+from recognition import enrolment
+from recognition.api.filters import FaceProfileFilterSet
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderStatus
+from recognition.engine import FaceEngineUnavailable
+from recognition.forms import FaceFilterForm, FaceImagesForm, FaceProfileForm, FaceRegistrationForm
+from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceImage, FaceProfile
+
+FEED_SIZE = 30
+EVENT_LOG_SIZE = 10
+PROFILE_HISTORY_SIZE = 10
+PROFILES_PER_PAGE = 24
+
+DETECTION_BADGES = {
+    DetectionStatus.AUTHORIZED: "green",
+    DetectionStatus.VISITOR: "amber",
+    DetectionStatus.UNKNOWN: "red",
+}
+PROFILE_BADGES = {ProfileStatus.ACTIVE: "green", ProfileStatus.PENDING: "amber", ProfileStatus.ARCHIVED: ""}
+PROVIDER_BADGES = {ProviderStatus.CONNECTED: "green", ProviderStatus.DEGRADED: "amber", ProviderStatus.OFFLINE: "red"}
+EVENT_BADGES = {
+    DetectionEventStatus.RECEIVED: "green",
+    DetectionEventStatus.PROCESSING: "blue",
+    DetectionEventStatus.ERROR: "red",
+}
+
+
+def permission_required(*permissions: str, json: bool = False) -> Callable:
+    """Sign-in first, then any one of ``permissions``: else the 403 page, or a JSON 401/403 for the page's scripts."""
+    needed = " or ".join(permissions)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                if json:
+                    return JsonResponse({"error": "Not signed in"}, status=401)
+                return redirect_to_login(request.get_full_path())
+            if not any(request.user.has_permission(permission) for permission in permissions):
+                if json:
+                    return JsonResponse({"error": f"Your role does not include {needed}"}, status=403)
+                return render(request, "cameras/403.html", {"permission": needed}, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _forbidden(request: HttpRequest, permission: str) -> HttpResponse:
+    return render(request, "cameras/403.html", {"permission": permission}, status=403)
+
+
+def _audit(request: HttpRequest, action: str, profile: FaceProfile, message: str, **context: Any) -> None:
+    """The entry the faces API would write for the same change, so the audit trail reads the same either way."""
+    record(
+        actor=request.user.email,
+        actor_role=request.user.role_id or "",
+        action=f"face_profile.{action}",
+        resource_type="face_profile",
+        resource_id=str(profile.pk),
+        message=f"{message} (dashboard)",
+        context={"employee_id": profile.employee_id, "path": request.path, **context},
+    )
+
+
+# --- Live view ---------------------------------------------------------------------------------------
+
+
+def _start_of_today() -> datetime:
+    """Midnight in the viewer's time zone: "today" is the user's day, not the server's."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _tiles(cameras: list[Camera]) -> list[dict[str, Any]]:
+    today = dict(
+        Detection.objects.filter(camera__in=[camera.pk for camera in cameras], timestamp__gte=_start_of_today())
+        .order_by()
+        .values_list("camera_id")
+        .annotate(count=Count("id"))
+    )
+    return [
+        {
+            "camera": camera,
+            "badge": CAMERA_BADGES.get(camera.status, ""),
+            # Camera.thumbnail is the latest snapshot (cameras.snapshots keeps it current).
+            "snapshot": signed_url(camera.thumbnail) if camera.thumbnail else None,
+            "today": today.get(camera.pk, 0),
+        }
+        for camera in cameras
+    ]
+
+
+def _feed(camera_id: str | None = None, limit: int = FEED_SIZE) -> list[dict[str, Any]]:
+    """The newest detections (of one camera, or all), with their thumbnails signed: one query."""
+    detections = Detection.objects.select_related("camera").order_by("-timestamp", "id")
+    if camera_id:
+        detections = detections.filter(camera_id=camera_id)
+    return [
+        {
+            "detection": detection,
+            "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
+            "badge": DETECTION_BADGES.get(detection.status, ""),
+        }
+        for detection in detections[:limit]
+    ]
+
+
+def _feed_context(request: HttpRequest, camera_id: str | None) -> dict[str, Any]:
+    return {"rows": _feed(camera_id), "can_see_faces": request.user.has_permission("faces:read")}
+
+
+@require_GET
+@permission_required("detections:read")
+def live(request: HttpRequest, camera_id: str | None = None) -> HttpResponse:
+    cameras = list(Camera.objects.order_by("id"))
+    focus = None
+    if camera_id is not None:
+        focus = next((camera for camera in cameras if camera.pk == camera_id), None)
+        if focus is None:
+            raise Http404(f"Camera {camera_id} not found")
+    events = DetectionEventLog.objects.order_by("-timestamp", "id")
+    if focus is not None:
+        events = events.filter(camera=focus)
+    provider = DetectionProviderConfig.objects.filter(pk=1).first()  # load() would create it on a GET
+    context = {
+        **_feed_context(request, focus.pk if focus else None),
+        "focus": focus,
+        "cameras": cameras,
+        "tiles": _tiles([focus] if focus else cameras),
+        "camera_names": {camera.pk: camera.name for camera in cameras},
+        "detection_badges": DETECTION_BADGES,
+        "camera_badges": {status: CAMERA_BADGES[status] for status in CameraStatus.values},
+        "can_scan": request.user.has_permission("detections:write"),
+        "provider": provider,
+        "provider_badge": PROVIDER_BADGES.get(provider.status, "") if provider else "",
+        "events": [{"event": event, "badge": EVENT_BADGES.get(event.status, "")} for event in events[:EVENT_LOG_SIZE]],
+        "urls": {
+            "feed": reverse("recognition:live-feed"),
+            # 001's endpoints: the page's script calls them with its access token; the API owns their rules.
+            "send_frame": reverse("detections-send-frame"),
+            "test_provider": reverse("detections-test-provider"),
+        },
+        "feed_size": FEED_SIZE,
+    }
+    return render(request, "recognition/live.html", context)
+
+
+@require_GET
+@permission_required("detections:read", json=True)
+def live_feed(request: HttpRequest) -> HttpResponse:
+    """The feed's rows as HTML, for the page to re-read after its WebSocket was down (``?camera=`` narrows it)."""
+    return render(request, "recognition/_feed_rows.html", _feed_context(request, request.GET.get("camera") or None))
+
+
+# --- Face profiles -----------------------------------------------------------------------------------
+
+
+def _images_in_order() -> Prefetch:
+    return Prefetch("images", queryset=FaceImage.objects.order_by("created_at", "id"))
+
+
+def _profile_rows(profiles) -> list[dict[str, Any]]:
+    rows = []
+    for profile in profiles:
+        images = list(profile.images.all())  # prefetched
+        rows.append(
+            {
+                "profile": profile,
+                "badge": PROFILE_BADGES.get(profile.status, ""),
+                "image_count": len(images),
+                "thumbnail": signed_url(images[0].storage_key) if images else None,
+            }
+        )
+    return rows
+
+
+def _profile_listing(request: HttpRequest) -> dict[str, Any]:
+    ordered: QuerySet[FaceProfile] = FaceProfile.objects.prefetch_related(_images_in_order()).order_by(
+        "name", "employee_id"
+    )
+    filterset = FaceProfileFilterSet(request.GET or None, queryset=ordered)
+    filtered = filterset.is_bound and filterset.is_valid()
+    page = Paginator(filterset.qs if filtered else ordered, PROFILES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    by_status = dict(FaceProfile.objects.order_by().values_list("status").annotate(count=Count("id")))
+    departments = FaceProfile.objects.exclude(department="").order_by("department").values_list("department", flat=True)
+    return {
+        "page": page,
+        "rows": _profile_rows(page),
+        "filter_form": FaceFilterForm(request.GET or None),
+        "filter_errors": [] if filtered or not filterset.is_bound else _filter_errors(filterset),
+        "departments": list(departments.distinct()),
+        "page_query": query.urlencode(),
+        "total": sum(by_status.values()),
+        "status_totals": [(label, by_status.get(value, 0)) for value, label in ProfileStatus.choices],
+    }
+
+
+def _filter_errors(filterset: FaceProfileFilterSet) -> list[str]:
+    return [f"{name}: {message}" for name, errors in filterset.errors.items() for message in errors]
+
+
+def _enrol(request: HttpRequest, form: FaceRegistrationForm) -> FaceProfile | None:
+    """The new profile, or None with the service's refusal put on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        profile = enrolment.create_profile(form.profile_data(), form.cleaned_data["images"])
+    except ApiError as error:
+        form.add_service_error(error)
+        return None
+    except FaceEngineUnavailable as exc:
+        form.add_error(None, f"The face engine cannot run: {exc}")
+        return None
+    images = profile.images.count()
+    _audit(request, "create", profile, f"Enrolled {profile.employee_id} with {images} images", images=images)
+    messages.success(
+        request,
+        f"{profile.name} ({profile.employee_id}) enrolled with {images} image{pluralize(images)}; "
+        f"status {profile.status}.",
+    )
+    return profile
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("faces:read", "faces:write")
+def faces(request: HttpRequest) -> HttpResponse:
+    """The profile list (``faces:read``) and the registration form (``faces:write``)."""
+    can_read = request.user.has_permission("faces:read")
+    can_write = request.user.has_permission("faces:write")
+    form = FaceRegistrationForm()
+    if request.method == "POST":
+        if not can_write:
+            return _forbidden(request, "faces:write")
+        form = FaceRegistrationForm(request.POST, request.FILES)
+        if (profile := _enrol(request, form)) is not None:
+            if can_read:
+                return redirect("recognition:face-detail", profile_id=profile.pk)
+            return redirect("recognition:faces")
+    context = {
+        "form": form,
+        "can_read": can_read,
+        "can_write": can_write,
+        "statuses": ProfileStatus.choices,
+        **(_profile_listing(request) if can_read else {}),
+    }
+    return render(request, "recognition/faces.html", context)
+
+
+def _profile_or_404(profile_id: uuid.UUID) -> FaceProfile:
+    return get_object_or_404(FaceProfile.objects.prefetch_related(_images_in_order()), pk=profile_id)
+
+
+def _edit_initial(profile: FaceProfile) -> dict[str, Any]:
+    return {"name": profile.name, "department": profile.department, "status": profile.status, "notes": profile.notes}
+
+
+def _detail(
+    request: HttpRequest,
+    profile: FaceProfile,
+    *,
+    add_form: FaceImagesForm | None = None,
+    edit_form: FaceProfileForm | None = None,
+) -> HttpResponse:
+    images = [
+        {
+            "image": image,
+            "url": signed_url(image.storage_key),
+            "score": (image.quality or {}).get("score"),
+            "acceptable": (image.quality or {}).get("is_acceptable"),
+            "feedback": (image.quality or {}).get("feedback") or [],
+        }
+        for image in profile.images.all()
+    ]
+    history = Detection.objects.filter(profile=profile).select_related("camera").order_by("-timestamp", "id")
+    context = {
+        "profile": profile,
+        "badge": PROFILE_BADGES.get(profile.status, ""),
+        "images": images,
+        "embedding_count": profile.embeddings.count(),
+        "max_images": enrolment.MAX_IMAGES_PER_PROFILE,
+        "history": [
+            {"detection": detection, "badge": DETECTION_BADGES.get(detection.status, "")}
+            for detection in history[:PROFILE_HISTORY_SIZE]
+        ],
+        "can_write": request.user.has_permission("faces:write"),
+        "add_form": add_form or FaceImagesForm(),
+        "edit_form": edit_form or FaceProfileForm(initial=_edit_initial(profile)),
+    }
+    return render(request, "recognition/face_detail.html", context)
+
+
+@require_GET
+@permission_required("faces:read")
+def face_detail(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
+    return _detail(request, _profile_or_404(profile_id))
+
+
+@require_POST
+@permission_required("faces:write")
+def face_edit(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
+    profile = _profile_or_404(profile_id)
+    form = FaceProfileForm(request.POST, initial=_edit_initial(profile))
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, "Nothing changed.")
+            return redirect("recognition:face-detail", profile_id=profile.pk)
+        try:
+            enrolment.update_profile(profile, changes)
+        except ApiError as error:
+            form.add_service_error(error)
+        else:
+            _audit(request, "update", profile, f"Changed {', '.join(sorted(changes))}", fields=sorted(changes))
+            messages.success(request, f"{profile.employee_id} saved.")
+            return redirect("recognition:face-detail", profile_id=profile.pk)
+    if not request.user.has_permission("faces:read"):
+        return _forbidden(request, "faces:read")
+    return _detail(request, profile, edit_form=form)
+
+
+@require_POST
+@permission_required("faces:write")
+def face_images_add(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
+    profile = _profile_or_404(profile_id)
+    form = FaceImagesForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = enrolment.add_images(profile, form.cleaned_data["images"])
+        except ApiError as error:
+            form.add_service_error(error)
+        except FaceEngineUnavailable as exc:
+            form.add_error(None, f"The face engine cannot run: {exc}")
+        else:
+            _audit(request, "add_images", profile, f"Added {len(added)} images", images=len(added))
+            messages.success(request, f"{len(added)} image{pluralize(added)} added to {profile.name}.")
+            return redirect("recognition:face-detail", profile_id=profile.pk)
+    if not request.user.has_permission("faces:read"):
+        # Without read access the page cannot be shown again: the refusal goes to the list page instead.
+        messages.error(request, "; ".join(message for errors in form.errors.values() for message in errors))
+        return redirect("recognition:faces")
+    # The service refuses an upload whole: the profile is as it was, shown again with the refusal.
+    return _detail(request, profile, add_form=form)
+
+
+@require_POST
+@permission_required("faces:write")
+def face_image_delete(request: HttpRequest, profile_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
+    profile = get_object_or_404(FaceProfile, pk=profile_id)
+    image = get_object_or_404(FaceImage, pk=image_id, profile=profile)
+    enrolment.delete_image(image)
+    _audit(request, "delete_image", profile, f"Deleted image {image_id}", image_id=str(image_id))
+    messages.success(request, f"Image deleted from {profile.name}; its embedding is gone with it.")
+    return redirect("recognition:face-detail", profile_id=profile.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("faces:write")
+def face_delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
+    """GET asks for confirmation (saying what will be removed); POST deletes, audited by the service."""
+    profile = get_object_or_404(FaceProfile, pk=profile_id)
+    if request.method == "POST":
+        counts = enrolment.delete_profile(profile, actor=request.user.email, actor_role=request.user.role_id or "")
+        messages.success(
+            request,
+            f"Deleted {profile.name} ({profile.employee_id}): {counts['images']} images and "
+            f"{counts['embeddings']} embeddings removed.",
+        )
+        return redirect("recognition:faces")
+    context = {
+        "profile": profile,
+        "image_count": profile.images.count(),
+        "embedding_count": profile.embeddings.count(),
+        "detection_count": profile.detections.count(),
+    }
+    return render(request, "recognition/face_delete.html", context)
