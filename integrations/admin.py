@@ -1,4 +1,5 @@
-"""Admin for exporters (secrets shown as ***, "test now"), the outbox ("retry now") and the delivery log."""
+"""Admin for exporters (secrets shown as ***, "test now"), the outbox ("retry now") and the delivery log; the
+Odoo configuration ("test connection", "sync now") and the Odoo sync log."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 
 from config.api.contracts import ApiError
-from integrations import exporters, outbox, services
-from integrations.models import DeliveryAttempt, Exporter, OutboxMessage
+from integrations import exporters, odoo_sync, outbox, services
+from integrations.models import DeliveryAttempt, Exporter, OdooConfig, OdooSyncLog, OutboxMessage
 
 _SECTIONS = ("headers", "auth", "config", "retry_config")
 
@@ -125,6 +126,103 @@ class DeliveryAttemptAdmin(admin.ModelAdmin):
     list_filter = ["ok", "message__exporter"]
     search_fields = ["message__key"]
     list_select_related = ["message"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+_ODOO_FIELDS = ["base_url", "database", "company", "username", "employee_match_field", "auto_sync",
+                "failure_alert_threshold"]  # fmt: skip
+
+
+class OdooConfigForm(forms.ModelForm):
+    """The API key is write-only: the page never shows it, and leaving the box empty keeps the stored one."""
+
+    api_key = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the stored key. Odoo: Preferences > Account Security > New API Key.",
+    )
+    clear_api_key = forms.BooleanField(required=False, help_text="Remove the stored API key")
+    base_url = forms.URLField(
+        required=False, max_length=2000, assume_scheme="https", help_text="e.g. https://odoo.example.com"
+    )
+
+    class Meta:
+        model = OdooConfig
+        fields = _ODOO_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        # Not Meta.fields: the admin's form factory puts the read-only fields in there too.
+        changes = {name: cleaned.get(name) for name in _ODOO_FIELDS}
+        if cleaned.get("clear_api_key"):
+            changes["api_key"] = ""
+        elif cleaned.get("api_key"):
+            changes["api_key"] = cleaned["api_key"]
+        try:
+            self.instance = odoo_sync.update_config(changes)
+        except ApiError as error:
+            for item in error.field_errors:
+                self.add_error(item.field if item.field in self.fields else None, item.message)
+            if not error.field_errors:
+                self.add_error(None, error.text())
+        return cleaned
+
+
+@admin.register(OdooConfig)
+class OdooConfigAdmin(admin.ModelAdmin):
+    form = OdooConfigForm
+    list_display = ["__str__", "username", "status", "auto_sync", "last_sync", "pending_count", "failure_count"]
+    readonly_fields = ["status", "server_version", "last_sync", "last_error", "pending_count", "failure_count",
+                       "version", "created_at", "updated_at"]  # fmt: skip
+    actions = ["test_connection", "sync_now"]
+
+    def has_add_permission(self, request):
+        return not OdooConfig.objects.exists()  # a singleton
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        pass  # the form saved it through odoo_sync.update_config (version, reconnect, validation)
+
+    @admin.action(description="Test the connection")
+    def test_connection(self, request, queryset):
+        try:
+            report = odoo_sync.test_connection()
+        except ApiError as error:
+            self.message_user(request, error.text(), messages.ERROR)
+            return
+        level = messages.SUCCESS if report["status"] == "connected" else messages.ERROR
+        self.message_user(request, report["message"], level)
+
+    @admin.action(description="Sync pending attendance logs now")
+    def sync_now(self, request, queryset):
+        from integrations.tasks import sync_attendance_to_odoo
+
+        if not OdooConfig.load().is_configured:
+            self.message_user(request, "Configure Odoo first.", messages.ERROR)
+            return
+        result = sync_attendance_to_odoo.delay()
+        self.message_user(request, f"Sync queued (run {result.id}); see the Odoo sync log.", messages.SUCCESS)
+
+
+@admin.register(OdooSyncLog)
+class OdooSyncLogAdmin(admin.ModelAdmin):
+    list_display = ["timestamp", "employee_id", "attendance_log_id", "action", "result", "odoo_attendance_id",
+                    "message", "run_id"]  # fmt: skip
+    list_filter = ["result", "action"]
+    search_fields = ["employee_id", "attendance_log_id", "run_id", "message"]
+    date_hierarchy = "timestamp"
 
     def has_add_permission(self, request):
         return False

@@ -1,9 +1,11 @@
-"""Exporters (003 ``/config/exporters``), their transactional outbox and the delivery log."""
+"""Exporters (003 ``/config/exporters``), their transactional outbox and the delivery log; the Odoo sync's
+configuration (singleton) and its log."""
 
 from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Any
 
 from django.db import models
@@ -165,3 +167,115 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of message {self.message_id}: {'ok' if self.ok else self.error}"
+
+
+# --- Odoo HR attendance sync (001 odoo_config, odoo_sync_logs) ---------------------------------------
+
+
+class OdooConnectionStatus(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    DISCONNECTED = "disconnected", "Disconnected"
+    ERROR = "error", "Error"
+
+
+class OdooEmployeeMatch(models.TextChoices):
+    """The hr.employee field that holds our ``employee_id`` (one field, no fallback: a second field could
+    match a different person)."""
+
+    BARCODE = "barcode", "Badge ID (barcode)"
+    IDENTIFICATION_ID = "identification_id", "Identification No (identification_id)"
+    PIN = "pin", "PIN (pin)"
+    WORK_EMAIL = "work_email", "Work email (work_email)"
+
+
+class OdooSyncResult(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+
+
+class OdooSyncAction(models.TextChoices):
+    CREATE = "create", "Created hr.attendance"
+    WRITE = "write", "Updated hr.attendance"
+    ADOPT = "adopt", "Adopted an existing hr.attendance"
+    MATCH = "match", "Matched the employee"
+    AUTHENTICATE = "authenticate", "Authenticated"
+
+
+class OdooConfig(models.Model):
+    """The Odoo connection, a singleton (id 1). Beyond 001's columns: ``username`` (an Odoo API key
+    authenticates a user login), ``employee_match_field``, ``failure_alert_threshold``, ``last_error``
+    and ``server_version``. ``pending_count`` and ``failure_count`` are recomputed from the attendance logs
+    after every batch, never incremented, so they cannot drift."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    base_url = models.TextField(blank=True, default="", help_text="e.g. https://odoo.example.com")
+    database = models.CharField(max_length=255, blank=True, default="")
+    company = models.CharField(
+        max_length=255, blank=True, default="", help_text="Only employees of this company (res.company name)"
+    )
+    username = models.CharField(max_length=255, blank=True, default="", help_text="The Odoo login the API key is of")
+    api_key = EncryptedTextField(blank=True, default="", help_text="Stored encrypted; shown as ***")
+    employee_match_field = models.CharField(
+        max_length=32, choices=OdooEmployeeMatch.choices, default=OdooEmployeeMatch.BARCODE
+    )
+    auto_sync = models.BooleanField(default=False, help_text="Sync pending logs every 30 minutes")
+    failure_alert_threshold = models.PositiveIntegerField(
+        default=10, help_text="Raise an alert when more attendance logs than this have failed to sync"
+    )
+    status = models.CharField(
+        max_length=20, choices=OdooConnectionStatus.choices, default=OdooConnectionStatus.DISCONNECTED
+    )
+    last_sync = models.DateTimeField(null=True, blank=True, help_text="End of the last sync run that reached Odoo")
+    last_error = models.TextField(blank=True, default="")
+    server_version = models.CharField(max_length=50, blank=True, default="")
+    pending_count = models.PositiveIntegerField(default=0)
+    failure_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "Odoo configuration"
+        verbose_name_plural = "Odoo configuration"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="integrations_odoo_config_singleton")]
+
+    def __str__(self) -> str:
+        return f"Odoo {self.base_url or '(not configured)'} {self.database}".strip()
+
+    @classmethod
+    def load(cls) -> OdooConfig:
+        """The configuration row, created empty on first use."""
+        config, _ = cls.objects.get_or_create(pk=cls.SINGLETON_ID)
+        return config
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.base_url and self.database and self.username and self.api_key)
+
+
+class OdooSyncLog(models.Model):
+    """One attempt to send one attendance log (or to authenticate) to Odoo: 001's odoo_sync_logs, plus which
+    log, what was done, the hr.attendance id and the run it belongs to (the Celery task id)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    timestamp = models.DateTimeField(default=timezone.now)
+    employee_id = models.CharField(max_length=50, blank=True, default="")
+    result = models.CharField(max_length=20, choices=OdooSyncResult.choices)
+    message = models.TextField(blank=True, default="")
+    action = models.CharField(max_length=20, choices=OdooSyncAction.choices, blank=True, default="")
+    attendance_log_id = models.CharField(max_length=50, blank=True, default="", db_index=True)
+    odoo_attendance_id = models.PositiveIntegerField(null=True, blank=True)
+    run_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-timestamp", "-created_at"]
+        indexes = [
+            models.Index(fields=["-timestamp"], name="odoo_sync_logs_timestamp"),
+            models.Index(fields=["result"], name="odoo_sync_logs_result"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.employee_id} {self.result}"

@@ -4,6 +4,11 @@
 and again with a countdown for a short retry delay). ``integrations.retry_due_deliveries`` runs every 30 s
 (Beat schedule "Retry due exporter deliveries", created by migration ``0002_retry_schedule`` and editable in
 Admin) and delivers whatever is due, so nothing depends on a task surviving.
+
+``integrations.sync_attendance_to_odoo`` sends attendance logs to Odoo (``POST /odoo/sync``); a run stopped
+by an unreachable Odoo is tried again with exponential backoff (5 times, as 001 says). ``integrations.
+scheduled_odoo_sync`` runs every 30 minutes (Beat schedule "Odoo auto-sync", migration ``0004``) and starts
+a sync when the config's ``auto_sync`` is on.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from collections import Counter
 
 from celery import shared_task
 
-from integrations import outbox
+from integrations import odoo_sync, outbox
+from integrations.models import OdooConfig
 
 
 @shared_task(name="integrations.dispatch_outbox", ignore_result=True)
@@ -25,3 +31,35 @@ def dispatch_outbox(message_ids: list[int]) -> dict[str, int]:
 def retry_due_deliveries() -> dict[str, int]:
     """Deliver every due outbox message (Beat, every 30 s); returns counts by outcome."""
     return outbox.dispatch_due()
+
+
+@shared_task(bind=True, name="integrations.sync_attendance_to_odoo", max_retries=5, acks_late=True)
+def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_failed: bool = False) -> dict:
+    """Send pending (or the given) attendance logs to Odoo; the run id is this task's id.
+
+    Idempotent, so a redelivered or retried task never doubles a record. Busy (another run holds the
+    lock): tried again shortly.
+    """
+    try:
+        report = odoo_sync.sync_attendance(record_ids, retry_failed=retry_failed, run_id=self.request.id)
+    except odoo_sync.SyncBusy:
+        if self.request.retries >= self.max_retries:
+            return {"skipped": "another Odoo sync run is in progress"}
+        raise self.retry(countdown=30) from None
+    except odoo_sync.OdooNotConfigured as exc:
+        return {"skipped": exc.text()}
+    if report.retry_later and self.request.retries < self.max_retries:
+        raise self.retry(countdown=odoo_sync.retry_countdown(self.request.retries, report))
+    return report.as_dict()
+
+
+@shared_task(name="integrations.scheduled_odoo_sync", ignore_result=True)
+def scheduled_odoo_sync() -> dict:
+    """Beat, every 30 minutes: start a sync of the pending logs when auto-sync is on."""
+    config = OdooConfig.load()
+    if not config.auto_sync:
+        return {"skipped": "auto-sync is off"}
+    if not config.is_configured:
+        return {"skipped": "Odoo is not configured"}
+    result = sync_attendance_to_odoo.delay()
+    return {"queued": result.id}

@@ -10,15 +10,29 @@ from recognition.models.profiles import (
     FaceProfile,
     embedding_index_name,
 )
+from recognition.models.sessions import (
+    CallbackDelivery,
+    EmbeddingJob,
+    RecognitionResult,
+    RecognitionSession,
+    SessionCamera,
+    SessionStudent,
+)
 
 __all__ = [
     "HNSW_EF_CONSTRUCTION",
     "HNSW_M",
+    "CallbackDelivery",
     "Detection",
     "DetectionEventLog",
     "DetectionProviderConfig",
+    "EmbeddingJob",
     "FaceEmbedding",
     "FaceImage",
     "FaceProfile",
+    "RecognitionResult",
+    "RecognitionSession",
+    "SessionCamera",
+    "SessionStudent",
     "embedding_index_name",
 ]

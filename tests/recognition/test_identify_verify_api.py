@@ -109,8 +109,8 @@ def test_identify_refuses_a_limit_out_of_range(admin_client, astronaut):
     assert response.status_code == 400
 
 
-def test_identify_needs_faces_read(operator_client, astronaut):
-    assert identify(operator_client, astronaut).status_code == 403
+def test_identify_needs_faces_read(viewer_client, astronaut):
+    assert identify(viewer_client, astronaut).status_code == 403
 
 
 def test_identify_is_not_reachable_as_a_profile_id(admin_client):

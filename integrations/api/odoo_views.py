@@ -1,0 +1,146 @@
+"""001 Odoo integration endpoints (``/api/v1/odoo/...``): config, connection test, sync, sync log, status."""
+
+from __future__ import annotations
+
+import uuid
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from attendance.models import AttendanceLog
+from config.api.contracts import ApiError, FieldError, Kind
+from config.api.spa import SpaAPIView, SpaGenericAPIView
+from integrations import odoo_sync
+from integrations.api import odoo_serializers as serializers
+from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
+from integrations.tasks import sync_attendance_to_odoo
+
+# 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
+_QUERY_ALIASES = {
+    "employeeId": "employee_id",
+    "runId": "run_id",
+    "attendanceLogId": "attendance_log_id",
+    "from": "since",
+    "to": "until",
+}
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def config_body(config: OdooConfig) -> dict:
+    return serializers.OdooConfigSerializer(config, context={"counts": odoo_sync.counters()}).data
+
+
+class OdooConfigView(SpaAPIView):
+    required_permissions = {"GET": "odoo:read", "PUT": "odoo:write", "PATCH": "odoo:write"}
+    audit_resource = "odoo_config"
+
+    @extend_schema(responses=serializers.OdooConfigSerializer)
+    def get(self, request):
+        return Response(config_body(OdooConfig.load()))
+
+    @extend_schema(request=serializers.OdooConfigWriteSerializer, responses=serializers.OdooConfigSerializer)
+    def put(self, request):
+        data = validated(serializers.OdooConfigWriteSerializer, request.data, partial=True)
+        version = data.pop("version", None)
+        if version is None and request.headers.get("If-Match"):
+            try:
+                version = int(request.headers["If-Match"].strip('W/"'))
+            except ValueError:
+                raise ApiError(Kind.VALIDATION, "If-Match must be the configuration's version number") from None
+        return Response(config_body(odoo_sync.update_config(data, expected_version=version)))
+
+    patch = put
+
+
+class OdooTestView(SpaAPIView):
+    """Reach Odoo over JSON-RPC and authenticate: 200 with ``status`` connected or error (and why)."""
+
+    required_permissions = "odoo:write"
+    audit_resource = "odoo_config"
+    audit_action = "test"
+
+    @extend_schema(request=serializers.OdooTestSerializer, responses=serializers.OdooTestResultSerializer)
+    def post(self, request):
+        data = validated(serializers.OdooTestSerializer, request.data or {})
+        return Response(odoo_sync.test_connection(data))
+
+
+class OdooSyncView(SpaAPIView):
+    """Queue a sync run (a Celery task): 202 with the job id, which is also the run id of its log entries."""
+
+    required_permissions = "odoo:write"
+    audit_resource = "odoo_sync"
+    audit_action = "sync"
+
+    @extend_schema(request=serializers.OdooSyncRequestSerializer, responses={202: serializers.OdooSyncJobSerializer})
+    def post(self, request):
+        data = validated(serializers.OdooSyncRequestSerializer, request.data or {})
+        if not OdooConfig.load().is_configured:
+            raise odoo_sync.OdooNotConfigured()
+        record_ids = data.get("record_ids")
+        if record_ids is not None:
+            record_ids = list(dict.fromkeys(record_ids))
+            known = set(AttendanceLog.objects.filter(pk__in=record_ids).values_list("pk", flat=True))
+            unknown = [pk for pk in record_ids if pk not in known]
+            if unknown:
+                raise ApiError(
+                    Kind.VALIDATION,
+                    f"Unknown attendance logs: {', '.join(unknown[:20])}",
+                    field_errors=[FieldError("record_ids", f"unknown attendance log {pk}") for pk in unknown[:20]],
+                )
+        job_id = str(uuid.uuid4())
+        kwargs = {"record_ids": record_ids, "retry_failed": data["retry_failed"]}
+        transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))
+        return Response({"job_id": job_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+class OdooSyncLogFilterSet(django_filters.FilterSet):
+    result = django_filters.ChoiceFilter(choices=OdooSyncResult.choices)
+    action = django_filters.ChoiceFilter(choices=OdooSyncAction.choices)
+    employee_id = django_filters.CharFilter()
+    run_id = django_filters.CharFilter()
+    attendance_log_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+
+    class Meta:
+        model = OdooSyncLog
+        fields = ["result", "action", "employee_id", "run_id", "attendance_log_id", "since", "until"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and any(alias in data for alias in _QUERY_ALIASES):
+            data = data.copy()
+            for alias, name in _QUERY_ALIASES.items():
+                if alias in data and name not in data:
+                    data[name] = data[alias]
+        super().__init__(data, *args, **kwargs)
+
+
+class OdooSyncLogListView(SpaGenericAPIView):
+    """``GET /odoo/logs``: every attempt, newest first; filters ``result``, ``action``, ``employeeId``,
+    ``runId``, ``attendanceLogId``, ``from``, ``to``; paged with ``page`` and ``pageSize``."""
+
+    queryset = OdooSyncLog.objects.order_by("-timestamp", "-created_at")
+    serializer_class = serializers.OdooSyncLogSerializer
+    filterset_class = OdooSyncLogFilterSet
+    required_permissions = "odoo:read"
+
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class OdooStatusView(SpaAPIView):
+    required_permissions = "odoo:read"
+
+    @extend_schema(responses=serializers.OdooStatusSerializer)
+    def get(self, request):
+        return Response(odoo_sync.status_summary())

@@ -1,0 +1,77 @@
+"""A whole session, end to end, with real parts: the API starts it, a real Celery worker scans a real RTSP
+stream of a video made from face photographs (two enrolled students and a visitor), matches the faces
+against the students sent in the request, and posts the recognitions to a local HTTP peer that fails the
+first two attempts; the retries with exponential backoff get the batch through, and stop-session sums up."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import datetime
+
+import pytest
+
+from recognition.face_service.choices import DeliveryStatus
+from recognition.models import CallbackDelivery, SessionCamera
+from tests.integrations.peers import HttpPeer
+from tests.recognition.face_service.conftest import session_payload
+
+BACKOFF_MS = 200
+
+
+def wait_for(condition, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not reached within {timeout:g} s")
+
+
+@pytest.fixture
+def flaky_backend():
+    peer = HttpPeer(fail_first=2, failure_status=503)
+    yield peer
+    peer.stop()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_session_scans_a_real_stream_and_delivers_through_a_flaky_callback(
+    celery_worker_process, post, settings, classroom_stream, dead_stream, student_embeddings, flaky_backend
+):
+    settings.FACE_SERVICE_CALLBACK_BACKOFF_MS = BACKOFF_MS
+    body = session_payload(
+        student_embeddings, [classroom_stream, dead_stream], flaky_backend.url, similarityThreshold=0.85
+    )
+    started = post("recognition/process-session", body)
+    assert started.status_code == 200, started.content
+    assert (started.json()["data"]["activeCameras"], started.json()["data"]["failedCameras"]) == (1, 1)
+
+    wait_for(lambda: flaky_backend.accepted)
+    # The first two attempts were refused (503); the third, after the backoff, was taken.
+    assert [r.status for r in flaky_backend.requests] == [503, 503, 200]
+    assert len({r.body for r in flaky_backend.requests}) == 1
+    batch = flaky_backend.accepted[0].json
+    assert sorted(item["userId"] for item in batch["recognitions"]) == [201, 202]  # not 203, nor the visitor
+    assert all(item["confidence"] >= 0.92 for item in batch["recognitions"])
+
+    delivery = wait_for(lambda: CallbackDelivery.objects.filter(status=DeliveryStatus.DELIVERED).first())
+    assert delivery.attempts == 3
+    moments = [datetime.fromisoformat(entry["at"].replace("Z", "+00:00")) for entry in delivery.attempt_log]
+    gaps = [round((b - a).total_seconds(), 3) for a, b in itertools.pairwise(moments)]
+    print(f"\ncallback attempts {[e['status'] for e in delivery.attempt_log]}, gaps between them {gaps} s")
+    # The backoff doubles: at least 0.2 s before the second attempt and 0.4 s before the third.
+    assert gaps[0] >= BACKOFF_MS / 1000 and gaps[1] >= 2 * BACKOFF_MS / 1000
+
+    # The chain goes on scanning the live camera, once a second, with no second delivery of anyone.
+    camera = SessionCamera.objects.get(camera_id=1)
+    wait_for(lambda: SessionCamera.objects.get(pk=camera.pk).scans >= camera.scans + 3)
+    camera.refresh_from_db()
+    print(f"scans {camera.scans}, faces {camera.faces_detected}, matched {camera.faces_matched}")
+    assert camera.faces_matched < camera.faces_detected
+    assert len(flaky_backend.accepted) == 1
+
+    stopped = post("recognition/stop-session", {"slotId": 1})
+    assert stopped.status_code == 200
+    assert stopped.json()["data"]["totalRecognitions"] == 2

@@ -1,0 +1,49 @@
+"""The Beat watchdog: sessions survive a restart because lost scan chains are restarted from the database,
+forgotten sessions expire, and the schedule itself is created by the migration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from recognition.face_service import sessions
+from recognition.face_service.choices import SessionCameraStatus, SessionStatus
+from recognition.models import SessionCamera
+from tests.recognition.face_service.factories import make_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_camera_whose_chain_went_quiet_gets_a_new_chain():
+    session = make_session(scan_interval=5)
+    camera = SessionCamera.objects.get(session=session)
+    lost_chain = camera.scan_chain
+    SessionCamera.objects.filter(pk=camera.pk).update(last_scan_at=timezone.now() - timedelta(hours=1))
+    assert sessions.watch_sessions()["restarted"] == 1
+    camera.refresh_from_db()
+    assert camera.scan_chain is not None and camera.scan_chain != lost_chain
+
+
+def test_a_camera_scanned_recently_keeps_its_chain():
+    session = make_session(scan_interval=5)
+    SessionCamera.objects.filter(session=session).update(last_scan_at=timezone.now())
+    chain = SessionCamera.objects.get(session=session).scan_chain
+    assert sessions.watch_sessions()["restarted"] == 0
+    assert SessionCamera.objects.get(session=session).scan_chain == chain
+
+
+def test_a_session_never_stopped_expires(settings):
+    settings.FACE_SERVICE_MAX_SESSION_HOURS = 1
+    session = make_session(started_ago=2 * 3600)
+    assert sessions.watch_sessions()["expired"] == 1
+    session.refresh_from_db()
+    assert session.status == SessionStatus.EXPIRED
+    assert SessionCamera.objects.get(session=session).status == SessionCameraStatus.STOPPED
+
+
+def test_the_watchdog_runs_every_minute():
+    task = PeriodicTask.objects.get(task="recognition.face_service.watch_sessions")
+    assert (task.interval.every, task.interval.period, task.enabled) == (60, "seconds", True)
