@@ -438,6 +438,36 @@ ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
 # Cosine distance at or under which two faces match; unset = the model's calibrated default.
 ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
 
+# --- Live detections (recognition/detections.py) -------------------------------------------------------
+# Seconds the send-frame task and the recognition loop wait for a frame from a camera.
+RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default=15.0)
+
+# --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
+FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
+FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
+FACE_SERVICE_MIN_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_MIN_SCAN_INTERVAL", default=1)
+FACE_SERVICE_MAX_SESSIONS = env.int("ARGUS_FACE_SERVICE_MAX_SESSIONS", default=10)
+FACE_SERVICE_MAX_SESSION_HOURS = env.float("ARGUS_FACE_SERVICE_MAX_SESSION_HOURS", default=12)
+FACE_SERVICE_CONNECT_TIMEOUT = env.float("ARGUS_FACE_SERVICE_CONNECT_TIMEOUT", default=10)
+FACE_SERVICE_CALLBACK_TIMEOUT = env.float("ARGUS_FACE_SERVICE_CALLBACK_TIMEOUT", default=30)
+FACE_SERVICE_CALLBACK_RETRIES = env.int("ARGUS_FACE_SERVICE_CALLBACK_RETRIES", default=3)
+FACE_SERVICE_CALLBACK_BACKOFF_MS = env.int("ARGUS_FACE_SERVICE_CALLBACK_BACKOFF_MS", default=1000)
+FACE_SERVICE_CALLBACK_BATCH_SIZE = env.int("ARGUS_FACE_SERVICE_CALLBACK_BATCH_SIZE", default=100)
+FACE_SERVICE_CALLBACK_API_KEY = env.str("ARGUS_FACE_SERVICE_CALLBACK_API_KEY", default="")
+FACE_SERVICE_ENFORCE_MODEL_THRESHOLD = env.bool("ARGUS_FACE_SERVICE_ENFORCE_MODEL_THRESHOLD", default=True)
+FACE_SERVICE_MIN_EMBEDDING_QUALITY = env.float("ARGUS_FACE_SERVICE_MIN_EMBEDDING_QUALITY", default=0.70)
+FACE_SERVICE_MAX_VIDEO_BYTES = env.int("ARGUS_FACE_SERVICE_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
+FACE_SERVICE_VIDEO_ROOT = env.str("ARGUS_FACE_SERVICE_VIDEO_ROOT", default="")
+FACE_SERVICE_NAME = env.str("ARGUS_FACE_SERVICE_NAME", default="FUACS Face Recognition Service")
+FACE_SERVICE_VERSION = env.str("ARGUS_FACE_SERVICE_VERSION", default="1.0.0")
+# A process-session body carries every student's embedding: room for a large class (about 2,000 students
+# with 512-d vectors) instead of Django's 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ARGUS_MAX_REQUEST_BODY_BYTES", default=20 * 1024 * 1024)
+
+# --- Exports (attendance/exports.py) ---------------------------------------------------------------------
+# Most rows a PDF export may hold (CSV has no limit: it is written as it is read).
+EXPORT_PDF_MAX_ROWS = env.int("ARGUS_EXPORT_PDF_MAX_ROWS", default=5000)
+
 # --- Logging: one line per record, JSON in production, with the request id ------------------------------
 LOG_LEVEL = env.str("ARGUS_LOG_LEVEL", default="INFO")
 LOGGING = {

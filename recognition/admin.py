@@ -8,12 +8,15 @@ from django.utils.html import format_html
 from config.storage import signed_url
 from recognition import enrolment
 from recognition.models import (
+    CallbackDelivery,
     Detection,
     DetectionEventLog,
     DetectionProviderConfig,
     FaceEmbedding,
     FaceImage,
     FaceProfile,
+    RecognitionSession,
+    SessionCamera,
 )
 
 
@@ -109,3 +112,40 @@ class DetectionProviderConfigAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- Face-service (004) sessions: what the attendance backend started, and what was sent back ------------
+
+
+class SessionCameraInline(admin.TabularInline):
+    model = SessionCamera
+    extra = 0
+    can_delete = False
+    fields = ["camera_id", "name", "status", "error", "scans", "failed_scans", "faces_detected", "faces_matched"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CallbackDeliveryInline(admin.TabularInline):
+    model = CallbackDelivery
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "status", "size", "attempts", "http_status", "last_error", "delivered_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RecognitionSession)
+class RecognitionSessionAdmin(ReadOnlyAdmin):
+    """Sessions are started and stopped through the face-service API; Admin shows how they went."""
+
+    list_display = ["slot_id", "room_id", "status", "total_students", "active_cameras", "failed_cameras", "started_at"]
+    list_filter = ["status"]
+    search_fields = ["slot_id", "room_id"]
+    date_hierarchy = "started_at"
+    exclude = ["callback_url"]
+    inlines = [SessionCameraInline, CallbackDeliveryInline]

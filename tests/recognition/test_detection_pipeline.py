@@ -191,3 +191,21 @@ def test_beat_scans_for_recognition_every_5_s_and_checks_the_provider_every_5_mi
 
     assert (scans.interval.every, scans.interval.period) == (5, "seconds")
     assert (provider.interval.every, provider.interval.period) == (300, "seconds")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/recognition/detection/",
+        "/admin/recognition/detectioneventlog/",
+        "/admin/recognition/detectionproviderconfig/",
+        "/admin/recognition/recognitionsession/",
+    ],
+)
+def test_admin_lists_the_detection_and_session_tables(client, admin_user, camera, path):
+    from tests.recognition.detection_support import make_detection
+
+    make_detection(camera)
+    client.force_login(admin_user)
+
+    assert client.get(path).status_code == 200
