@@ -39,56 +39,13 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from scratch import loopback_only, percentile, setup_django, timed, with_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "argus_bench_detections"
 DAYS = 90
 PEOPLE = 500
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(BASE_DIR))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def loopback_only(url: str, what: str) -> None:
-    host = urlsplit(url).hostname or ""
-    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
-        sys.exit(f"{what} must be on a loopback address, not {host!r}")
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    position = (len(ordered) - 1) * share
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def timed(fn, runs: int, before=None) -> tuple[list[float], object]:
-    """``fn`` run ``runs`` times after a warm-up; ``before`` (untimed) sets the state each run should meet."""
-    if before:
-        before()
-    result = fn()  # warm-up (plans, connections), not counted
-    samples = []
-    for _ in range(runs):
-        if before:
-            before()
-        started = time.perf_counter()
-        result = fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples, result
 
 
 def camera_id(n: int, cameras: int) -> str:

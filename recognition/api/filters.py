@@ -27,7 +27,21 @@ class FaceProfileFilterSet(django_filters.FilterSet):
         )
 
 
-class DetectionEventFilterSet(django_filters.FilterSet):
+class SpaQueryAliases:
+    """001 names query parameters ``cameraId``, ``from`` and ``to``; the filters use Python names."""
+
+    ALIASES = (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to"))
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for camel, snake in self.ALIASES:
+                if camel in data and snake not in data:
+                    data[snake] = data[camel]
+        super().__init__(data, *args, **kwargs)
+
+
+class DetectionEventFilterSet(SpaQueryAliases, django_filters.FilterSet):
     """001 ``GET /detections/events``: ``status``, ``cameraId``, ``from``, ``to``."""
 
     status = django_filters.ChoiceFilter(choices=DetectionEventStatus.choices)
@@ -39,16 +53,8 @@ class DetectionEventFilterSet(django_filters.FilterSet):
         model = DetectionEventLog
         fields = ["status", "camera_id", "date_from", "date_to"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for camel, snake in (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to")):
-                if camel in data and snake not in data:
-                    data[snake] = data[camel]
-        super().__init__(data, *args, **kwargs)
 
-
-class PersonHistoryFilterSet(django_filters.FilterSet):
+class PersonHistoryFilterSet(SpaQueryAliases, django_filters.FilterSet):
     """``GET /history/person/{employeeId}``: ``cameraId``, ``status``, ``from``, ``to``."""
 
     camera_id = django_filters.CharFilter(field_name="camera_id")
@@ -59,11 +65,3 @@ class PersonHistoryFilterSet(django_filters.FilterSet):
     class Meta:
         model = Detection
         fields = ["camera_id", "status", "date_from", "date_to"]
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for camel, snake in (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to")):
-                if camel in data and snake not in data:
-                    data[snake] = data[camel]
-        super().__init__(data, *args, **kwargs)
