@@ -4,6 +4,7 @@ WebSocket, in the live list and in attendance."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from accounts import tokens
-from attendance.models import AttendanceLog, AttendanceRecord
+from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
 from cameras.models import Camera
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from config.asgi import application
@@ -58,6 +59,11 @@ def test_send_frame_recognises_the_person_on_a_real_camera(
         enrol(admin_client, "EMP-001", "Person One", [photo_file(shared_data_dir / "faces" / "img1.jpg")]).status_code
         == 201
     )
+    # Engineering's shift started at midnight with no grace: any sighting today is a late arrival.
+    ShiftSchedule.objects.create(
+        id="SHIFT-ENG", name="Engineering", start_time=dt.time(0, 0), end_time=dt.time(23, 59),
+        grace_minutes=0, departments=["Engineering"], weekdays=[1, 2, 3, 4, 5, 6, 7], expected_headcount=1,
+    )  # fmt: skip
     Camera.objects.create(id="CAM-01", name="Main entrance", stream_url=face_camera.url("person.mp4", loop=True))
     token = tokens.issue_tokens(admin_user).access
 
@@ -91,7 +97,7 @@ def test_send_frame_recognises_the_person_on_a_real_camera(
     # The recognition counts as the person's attendance for the (site-local) day: in at the sighting.
     log = AttendanceLog.objects.get(employee_id="EMP-001")
     assert log.check_in == detection.timestamp and log.camera_id == "CAM-01"
-    assert log.status in ("present", "late") and log.accuracy == detection.confidence
+    assert log.status == "late" and log.shift_id == "SHIFT-ENG" and log.accuracy == detection.confidence
     assert AttendanceRecord.objects.get(person_id="EMP-001").status == "on-site"
 
 
