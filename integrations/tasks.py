@@ -33,7 +33,7 @@ def retry_due_deliveries() -> dict[str, int]:
     return outbox.dispatch_due()
 
 
-@shared_task(bind=True, name="integrations.sync_attendance_to_odoo", max_retries=5, acks_late=True)
+@shared_task(bind=True, name="integrations.sync_attendance_to_odoo", max_retries=4, acks_late=True)
 def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_failed: bool = False) -> dict:
     """Send pending (or the given) attendance logs to Odoo; the run id is this task's id.
 

@@ -110,7 +110,17 @@ def queue_frame(camera: Camera, *, trigger: str = "api") -> DetectionEventLog:
         status=DetectionEventStatus.PROCESSING,
         trigger=trigger,
     )
-    transaction.on_commit(lambda: send_frame_for_detection.delay(str(event.id)))
+
+    def enqueue() -> None:
+        try:
+            send_frame_for_detection.delay(str(event.id))
+        except Exception as exc:  # the broker refused it: say so on the job rather than leave it "processing"
+            logger.exception("could not queue detection job %s", event.id)
+            DetectionEventLog.objects.filter(pk=event.pk).update(
+                status=DetectionEventStatus.ERROR, error_message=f"Could not queue the detection job: {exc}"
+            )
+
+    transaction.on_commit(enqueue)
     return event
 
 
@@ -147,9 +157,9 @@ def process_frame(event: DetectionEventLog, pixels: np.ndarray | None = None) ->
         if not config.enabled:
             raise ProviderError("The detection provider is disabled")
         answer = provider_for(config).detect(pixels, camera_id=camera.pk)
-    except (FrameUnavailable, ProviderError) as exc:
+    except BaseException as exc:  # a time limit or an engine crash too: the job must not stay "processing"
         event.status = DetectionEventStatus.ERROR
-        event.error_message = str(exc)
+        event.error_message = str(exc) or type(exc).__name__
         event.latency_ms = round((time.perf_counter() - started) * 1000)
         event.save(update_fields=["status", "error_message", "latency_ms"])
         raise

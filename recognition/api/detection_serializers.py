@@ -111,13 +111,20 @@ class ProviderConfigSerializer(serializers.ModelSerializer):
         return attrs
 
     def update(self, instance, validated_data):
+        provider_changed = any(
+            name in validated_data and validated_data[name] != getattr(instance, name)
+            for name in ("kind", "endpoint", "api_key")
+        )
         for name, value in validated_data.items():
             setattr(instance, name, value)
         instance.version += 1
-        instance.status = "offline"  # unknown until the next check
+        if provider_changed:
+            # Another provider: its health is unknown until the next check, and the old one's failures do
+            # not keep its circuit open.
+            instance.status = "offline"
+            instance.last_heartbeat = None
+            CircuitBreaker(BREAKER_NAME).reset()
         instance.save()
-        # A new provider starts with a clean record: the old one's failures do not keep its circuit open.
-        CircuitBreaker(BREAKER_NAME).reset()
         return instance
 
 

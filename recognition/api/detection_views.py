@@ -56,6 +56,8 @@ class SendFrameView(SpaAPIView):
             raise ApiError(Kind.NOT_FOUND, f"Camera {data['camera_id']} not found")
         if not camera.stream_url:
             raise ApiError(Kind.CONFLICT, f"Camera {camera.pk} has no stream URL to take a frame from")
+        if not DetectionProviderConfig.load().enabled:
+            raise ApiError(Kind.CONFLICT, "The detection provider is disabled")
         with transaction.atomic():
             event = detections.queue_frame(camera)
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)

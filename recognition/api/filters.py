@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Q
 
@@ -27,10 +29,32 @@ class FaceProfileFilterSet(django_filters.FilterSet):
         )
 
 
+class InclusiveUntilFilter(django_filters.IsoDateTimeFilter):
+    """``to``: a date-time is an upper bound; a bare date (``2025-11-04``) means up to the end of that day."""
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        raw = self.parent.data.get(self.field_name_in_data, "") if self.parent is not None else ""
+        if len(str(raw).strip()) == 10:  # YYYY-MM-DD
+            return qs.filter(**{f"{self.field_name}__lt": value + timedelta(days=1)})
+        return qs.filter(**{f"{self.field_name}__lte": value})
+
+    @property
+    def field_name_in_data(self) -> str:
+        return next(name for name, declared in self.parent.filters.items() if declared is self)
+
+
 class SpaQueryAliases:
     """001 names query parameters ``cameraId``, ``from`` and ``to``; the filters use Python names."""
 
-    ALIASES = (("cameraId", "camera_id"), ("from", "date_from"), ("to", "date_to"))
+    ALIASES = (
+        ("cameraId", "camera_id"),
+        ("from", "date_from"),
+        ("to", "date_to"),
+        ("dateFrom", "date_from"),
+        ("dateTo", "date_to"),
+    )
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None:
@@ -47,7 +71,7 @@ class DetectionEventFilterSet(SpaQueryAliases, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DetectionEventStatus.choices)
     camera_id = django_filters.CharFilter(field_name="camera_id")
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    date_to = InclusiveUntilFilter(field_name="timestamp")
 
     class Meta:
         model = DetectionEventLog
@@ -60,7 +84,7 @@ class PersonHistoryFilterSet(SpaQueryAliases, django_filters.FilterSet):
     camera_id = django_filters.CharFilter(field_name="camera_id")
     status = django_filters.ChoiceFilter(choices=DetectionStatus.choices)
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    date_to = InclusiveUntilFilter(field_name="timestamp")
 
     class Meta:
         model = Detection

@@ -209,3 +209,19 @@ def test_admin_lists_the_detection_and_session_tables(client, admin_user, camera
     client.force_login(admin_user)
 
     assert client.get(path).status_code == 200
+
+
+def test_an_engine_crash_leaves_an_error_event_not_a_stuck_job(camera, monkeypatch):
+    from recognition import providers
+
+    def crash(self, pixels, *, camera_id=""):
+        raise RuntimeError("dlib exploded")
+
+    monkeypatch.setattr(providers.BuiltinProvider, "detect", crash)
+    event = _event(camera)
+
+    with pytest.raises(RuntimeError):
+        detections.process_frame(event, np.zeros((32, 32, 3), dtype=np.uint8))
+
+    event.refresh_from_db()
+    assert event.status == "error" and event.error_message == "dlib exploded"

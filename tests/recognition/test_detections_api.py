@@ -3,6 +3,7 @@ and a person's history."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 import numpy as np
@@ -224,3 +225,52 @@ def test_history_of_nobody_is_404(admin_client):
     response = admin_client.get("/api/v1/history/person/EMP-NOBODY")
 
     assert response.status_code == 404
+
+
+def test_events_to_a_bare_date_include_that_whole_day(admin_client, camera):
+    for day in (3, 4, 5):
+        DetectionEventLog.objects.create(
+            camera=camera, timestamp=dt.datetime(2025, 11, day, 10, 24, tzinfo=dt.UTC), status="received"
+        )
+
+    body = admin_client.get("/api/v1/detections/events", {"from": "2025-11-04", "to": "2025-11-04"}).json()
+
+    assert [row["timestamp"][:10] for row in body["data"]] == ["2025-11-04"]
+
+
+def test_person_history_takes_date_from_as_001_spells_it(admin_client, camera):
+    person = make_profile()
+    make_detection(camera, timezone.now() - timedelta(days=3), profile=person)
+    recent = make_detection(camera, timezone.now(), profile=person)
+
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    body = admin_client.get("/api/v1/history/person/EMP-00412", {"dateFrom": since}).json()
+
+    assert [row["id"] for row in body["data"]] == [str(recent.id)]
+
+
+def test_send_frame_while_the_provider_is_disabled_is_409(admin_client, camera):
+    DetectionProviderConfig.objects.update_or_create(id=1, defaults={"enabled": False})
+
+    response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-01"}, format="json")
+
+    assert response.status_code == 409
+    assert not DetectionEventLog.objects.exists()
+
+
+def test_changing_only_the_timeout_keeps_the_providers_known_health(admin_client):
+    DetectionProviderConfig.objects.update_or_create(id=1, defaults={"status": "connected"})
+
+    data = admin_client.put("/api/v1/detections/provider/config", {"timeoutSeconds": 5}, format="json").json()["data"]
+
+    assert data["status"] == "connected" and data["timeoutSeconds"] == 5
+
+
+def test_a_new_endpoint_makes_the_providers_health_unknown(admin_client):
+    DetectionProviderConfig.objects.update_or_create(id=1, defaults={"status": "connected"})
+
+    data = admin_client.put(
+        "/api/v1/detections/provider/config", {"kind": "http", "endpoint": "http://127.0.0.1:9/detect"}, format="json"
+    ).json()["data"]
+
+    assert data["status"] == "offline"
