@@ -116,8 +116,10 @@ def frontal(face: DetectedFace) -> tuple[float | None, float | None, float]:
     return yaw, roll, _clip(0.7 * yaw_score + 0.3 * roll_score)
 
 
-def quality(image: np.ndarray, face: DetectedFace) -> dict[str, Any]:
-    """The quality of one face of ``image`` (BGR): metrics, scores, overall score and feedback."""
+def quality(image: np.ndarray, face: DetectedFace, subject: str = "Image") -> dict[str, Any]:
+    """The quality of one face of ``image`` (BGR): metrics, scores, overall score and feedback.
+
+    ``subject`` names what the feedback speaks of: ``Image`` (a photo) or ``Video`` (004's wording)."""
     crop = face_crop(image, face)
     share, size_score = face_size_score(image, face)
     variance, clarity_score = sharpness(crop)
@@ -129,13 +131,13 @@ def quality(image: np.ndarray, face: DetectedFace) -> dict[str, Any]:
 
     feedback: list[str] = []
     if size_score < 0.6:
-        feedback.append("Face is too small. Move closer to the camera")
+        feedback.append("Face is too small. Move closer to camera")
     if clarity_score < 0.5:
-        feedback.append("Image is blurry. Hold the camera steady and keep the face in focus")
+        feedback.append(f"{subject} is blurry. Hold camera steady and keep the face in focus")
     elif clarity_score < 0.8:
-        feedback.append("Image is slightly blurry. Hold the camera steady")
+        feedback.append(f"{subject} is slightly blurry. Hold camera steady")
     if mean < DARK_MEAN:
-        feedback.append("Lighting is too dark. Use a brighter environment")
+        feedback.append("Lighting is too dark. Record in brighter environment")
     elif mean > BRIGHT_MEAN:
         feedback.append("Lighting is too bright. Avoid direct light on the face")
     elif std < LOW_CONTRAST_STD:

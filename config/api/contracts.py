@@ -283,6 +283,8 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
     if contract == Contract.FACE_SERVICE:
         if error.field_errors and not error.message:
             message = error.field_errors[0].message
+        if error.kind in (Kind.UNAUTHENTICATED, Kind.TOKEN_EXPIRED) and not error.message:
+            message = "Invalid or missing API key"  # 004's one authentication error
         body = {"status": error.http_status, "message": message, "code": code}
         if error.field_errors:
             body["errors"] = [{"field": _camel_path(i.field), "message": i.message} for i in error.field_errors]

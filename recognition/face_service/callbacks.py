@@ -28,8 +28,10 @@ from recognition.models import CallbackDelivery, RecognitionResult, RecognitionS
 logger = logging.getLogger("argus.face_service")
 
 
-def iso(moment) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def iso(moment=None) -> str:
+    """004's time format, ``YYYY-MM-DDTHH:mm:SSZ`` (whole seconds, UTC); now by default."""
+    moment = moment or timezone.now()
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def policy_of(session: RecognitionSession) -> RetryPolicy:
@@ -70,7 +72,7 @@ def payload_of(delivery: CallbackDelivery) -> dict[str, Any]:
             }
             for result in results
         ],
-        "sentAt": now_iso(),
+        "sentAt": iso(),
     }
 
 
@@ -105,7 +107,7 @@ def send(delivery: CallbackDelivery) -> CallbackDelivery:
     headers = _headers(delivery)
 
     def attempt() -> None:
-        entry: dict[str, Any] = {"at": now_iso()}
+        entry: dict[str, Any] = {"at": now_iso()}  # to the microsecond: the backoff is measured from it
         try:
             response = httpx.post(session.callback_url, json=payload, headers=headers, timeout=session.callback_timeout)
             entry["status"] = response.status_code

@@ -14,9 +14,10 @@ from django.core.files.storage import default_storage
 from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame, probe_stream
 from cameras.streams import masked_url, with_password
-from config.api.contracts import ApiError, Kind, now_iso
+from config.api.contracts import ApiError, Kind
 from config.storage import signed_url
 from recognition.face_service import conf
+from recognition.face_service.callbacks import iso
 from recognition.face_service.serializers import invalid, parse_rtsp_url
 from recognition.face_service.video import stream_timing
 from recognition.models import SessionCamera
@@ -35,7 +36,7 @@ def test_connection(rtsp_url: str) -> tuple[str, dict[str, Any]]:
     probe = probe_stream(rtsp_url, timeout=timeout)
     shown = masked_url(rtsp_url)
     if not probe.ok:
-        data = {"rtspUrl": shown, "connected": False, "error": probe.error, "testedAt": now_iso()}
+        data = {"rtspUrl": shown, "connected": False, "error": probe.error, "testedAt": iso()}
         return "Camera connection failed", data
     timing = stream_timing(rtsp_url, frames=10, timeout=timeout)
     width = probe.width or timing.width
@@ -47,7 +48,7 @@ def test_connection(rtsp_url: str) -> tuple[str, dict[str, Any]]:
         "resolution": {"width": width, "height": height},
         "latency": round(probe.latency_ms),
         "stability": timing.stability,
-        "testedAt": now_iso(),
+        "testedAt": iso(),
     }
     return "Camera connection successful", data
 
@@ -107,5 +108,5 @@ def capture_frame(camera_id_param: str | None, rtsp_url_param: str | None, fmt: 
             data["filePath"] = name
         data["fileUrl"] = signed_url(name)
     data["resolution"] = {"width": int(pixels.shape[1]), "height": int(pixels.shape[0])}
-    data["capturedAt"] = now_iso()
+    data["capturedAt"] = iso()
     return data

@@ -64,7 +64,7 @@ def scan_video(path: Path, every_seconds: float, engine: FaceEngine) -> VideoSca
         if not faces:
             continue  # 004: a frame without a face is skipped
         largest = faces[0]
-        scan.faces.append(FrameFace(frame.pixels, largest, quality(frame.pixels, largest)))
+        scan.faces.append(FrameFace(frame.pixels, largest, quality(frame.pixels, largest, subject="Video")))
     return scan
 
 

@@ -14,11 +14,11 @@ from django.db import DatabaseError
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
-from config.api.contracts import now_iso
 from config.health import STARTED_AT
 from config.redis import get_redis
 from recognition.engine import FaceEngineUnavailable, get_engine
 from recognition.face_service import conf
+from recognition.face_service.callbacks import iso
 from recognition.face_service.choices import EmbeddingJobKind, SessionCameraStatus, SessionStatus
 from recognition.models import EmbeddingJob, RecognitionResult, RecognitionSession, SessionCamera
 
@@ -59,7 +59,7 @@ def health() -> tuple[int, str, dict[str, Any]]:
         "status": status,
         "uptime": uptime(),
         "activeSessions": active,
-        "timestamp": now_iso(),
+        "timestamp": iso(),
     }
     return 200, ("Service is degraded: " + ", ".join(problems)) if problems else "Service is healthy", data
 
@@ -113,5 +113,5 @@ def metrics() -> dict[str, Any]:
             "failedCameras": live["failed"],
             "averageFrameRate": _round(live["fps"], 1),
         },
-        "timestamp": now_iso(),
+        "timestamp": iso(),
     }

@@ -21,6 +21,9 @@ from config.api.contracts import ApiError, FieldError, Kind
 from recognition.face_service import conf
 
 SHORT_MAX = 32767
+# PostgreSQL integer and bigint: a larger id is the client's 400, not a database error.
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
 
 
 def invalid(code: str, message: str, field: str | None = None) -> ApiError:
@@ -34,11 +37,11 @@ def _missing(data: dict, key: str) -> bool:
 
 
 class FaceServiceStudentSerializer(serializers.Serializer):
-    userId = serializers.IntegerField(min_value=1)
+    userId = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     fullName = serializers.CharField(max_length=255)
     rollNumber = serializers.CharField(max_length=50)
     embeddingVector = serializers.ListField(child=serializers.FloatField(), allow_empty=False)
-    embeddingVersion = serializers.IntegerField()
+    embeddingVersion = serializers.IntegerField(min_value=-INT_MAX - 1, max_value=INT_MAX)
 
 
 class FaceServiceCameraSerializer(serializers.Serializer):
@@ -49,12 +52,12 @@ class FaceServiceCameraSerializer(serializers.Serializer):
 
 class FaceServiceSessionConfigSerializer(serializers.Serializer):
     similarityThreshold = serializers.FloatField(required=False)
-    scanInterval = serializers.IntegerField(required=False)
+    scanInterval = serializers.IntegerField(required=False, max_value=INT_MAX)
     callbackUrl = serializers.CharField()
 
 
 class FaceServiceProcessSessionSerializer(serializers.Serializer):
-    slotId = serializers.IntegerField(min_value=1)
+    slotId = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     roomId = serializers.IntegerField(min_value=0, max_value=SHORT_MAX)
     students = FaceServiceStudentSerializer(many=True)
     cameras = FaceServiceCameraSerializer(many=True)
@@ -215,7 +218,7 @@ def parse_generate(data: Any) -> tuple[str, int]:
     if _missing(data, "submissionId"):
         raise invalid("SUBMISSION_ID_REQUIRED", "Submission ID is required", "submissionId")
     try:
-        submission_id = serializers.IntegerField().run_validation(data["submissionId"])
+        submission_id = serializers.IntegerField(max_value=BIGINT_MAX).run_validation(data["submissionId"])
     except serializers.ValidationError as exc:
         raise invalid("VALIDATION_ERROR", f"submissionId: {exc.detail[0]}", "submissionId") from None
     return data["videoUrl"].strip(), submission_id

@@ -50,14 +50,20 @@ def start_scan_chain(camera: SessionCamera) -> str:
     return chain
 
 
+def ensure_slot_free(slot_id: int) -> None:
+    """409 SESSION_ALREADY_EXISTS while the slot has an active session (004 checks this right after
+    validation, before anything else can fail)."""
+    if RecognitionSession.objects.filter(slot_id=slot_id, status=SessionStatus.ACTIVE).exists():
+        raise _conflict(slot_id)
+
+
 def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
     """Start scanning a slot's cameras; the 004 ``process-session`` answer data.
 
     409 SESSION_ALREADY_EXISTS while the slot has an active session; 503 MAX_SESSIONS_REACHED at
     FACE_SERVICE_MAX_SESSIONS; 500 ALL_CAMERAS_FAILED when no camera answers (nothing is stored then).
     """
-    if RecognitionSession.objects.filter(slot_id=request.slot_id, status=SessionStatus.ACTIVE).exists():
-        raise _conflict(request.slot_id)
+    ensure_slot_free(request.slot_id)
     limit = conf.max_sessions()
     if RecognitionSession.objects.filter(status=SessionStatus.ACTIVE).count() >= limit:
         raise ApiError(

@@ -157,15 +157,19 @@ def sample_frames(path: Path | str, every_seconds: float) -> Iterator[SampledFra
         fps = capture.get(cv2.CAP_PROP_FPS)
         if not fps or not math.isfinite(fps) or fps <= 0 or fps > 1000:
             fps = 25.0
-        step = max(1, round(fps * every_seconds))
+        # By video time, not by a frame step: 0.5 s at 25 fps is 12.5 frames, and phone videos vary their rate.
         index = 0
         yielded = 0
+        next_at = 0.0
         while capture.grab():
-            if index % step == 0:
+            position = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            seconds = position if position > 0 or index == 0 else index / fps
+            if seconds + 1e-6 >= next_at:
                 ok, frame = capture.retrieve()
                 if ok and frame is not None:
                     yielded += 1
-                    yield SampledFrame(index=index, seconds=round(index / fps, 3), pixels=frame)
+                    yield SampledFrame(index=index, seconds=round(seconds, 3), pixels=frame)
+                next_at += every_seconds * max(1, math.floor((seconds - next_at) / every_seconds) + 1)
             index += 1
         if yielded == 0:
             raise VideoUnreadable("Corrupted video file")

@@ -59,6 +59,7 @@ class ProcessSessionView(FaceServiceAPIView):
     def post(self, request):
         # The model's dimension is known without its weights: a bad request is a 400 either way.
         session_request = parse_process_session(request.data, _engine(ready=False).dimension)
+        sessions.ensure_slot_free(session_request.slot_id)
         engine = _engine()
         data = sessions.start_session(session_request, engine.model_name)
         return FaceServiceResponse(data, "Face recognition session started successfully")

@@ -75,3 +75,11 @@ def test_metrics_count_embedding_generations(client, post, videos):
     assert embedding["successRate"] == 0.5
     assert embedding["averageQuality"] >= 0.7
     assert embedding["averageProcessingTime"] > 0
+
+
+def test_health_timestamp_is_in_whole_seconds(db):
+    import re
+
+    timestamp = APIClient().get(f"{BASE}/health").json()["data"]["timestamp"]
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", timestamp), timestamp

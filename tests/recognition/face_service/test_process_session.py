@@ -35,7 +35,18 @@ def refused(response, status: int, code: str) -> dict:
 
 
 def test_it_requires_an_api_key(body):
-    refused(APIClient().post(URL, body, format="json"), 401, "INVALID_API_KEY")
+    payload = refused(APIClient().post(URL, body, format="json"), 401, "INVALID_API_KEY")
+    assert payload["message"] == "Invalid or missing API key"
+
+
+def test_a_slot_id_beyond_bigint_is_a_400_not_a_database_error(post, body):
+    body["slotId"] = 10**20
+    refused(post("recognition/process-session", body), 400, "VALIDATION_ERROR")
+
+
+def test_a_scan_interval_beyond_integer_is_a_400(post, body):
+    body["config"]["scanInterval"] = 2**40
+    assert post("recognition/process-session", body).status_code == 400
 
 
 def test_it_requires_the_slot_id(post, body):
