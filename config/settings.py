@@ -317,6 +317,13 @@ SPECTACULAR_SETTINGS = {
         "AlertLevelEnum": "cameras.choices.AlertLevel",
         "FaceProfileStatusEnum": "recognition.choices.ProfileStatus",
         "FaceMatchStatusEnum": "recognition.choices.FaceStatus",
+        "DetectionStatusEnum": "recognition.choices.DetectionStatus",
+        "DetectionEventStatusEnum": "recognition.choices.DetectionEventStatus",
+        "DetectionProviderStatusEnum": "recognition.choices.ProviderStatus",
+        "AttendanceStatusEnum": "attendance.choices.AttendanceStatus",
+        "AttendanceOdooStatusEnum": "attendance.choices.OdooStatus",
+        "PresenceStatusEnum": "attendance.choices.PresenceStatus",
+        "ExportStatusEnum": "attendance.choices.ExportStatus",
     },
 }
 
