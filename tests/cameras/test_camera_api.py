@@ -7,7 +7,6 @@ checked (the live checks are in ``test_camera_live.py``).
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.db import connection
 
 from cameras.choices import CameraStatus
@@ -649,17 +648,21 @@ def test_summary_uptime_is_the_share_of_todays_checks_that_found_the_camera_onli
     assert data["CAM-02"]["uptimePercent"] == 0.0
 
 
-def test_summary_detections_are_null_while_recognition_records_none(viewer_client):
-    try:
-        apps.get_model("recognition", "Detection")
-    except LookupError:
-        pass
-    else:
-        pytest.skip("recognition.Detection exists now: detections are counted, see the recognition tests")
-    make_camera("CAM-01")
-    [entry] = viewer_client.get(f"{CAMERAS}/summary").json()["data"]
-    assert entry["detectionsToday"] is None
-    assert entry["unknownFaces"] is None
+def test_summary_counts_todays_detections_and_unknown_faces_per_camera(viewer_client):
+    from django.utils import timezone
+
+    from recognition.models import Detection
+
+    camera, quiet = make_camera("CAM-01"), make_camera("CAM-02")
+    now = timezone.now()
+    for status in ("authorized", "unknown", "unknown"):
+        Detection.objects.create(camera=camera, confidence=90, timestamp=now, status=status)
+    Detection.objects.create(camera=camera, confidence=90, timestamp=now - timezone.timedelta(days=1), status="unknown")
+
+    data = {entry["id"]: entry for entry in viewer_client.get(f"{CAMERAS}/summary").json()["data"]}
+
+    assert (data["CAM-01"]["detectionsToday"], data["CAM-01"]["unknownFaces"]) == (3, 2)
+    assert (data[quiet.pk]["detectionsToday"], data[quiet.pk]["unknownFaces"]) == (0, 0)
 
 
 def test_summary_needs_authentication(api_client):
