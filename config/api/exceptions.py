@@ -49,7 +49,9 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, drf.NotAuthenticated):
         return ApiError(Kind.UNAUTHENTICATED)
     if isinstance(exc, drf.AuthenticationFailed):
-        return ApiError(Kind.UNAUTHENTICATED, str(exc.detail))
+        # simplejwt puts {"detail": ..., "code": ...} in the detail: the sentence is what a client reads.
+        detail = exc.detail.get("detail", "") if isinstance(exc.detail, dict) else exc.detail
+        return ApiError(Kind.UNAUTHENTICATED, str(detail) or None)
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
         return ApiError(Kind.FORBIDDEN)
     if isinstance(exc, (drf.NotFound, Http404)):

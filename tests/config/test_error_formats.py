@@ -173,6 +173,13 @@ def test_spa_garbage_token_is_401_auth_001(api_client):
     assert body["error"]["message"] == "Invalid authentication token"
 
 
+def test_spa_malformed_authorization_header_says_what_is_wrong_in_plain_words(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer")
+    response = api_client.get("/api/v1/users")
+    body = assert_spa_error(response, 401, "AUTH_001")
+    assert body["error"]["message"] == "Authorization header must contain two space-delimited values"
+
+
 def test_spa_expired_token_is_401_auth_002(api_client, admin_user):
     token = AccessToken()
     token["sub"] = str(admin_user.pk)
