@@ -414,7 +414,9 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 METRICS_TOKEN = env.str("ARGUS_METRICS_TOKEN", default="")
 
 # --- Retention (config.retention; the daily cleanup_old_data job). 0 keeps rows forever. ----------------
+# Detections (and their event log); stopped face-service sessions with their students' embeddings.
 RETENTION_DETECTIONS_DAYS = env.int("ARGUS_RETENTION_DETECTIONS_DAYS", default=90)
+RETENTION_FACE_SERVICE_SESSIONS_DAYS = env.int("ARGUS_RETENTION_FACE_SERVICE_SESSIONS_DAYS", default=30)
 RETENTION_AUDIT_DAYS = env.int("ARGUS_RETENTION_AUDIT_DAYS", default=365)
 RETENTION_METRICS_DAYS = env.int("ARGUS_RETENTION_METRICS_DAYS", default=30)
 # Raw count rows (counting.CountRecord); the hourly and daily rollups the analytics read are kept.

@@ -361,3 +361,34 @@ def test_the_cleanup_runs_daily_at_two():
     assert task.enabled
     assert (task.crontab.minute, task.crontab.hour) == ("0", "2")
     assert (task.crontab.day_of_week, task.crontab.day_of_month, task.crontab.month_of_year) == ("*", "*", "*")
+
+
+@pytest.mark.django_db
+def test_detection_events_follow_the_detections_period():
+    from recognition.models import DetectionEventLog
+
+    camera = Camera.objects.create(id="CAM-EVT", name="Events")
+    kept = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
+    gone = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
+
+    removed = retention.run_cleanup(now=NOW)
+
+    assert set(DetectionEventLog.objects.values_list("pk", flat=True)) == {kept.pk}
+    assert removed["detection_events"] == 1
+    assert not DetectionEventLog.objects.filter(pk=gone.pk).exists()
+
+
+@pytest.mark.django_db
+def test_stopped_face_service_sessions_go_with_their_students_after_30_days():
+    from recognition.models import RecognitionSession, SessionStudent
+    from tests.recognition.face_service.factories import make_session
+
+    old = make_session(1, status="stopped", stopped_at=NOW - timedelta(days=30) - TICK)
+    recent = make_session(2, status="stopped", stopped_at=NOW - timedelta(days=30))
+    running = make_session(3)  # never stopped: kept whatever its age
+
+    removed = retention.run_cleanup(now=NOW)
+
+    assert set(RecognitionSession.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+    assert not SessionStudent.objects.filter(session_id=old.pk).exists()  # the embeddings went too
+    assert removed["face_service_sessions"] == 1
