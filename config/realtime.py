@@ -21,7 +21,8 @@ logger = logging.getLogger("argus.realtime")
 
 # What a subscriber must hold to receive each channel; None means any signed-in user.
 CHANNEL_PERMISSIONS: dict[str, str | None] = {
-    "detections": "cameras:read",
+    # Who was seen, by name: the same permission as GET /api/v1/detections/live.
+    "detections": "detections:read",
     "camera-status": "cameras:read",
     "alerts": "cameras:read",
     "notifications": None,

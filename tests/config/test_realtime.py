@@ -32,7 +32,9 @@ async def _close_consumer_connections():
 
 @pytest.fixture
 def viewer(db):
-    return UserFactory(role_id="ROLE-VIEWER")
+    """Someone watching the live view: cameras and detections, read only."""
+    Role.objects.create(id="ROLE-LIVE", name="Live viewer", permissions=["cameras:read", "detections:read"])
+    return UserFactory(role_id="ROLE-LIVE")
 
 
 @pytest.fixture
@@ -291,3 +293,16 @@ async def test_notification_for_one_user_reaches_only_that_user(connect, db):
     assert (await alice_socket.receive_json_from(TIMEOUT))["notification"] == {"title": "for everyone"}
     assert (await bob_socket.receive_json_from(TIMEOUT))["notification"] == {"title": "for everyone"}
     assert await bob_socket.receive_nothing()
+
+
+async def test_detections_need_the_detections_permission_not_only_cameras(connect, db):
+    # 001's Viewer reads cameras but not detections (names of the people seen).
+    token = await sync_to_async(lambda: tokens.issue_tokens(UserFactory(role_id="ROLE-VIEWER")).access)()
+    communicator, _, _ = await connect(token)
+    await communicator.receive_json_from(TIMEOUT)  # connected
+
+    refused = await _subscribe(communicator, "detections")
+    allowed = await _subscribe(communicator, "camera-status")
+
+    assert refused["type"] == "error" and refused["code"] == "AUTH_003"
+    assert allowed["type"] == "subscribed"
