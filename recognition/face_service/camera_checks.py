@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import cv2
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame, probe_stream
@@ -110,3 +113,23 @@ def capture_frame(camera_id_param: str | None, rtsp_url_param: str | None, fmt: 
     data["resolution"] = {"width": int(pixels.shape[1]), "height": int(pixels.shape[0])}
     data["capturedAt"] = iso()
     return data
+
+
+def prune_previews(now: datetime | None = None) -> int:
+    """Delete capture-frame previews whose signed URL has expired (nobody can fetch them any more); the
+    watchdog calls this every minute. Returns how many files went."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.SIGNED_URL_MAX_AGE)
+    try:
+        _, files = default_storage.listdir(PREVIEW_FOLDER)
+    except FileNotFoundError:  # no preview taken yet
+        return 0
+    removed = 0
+    for file_name in files:
+        name = f"{PREVIEW_FOLDER}/{file_name}"
+        try:
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                removed += 1
+        except FileNotFoundError:  # deleted by another worker meanwhile
+            continue
+    return removed

@@ -209,6 +209,7 @@ def watch_sessions() -> dict[str, int]:
     """The watchdog (Celery Beat, every minute): expire sessions never stopped, restart lost scan chains,
     send recognitions left waiting, and requeue batches a dead worker left half sent."""
     from recognition.face_service.callbacks import release_interrupted
+    from recognition.face_service.camera_checks import prune_previews
     from recognition.face_service.tasks import deliver_callbacks
 
     now = timezone.now()
@@ -238,9 +239,16 @@ def watch_sessions() -> dict[str, int]:
             )
 
     requeued = release_interrupted(older_than_seconds=conf.callback_timeout() * 5 + 120)
+    previews = prune_previews(now)
     waiting = set(
         RecognitionResult.objects.filter(delivery__isnull=True).values_list("session_id", flat=True).distinct()
     )
     for session_id in waiting:
         deliver_callbacks.delay(str(session_id))
-    return {"expired": expired, "restarted": restarted, "requeued": requeued, "deliveries": len(waiting)}
+    return {
+        "expired": expired,
+        "restarted": restarted,
+        "requeued": requeued,
+        "deliveries": len(waiting),
+        "previews_pruned": previews,
+    }

@@ -47,3 +47,22 @@ def test_a_session_never_stopped_expires(settings):
 def test_the_watchdog_runs_every_minute():
     task = PeriodicTask.objects.get(task="recognition.face_service.watch_sessions")
     assert (task.interval.every, task.interval.period, task.enabled) == (60, "seconds", True)
+
+
+def test_previews_whose_signed_url_expired_are_pruned_and_fresh_ones_kept(settings):
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from recognition.face_service.camera_checks import PREVIEW_FOLDER
+
+    old = default_storage.save(f"{PREVIEW_FOLDER}/camera_preview_1.jpg", ContentFile(b"jpeg"))
+    fresh = default_storage.save(f"{PREVIEW_FOLDER}/camera_preview_2.jpg", ContentFile(b"jpeg"))
+    stale = (timezone.now() - timedelta(seconds=settings.SIGNED_URL_MAX_AGE + 60)).timestamp()
+    os.utime(default_storage.path(old), (stale, stale))
+
+    report = sessions.watch_sessions()
+
+    assert report["previews_pruned"] == 1
+    assert not default_storage.exists(old) and default_storage.exists(fresh)
