@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.choices import Severity, UserStatus
 from accounts.models import AuditLog, User
+from config.api.filters import QueryAliases
 
 
 class UserFilterSet(django_filters.FilterSet):
@@ -20,7 +21,7 @@ class UserFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
 
 
-class AuditLogFilterSet(django_filters.FilterSet):
+class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
     actor = django_filters.CharFilter(lookup_expr="icontains")
     action = django_filters.CharFilter(lookup_expr="istartswith")
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
@@ -35,20 +36,14 @@ class AuditLogFilterSet(django_filters.FilterSet):
         model = AuditLog
         fields = ["actor", "action", "severity", "resource_type", "resource_id", "date_from", "date_to", "search"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for camel, snake in (
-                ("from", "date_from"),
-                ("to", "date_to"),
-                ("dateFrom", "date_from"),
-                ("dateTo", "date_to"),
-                ("resourceType", "resource_type"),
-                ("resourceId", "resource_id"),
-            ):
-                if camel in data and snake not in data:
-                    data[snake] = data[camel]
-        super().__init__(data, *args, **kwargs)
+    query_aliases = {
+        "from": "date_from",
+        "to": "date_to",
+        "dateFrom": "date_from",
+        "dateTo": "date_to",
+        "resourceType": "resource_type",
+        "resourceId": "resource_id",
+    }
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(message__icontains=value) | Q(actor__icontains=value) | Q(action__icontains=value))

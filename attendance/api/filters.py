@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from attendance.choices import AttendanceStatus, OdooStatus
 from attendance.models import AttendanceLog
+from config.api.filters import QueryAliases
 
 # 001 spells query parameters in camelCase; an export job's stored filters (parsed from a JSON body)
 # and the dashboard's form use snake_case. Both spellings are accepted.
@@ -64,7 +65,7 @@ class AttendanceLogFilterForm(forms.Form):
         return cleaned
 
 
-class AttendanceLogFilterSet(django_filters.FilterSet):
+class AttendanceLogFilterSet(QueryAliases, django_filters.FilterSet):
     """001's ``search``, ``cameraId``, ``dateFrom``, ``dateTo``, ``odooStatus``, plus ``status``,
     ``department`` and ``employeeId``. Dates are site-local days, inclusive at both ends."""
 
@@ -82,12 +83,9 @@ class AttendanceLogFilterSet(django_filters.FilterSet):
         fields = list(FILTER_PARAMS)
         form = AttendanceLogFilterForm
 
+    query_aliases = SNAKE_ALIASES
+
     def __init__(self, data=None, queryset=None, *args, **kwargs):
-        if data is not None and any(alias in data for alias in SNAKE_ALIASES):
-            data = data.copy()
-            for alias, name in SNAKE_ALIASES.items():
-                if alias in data and name not in data:
-                    data[name] = data[alias]
         if queryset is None:
             queryset = AttendanceLog.objects.select_related("camera")
         super().__init__(data, queryset, *args, **kwargs)

@@ -5,9 +5,10 @@ from django.db.models import Q
 
 from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType
 from cameras.models import Alert, Camera, Sensor, Zone
+from config.api.filters import QueryAliases
 
 
-class CameraFilterSet(django_filters.FilterSet):
+class CameraFilterSet(QueryAliases, django_filters.FilterSet):
     status = django_filters.CharFilter(method="filter_status")
     stream_type = django_filters.ChoiceFilter(choices=StreamType.choices)
     enabled = django_filters.BooleanFilter()
@@ -18,12 +19,7 @@ class CameraFilterSet(django_filters.FilterSet):
         model = Camera
         fields = ["status", "stream_type", "enabled", "search", "zone_id"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        # 001 sends camelCase query parameters.
-        if data is not None and "streamType" in data and "stream_type" not in data:
-            data = data.copy()
-            data["stream_type"] = data["streamType"]
-        super().__init__(data, *args, **kwargs)
+    query_aliases = {"streamType": "stream_type"}  # 001 sends camelCase query parameters
 
     def filter_status(self, queryset, name, value):
         from cameras.choices import COUNTING_STATUS_ALIASES
@@ -58,7 +54,7 @@ class SensorFilterSet(django_filters.FilterSet):
         fields = ["type", "camera_id"]
 
 
-class AlertFilterSet(django_filters.FilterSet):
+class AlertFilterSet(QueryAliases, django_filters.FilterSet):
     level = django_filters.ChoiceFilter(choices=AlertLevel.choices)
     acknowledged = django_filters.BooleanFilter()
     muted = django_filters.BooleanFilter()
@@ -69,8 +65,4 @@ class AlertFilterSet(django_filters.FilterSet):
         model = Alert
         fields = ["level", "acknowledged", "muted", "camera_id", "open"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None and "cameraId" in data and "camera_id" not in data:
-            data = data.copy()
-            data["camera_id"] = data["cameraId"]
-        super().__init__(data, *args, **kwargs)
+    query_aliases = {"cameraId": "camera_id"}

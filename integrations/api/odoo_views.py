@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from attendance.models import AttendanceLog
 from config.api.contracts import ApiError, FieldError, Kind
+from config.api.filters import QueryAliases
 from config.api.spa import SpaAPIView, SpaGenericAPIView
 from integrations import odoo_sync
 from integrations.api import odoo_serializers as serializers
@@ -19,13 +20,6 @@ from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyn
 from integrations.tasks import sync_attendance_to_odoo
 
 # 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
-_QUERY_ALIASES = {
-    "employeeId": "employee_id",
-    "runId": "run_id",
-    "attendanceLogId": "attendance_log_id",
-    "from": "since",
-    "to": "until",
-}
 
 
 def validated(serializer_class, data, **kwargs) -> dict:
@@ -102,7 +96,7 @@ class OdooSyncView(SpaAPIView):
         return Response({"job_id": job_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-class OdooSyncLogFilterSet(django_filters.FilterSet):
+class OdooSyncLogFilterSet(QueryAliases, django_filters.FilterSet):
     result = django_filters.ChoiceFilter(choices=OdooSyncResult.choices)
     action = django_filters.ChoiceFilter(choices=OdooSyncAction.choices)
     employee_id = django_filters.CharFilter()
@@ -115,13 +109,13 @@ class OdooSyncLogFilterSet(django_filters.FilterSet):
         model = OdooSyncLog
         fields = ["result", "action", "employee_id", "run_id", "attendance_log_id", "since", "until"]
 
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None and any(alias in data for alias in _QUERY_ALIASES):
-            data = data.copy()
-            for alias, name in _QUERY_ALIASES.items():
-                if alias in data and name not in data:
-                    data[name] = data[alias]
-        super().__init__(data, *args, **kwargs)
+    query_aliases = {
+        "employeeId": "employee_id",
+        "runId": "run_id",
+        "attendanceLogId": "attendance_log_id",
+        "from": "since",
+        "to": "until",
+    }
 
 
 class OdooSyncLogListView(SpaGenericAPIView):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Q
 
+from config.api.filters import QueryAliases
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
 from recognition.models import Detection, DetectionEventLog, FaceProfile
 
@@ -45,27 +46,17 @@ class InclusiveUntilFilter(django_filters.IsoDateTimeFilter):
         return next(name for name, declared in self.parent.filters.items() if declared is self)
 
 
-class SpaQueryAliases:
-    """001 names query parameters ``cameraId``, ``from`` and ``to``; the filters use Python names."""
-
-    ALIASES = (
-        ("cameraId", "camera_id"),
-        ("from", "date_from"),
-        ("to", "date_to"),
-        ("dateFrom", "date_from"),
-        ("dateTo", "date_to"),
-    )
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for camel, snake in self.ALIASES:
-                if camel in data and snake not in data:
-                    data[snake] = data[camel]
-        super().__init__(data, *args, **kwargs)
+# 001 names query parameters ``cameraId``, ``from`` and ``to`` (``dateFrom``/``dateTo`` elsewhere).
+DETECTION_QUERY_ALIASES = {
+    "cameraId": "camera_id",
+    "from": "date_from",
+    "to": "date_to",
+    "dateFrom": "date_from",
+    "dateTo": "date_to",
+}
 
 
-class DetectionEventFilterSet(SpaQueryAliases, django_filters.FilterSet):
+class DetectionEventFilterSet(QueryAliases, django_filters.FilterSet):
     """001 ``GET /detections/events``: ``status``, ``cameraId``, ``from``, ``to``."""
 
     status = django_filters.ChoiceFilter(choices=DetectionEventStatus.choices)
@@ -73,18 +64,22 @@ class DetectionEventFilterSet(SpaQueryAliases, django_filters.FilterSet):
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     date_to = InclusiveUntilFilter(field_name="timestamp")
 
+    query_aliases = DETECTION_QUERY_ALIASES
+
     class Meta:
         model = DetectionEventLog
         fields = ["status", "camera_id", "date_from", "date_to"]
 
 
-class PersonHistoryFilterSet(SpaQueryAliases, django_filters.FilterSet):
+class PersonHistoryFilterSet(QueryAliases, django_filters.FilterSet):
     """``GET /history/person/{employeeId}``: ``cameraId``, ``status``, ``from``, ``to``."""
 
     camera_id = django_filters.CharFilter(field_name="camera_id")
     status = django_filters.ChoiceFilter(choices=DetectionStatus.choices)
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     date_to = InclusiveUntilFilter(field_name="timestamp")
+
+    query_aliases = DETECTION_QUERY_ALIASES
 
     class Meta:
         model = Detection
