@@ -13,16 +13,10 @@ from accounts.api import serializers
 from accounts.api.filters import AuditLogFilterSet, UserFilterSet
 from accounts.audit import origin_of
 from accounts.models import AuditLog, Role, User
-from config.api.base import AUTHENTICATED, PUBLIC
+from config.api.base import AUTHENTICATED, PUBLIC, validated
 from config.api.contracts import ApiError, Kind
 from config.api.edge import EdgeAPIView
 from config.api.spa import SpaAPIView, SpaViewSet
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _session_payload(user: User, pair: tokens.TokenPair) -> dict:
@@ -45,7 +39,7 @@ class LoginView(SpaAPIView):
         summary="Sign in with email and password",
     )
     def post(self, request):
-        data = _validated(serializers.LoginSerializer, request.data)
+        data = validated(serializers.LoginSerializer, request.data)
         origin = origin_of(request)
         user, pair = services.sign_in(data["username"], data["password"], ip=origin.ip, user_agent=origin.user_agent)
         return Response(_session_payload(user, pair))
@@ -63,7 +57,7 @@ class RefreshView(SpaAPIView):
         summary="Exchange a refresh token for a new pair",
     )
     def post(self, request):
-        data = _validated(serializers.RefreshSerializer, request.data)
+        data = validated(serializers.RefreshSerializer, request.data)
         origin = origin_of(request)
         pair = tokens.rotate(data["refresh_token"], ip=origin.ip, user_agent=origin.user_agent)
         return Response({"access_token": pair.access, "refresh_token": pair.refresh})
@@ -78,7 +72,7 @@ class LogoutView(SpaAPIView):
 
     @extend_schema(request=serializers.RefreshSerializer, responses={204: None}, summary="Revoke a session")
     def post(self, request):
-        data = _validated(serializers.RefreshSerializer, request.data)
+        data = validated(serializers.RefreshSerializer, request.data)
         tokens.revoke(data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -98,7 +92,7 @@ class RegisterView(SpaAPIView):
     def post(self, request):
         if not settings.ARGUS_ALLOW_REGISTRATION:
             raise ApiError(Kind.FORBIDDEN, "Self-registration is disabled on this site", code="REGISTRATION_DISABLED")
-        data = _validated(serializers.RegisterSerializer, request.data)
+        data = validated(serializers.RegisterSerializer, request.data)
         name = data.get("name") or data.get("username") or data["email"].split("@")[0]
         user = services.create_user(
             name=name, email=data["email"], role_id=settings.ARGUS_REGISTRATION_ROLE, password=data["password"]
@@ -140,14 +134,14 @@ class UserViewSet(
 
     @extend_schema(request=serializers.UserCreateSerializer, responses={201: serializers.UserSerializer})
     def create(self, request):
-        data = _validated(serializers.UserCreateSerializer, request.data)
+        data = validated(serializers.UserCreateSerializer, request.data)
         user = services.create_user(**data)
         return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.UserUpdateSerializer, responses=serializers.UserSerializer)
     def update(self, request, pk=None):
         user = self.get_object()
-        data = dict(_validated(serializers.UserUpdateSerializer, request.data))
+        data = dict(validated(serializers.UserUpdateSerializer, request.data))
         version = data.pop("version", None)
         user = services.update_user(user, data, expected_version=version)
         return Response(serializers.UserSerializer(user).data)
@@ -166,7 +160,7 @@ class UserViewSet(
         user = self.get_object_unfiltered(pk)
         if user.pk != request.user.pk and not request.user.has_permission("users:write"):
             raise ApiError(Kind.FORBIDDEN)
-        data = _validated(serializers.PasswordChangeSerializer, request.data)
+        data = validated(serializers.PasswordChangeSerializer, request.data)
         services.change_password(
             user, data["new_password"], current_password=data.get("current_password"), by=request.user
         )
@@ -216,7 +210,7 @@ class EdgeTokenView(EdgeAPIView):
 
     @extend_schema(request=serializers.LoginSerializer, responses=serializers.EdgeTokenSerializer)
     def post(self, request):
-        data = _validated(serializers.LoginSerializer, request.data)
+        data = validated(serializers.LoginSerializer, request.data)
         origin = origin_of(request)
         try:
             _, pair = services.sign_in(data["username"], data["password"], ip=origin.ip, user_agent=origin.user_agent)

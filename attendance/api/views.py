@@ -15,6 +15,7 @@ from attendance.api.filters import FILTER_PARAMS, AttendanceLogFilterSet
 from attendance.choices import OdooStatus
 from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
 from cameras.models import Camera
+from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView
 
@@ -33,12 +34,6 @@ def _limit(raw: str | None) -> int:
     if not 1 <= value <= RECORDS_MAX_LIMIT:
         raise ApiError(Kind.VALIDATION, f"limit {issue}", field_errors=[FieldError("limit", issue, "query")])
     return value
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class AttendanceRecordListView(SpaGenericAPIView):
@@ -87,7 +82,7 @@ class ManualEntryView(SpaAPIView):
 
     @extend_schema(request=serializers.ManualEntrySerializer, responses={201: serializers.AttendanceLogSerializer})
     def post(self, request):
-        data = _validated(serializers.ManualEntrySerializer, request.data)
+        data = validated(serializers.ManualEntrySerializer, request.data)
         name, department = self._person(data)
         camera = None
         if data.get("camera_id"):

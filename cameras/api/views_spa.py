@@ -15,17 +15,11 @@ from cameras.api.filters import AlertFilterSet, CameraFilterSet
 from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.summary import camera_summaries
-from config.api.base import AUTHENTICATED
+from config.api.base import AUTHENTICATED, validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet
 from config.api.versioning import mark_superseded
-
-
-def validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def expected_version(request, data: dict) -> int | None:

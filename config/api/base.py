@@ -45,3 +45,10 @@ class ContractMixin:
 
             record_api_call(request, self, response)
         return response
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """``data`` checked by ``serializer_class``: its validated data, or the contract's validation error."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

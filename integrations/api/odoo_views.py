@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from attendance.models import AttendanceLog
+from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.filters import QueryAliases
 from config.api.spa import SpaAPIView, SpaGenericAPIView
@@ -20,12 +21,6 @@ from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyn
 from integrations.tasks import sync_attendance_to_odoo
 
 # 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
-
-
-def validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def config_body(config: OdooConfig) -> dict:

@@ -8,18 +8,13 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from cameras.models import Camera
+from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView
 from recognition import detections
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class LiveDetectionsView(SpaAPIView):
@@ -32,7 +27,7 @@ class LiveDetectionsView(SpaAPIView):
     )
     def get(self, request):
         params = request.query_params
-        query = _validated(
+        query = validated(
             serializers.LiveQuerySerializer,
             {
                 key: value
@@ -50,7 +45,7 @@ class SendFrameView(SpaAPIView):
 
     @extend_schema(request=serializers.SendFrameSerializer, responses={202: serializers.SendFrameResponseSerializer})
     def post(self, request):
-        data = _validated(serializers.SendFrameSerializer, request.data)
+        data = validated(serializers.SendFrameSerializer, request.data)
         camera = Camera.objects.filter(pk=data["camera_id"]).first()
         if camera is None:
             raise ApiError(Kind.NOT_FOUND, f"Camera {data['camera_id']} not found")

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.audit import actor_of
+from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.spa import SpaAPIView, SpaViewSet
 from recognition import enrolment
@@ -36,12 +37,6 @@ def engine_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             raise ApiError(Kind.UNAVAILABLE, str(exc), code="FACE_ENGINE_UNAVAILABLE") from None
 
     return wrapper
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _form_fields(request) -> dict:
@@ -101,7 +96,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
     )
     @engine_errors
     def create(self, request):
-        data = _validated(serializers.FaceProfileWriteSerializer, _form_fields(request))
+        data = validated(serializers.FaceProfileWriteSerializer, _form_fields(request))
         files = request.FILES.getlist("images") if hasattr(request.FILES, "getlist") else []
         profile = enrolment.create_profile(data, files)
         return self._detail(profile, status.HTTP_201_CREATED)
@@ -109,7 +104,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
     @extend_schema(request=serializers.FaceProfileWriteSerializer, responses=serializers.FaceProfileDetailSerializer)
     def update(self, request, pk=None):
         profile = self.get_object()
-        data = _validated(serializers.FaceProfileWriteSerializer, _form_fields(request), partial=True)
+        data = validated(serializers.FaceProfileWriteSerializer, _form_fields(request), partial=True)
         return self._detail(enrolment.update_profile(profile, data))
 
     partial_update = update
@@ -171,7 +166,7 @@ class IdentifyView(SpaAPIView):
     @engine_errors
     def post(self, request):
         upload = _required_image(request, "image")
-        options = _validated(serializers.IdentifyOptionsSerializer, _form_fields(request))
+        options = validated(serializers.IdentifyOptionsSerializer, _form_fields(request))
         engine = get_engine()
         faces = identify_faces(upload.pixels, limit=options["limit"], engine=engine)
         return Response(
