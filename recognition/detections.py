@@ -99,17 +99,22 @@ def live_detections(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMI
 # --- Writing: one frame through the provider ------------------------------------------------------------
 
 
-def queue_frame(camera: Camera, *, trigger: str = "api") -> DetectionEventLog:
-    """Log a detection job for ``camera`` and queue the Celery task that runs it; the log's id is the job id."""
-    from recognition.tasks import send_frame_for_detection
-
-    event = DetectionEventLog.objects.create(
+def start_event(camera: Camera, trigger: str) -> DetectionEventLog:
+    """Log the start of a detection job on ``camera`` (``api`` for send-frame, ``scan`` for the loop)."""
+    return DetectionEventLog.objects.create(
         camera=camera,
         camera_name=camera.name,
         timestamp=timezone.now(),
         status=DetectionEventStatus.PROCESSING,
         trigger=trigger,
     )
+
+
+def queue_frame(camera: Camera, *, trigger: str = "api") -> DetectionEventLog:
+    """Log a detection job for ``camera`` and queue the Celery task that runs it; the log's id is the job id."""
+    from recognition.tasks import send_frame_for_detection
+
+    event = start_event(camera, trigger)
 
     def enqueue() -> None:
         try:

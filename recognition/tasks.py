@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 
 from celery import shared_task
-from django.utils import timezone
 
 from integrations.resilience import backoff_delay
 from recognition import detections
@@ -46,9 +45,7 @@ def scan_camera(camera_id: str) -> None:
     camera = Camera.objects.filter(pk=camera_id, recognition_enabled=True).first()
     if camera is None:
         return
-    event = DetectionEventLog.objects.create(
-        camera=camera, camera_name=camera.name, timestamp=timezone.now(), status="processing", trigger="scan"
-    )
+    event = detections.start_event(camera, "scan")
     # A failure is logged on the event; the next interval tries again.
     with contextlib.suppress(detections.FrameUnavailable, ProviderError):
         detections.process_frame(event)
