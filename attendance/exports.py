@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -165,7 +166,7 @@ HISTORY_DETECTION_COLUMNS = (
 )
 
 
-class ExportSource:
+class ExportSource(ABC):
     """One kind of export: which filters it takes, which rows they select, what the report says."""
 
     type: str
@@ -205,11 +206,13 @@ class ExportSource:
         self.validate(filters)
         return filters
 
+    @abstractmethod
     def validate(self, filters: Mapping[str, str]) -> None:
-        raise NotImplementedError
+        """Raise :class:`ExportFilterError` unless the (canonical) filters can select rows."""
 
+    @abstractmethod
     def plan(self, filters: Mapping[str, str]) -> ExportPlan:
-        raise NotImplementedError
+        """The report: its title, sections (with their rows' queries) and summary."""
 
 
 def _form_errors(errors) -> dict[str, list[str]]:
@@ -219,6 +222,14 @@ def _form_errors(errors) -> dict[str, list[str]]:
     }
 
 
+def _valid_filterset(filterset_class, queryset: QuerySet, filters: Mapping[str, str]):
+    """``filterset_class`` bound to the filters, or :class:`ExportFilterError` with its errors."""
+    filterset = filterset_class(data=dict(filters), queryset=queryset)
+    if not filterset.is_valid():
+        raise ExportFilterError(_form_errors(filterset.errors))
+    return filterset
+
+
 class AttendanceExport(ExportSource):
     type = ExportType.ATTENDANCE
     title = "Attendance report"
@@ -226,10 +237,7 @@ class AttendanceExport(ExportSource):
     aliases = SNAKE_ALIASES
 
     def _filterset(self, filters: Mapping[str, str]) -> AttendanceLogFilterSet:
-        filterset = AttendanceLogFilterSet(data=dict(filters), queryset=AttendanceLog.objects.all())
-        if not filterset.is_valid():
-            raise ExportFilterError(_form_errors(filterset.errors))
-        return filterset
+        return _valid_filterset(AttendanceLogFilterSet, AttendanceLog.objects.all(), filters)
 
     def validate(self, filters: Mapping[str, str]) -> None:
         self._filterset(filters)
@@ -267,10 +275,7 @@ class AuditExport(ExportSource):
         from accounts.api.filters import AuditLogFilterSet
         from accounts.models import AuditLog
 
-        filterset = AuditLogFilterSet(data=dict(filters), queryset=AuditLog.objects.all())
-        if not filterset.is_valid():
-            raise ExportFilterError(_form_errors(filterset.errors))
-        return filterset
+        return _valid_filterset(AuditLogFilterSet, AuditLog.objects.all(), filters)
 
     def validate(self, filters: Mapping[str, str]) -> None:
         self._filterset(filters)
