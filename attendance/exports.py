@@ -19,7 +19,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -34,7 +34,7 @@ from django.utils import timezone
 from attendance.api.filters import FILTER_PARAMS, SNAKE_ALIASES, AttendanceLogFilterSet, SiteDateField
 from attendance.choices import AttendanceStatus, ExportFormat, ExportStatus, ExportType
 from attendance.models import AttendanceLog, ExportJob
-from config.api.contracts import camel
+from config.api.contracts import camel, utc_iso
 from config.api.spa import snake
 
 # 001 "Generate signed URL (7-day expiry)"; the job (row and file) is removed by the cleanup once it passes.
@@ -108,7 +108,7 @@ def _local_time(moment: datetime | None) -> str:
 
 
 def _iso(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+    return utc_iso(moment) or ""
 
 
 def _day(value: date | None) -> str:

@@ -3,7 +3,7 @@ dashboard: counts by day, arrival hour, camera and department, in the site's tim
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -12,6 +12,7 @@ from django.db.models.functions import ExtractHour
 from attendance import shifts as shift_rules
 from attendance.choices import AttendanceStatus, OdooStatus, PresenceStatus
 from attendance.models import AttendanceLog, AttendanceRecord
+from config.api.contracts import utc_iso
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_FILLED_DAYS = 366  # longer ranges list only the days that have logs
@@ -135,5 +136,5 @@ def overview(day: date | None = None) -> dict[str, Any]:
         "attendance_rate": _rate(figures["present"] + figures["late"], employees),
         "manual_overrides": logs.filter(manual_override=True).count(),
         "odoo": odoo,
-        "last_sighting": last_sighting.astimezone(UTC).isoformat().replace("+00:00", "Z") if last_sighting else None,
+        "last_sighting": utc_iso(last_sighting),
     }

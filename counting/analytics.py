@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from cameras.models import Camera
+from config.api.contracts import utc_iso
 
 HOUR = timedelta(hours=1)
 # Buckets are labelled by PostgreSQL: parsing and formatting thousands of datetimes in Python cost more
@@ -88,10 +89,6 @@ def hour_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     end_utc = end.astimezone(UTC)
     floored = end_utc.replace(minute=0, second=0, microsecond=0)
     return start, floored if floored == end_utc else floored + HOUR
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _camera_filter(column: str, camera_ids: list[str] | None) -> str:
@@ -254,8 +251,8 @@ def _answer(
         cameras.append({"camera_id": camera_id, "camera_name": names.get(camera_id), **figures.as_dict()})
     return {
         "camera_id": camera_ids[0] if camera_ids and len(camera_ids) == 1 else None,
-        "start_date": iso(start),
-        "end_date": iso(end),
+        "start_date": utc_iso(start),
+        "end_date": utc_iso(end),
         "granularity": "hour",
         "summary": overall.as_dict(),
         "cameras": cameras,

@@ -25,7 +25,7 @@ from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame
 from cameras.services import stream_url_for_platform
 from config import metrics, realtime
-from config.api.contracts import camel
+from config.api.contracts import camel, utc_iso
 from config.api.spa import transform_keys
 from config.storage import signed_url
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
@@ -58,7 +58,7 @@ def detection_payload(detection: Detection) -> dict[str, Any]:
         "name": detection.name or None,
         "camera_id": detection.camera_id,
         "confidence": detection.confidence,
-        "timestamp": detection.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": utc_iso(detection.timestamp),
         "track_id": detection.track_id or None,
         "bounding_box": detection.bounding_box,
         "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,

@@ -25,8 +25,8 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
-from django.utils import timezone
 
+from config.api.contracts import now_iso
 from integrations.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
 from recognition.choices import ProviderKind, ProviderStatus
 from recognition.engine import FaceEngine, get_engine
@@ -155,7 +155,7 @@ class HttpProvider:
             raise ProviderError("Could not encode the frame as JPEG")
         body = {
             "cameraId": camera_id,
-            "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+            "timestamp": now_iso(),
             "image": base64.b64encode(jpeg.tobytes()).decode("ascii"),
         }
         headers = {"Accept": "application/json"}

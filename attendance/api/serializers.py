@@ -6,8 +6,6 @@ site-local wall-clock times of the log's day, as 001 shows them (``"09:00:00"``)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,13 +13,8 @@ from rest_framework import serializers
 from attendance import shifts as shift_rules
 from attendance.choices import AttendanceStatus
 from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
+from config.api.contracts import utc_iso
 from config.storage import signed_url
-
-
-def utc_iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class UtcDateTimeField(serializers.DateTimeField):

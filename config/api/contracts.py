@@ -245,8 +245,15 @@ class ApiError(Exception):
         return self.message or DEFAULT_MESSAGE[self.kind]
 
 
+def utc_iso(moment: datetime | None) -> str | None:
+    """``moment`` in UTC as ISO 8601 ending in ``Z``, as every contract writes times (None stays None)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC))
 
 
 def camel(name: str) -> str:

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from config.api import quotas, usage
 from config.api.base import AUTHENTICATED
-from config.api.contracts import ApiError, FieldError, Kind
+from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.plain import GatewayAPIView
 from config.api.ratelimit import bucket_status, client_identity, limit_for
 from config.metrics import route_of
@@ -75,10 +75,6 @@ class UsageStatsSerializer(serializers.Serializer):
     endpoints = _EndpointUsageSerializer(many=True)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 class RateLimitStatusView(GatewayAPIView):
     """The caller's standard bucket (read, not taken) and, for API keys, the daily and monthly quotas."""
 
@@ -101,7 +97,7 @@ class RateLimitStatusView(GatewayAPIView):
                 "limits": {
                     "requests": limit,
                     "remaining": state.remaining,
-                    "reset": _iso(datetime.fromtimestamp(state.reset_epoch, UTC)),
+                    "reset": utc_iso(datetime.fromtimestamp(state.reset_epoch, UTC)),
                     "window": WINDOW_MS,
                 },
                 "quotas": quota_state.as_dict() if quota_state else None,

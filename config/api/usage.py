@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from config.api.contracts import Contract, contract_for_path
+from config.api.contracts import Contract, contract_for_path, utc_iso
 from config.api.ratelimit import client_identity
 from config.metrics import route_of
 from config.redis import get_redis
@@ -227,7 +227,7 @@ def usage_stats(
             }
         )
     return {
-        "timeRange": {"start": _iso(start), "end": _iso(end)},
+        "timeRange": {"start": utc_iso(start), "end": utc_iso(end)},
         "totalRequests": overall.requests,
         "successfulRequests": overall.requests - overall.errors,
         "failedRequests": overall.errors,
@@ -239,7 +239,3 @@ def usage_stats(
 def _avg_ms(tally: Tally) -> float:
     """Milliseconds, to the microsecond."""
     return round(tally.total_us / tally.requests / 1000, 3) if tally.requests else 0.0
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

@@ -11,7 +11,7 @@ still fails is logged and kept as failed; processing goes on (004 "Log failure, 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.contracts import now_iso
+from config.api.contracts import now_iso, utc_iso
 from integrations.resilience import CircuitBreaker, OutboundError, RetryPolicy, call_with_policy
 from recognition.face_service import conf
 from recognition.face_service.choices import DeliveryStatus
@@ -30,8 +30,7 @@ logger = logging.getLogger("argus.face_service")
 
 def iso(moment=None) -> str:
     """004's time format, ``YYYY-MM-DDTHH:mm:SSZ`` (whole seconds, UTC); now by default."""
-    moment = moment or timezone.now()
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return utc_iso((moment or timezone.now()).replace(microsecond=0))
 
 
 def policy_of(session: RecognitionSession) -> RetryPolicy:
