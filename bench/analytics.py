@@ -27,14 +27,12 @@ Runs against loopback servers only (the embedded ones, or local ``DATABASE_URL``
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scratch import loopback_only, percentile, setup_django, timed, with_database
+from scratch import percentile, run_in_scratch_database, setup_django, timed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "argus_bench_analytics"
@@ -47,41 +45,7 @@ MONTH = (datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC))
 
 
 def parent(args: argparse.Namespace) -> int:
-    setup_django()
-    import psycopg
-    from django.conf import settings
-
-    base_url, redis_url = settings.DATABASE_URL, settings.REDIS_URL
-    loopback_only(base_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
-    admin_url = with_database(base_url, "postgres")
-    scratch_url = with_database(base_url, SCRATCH_DB)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_url,
-        "REDIS_URL": redis_url,
-        "ARGUS_REDIS_PREFIX": "argus-bench-analytics",
-        "ARGUS_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    try:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True
-        )
-        print(f"scratch database {SCRATCH_DB} migrated in {time.perf_counter() - started:.1f} s", flush=True)
-        child = [sys.executable, __file__, "--child", *sys.argv[1:]]
-        return subprocess.run(child, cwd=BASE_DIR, env=env, check=False).returncode
-    finally:
-        if args.keep:
-            print(f"kept {scratch_url}")
-        else:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-            print(f"scratch database {SCRATCH_DB} dropped")
+    return run_in_scratch_database(__file__, SCRATCH_DB, args.keep)
 
 
 # --- Child: load, then measure -----------------------------------------------------------------------------------
@@ -165,13 +129,14 @@ def measure(runs: int, raw_runs: int) -> None:
 
     from accounts.models import User
     from accounts.tokens import issue_tokens
+    from config.api.contracts import utc_iso
     from counting import analytics
 
     user = User.objects.create_user("bench@example.com", "bench-password-123", name="Bench", role_id="ROLE-ADMIN")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user).access}")
 
     def http(start: datetime, end: datetime, camera: str | None):
-        params = {"start_date": analytics.iso(start), "end_date": analytics.iso(end)}
+        params = {"start_date": utc_iso(start), "end_date": utc_iso(end)}
         if camera:
             params["camera_id"] = camera
         response = client.get("/api/v1/counts/analytics", params)

@@ -34,13 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from scratch import loopback_only, percentile, setup_django, timed, with_database
+from scratch import percentile, run_in_scratch_database, setup_django, timed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "argus_bench_detections"
@@ -60,43 +59,15 @@ def camera_digits(cameras: int) -> int:
 
 
 def parent(args: argparse.Namespace) -> int:
-    setup_django()
-    import psycopg
-    from django.conf import settings
-
-    base_url, redis_url = settings.DATABASE_URL, settings.REDIS_URL
-    loopback_only(base_url, "DATABASE_URL")
-    loopback_only(redis_url, "REDIS_URL")
-    admin_url = with_database(base_url, "postgres")
-    scratch_url = with_database(base_url, SCRATCH_DB)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{SCRATCH_DB}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_url,
-        "REDIS_URL": redis_url,
-        "ARGUS_REDIS_PREFIX": "argus-bench-detections",
-        "ARGUS_LOG_LEVEL": "WARNING",
-        # The limiter still runs on every call (its cost is part of the figure); it just must not refuse them.
-        "ARGUS_RATE_STANDARD": os.environ.get("ARGUS_RATE_STANDARD", "100000000"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    try:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True
-        )
-        print(f"scratch database {SCRATCH_DB} migrated in {time.perf_counter() - started:.1f} s", flush=True)
-        child = [sys.executable, __file__, "--child", *sys.argv[1:]]
-        return subprocess.run(child, cwd=BASE_DIR, env=env, check=False).returncode
-    finally:
-        if args.keep:
-            print(f"kept {scratch_url}")
-        else:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
-            print(f"scratch database {SCRATCH_DB} dropped")
+    return run_in_scratch_database(
+        __file__,
+        SCRATCH_DB,
+        args.keep,
+        extra_env={
+            # The limiter still runs on every call (its cost is part of the figure); it just must not refuse them.
+            "ARGUS_RATE_STANDARD": os.environ.get("ARGUS_RATE_STANDARD", "100000000")
+        },
+    )
 
 
 # --- Child: load, then measure -----------------------------------------------------------------------------------

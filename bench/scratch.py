@@ -55,3 +55,47 @@ def timed(fn, runs: int, before=None) -> tuple[list[float], object]:
         result = fn()
         samples.append((time.perf_counter() - started) * 1000)
     return samples, result
+
+
+def run_in_scratch_database(script: str, name: str, keep: bool, extra_env: dict[str, str] | None = None) -> int:
+    """Create the scratch database ``name`` on the platform's PostgreSQL, migrate it, run ``script --child``
+    (with this process's arguments) against it, and drop it afterwards unless ``keep``. Returns the child's
+    exit code. Loopback servers only."""
+    import subprocess
+
+    setup_django()
+    import psycopg
+    from django.conf import settings
+
+    base_url, redis_url = settings.DATABASE_URL, settings.REDIS_URL
+    loopback_only(base_url, "DATABASE_URL")
+    loopback_only(redis_url, "REDIS_URL")
+    admin_url = with_database(base_url, "postgres")
+    scratch_url = with_database(base_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_url,
+        "REDIS_URL": redis_url,
+        "ARGUS_REDIS_PREFIX": name.replace("_", "-"),
+        "ARGUS_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True
+        )
+        print(f"scratch database {name} migrated in {time.perf_counter() - started:.1f} s", flush=True)
+        child = [sys.executable, script, "--child", *sys.argv[1:]]
+        return subprocess.run(child, cwd=BASE_DIR, env=env, check=False).returncode
+    finally:
+        if keep:
+            print(f"kept {scratch_url}")
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"scratch database {name} dropped")
