@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -17,6 +19,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import issue_tokens
 from config.redis import get_redis
 from tests.factories import ApiKeyFactory, UserFactory
+from tests.integrations.peers import HttpPeer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = BASE_DIR.parent / "shared" / "data"
@@ -180,3 +183,18 @@ def django_db_serialized_rollback():
     Mixing transactional tests with and without serialized rollback breaks: a plain one's flush
     recreates content types, and the next serialized restore then inserts them a second time.
     """
+
+
+@pytest.fixture
+def http_peer() -> Iterator[Callable[..., HttpPeer]]:
+    """Start local HTTP peers: ``http_peer(fail_first=2)``; all are stopped after the test."""
+    started: list[HttpPeer] = []
+
+    def start(**options: Any) -> HttpPeer:
+        peer = HttpPeer(**options)
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.stop()

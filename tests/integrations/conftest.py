@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,24 +14,9 @@ from django.utils import timezone
 from config.redis import get_redis
 from integrations import services
 from integrations.models import Exporter, OutboxMessage
-from tests.integrations.peers import HttpPeer, MqttSubscriber, free_port
+from tests.integrations.peers import MqttSubscriber, free_port
 
 TOKEN = "tok-3f9c1e7a5b"  # a bearer token that must never be seen outside the exporter
-
-
-@pytest.fixture
-def http_peer() -> Iterator[Callable[..., HttpPeer]]:
-    """Start local HTTP peers: ``http_peer(fail_first=2)``; all are stopped after the test."""
-    started: list[HttpPeer] = []
-
-    def start(**options: Any) -> HttpPeer:
-        peer = HttpPeer(**options)
-        started.append(peer)
-        return peer
-
-    yield start
-    for peer in started:
-        peer.stop()
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ class Received:
 class HttpPeer:
     """A threaded HTTP server that records every request and answers ``failure_status`` to the first
     ``fail_first`` of them, then ``status``. ``delay`` seconds of silence before answering simulate a
-    slow peer; ``echo_headers`` puts the request headers in the answer (a peer that leaks them)."""
+    slow peer; ``echo_headers`` puts the request headers in the answer (a peer that leaks them); ``answer``
+    is the JSON document a success carries (``{"ok": true}`` by default)."""
 
     def __init__(
         self,
@@ -51,12 +52,14 @@ class HttpPeer:
         port: int = 0,
         delay: float = 0.0,
         echo_headers: bool = False,
+        answer: Any = None,
     ) -> None:
         self.fail_first = fail_first
         self.failure_status = failure_status
         self.status = status
         self.delay = delay
         self.echo_headers = echo_headers
+        self.answer = answer
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -97,7 +100,13 @@ class HttpPeer:
                 if peer.delay:
                     time.sleep(peer.delay)
                 echoed = {"authorization": headers.get("authorization"), **headers}  # the secret first
-                answer = json.dumps(echoed if peer.echo_headers else {"ok": 200 <= status < 300}).encode()
+                if peer.echo_headers:
+                    document = echoed
+                elif peer.answer is not None and 200 <= status < 300:
+                    document = peer.answer
+                else:
+                    document = {"ok": 200 <= status < 300}
+                answer = json.dumps(document).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

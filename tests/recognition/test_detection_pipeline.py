@@ -14,7 +14,7 @@ from recognition import detections
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
 from recognition.providers import HttpProvider, ProviderError, RetryPolicy
 from tests.recognition.conftest import enrol, photo_file
-from tests.recognition.detection_support import ProviderPeer, make_camera, make_profile
+from tests.recognition.detection_support import make_camera, make_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -107,31 +107,30 @@ def _use_http_provider(url: str, api_key: str = "provider-key") -> DetectionProv
     return config
 
 
-def test_an_http_provider_gets_the_frame_and_its_detections_are_stored(camera):
+def test_an_http_provider_gets_the_frame_and_its_detections_are_stored(camera, http_peer):
     person = make_profile("EMP-777", "Known Person")
     answer = [
         {"personId": "EMP-777", "confidence": 96.4, "boundingBox": {"top": 5, "left": 6, "width": 30, "height": 40}},
         {"personId": None, "confidence": 71, "boundingBox": {"top": 50, "left": 50, "width": 20, "height": 20}},
     ]
-    with ProviderPeer(answer).running() as peer:
-        _use_http_provider(peer.url)
-        result = detections.process_frame(_event(camera), np.full((120, 160, 3), 90, dtype=np.uint8))
+    peer = http_peer(answer={"detections": answer})
+    _use_http_provider(peer.url)
+    result = detections.process_frame(_event(camera), np.full((120, 160, 3), 90, dtype=np.uint8))
 
     [request] = peer.requests
-    assert request["headers"]["Authorization"] == "Bearer provider-key"
-    assert request["body"]["cameraId"] == "CAM-01" and request["body"]["image"]
+    assert request.headers["authorization"] == "Bearer provider-key"
+    assert request.json["cameraId"] == "CAM-01" and request.json["image"]
     known, unknown = sorted(result.detections, key=lambda d: d.status)
     assert known.profile == person and known.status == "authorized" and known.confidence == 96.4
     assert known.source == "http"
     assert unknown.status == "unknown"
 
 
-def test_an_http_provider_failing_once_is_retried(camera):
-    config = None
-    with ProviderPeer([], fail_first=1).running() as peer:
-        config = _use_http_provider(peer.url)
-        provider = HttpProvider(config, policy=RetryPolicy(max_attempts=3, initial_delay_ms=1), sleep=lambda s: None)
-        answer = provider.detect(np.zeros((32, 32, 3), dtype=np.uint8), camera_id="CAM-01")
+def test_an_http_provider_failing_once_is_retried(camera, http_peer):
+    peer = http_peer(answer={"detections": []}, fail_first=1)
+    config = _use_http_provider(peer.url)
+    provider = HttpProvider(config, policy=RetryPolicy(max_attempts=3, initial_delay_ms=1), sleep=lambda s: None)
+    answer = provider.detect(np.zeros((32, 32, 3), dtype=np.uint8), camera_id="CAM-01")
 
     assert len(peer.requests) == 2
     assert answer.faces == []
@@ -149,7 +148,7 @@ def test_a_provider_that_is_down_leaves_an_error_event(camera):
     assert not Detection.objects.exists()
 
 
-def test_a_provider_going_offline_raises_one_alert_and_recovery_resolves_it():
+def test_a_provider_going_offline_raises_one_alert_and_recovery_resolves_it(http_peer):
     _use_http_provider("http://127.0.0.1:9/detect")
 
     first = detections.check_provider()
@@ -158,9 +157,8 @@ def test_a_provider_going_offline_raises_one_alert_and_recovery_resolves_it():
     assert first["status"] == "offline"
     assert Alert.objects.filter(source="detection-provider", resolved_at__isnull=True).count() == 1
     assert DetectionProviderConfig.load().status == "offline"
-    with ProviderPeer().running() as peer:
-        _use_http_provider(peer.url)
-        assert detections.check_provider()["status"] == "connected"
+    _use_http_provider(http_peer(answer={"detections": []}).url)
+    assert detections.check_provider()["status"] == "connected"
     assert not Alert.objects.filter(source="detection-provider", resolved_at__isnull=True).exists()
 
 

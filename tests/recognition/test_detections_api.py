@@ -16,7 +16,7 @@ from config.crypto import MASK
 from recognition import detections
 from recognition.models import DetectionEventLog, DetectionProviderConfig
 from recognition.providers import ProvidedFace, ProviderAnswer
-from tests.recognition.detection_support import ProviderPeer, make_camera, make_detection, make_profile
+from tests.recognition.detection_support import make_camera, make_detection, make_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +197,10 @@ def test_an_http_provider_without_a_valid_endpoint_is_rejected(admin_client):
     assert DetectionProviderConfig.load().kind == "builtin"
 
 
-def test_test_provider_reports_a_healthy_http_provider(admin_client):
-    with ProviderPeer().running() as peer:
-        admin_client.put("/api/v1/detections/provider/config", {"kind": "http", "endpoint": peer.url}, format="json")
-        data = admin_client.post("/api/v1/detections/test-provider").json()["data"]
+def test_test_provider_reports_a_healthy_http_provider(admin_client, http_peer):
+    peer = http_peer(answer={"detections": []})
+    admin_client.put("/api/v1/detections/provider/config", {"kind": "http", "endpoint": peer.url}, format="json")
+    data = admin_client.post("/api/v1/detections/test-provider").json()["data"]
 
     assert data["status"] == "connected"
     assert data["message"] == "Provider healthy"

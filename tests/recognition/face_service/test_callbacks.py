@@ -3,33 +3,15 @@ a timeout, and no result sent twice. The peers are real HTTP servers on 127.0.0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import pytest
 
 from integrations.resilience import backoff_delay
 from recognition.face_service import callbacks
 from recognition.face_service.choices import DeliveryStatus
 from recognition.models import CallbackDelivery, RecognitionResult
-from tests.integrations.peers import HttpPeer
 from tests.recognition.face_service.factories import add_results, make_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def http_peer() -> Iterator[Callable[..., HttpPeer]]:
-    started: list[HttpPeer] = []
-
-    def start(**options: Any) -> HttpPeer:
-        peer = HttpPeer(**options)
-        started.append(peer)
-        return peer
-
-    yield start
-    for peer in started:
-        peer.stop()
 
 
 def test_a_batch_is_retried_until_the_peer_accepts_it(http_peer):
