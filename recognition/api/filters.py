@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import django_filters
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from config.api.filters import QueryAliases
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
@@ -30,20 +31,24 @@ class FaceProfileFilterSet(django_filters.FilterSet):
         )
 
 
+class UntilField(IsoDateTimeField):
+    """A date-time upper bound; a bare date (``2025-11-04``) means the last instant of that day."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and len(str(value).strip()) == 10:  # YYYY-MM-DD
+            moment += timedelta(days=1) - timedelta(microseconds=1)
+        return moment
+
+
 class InclusiveUntilFilter(django_filters.IsoDateTimeFilter):
-    """``to``: a date-time is an upper bound; a bare date (``2025-11-04``) means up to the end of that day."""
+    """``to``: up to and including the moment, or the whole day of a bare date."""
 
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        raw = self.parent.data.get(self.field_name_in_data, "") if self.parent is not None else ""
-        if len(str(raw).strip()) == 10:  # YYYY-MM-DD
-            return qs.filter(**{f"{self.field_name}__lt": value + timedelta(days=1)})
-        return qs.filter(**{f"{self.field_name}__lte": value})
+    field_class = UntilField
 
-    @property
-    def field_name_in_data(self) -> str:
-        return next(name for name, declared in self.parent.filters.items() if declared is self)
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "lte")
+        super().__init__(*args, **kwargs)
 
 
 # 001 names query parameters ``cameraId``, ``from`` and ``to`` (``dateFrom``/``dateTo`` elsewhere).
