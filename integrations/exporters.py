@@ -23,9 +23,9 @@ import paho.mqtt.client as mqtt
 from django.core.serializers.json import DjangoJSONEncoder
 
 from config.api.contracts import now_iso
+from config.resilience import RETRYABLE_HTTP_STATUSES, ServiceTimeout, classify, describe
 from integrations import masking
 from integrations.models import AuthType, Exporter, ExporterType
-from integrations.resilience import RETRYABLE_HTTP_STATUSES, ServiceTimeout, classify, describe
 
 logger = logging.getLogger("argus.integrations.exporters")
 

@@ -6,7 +6,7 @@ Every call is ``{"jsonrpc": "2.0", "method": "call", "params": {"service", "meth
 ``{"error": {"code": 200, "message": "Odoo Server Error", "data": {"name": "odoo.exceptions.ValidationError",
 "message": ..., "arguments": [...], "debug": <traceback>, "context": {}}}}``: those become :class:`OdooError`
 (the peer is up and refused: never retried). Transport failures, timeouts and 5xx go through the platform's
-retry policy and the ``odoo`` circuit breaker (integrations.resilience).
+retry policy and the ``odoo`` circuit breaker (config.resilience).
 
 Odoo datetimes travel as naive UTC strings ``YYYY-MM-DD HH:MM:SS`` (seconds precision).
 """
@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from integrations import masking
-from integrations.resilience import (
+from config.resilience import (
     CircuitBreaker,
     CircuitOpen,
     OutboundError,
@@ -33,6 +32,7 @@ from integrations.resilience import (
     call_with_policy,
     classify,
 )
+from integrations import masking
 
 logger = logging.getLogger("argus.integrations.odoo")
 

@@ -46,6 +46,7 @@ from cameras import alerting
 from cameras.choices import AlertLevel
 from config.api.contracts import ApiError, FieldError, Kind
 from config.crypto import MASK
+from config.resilience import CircuitBreaker, CircuitOpen, OutboundError, backoff_delay
 from integrations.models import (
     OdooConfig,
     OdooConnectionStatus,
@@ -63,7 +64,6 @@ from integrations.odoo import (
     describe_failure,
     to_odoo_datetime,
 )
-from integrations.resilience import CircuitBreaker, CircuitOpen, OutboundError, backoff_delay
 
 logger = logging.getLogger("argus.integrations.odoo_sync")
 

@@ -41,9 +41,9 @@ from django.utils import timezone
 
 from cameras import alerting
 from cameras.choices import AlertLevel
+from config.resilience import RetryPolicy
 from integrations import exporters
 from integrations.models import OPEN_STATUSES, DeliveryAttempt, DeliveryStatus, Exporter, OutboxMessage
-from integrations.resilience import RetryPolicy
 from integrations.services import breaker_for, failing_source
 
 logger = logging.getLogger("argus.integrations.outbox")

@@ -24,9 +24,9 @@ from cameras import alerting
 from cameras.services import next_id
 from config.api.contracts import ApiError, FieldError, Kind
 from config.crypto import MASK
+from config.resilience import BackoffStrategy, CircuitBreaker, RetryPolicy
 from integrations import masking
 from integrations.models import AuthType, Exporter, ExporterType
-from integrations.resilience import BackoffStrategy, CircuitBreaker, RetryPolicy
 
 ID_PREFIX, ID_WIDTH = "exporter-", 3
 DEFAULT_API_KEY_HEADER = "X-API-Key"

@@ -12,7 +12,7 @@ in pgvector) and an external HTTP provider. The HTTP protocol Argus speaks to it
 
 A health check sends the same request with a small blank probe frame: a well-formed 2xx answer is
 healthy. Calls time out after the configured seconds and are retried with backoff behind a circuit breaker
-(integrations.resilience).
+(config.resilience).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import httpx
 import numpy as np
 
 from config.api.contracts import now_iso
-from integrations.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
+from config.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
 from recognition.choices import ProviderKind, ProviderStatus
 from recognition.engine import FaceEngine, get_engine
 from recognition.matching import identify

@@ -11,7 +11,7 @@ import contextlib
 
 from celery import shared_task
 
-from integrations.resilience import backoff_delay
+from config.resilience import backoff_delay
 from recognition import detections
 from recognition.face_service import tasks as face_service_tasks  # noqa: F401  (registers the 004 tasks)
 from recognition.models import DetectionEventLog

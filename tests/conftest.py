@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import issue_tokens
 from config.redis import get_redis
 from tests.factories import ApiKeyFactory, UserFactory
-from tests.integrations.peers import HttpPeer
+from tests.integrations.peers import HttpPeer, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = BASE_DIR.parent / "shared" / "data"
@@ -183,6 +183,12 @@ def django_db_serialized_rollback():
     Mixing transactional tests with and without serialized rollback breaks: a plain one's flush
     recreates content types, and the next serialized restore then inserts them a second time.
     """
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """An address on loopback where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}/events/ingest"
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.resilience import BackoffStrategy
 from integrations.models import OPEN_STATUSES, AuthType, DeliveryAttempt, Exporter, ExporterType, OutboxMessage
-from integrations.resilience import BackoffStrategy
 
 
 # A pattern, not an enum: drf-spectacular would make the enum a component shared by three schemas and

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 
 from config.crypto import MASK
-from integrations.resilience import CircuitBreaker
+from config.resilience import CircuitBreaker
 from recognition.choices import ProviderKind
 from recognition.models import DetectionEventLog, DetectionProviderConfig
 from recognition.providers import BREAKER_NAME

@@ -3,7 +3,7 @@
 Each batch is a :class:`CallbackDelivery` (its id is the ``batchId`` and the ``Idempotency-Key``, so a
 caller that got a batch whose answer was lost can ignore the repeat). Results are claimed for a batch
 in one transaction (``SKIP LOCKED``), so two delivery tasks never send the same result. A batch goes out
-under integrations.resilience: 3 retries after the first attempt with exponential backoff (from the
+under config.resilience: 3 retries after the first attempt with exponential backoff (from the
 session's ``callback_backoff_ms``), a 30 s timeout, and a circuit breaker per callback host. A batch that
 still fails is logged and kept as failed; processing goes on (004 "Log failure, continue processing").
 """
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.api.contracts import now_iso, utc_iso
-from integrations.resilience import CircuitBreaker, OutboundError, RetryPolicy, call_with_policy
+from config.resilience import CircuitBreaker, OutboundError, RetryPolicy, call_with_policy
 from recognition.face_service import conf
 from recognition.face_service.choices import DeliveryStatus
 from recognition.models import CallbackDelivery, RecognitionResult, RecognitionSession

@@ -14,14 +14,9 @@ from django.utils import timezone
 from config.redis import get_redis
 from integrations import services
 from integrations.models import Exporter, OutboxMessage
-from tests.integrations.peers import MqttSubscriber, free_port
+from tests.integrations.peers import MqttSubscriber
 
 TOKEN = "tok-3f9c1e7a5b"  # a bearer token that must never be seen outside the exporter
-
-
-@pytest.fixture
-def closed_url() -> str:
-    return f"http://127.0.0.1:{free_port()}/events/ingest"
 
 
 @pytest.fixture
@@ -71,7 +66,7 @@ def make_due(message: OutboxMessage) -> None:
 
 def open_circuit_since(name: str, seconds_ago: float) -> None:
     """Put a breaker's Redis state as if it had opened ``seconds_ago`` (instead of sleeping through 30 s)."""
-    from integrations.resilience import CircuitBreaker
+    from config.resilience import CircuitBreaker
 
     breaker = CircuitBreaker(name)
     get_redis().set(breaker.key("opened_at"), repr(time.time() - seconds_ago))

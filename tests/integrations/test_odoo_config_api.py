@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from config.resilience import CircuitBreaker, CircuitState
 from integrations.models import OdooConfig
-from integrations.resilience import CircuitBreaker, CircuitState
 from tests.integrations.odoo_peer import attendance_log
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 
 from attendance.models import AttendanceLog
 from cameras.models import Alert
+from config.resilience import CircuitBreaker, CircuitState
 from integrations import odoo_sync
 from integrations.models import OdooConfig, OdooSyncLog
-from integrations.resilience import CircuitBreaker, CircuitState
 from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from config.resilience import CircuitBreaker, CircuitState
 from integrations.models import OdooConfig
-from integrations.resilience import CircuitBreaker, CircuitState
 from tests.integrations.odoo_peer import OdooPeer, configure
 from tests.integrations.peers import free_port
 

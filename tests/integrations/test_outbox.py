@@ -11,10 +11,10 @@ from django.db import transaction
 from django_celery_beat.models import PeriodicTask
 
 from cameras.models import Alert
+from config.resilience import CircuitBreaker, CircuitState
 from integrations import outbox, services, tasks
 from integrations.models import DeliveryAttempt, DeliveryStatus, Exporter, OutboxMessage
 from integrations.outbox import Outcome
-from integrations.resilience import CircuitBreaker, CircuitState
 from tests.integrations.conftest import make_due, mqtt_exporter, open_circuit_since, rest_exporter
 from tests.integrations.peers import HttpPeer, free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.resilience import backoff_delay
+from config.resilience import backoff_delay
 from recognition.face_service import callbacks
 from recognition.face_service.choices import DeliveryStatus
 from recognition.models import CallbackDelivery, RecognitionResult

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from config.api.contracts import Kind
 from config.redis import get_redis
-from integrations.resilience import (
+from config.resilience import (
     CircuitBreaker,
     CircuitOpen,
     CircuitState,

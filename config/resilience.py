@@ -26,7 +26,7 @@ from django.conf import settings
 from config.api.contracts import ApiError, Kind
 from config.redis import get_redis
 
-logger = logging.getLogger("argus.integrations.resilience")
+logger = logging.getLogger("argus.resilience")
 
 T = TypeVar("T")
 
