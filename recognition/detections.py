@@ -1,6 +1,6 @@
 """Live detections (001 section 3): a frame from a camera goes through the detection provider, and every face
 found becomes a ``Detection`` with its box, track id and thumbnail crop, logged as a ``DetectionEventLog``,
-pushed on the ``detections`` WebSocket channel, and handed to attendance when it is an enrolled person.
+pushed on the ``detections`` WebSocket channel, and announced (``recognition.signals``) when it is an enrolled person.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from config.storage import signed_url
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
 from recognition.providers import ProvidedFace, ProviderAnswer, ProviderError, provider_for
+from recognition.signals import announce_recognition
 
 logger = logging.getLogger("argus.recognition")
 
@@ -192,7 +193,7 @@ def record_detections(
     at: datetime | None = None,
 ) -> list[Detection]:
     """Store the provider's faces as detections (thumbnails first, rows in one transaction), then push them
-    on the WebSocket, count them and update attendance for enrolled people once the rows are committed."""
+    on the WebSocket, count them and announce enrolled people (attendance subscribes) once the rows are committed."""
     at = at or timezone.now()
     rows = []
     for face in answer.faces:
@@ -231,24 +232,7 @@ def _after_commit(camera: Camera, rows: list[Detection]) -> None:
             camera.pk, transform_keys({**detection_payload(row), "camera_name": camera.name}, camel)
         )
         if row.profile_id:
-            _record_attendance(camera, row)
-
-
-def _record_attendance(camera: Camera, row: Detection) -> None:
-    from attendance.services import record_recognition
-
-    try:
-        record_recognition(
-            employee_id=row.person_id,
-            name=row.name,
-            department=row.profile.department if row.profile else "",
-            camera=camera,
-            seen_at=row.timestamp,
-            accuracy=row.confidence,
-            thumbnail=row.thumbnail,
-        )
-    except Exception:  # attendance must not lose the detection; the failure is logged with its cause
-        logger.exception("attendance update failed for detection %s of %s", row.id, row.person_id)
+            announce_recognition(row, camera)
 
 
 def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:

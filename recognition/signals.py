@@ -1,0 +1,30 @@
+"""What recognition announces to the apps that build on it.
+
+Recognition sits below attendance: it never calls attendance. It announces each recognition of an enrolled
+person, and whoever keeps track of people (attendance) subscribes in its ``AppConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.dispatch import Signal
+
+logger = logging.getLogger("argus.recognition")
+
+#: An enrolled person was recognised. Sent once the detection is committed, once per detection, with the
+#: keyword arguments ``detection`` (a saved ``Detection`` with its profile) and ``camera``.
+person_recognized = Signal()
+
+
+def announce_recognition(detection, camera) -> None:
+    """Send :data:`person_recognized`; a failing subscriber is logged with its cause and never loses the detection."""
+    for receiver, outcome in person_recognized.send_robust(sender=type(detection), detection=detection, camera=camera):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "%s failed on the recognition of %s (detection %s)",
+                getattr(receiver, "__qualname__", receiver),
+                detection.person_id,
+                detection.pk,
+                exc_info=(type(outcome), outcome, outcome.__traceback__),
+            )
