@@ -76,6 +76,11 @@ def actor_of(request) -> tuple[str, str]:
     return getattr(user, "email", str(user)), getattr(user, "role_id", "") or ""
 
 
+def audit_mutating_call(sender, *, request, view, response, **kwargs) -> None:
+    """Receiver of ``config.api.base.mutating_call_answered``."""
+    record_api_call(request, view, response)
+
+
 def record_api_call(request, view, response) -> None:
     """The automatic entry for a mutating API call, successful or refused."""
     try:

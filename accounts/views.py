@@ -1,4 +1,4 @@
-"""Dashboard pages of the accounts app: sign-in (with the API's lockout), the audit trail, the user's
+"""Dashboard pages of the accounts app: home, sign-in (with the API's lockout), the audit trail, the user's
 preferences and the developer console."""
 
 from __future__ import annotations
@@ -10,12 +10,29 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from accounts import developer, preferences, services
 from accounts.api.filters import AuditLogFilterSet
 from accounts.forms import PreferencesForm
-from accounts.models import AuditLog, User
+from accounts.models import ApiKey, AuditLog, User, UserSession
 from config.api.contracts import ApiError
+from config.health import check_platform
+
+
+@login_required
+def home(request):
+    health = check_platform()
+    now = timezone.now()
+    context = {
+        "health": health,
+        "users_total": User.objects.count(),
+        "users_active": User.objects.filter(status="active").count(),
+        "api_keys_active": ApiKey.objects.usable().count(),
+        "sessions_open": UserSession.objects.filter(revoked_at__isnull=True, expires_at__gt=now).count(),
+        "recent_audit": AuditLog.objects.order_by("-timestamp")[:10],
+    }
+    return render(request, "home.html", context)
 
 
 class SignInView(auth_views.LoginView):

@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.consumers import user_for_token
 from anpr.stream import GROUP
-from config.realtime import CLOSE_UNAUTHENTICATED, _user_for_token
+from config.realtime import CLOSE_UNAUTHENTICATED
 
 CLOSE_FORBIDDEN = 4403
 REQUIRED_PERMISSION = "anpr:read"
@@ -51,7 +52,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         token, api_key, self.filters = _credentials(self.scope)
         principal = None
         if token:
-            principal = await _user_for_token(token)
+            principal = await user_for_token(token)
         elif api_key:
             principal = await _principal_for_api_key(api_key)
         if principal is None:

@@ -1,16 +1,12 @@
-"""Dashboard home and the error pages."""
+"""The dashboard's navigation and the error pages of every contract family."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from accounts.models import ApiKey, AuditLog, User, UserSession
 from config.api.contracts import ApiError, Contract, Kind, contract_for_path
 from config.api.exceptions import json_error_response
-from config.health import check_platform
 
 # The dashboard's sections. Each app adds its page by URL name; sections whose page does not exist
 # yet are left out of the navigation rather than shown as dead links.
@@ -38,21 +34,6 @@ def navigation(request) -> dict:
         except NoReverseMatch:
             continue
     return {"navigation": items}
-
-
-@login_required
-def home(request):
-    health = check_platform()
-    now = timezone.now()
-    context = {
-        "health": health,
-        "users_total": User.objects.count(),
-        "users_active": User.objects.filter(status="active").count(),
-        "api_keys_active": ApiKey.objects.usable().count(),
-        "sessions_open": UserSession.objects.filter(revoked_at__isnull=True, expires_at__gt=now).count(),
-        "recent_audit": AuditLog.objects.order_by("-timestamp")[:10],
-    }
-    return render(request, "home.html", context)
 
 
 def not_found(request, exception=None):

@@ -26,8 +26,3 @@ urlpatterns = [
     ),
     *router.urls,
 ]
-
-# Mounted at the root (003)
-edge_urlpatterns = [
-    path("auth/token", views.EdgeTokenView.as_view(), name="auth-token"),
-]

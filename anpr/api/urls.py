@@ -9,7 +9,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("config/models", views.DetectionModelViewSet, basename="anpr-model")
 router.register("config/watchlists", views.WatchlistViewSet, basename="anpr-watchlist")
 
-edge_urlpatterns = [
+urlpatterns = [
     path("events/ingest", views.EventIngestView.as_view(), name="anpr-event-ingest"),
     path("events/stats", views.EventStatsView.as_view(), name="anpr-event-stats"),
     path("events", views.EventListView.as_view(), name="anpr-event-list"),

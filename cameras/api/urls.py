@@ -1,18 +1,13 @@
-"""Camera API routes: 001 and 000 under /api/v1 (and /api/v2), 003 at the root (/config/...)."""
+"""Camera API routes under /api/v1 (001 and 000). /api/v2 is ``v2_urls``, 003's root routes ``edge_urls``."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from cameras.api import views_counting, views_edge, views_spa
+from cameras.api import views_spa
 
 spa_router = SimpleRouter(trailing_slash=False)
 spa_router.register("cameras", views_spa.CameraViewSet, basename="camera")
 spa_router.register("alerts", views_spa.AlertViewSet, basename="alert")
-
-edge_router = SimpleRouter(trailing_slash=False)
-edge_router.register("config/cameras", views_edge.CameraViewSet, basename="edge-camera")
-edge_router.register("config/zones", views_edge.ZoneViewSet, basename="edge-zone")
-edge_router.register("config/sensors", views_edge.SensorViewSet, basename="edge-sensor")
 
 # Under /api/v1/ (static segments before ids: summary, import, export come first)
 urlpatterns = [
@@ -27,11 +22,3 @@ urlpatterns = [
     ),
     *spa_router.urls,
 ]
-
-# Under /api/v2/ (000's versioning example)
-v2_urlpatterns = [
-    path("cameras", views_counting.CameraListV2View.as_view(), name="camera-list-v2"),
-]
-
-# At the root (003)
-edge_urlpatterns = [*edge_router.urls]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.dispatch import Signal
+
 from config.api.contracts import Contract
+
+#: A mutating API call was answered (successfully or not); sent with ``request``, ``view`` and ``response``.
+#: The audit trail (``accounts``) subscribes; a view with ``audit_enabled = False`` records its own entry.
+mutating_call_answered = Signal()
 
 # Declarations for ``required_permissions``.
 PUBLIC = "public"  # no authentication at all (login, health)
@@ -41,9 +47,7 @@ class ContractMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.audit_enabled and request.method not in ("GET", "HEAD", "OPTIONS"):
-            from accounts.audit import record_api_call
-
-            record_api_call(request, self, response)
+            mutating_call_answered.send(sender=type(self), request=request, view=self, response=response)
         return response
 
 

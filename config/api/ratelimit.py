@@ -76,12 +76,15 @@ def bucket_status(bucket: str, limit_per_minute: int) -> BucketState:
 
 
 def client_identity(request) -> tuple[str, str | None]:
-    """(bucket owner, API key tier or None): an API key, else a user, else the client IP."""
-    from accounts.models import ApiKey
+    """(bucket owner, API key tier or None): an API key, else a user, else the client IP.
 
+    An API key is the credential that carries a ``tier`` (``request.auth`` of the API-key authentication);
+    a JWT's access token has none.
+    """
     auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiKey):
-        return f"key:{auth.pk}", auth.tier
+    tier = getattr(auth, "tier", None)
+    if tier:
+        return f"key:{auth.pk}", tier
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}", None

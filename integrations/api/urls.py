@@ -7,4 +7,4 @@ from integrations.api import views
 edge_router = SimpleRouter(trailing_slash=False)
 edge_router.register("config/exporters", views.ExporterViewSet, basename="edge-exporter")
 
-edge_urlpatterns = [*edge_router.urls]
+urlpatterns = [*edge_router.urls]
