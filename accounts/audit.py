@@ -76,6 +76,24 @@ def actor_of(request) -> tuple[str, str]:
     return getattr(user, "email", str(user)), getattr(user, "role_id", "") or ""
 
 
+# Which restart outcomes deserve which severity in the trail: a refusal is a warning, a failure critical.
+_RESTART_SEVERITY = {"restarted": Severity.INFO, "failed": Severity.CRITICAL}
+
+
+def audit_service_restart(sender, *, user, service_id, outcome, message, context, **kwargs) -> None:
+    """Receiver of ``config.system.services.service_restart_attempted``: every restart attempt is audited."""
+    record(
+        actor=getattr(user, "email", None) or str(user),
+        actor_role=getattr(user, "role_id", "") or "",
+        action="system_service.restart",
+        resource_type="system_service",
+        resource_id=service_id,
+        message=message,
+        severity=_RESTART_SEVERITY.get(outcome, Severity.WARNING),
+        context={"outcome": outcome, **context},
+    )
+
+
 def audit_mutating_call(sender, *, request, view, response, **kwargs) -> None:
     """Receiver of ``config.api.base.mutating_call_answered``."""
     record_api_call(request, view, response)

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from cameras import alerting, services, streams
-from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
+from cameras.models import Alert, Camera, Sensor, Snapshot, Zone
 from config.api.contracts import ApiError
 
 
@@ -146,24 +146,3 @@ class AlertAdmin(admin.ModelAdmin):
         for alert in queryset:
             alerting.mute(alert)
         self.message_user(request, "Muted.", messages.SUCCESS)
-
-
-@admin.register(SystemMetric)
-class SystemMetricAdmin(admin.ModelAdmin):
-    list_display = ["timestamp", "category", "label", "value", "unit", "limit_value"]
-    list_filter = ["category"]
-    search_fields = ["label"]
-    date_hierarchy = "timestamp"
-
-
-@admin.register(SystemService)
-class SystemServiceAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "status", "version", "uptime", "last_checked", "last_restart"]
-    list_filter = ["status"]
-
-
-@admin.register(BannerMessage)
-class BannerMessageAdmin(admin.ModelAdmin):
-    list_display = ["message", "level", "active", "starts_at", "expires_at", "created_by"]
-    list_filter = ["level", "active"]
-    search_fields = ["message"]

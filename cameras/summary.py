@@ -1,46 +1,56 @@
-"""001's ``GET /cameras/summary``: per camera, today's detections, unknown faces and uptime."""
+"""001's ``GET /cameras/summary``: per camera, today's detections, unknown faces and uptime.
+
+Uptime is the cameras app's own figure; detections belong to recognition, which contributes them with
+:func:`contribute` from its ``AppConfig.ready()``. While nobody contributes a figure, it answers None.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from cameras import services
 from cameras.models import Camera
 
+CONTRIBUTED_FIELDS = ("detections_today", "unknown_faces")
 
-def _detection_counts(camera_ids: list[str], since) -> dict[str, dict[str, int]] | None:
-    """Today's detections per camera from the recognition app; None while it records none."""
-    try:
-        detection = apps.get_model("recognition", "Detection")
-    except LookupError:
-        return None
-    rows = (
-        detection.objects.filter(camera_id__in=camera_ids, timestamp__gte=since)
-        .values("camera_id")
-        .annotate(total=Count("id"), unknown=Count("id", filter=Q(status="unknown")))
-    )
-    return {row["camera_id"]: {"total": row["total"], "unknown": row["unknown"]} for row in rows}
+# compute(camera ids, start of the day) -> {camera id: {field: value}}; cameras left out have zero.
+PerCameraFigures = Callable[[list[str], datetime], dict[str, dict[str, Any]]]
+_contributors: dict[tuple[str, ...], PerCameraFigures] = {}
+
+
+def contribute(fields: tuple[str, ...], compute: PerCameraFigures) -> None:
+    """Let ``compute`` answer ``fields`` (some of :data:`CONTRIBUTED_FIELDS`) for every camera of a summary."""
+    unknown = set(fields) - set(CONTRIBUTED_FIELDS)
+    if unknown:
+        raise ValueError(f"not camera summary fields: {', '.join(sorted(unknown))}")
+    _contributors[tuple(fields)] = compute
+
+
+def withdraw(fields: tuple[str, ...]) -> None:
+    _contributors.pop(tuple(fields), None)
 
 
 def camera_summaries(cameras: Iterable[Camera]) -> list[dict[str, Any]]:
     cameras = list(cameras)
     now = timezone.localtime()
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    counts = _detection_counts([c.pk for c in cameras], start_of_day)
-    summaries = []
-    for camera in cameras:
-        figures = counts.get(camera.pk, {"total": 0, "unknown": 0}) if counts is not None else None
-        summaries.append(
-            {
-                "id": camera.pk,
-                "detections_today": figures["total"] if figures else None,
-                "unknown_faces": figures["unknown"] if figures else None,
-                "uptime_percent": services.uptime_percent(camera.pk, timezone.now().date()),
-            }
-        )
-    return summaries
+    camera_ids = [camera.pk for camera in cameras]
+    figures: dict[str, dict[str, Any]] = {camera_id: dict.fromkeys(CONTRIBUTED_FIELDS) for camera_id in camera_ids}
+    for fields, compute in _contributors.items():
+        found = compute(camera_ids, start_of_day)
+        for camera_id in camera_ids:
+            for field in fields:
+                figures[camera_id][field] = found.get(camera_id, {}).get(field, 0)
+    today = timezone.now().date()
+    return [
+        {
+            "id": camera.pk,
+            **figures[camera.pk],
+            "uptime_percent": services.uptime_percent(camera.pk, today),
+        }
+        for camera in cameras
+    ]

@@ -28,7 +28,7 @@ from accounts import notifications
 from accounts.audit import origin_of
 from accounts.signals import DASHBOARD_TOKEN_SESSION_KEY
 from accounts.tokens import access_token_for, session_revoked
-from cameras import alerting, monitoring, services, snapshots, system
+from cameras import alerting, monitoring, services, snapshots
 from cameras.api.filters import AlertFilterSet
 from cameras.choices import BADGE_COLOURS, AlertLevel, CameraStatus
 from cameras.forms import CameraForm
@@ -36,8 +36,10 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from config.api.contracts import ApiError
 from config.storage import signed_url
+from config.system import banners, metrics
+from config.system import services as system_services
+from config.system.choices import BADGE_COLOURS as SYSTEM_BADGES
 
-SERVICE_BADGES = {"running": "green", "degraded": "amber", "stopped": "red"}
 # A cached token is handed out again only while it has this long left, so the page can still use it.
 TOKEN_REUSE_MARGIN_SECONDS = 120
 TOKEN_SESSION_KEY = DASHBOARD_TOKEN_SESSION_KEY
@@ -246,20 +248,22 @@ def alert_mute(request: HttpRequest, alert_id: str) -> HttpResponse:
 def _natural_label(metric: dict[str, Any]) -> list[Any]:
     """Category order as the service gives it, then labels with their numbers compared as numbers."""
     parts = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", metric["label"])]
-    return [system.METRIC_CATEGORIES.index(metric["category"]), *parts]
+    return [metrics.METRIC_CATEGORIES.index(metric["category"]), *parts]
 
 
 @permission_required("system:read")
 def system_page(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list[dict[str, Any]]] = {}
-    for metric in sorted(system.latest_metrics(), key=_natural_label):
+    for metric in sorted(metrics.latest_metrics(), key=_natural_label):
         groups.setdefault(metric["category"], []).append(metric)
-    services_rows = [{"service": row, "badge": SERVICE_BADGES.get(row.status, "")} for row in system.services_status()]
+    services_rows = [
+        {"service": row, "badge": SYSTEM_BADGES.get(row.status, "")} for row in system_services.services_status()
+    ]
     context = {
         "metric_groups": groups,
         "services": services_rows,
-        "banners": system.active_banners(),
-        "service_badges": SERVICE_BADGES,
+        "banners": banners.active_banners(),
+        "service_badges": SYSTEM_BADGES,
         "refresh_seconds": 10,
         "metrics_url": reverse("system-health-metrics"),
         "services_url": reverse("system-health-services"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from config.models import UsageMinute
+from config.models import BannerMessage, SystemMetric, SystemService, UsageMinute
 
 
 @admin.register(UsageMinute)
@@ -28,3 +28,24 @@ class UsageMinuteAdmin(admin.ModelAdmin):
     @admin.display(description="Average ms")
     def avg_ms(self, obj: UsageMinute) -> str:
         return f"{obj.avg_ms:.2f}"
+
+
+@admin.register(SystemMetric)
+class SystemMetricAdmin(admin.ModelAdmin):
+    list_display = ["timestamp", "category", "label", "value", "unit", "limit_value"]
+    list_filter = ["category"]
+    search_fields = ["label"]
+    date_hierarchy = "timestamp"
+
+
+@admin.register(SystemService)
+class SystemServiceAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "status", "version", "uptime", "last_checked", "last_restart"]
+    list_filter = ["status"]
+
+
+@admin.register(BannerMessage)
+class BannerMessageAdmin(admin.ModelAdmin):
+    list_display = ["message", "level", "active", "starts_at", "expires_at", "created_by"]
+    list_filter = ["level", "active"]
+    search_fields = ["message"]

@@ -195,34 +195,12 @@ def run_cleanup(dry_run: bool = False, *, now: datetime | None = None, batch_siz
     return report
 
 
-# --- Built-in rules (001 cleanup_old_data) -----------------------------------------------------------------
+# --- The platform's own rules (the apps register theirs in their AppConfig.ready()) -------------------------
 
 register(
     RetentionRule(
-        name="detections",
-        model="recognition.Detection",
-        date_field="timestamp",
-        setting="RETENTION_DETECTIONS_DAYS",
-        default_days=90,
-        description="recognition detections",
-        # 001 detections keep their thumbnail's storage key in a text column.
-        on_delete=lambda rows: delete_stored_files(rows, key_fields=("thumbnail",)),
-    )
-)
-register(
-    RetentionRule(
-        name="audit",
-        model="accounts.AuditLog",
-        date_field="timestamp",
-        setting="RETENTION_AUDIT_DAYS",
-        default_days=365,
-        description="audit entries",
-    )
-)
-register(
-    RetentionRule(
         name="system_metrics",
-        model="cameras.SystemMetric",
+        model="config.SystemMetric",
         date_field="timestamp",
         setting="RETENTION_METRICS_DAYS",
         default_days=30,
@@ -238,16 +216,5 @@ register(
         default_days=90,
         description="per-minute API usage statistics",
         on_delete=None,
-    )
-)
-register(
-    RetentionRule(
-        name="exports",
-        model="attendance.ExportJob",
-        date_field="expires_at",
-        setting=None,
-        description="expired export jobs and their files",
-        # 001 export_jobs keep the file's object-storage key in s3_key rather than a FileField.
-        on_delete=lambda rows: delete_stored_files(rows, key_fields=("s3_key",)),
     )
 )

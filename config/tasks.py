@@ -1,4 +1,9 @@
-"""Platform-wide Celery tasks."""
+"""Platform-wide Celery tasks.
+
+System health: ``config.collect_system_metrics`` samples the host every 60 s (Beat schedule "Collect system
+metrics") and ``config.check_services`` re-checks the platform's services every 60 s (Beat schedule "Check
+platform services"); both schedules are editable in Admin.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 from celery import shared_task
 
 from config import retention
+from config.system import metrics, services
 
 logger = logging.getLogger("argus.retention")
 
@@ -32,3 +38,25 @@ def fold_api_usage() -> int:
     from config.api.usage import fold_usage
 
     return fold_usage()
+
+
+@shared_task(name="config.collect_system_metrics", ignore_result=True)
+def collect_system_metrics() -> int:
+    """Store one sample of every host figure and refresh the cached latest set; returns the row count.
+
+    Nothing is pruned here: retention of old samples belongs to the cleanup job.
+    """
+    return len(metrics.collect_metrics())
+
+
+@shared_task(bind=True, name="config.check_services", ignore_result=True)
+def check_services(self) -> dict[str, str]:
+    """Re-check every service but ``web`` (this is a worker, not the web process); returns id -> status.
+
+    The worker running this task counts as alive even if its pool keeps it from answering its own ping.
+    """
+    rows = services.check_services(
+        only=[service_id for service_id in services.SERVICES if service_id != "web"],
+        current_worker=self.request.hostname,
+    )
+    return {row.id: row.status for row in rows}

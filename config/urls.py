@@ -20,7 +20,7 @@ api_v1 = [
     path("rate-limit/status", gateway_views.RateLimitStatusView.as_view(), name="rate-limit-status"),
     path("stats/usage", gateway_views.UsageStatsView.as_view(), name="usage-stats"),
     path("", include("accounts.api.urls")),
-    path("", include("cameras.api.system_urls")),
+    path("", include("config.api.system_urls")),
     path("", include("counting.api.urls")),  # cameras/{id}/counts before the cameras routes
     path("", include("cameras.api.urls")),
     path("", include("recognition.api.urls")),

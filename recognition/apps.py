@@ -6,9 +6,29 @@ class RecognitionConfig(AppConfig):
     verbose_name = "Face recognition"
 
     def ready(self) -> None:
+        from cameras import summary as camera_summary
         from config import retention
+        from config.system import summary
+        from recognition import figures
 
-        # Detections themselves are a built-in rule (001); these are the logs around them.
+        summary.contribute("registered_people", figures.registered_people)
+        summary.contribute("people_detected_today", figures.people_detected_today)
+        summary.contribute("unknown_face_alerts", figures.unknown_face_alerts)
+        camera_summary.contribute(("detections_today", "unknown_faces"), figures.detections_per_camera)
+
+        retention.register(
+            retention.RetentionRule(
+                name="detections",
+                model="recognition.Detection",
+                date_field="timestamp",
+                setting="RETENTION_DETECTIONS_DAYS",
+                default_days=90,
+                description="recognition detections",
+                # 001 detections keep their thumbnail's storage key in a text column.
+                on_delete=lambda rows: retention.delete_stored_files(rows, key_fields=("thumbnail",)),
+            )
+        )
+        # The logs around detections:
         retention.register(
             retention.RetentionRule(
                 name="detection_events",

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
+from cameras.models import Alert, Camera, Sensor, Snapshot, Zone
+from config.models import BannerMessage, SystemMetric, SystemService
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +40,37 @@ def one_of_each(db) -> None:
 
 
 @pytest.mark.parametrize(
-    "model", ["camera", "zone", "sensor", "snapshot", "alert", "systemmetric", "systemservice", "bannermessage"]
+    "model",
+    [
+        "cameras/camera",
+        "cameras/zone",
+        "cameras/sensor",
+        "cameras/snapshot",
+        "cameras/alert",
+        "config/systemmetric",
+        "config/systemservice",
+        "config/bannermessage",
+    ],
 )
 def test_changelist_loads(admin_site, one_of_each, model):
-    response = admin_site.get(f"/admin/cameras/{model}/")
+    response = admin_site.get(f"/admin/{model}/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 1
 
 
-@pytest.mark.parametrize("model", ["camera", "zone", "sensor", "alert", "systemservice", "bannermessage"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "cameras/camera",
+        "cameras/zone",
+        "cameras/sensor",
+        "cameras/alert",
+        "config/systemservice",
+        "config/bannermessage",
+    ],
+)
 def test_add_form_loads(admin_site, model):
-    assert admin_site.get(f"/admin/cameras/{model}/add/").status_code == 200
+    assert admin_site.get(f"/admin/{model}/add/").status_code == 200
 
 
 def test_changelist_needs_a_staff_login(client, one_of_each):

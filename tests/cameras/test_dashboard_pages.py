@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 from accounts.models import Notification, Role, UserSession
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
-from cameras.models import BannerMessage, Camera, Snapshot, SystemMetric
+from cameras.models import Camera, Snapshot
+from config.models import BannerMessage, SystemMetric
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import AuditLog
-from cameras.models import Camera, Snapshot, SystemMetric
+from cameras.models import Camera, Snapshot
 from config import retention
+from config.models import SystemMetric
 from config.tasks import cleanup_old_data
 from recognition.models import Detection
 
@@ -176,7 +177,7 @@ def test_the_built_in_rules_are_those_of_001():
 
     assert (rules["detections"].model, rules["detections"].days()) == ("recognition.Detection", 90)
     assert (rules["audit"].model, rules["audit"].days()) == ("accounts.AuditLog", 365)
-    assert (rules["system_metrics"].model, rules["system_metrics"].days()) == ("cameras.SystemMetric", 30)
+    assert (rules["system_metrics"].model, rules["system_metrics"].days()) == ("config.SystemMetric", 30)
     assert (rules["exports"].model, rules["exports"].date_field, rules["exports"].days()) == (
         "attendance.ExportJob",
         "expires_at",

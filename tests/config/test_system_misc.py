@@ -13,7 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from cameras.choices import CameraStatus
-from cameras.models import BannerMessage, Camera
+from cameras.models import Camera
+from config.models import BannerMessage
 
 pytestmark = pytest.mark.django_db
 

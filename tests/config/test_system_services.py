@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import AuditLog
-from cameras import system
-from cameras.models import SystemService
+from config.models import SystemService
+from config.system import services as system
 
 SERVICES_URL = "/api/v1/system/health/services"
 

@@ -1,6 +1,6 @@
 """001 "System & Health" endpoints (``/api/v1/system/...``, ``/api/v1/services/banner-messages``).
 
-Thin views over :mod:`cameras.system`: they parse the query or body, call the service and answer
+Thin views over :mod:`config.system`: they parse the query or body, call the service and answer
 snake_case data that the 001 renderer camelizes. The serializers below document the shapes in the
 OpenAPI schema and parse request bodies.
 """
@@ -16,17 +16,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cameras import system
 from config.api.base import AUTHENTICATED
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.spa import SpaAPIView
+from config.system import about, banners, metrics, services, summary
+from config.system.choices import ServiceStatus
 
 # --- Shapes ---------------------------------------------------------------------------------------
 
 
 class SystemMetricSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    category = serializers.ChoiceField(choices=system.METRIC_CATEGORIES)
+    category = serializers.ChoiceField(choices=metrics.METRIC_CATEGORIES)
     label = serializers.CharField()
     value = serializers.FloatField()
     unit = serializers.CharField()
@@ -71,7 +72,7 @@ class NetworkMetricsSerializer(serializers.Serializer):
 class SystemServiceSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=["running", "degraded", "stopped"])
+    status = serializers.ChoiceField(choices=ServiceStatus.values)
     version = serializers.CharField()
     uptime = serializers.CharField()
     last_restart = serializers.DateTimeField(allow_null=True)
@@ -124,7 +125,7 @@ class SystemVersionSerializer(serializers.Serializer):
 class BannerMessageSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     message = serializers.CharField()
-    level = serializers.ChoiceField(choices=system.BANNER_LEVELS)
+    level = serializers.ChoiceField(choices=banners.BANNER_LEVELS)
     starts_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     created_by = serializers.CharField()
@@ -166,7 +167,7 @@ class SystemSummaryView(SpaAPIView):
         responses=SystemSummarySerializer, summary="Dashboard figures (null where the owning app has no data)"
     )
     def get(self, request):
-        return Response(system.summary())
+        return Response(summary.summary())
 
 
 class SystemMetricsView(SpaAPIView):
@@ -174,7 +175,7 @@ class SystemMetricsView(SpaAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("category", str, enum=list(system.METRIC_CATEGORIES)),
+            OpenApiParameter("category", str, enum=list(metrics.METRIC_CATEGORIES)),
             OpenApiParameter("history", bool, description="Answer the samples of one label over time"),
             OpenApiParameter("label", str, description="Required with history"),
             OpenApiParameter("from", OpenApiTypes.DATETIME, description="History start (default: 24 h before to)"),
@@ -187,14 +188,14 @@ class SystemMetricsView(SpaAPIView):
         params = request.query_params
         category = params.get("category") or None
         if not _flag(params.get("history")):
-            return Response(system.latest_metrics(category))
+            return Response(metrics.latest_metrics(category))
         label = (params.get("label") or "").strip()
         if not label:
             raise ApiError(
                 Kind.VALIDATION, "label is required with history", field_errors=[FieldError("label", "Required")]
             )
         since, until = _datetime_param(request, "from"), _datetime_param(request, "to")
-        return Response(system.metric_history(label, since, until, category))
+        return Response(metrics.metric_history(label, since, until, category))
 
 
 class SystemServicesView(SpaAPIView):
@@ -206,8 +207,8 @@ class SystemServicesView(SpaAPIView):
         summary="Platform services and their last liveness check",
     )
     def get(self, request):
-        max_age = 0 if _flag(request.query_params.get("refresh")) else system.SERVICE_FRESH_SECONDS
-        return Response([system.service_dict(row) for row in system.services_status(max_age)])
+        max_age = 0 if _flag(request.query_params.get("refresh")) else services.SERVICE_FRESH_SECONDS
+        return Response([services.service_dict(row) for row in services.services_status(max_age)])
 
 
 class SystemNetworkMetricsView(SpaAPIView):
@@ -215,7 +216,7 @@ class SystemNetworkMetricsView(SpaAPIView):
 
     @extend_schema(responses=NetworkMetricsSerializer, summary="Per-interface throughput, errors and drops")
     def get(self, request):
-        return Response(system.network_metrics())
+        return Response(metrics.network_metrics())
 
 
 class SystemServiceRestartView(SpaAPIView):
@@ -226,7 +227,7 @@ class SystemServiceRestartView(SpaAPIView):
         request=None, responses=ServiceRestartSerializer, summary="Restart a service (the Celery worker only)"
     )
     def post(self, request, service_id: str):
-        return Response(system.restart_service(service_id, request.user))
+        return Response(services.restart_service(service_id, request.user))
 
 
 class SystemUptimeView(SpaAPIView):
@@ -234,7 +235,7 @@ class SystemUptimeView(SpaAPIView):
 
     @extend_schema(responses=SystemUptimeSerializer, summary="Machine and platform uptime")
     def get(self, request):
-        return Response(system.uptime())
+        return Response(about.uptime())
 
 
 class SystemVersionView(SpaAPIView):
@@ -242,7 +243,7 @@ class SystemVersionView(SpaAPIView):
 
     @extend_schema(responses=SystemVersionSerializer, summary="Platform, runtime and component versions")
     def get(self, request):
-        return Response(system.version())
+        return Response(about.version())
 
 
 class BannerMessagesView(SpaAPIView):
@@ -251,7 +252,7 @@ class BannerMessagesView(SpaAPIView):
 
     @extend_schema(responses=BannerMessageSerializer(many=True), summary="Banners to show now")
     def get(self, request):
-        return Response([system.banner_dict(banner) for banner in system.active_banners()])
+        return Response([banners.banner_dict(banner) for banner in banners.active_banners()])
 
     @extend_schema(
         request=BannerMessageCreateSerializer, responses={201: BannerMessageSerializer}, summary="Publish a banner"
@@ -259,5 +260,5 @@ class BannerMessagesView(SpaAPIView):
     def post(self, request):
         body = BannerMessageCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        banner = system.post_banner(by=request.user, **body.validated_data)
-        return Response(system.banner_dict(banner), status=status.HTTP_201_CREATED)
+        banner = banners.post_banner(by=request.user, **body.validated_data)
+        return Response(banners.banner_dict(banner), status=status.HTTP_201_CREATED)

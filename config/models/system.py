@@ -1,3 +1,5 @@
+"""The platform's health tables (001 ``system_metrics``, ``system_services``) and its banner messages."""
+
 from __future__ import annotations
 
 import uuid

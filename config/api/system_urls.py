@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cameras.api import system_views as views
+from config.api import system_views as views
 
 urlpatterns = [
     path("system/summary", views.SystemSummaryView.as_view(), name="system-summary"),

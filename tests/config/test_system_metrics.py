@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from cameras import system
-from cameras.models import SystemMetric
+from config.models import SystemMetric
+from config.system import metrics as system
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,16 @@ import uuid
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from cameras import tasks
-from cameras.models import SystemMetric, SystemService
+from config import tasks
+from config.models import SystemMetric, SystemService
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "task"),
     [
-        ("Collect system metrics", "cameras.collect_system_metrics"),
-        ("Check platform services", "cameras.check_services"),
+        ("Collect system metrics", "config.collect_system_metrics"),
+        ("Check platform services", "config.check_services"),
     ],
 )
 def test_beat_schedule_runs_the_task_every_minute(name, task):
