@@ -18,19 +18,8 @@ from cameras.summary import camera_summaries
 from config.api.base import AUTHENTICATED, validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.exceptions import flatten_errors
-from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet, expected_version
 from config.api.versioning import mark_superseded
-
-
-def expected_version(request, data: dict) -> int | None:
-    """The version a client based its change on: body ``version`` or an ``If-Match`` header."""
-    version = data.pop("version", None)
-    if version is None and request.headers.get("If-Match"):
-        try:
-            version = int(request.headers["If-Match"].strip('W/"'))
-        except ValueError:
-            raise ApiError(Kind.VALIDATION, "If-Match must be the camera's version number") from None
-    return version
 
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
@@ -82,7 +71,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         if data.get("id", camera.pk) != camera.pk:
             raise ApiError(Kind.VALIDATION, "A camera's id cannot change", details={"field": "id"})
         data.pop("id", None)
-        version = expected_version(request, data)
+        version = expected_version(request, data, "camera")
         return self._respond(services.update_camera(camera, data, expected_version=version))
 
     partial_update = update

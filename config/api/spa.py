@@ -95,6 +95,19 @@ def _positive_int(raw: str | None, default: int, name: str, maximum: int | None 
     return value
 
 
+def expected_version(request, data: dict, resource: str) -> int | None:
+    """The version a client based its change on: body ``version`` (taken out of ``data``) or an ``If-Match``
+    header (``"3"`` or ``W/"3"``). ``resource`` names the thing in the refusal of an If-Match that is no
+    version number ("camera", "configuration")."""
+    version = data.pop("version", None)
+    if version is None and request.headers.get("If-Match"):
+        try:
+            version = int(request.headers["If-Match"].strip('W/"'))
+        except ValueError:
+            raise ApiError(Kind.VALIDATION, f"If-Match must be the {resource}'s version number") from None
+    return version
+
+
 class PagePagination(BasePagination):
     """``page`` and ``pageSize`` in, ``meta {page, pageSize, total, totalPages}`` out."""
 

@@ -14,7 +14,7 @@ from attendance.models import AttendanceLog
 from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.filters import QueryAliases
-from config.api.spa import SpaAPIView, SpaGenericAPIView
+from config.api.spa import SpaAPIView, SpaGenericAPIView, expected_version
 from integrations import odoo_sync
 from integrations.api import odoo_serializers as serializers
 from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
@@ -38,12 +38,7 @@ class OdooConfigView(SpaAPIView):
     @extend_schema(request=serializers.OdooConfigWriteSerializer, responses=serializers.OdooConfigSerializer)
     def put(self, request):
         data = validated(serializers.OdooConfigWriteSerializer, request.data, partial=True)
-        version = data.pop("version", None)
-        if version is None and request.headers.get("If-Match"):
-            try:
-                version = int(request.headers["If-Match"].strip('W/"'))
-            except ValueError:
-                raise ApiError(Kind.VALIDATION, "If-Match must be the configuration's version number") from None
+        version = expected_version(request, data, "configuration")
         return Response(config_body(odoo_sync.update_config(data, expected_version=version)))
 
     patch = put
