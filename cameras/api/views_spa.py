@@ -16,7 +16,7 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.summary import camera_summaries
 from config.api.base import AUTHENTICATED, validated
-from config.api.contracts import ApiError, FieldError, Kind
+from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet, expected_version
 from config.api.versioning import mark_superseded
@@ -119,7 +119,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         body = {
             "asset_id": str(shot.id),
             "url": snapshots.snapshot_url(shot),
-            "timestamp": shot.taken_at.isoformat().replace("+00:00", "Z"),
+            "timestamp": utc_iso(shot.taken_at),
             "width": shot.width,
             "height": shot.height,
         }
