@@ -111,7 +111,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
 
     def destroy(self, request, pk=None):
         actor, role = actor_of(request)
-        enrolment.delete_profile(self.get_object(), actor=actor, actor_role=role)
+        enrolment.delete_profile(self.get_object(), by=enrolment.Editor(actor, role))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=serializers.FaceImageSerializer(many=True))
