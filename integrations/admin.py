@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from config.api.contracts import ApiError
 from integrations import exporters, odoo_sync, outbox, services
 from integrations.models import DeliveryAttempt, Exporter, OdooConfig, OdooSyncLog, OutboxMessage
+from integrations.tasks import queue_odoo_sync
 
 _SECTIONS = ("headers", "auth", "config", "retry_config")
 
@@ -207,13 +208,12 @@ class OdooConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync pending attendance logs now")
     def sync_now(self, request, queryset):
-        from integrations.tasks import sync_attendance_to_odoo
-
-        if not OdooConfig.load().is_configured:
+        try:
+            run_id = queue_odoo_sync()
+        except odoo_sync.OdooNotConfigured:
             self.message_user(request, "Configure Odoo first.", messages.ERROR)
             return
-        result = sync_attendance_to_odoo.delay()
-        self.message_user(request, f"Sync queued (run {result.id}); see the Odoo sync log.", messages.SUCCESS)
+        self.message_user(request, f"Sync queued (run {run_id}); see the Odoo sync log.", messages.SUCCESS)
 
 
 @admin.register(OdooSyncLog)

@@ -230,6 +230,28 @@ def status_summary() -> dict[str, Any]:
     }
 
 
+# --- Asking for a run --------------------------------------------------------------------------------
+
+
+def checked_sync_request(record_ids: list[str] | None) -> list[str] | None:
+    """The logs a requested run is to send (None: the pending ones), each once, refused before anything is
+    queued: :class:`OdooNotConfigured` without a configuration, a validation error for unknown log ids."""
+    if not OdooConfig.load().is_configured:
+        raise OdooNotConfigured()
+    if record_ids is None:
+        return None
+    record_ids = list(dict.fromkeys(record_ids))
+    known = set(AttendanceLog.objects.filter(pk__in=record_ids).values_list("pk", flat=True))
+    unknown = [pk for pk in record_ids if pk not in known]
+    if unknown:
+        raise ApiError(
+            Kind.VALIDATION,
+            f"Unknown attendance logs: {', '.join(unknown[:20])}",
+            field_errors=[FieldError("record_ids", f"unknown attendance log {pk}") for pk in unknown[:20]],
+        )
+    return record_ids
+
+
 # --- The sync run ------------------------------------------------------------------------------------
 
 

@@ -13,9 +13,11 @@ a sync when the config's ``auto_sync`` is on.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
 from celery import shared_task
+from django.db import transaction
 
 from integrations import odoo_sync, outbox
 from integrations.models import OdooConfig
@@ -53,6 +55,16 @@ def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_fai
     return report.as_dict()
 
 
+def queue_odoo_sync(record_ids: list[str] | None = None, *, retry_failed: bool = False) -> str:
+    """Queue a sync run (``POST /odoo/sync``, Admin's "sync now", the schedule) for when the current
+    transaction commits; returns its job id, which is also the run id of its log entries. A request
+    :func:`odoo_sync.checked_sync_request` refuses queues nothing."""
+    kwargs = {"record_ids": odoo_sync.checked_sync_request(record_ids), "retry_failed": retry_failed}
+    job_id = str(uuid.uuid4())
+    transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))
+    return job_id
+
+
 @shared_task(name="integrations.scheduled_odoo_sync", ignore_result=True)
 def scheduled_odoo_sync() -> dict:
     """Beat, every 30 minutes: start a sync of the pending logs when auto-sync is on."""
@@ -61,5 +73,4 @@ def scheduled_odoo_sync() -> dict:
         return {"skipped": "auto-sync is off"}
     if not config.is_configured:
         return {"skipped": "Odoo is not configured"}
-    result = sync_attendance_to_odoo.delay()
-    return {"queued": result.id}
+    return {"queued": queue_odoo_sync()}

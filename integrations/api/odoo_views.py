@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from attendance.models import AttendanceLog
 from config.api.base import validated
-from config.api.contracts import ApiError, FieldError, Kind
 from config.api.filters import QueryAliases
 from config.api.spa import SpaAPIView, SpaGenericAPIView, expected_version
 from integrations import odoo_sync
 from integrations.api import odoo_serializers as serializers
 from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
-from integrations.tasks import sync_attendance_to_odoo
+from integrations.tasks import queue_odoo_sync
 
 # 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
 
@@ -67,22 +62,7 @@ class OdooSyncView(SpaAPIView):
     @extend_schema(request=serializers.OdooSyncRequestSerializer, responses={202: serializers.OdooSyncJobSerializer})
     def post(self, request):
         data = validated(serializers.OdooSyncRequestSerializer, request.data or {})
-        if not OdooConfig.load().is_configured:
-            raise odoo_sync.OdooNotConfigured()
-        record_ids = data.get("record_ids")
-        if record_ids is not None:
-            record_ids = list(dict.fromkeys(record_ids))
-            known = set(AttendanceLog.objects.filter(pk__in=record_ids).values_list("pk", flat=True))
-            unknown = [pk for pk in record_ids if pk not in known]
-            if unknown:
-                raise ApiError(
-                    Kind.VALIDATION,
-                    f"Unknown attendance logs: {', '.join(unknown[:20])}",
-                    field_errors=[FieldError("record_ids", f"unknown attendance log {pk}") for pk in unknown[:20]],
-                )
-        job_id = str(uuid.uuid4())
-        kwargs = {"record_ids": record_ids, "retry_failed": data["retry_failed"]}
-        transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))
+        job_id = queue_odoo_sync(data.get("record_ids"), retry_failed=data["retry_failed"])
         return Response({"job_id": job_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
