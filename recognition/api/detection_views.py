@@ -7,11 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from cameras.models import Camera
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView
-from recognition import detections
+from recognition import detections, tasks
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
@@ -46,15 +45,13 @@ class SendFrameView(SpaAPIView):
     @extend_schema(request=serializers.SendFrameSerializer, responses={202: serializers.SendFrameResponseSerializer})
     def post(self, request):
         data = validated(serializers.SendFrameSerializer, request.data)
-        camera = Camera.objects.filter(pk=data["camera_id"]).first()
-        if camera is None:
-            raise ApiError(Kind.NOT_FOUND, f"Camera {data['camera_id']} not found")
-        if not camera.stream_url:
-            raise ApiError(Kind.CONFLICT, f"Camera {camera.pk} has no stream URL to take a frame from")
-        if not DetectionProviderConfig.load().enabled:
-            raise ApiError(Kind.CONFLICT, "The detection provider is disabled")
-        with transaction.atomic():
-            event = detections.queue_frame(camera)
+        try:
+            with transaction.atomic():
+                event = tasks.queue_frame(data["camera_id"])
+        except detections.UnknownCamera as exc:
+            raise ApiError(Kind.NOT_FOUND, str(exc)) from None
+        except detections.FrameRefused as exc:
+            raise ApiError(Kind.CONFLICT, str(exc)) from None
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
