@@ -73,8 +73,8 @@ class PendingLogListView(AttendanceLogListView):
 
 
 class ManualEntryView(SpaAPIView):
-    """An operator's attendance entry: creates the day's log (201) or corrects it (200). Audited with what
-    changed; refused attempts are audited by the generic entry."""
+    """An operator's attendance entry: creates the day's log (201) or corrects it (200). The service audits
+    what changed; refused attempts are audited by the generic entry."""
 
     required_permissions = "attendance:write"
     audit_resource = "attendance_log"
@@ -90,6 +90,7 @@ class ManualEntryView(SpaAPIView):
             if camera is None:
                 issue = f"Camera {data['camera_id']} does not exist"
                 raise ApiError(Kind.VALIDATION, issue, field_errors=[FieldError("cameraId", issue)])
+        actor, role = audit.actor_of(request)
         entry = services.record_manual_entry(
             employee_id=data["employee_id"],
             name=name,
@@ -98,26 +99,10 @@ class ManualEntryView(SpaAPIView):
             status=data.get("status"),
             camera=camera,
             note=data.get("note", ""),
-        )
-        log = entry.log
-        actor, role = audit.actor_of(request)
-        audit.record(
             actor=actor,
             actor_role=role,
-            action="attendance_log.manual_entry",
-            resource_type="attendance_log",
-            resource_id=log.pk,
-            message=f"Manual attendance {'entry' if entry.created else 'correction'} for {log.employee_id} on "
-            f"{log.date}: {log.status}",
-            context={
-                "employeeId": log.employee_id,
-                "date": log.date.isoformat(),
-                "created": entry.created,
-                "before": entry.before,
-                "after": services.log_snapshot(log),
-            },
-            origin=audit.origin_of(request),
         )
+        log = entry.log
         body = serializers.AttendanceLogSerializer(log).data
         return Response(body, status=status.HTTP_201_CREATED if entry.created else status.HTTP_200_OK)
 
@@ -133,7 +118,7 @@ class ManualEntryView(SpaAPIView):
         return data["name"], data.get("department", "")
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # A successful entry records its own detailed audit entry; a refused one gets the generic entry.
+        # A successful entry is audited in detail by the service; a refused one gets the generic entry.
         self.audit_enabled = response.status_code >= 400
         return super().finalize_response(request, response, *args, **kwargs)
 
