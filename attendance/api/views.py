@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.response import Response
 
 from accounts import audit
@@ -17,7 +17,7 @@ from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
 from cameras.models import Camera
 from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
-from config.api.spa import SpaAPIView, SpaGenericAPIView
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
 
 RECORDS_DEFAULT_LIMIT = 100
 RECORDS_MAX_LIMIT = 500
@@ -54,16 +54,13 @@ class AttendanceRecordListView(SpaGenericAPIView):
         return Response(self.get_serializer(records, many=True).data)
 
 
-class AttendanceLogListView(mixins.ListModelMixin, SpaGenericAPIView):
+class AttendanceLogListView(SpaListView):
     """Daily logs with 001's filters and page/pageSize."""
 
     queryset = AttendanceLog.objects.order_by("-date", "employee_id", "id")
     serializer_class = serializers.AttendanceLogSerializer
     filterset_class = AttendanceLogFilterSet
     required_permissions = "attendance:read"
-
-    def get(self, request, *args, **kwargs):
-        return self.list(request, *args, **kwargs)
 
 
 class PendingLogListView(AttendanceLogListView):
@@ -123,23 +120,20 @@ class ManualEntryView(SpaAPIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class AttendanceLogDetailView(SpaAPIView):
+class AttendanceLogDetailView(SpaGenericAPIView):
+    queryset = AttendanceLog.objects.all()
+    serializer_class = serializers.AttendanceLogSerializer
+    not_found = "Attendance log {pk} not found"
     required_permissions = {"GET": "attendance:read", "DELETE": "attendance:write"}
     audit_resource = "attendance_log"
 
-    def _log(self, pk: str) -> AttendanceLog:
-        log = AttendanceLog.objects.filter(pk=pk).first()
-        if log is None:
-            raise ApiError(Kind.NOT_FOUND, f"Attendance log {pk} not found")
-        return log
-
     @extend_schema(responses=serializers.AttendanceLogSerializer)
     def get(self, request, pk):
-        return Response(serializers.AttendanceLogSerializer(self._log(pk)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
-        services.delete_log(self._log(pk))
+        services.delete_log(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -18,7 +18,7 @@ from cameras.summary import camera_summaries
 from config.api.base import AUTHENTICATED, validated
 from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
-from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet, expected_version
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
 from config.api.versioning import mark_superseded
 
 
@@ -26,6 +26,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.CameraSerializer
     filterset_class = CameraFilterSet
+    not_found = "Camera {pk} not found"
     audit_resource = "camera"
     required_permissions = {
         "list": "cameras:read",
@@ -39,12 +40,6 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         "test_connection": "cameras:write",
         "snapshot": "cameras:write",
     }
-
-    def get_object(self) -> Camera:
-        camera = Camera.objects.filter(pk=self.kwargs["pk"]).first()
-        if camera is None:
-            raise ApiError(Kind.NOT_FOUND, f"Camera {self.kwargs['pk']} not found")
-        return camera
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -182,6 +177,7 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
     queryset = Alert.objects.order_by("-timestamp")
     serializer_class = serializers.AlertSerializer
     filterset_class = AlertFilterSet
+    not_found = "Alert {pk} not found"
     audit_resource = "alert"
     required_permissions = {
         "list": "cameras:read",
@@ -189,12 +185,6 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
         "mute": "cameras:write",
         "destroy": "cameras:write",
     }
-
-    def get_object(self) -> Alert:
-        alert = Alert.objects.filter(pk=self.kwargs["pk"]).first()
-        if alert is None:
-            raise ApiError(Kind.NOT_FOUND, f"Alert {self.kwargs['pk']} not found")
-        return alert
 
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
@@ -211,7 +201,7 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class NotificationListView(SpaGenericAPIView):
+class NotificationListView(SpaListView):
     """``GET /notifications`` (yours and site-wide ones) and ``DELETE /notifications`` (clear)."""
 
     serializer_class = serializers.NotificationSerializer
@@ -220,10 +210,6 @@ class NotificationListView(SpaGenericAPIView):
 
     def get_queryset(self):
         return visible_notifications(self.request)
-
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def delete(self, request):
         """Clear your notifications; site-wide ones too for those who may change the fleet."""
@@ -234,15 +220,18 @@ class NotificationListView(SpaGenericAPIView):
         return Response({"deleted": deleted})
 
 
-class NotificationAcknowledgeView(SpaAPIView):
+class NotificationAcknowledgeView(SpaGenericAPIView):
+    serializer_class = serializers.NotificationSerializer
+    not_found = "Notification not found"
     required_permissions = AUTHENTICATED
     audit_resource = "notification"
 
+    def get_queryset(self):
+        return visible_notifications(self.request)
+
     @extend_schema(request=None, responses=serializers.NotificationSerializer)
     def post(self, request, pk):
-        notification = visible_notifications(request).filter(pk=pk).first() if _is_uuid(pk) else None
-        if notification is None:
-            raise ApiError(Kind.NOT_FOUND, "Notification not found")
+        notification = self.get_object()
         notification.acknowledged = True
         notification.save(update_fields=["acknowledged"])
         return Response(serializers.NotificationSerializer(notification).data)
@@ -259,13 +248,3 @@ def visible_notifications(request):
     elif acknowledged is not None:
         raise ApiError(Kind.VALIDATION, "acknowledged must be true or false")
     return queryset
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

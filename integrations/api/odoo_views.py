@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from config.api.base import validated
 from config.api.filters import QueryAliases
-from config.api.spa import SpaAPIView, SpaGenericAPIView, expected_version
+from config.api.spa import SpaAPIView, SpaListView, expected_version
 from integrations import odoo_sync
 from integrations.api import odoo_serializers as serializers
 from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
@@ -88,7 +88,7 @@ class OdooSyncLogFilterSet(QueryAliases, django_filters.FilterSet):
     }
 
 
-class OdooSyncLogListView(SpaGenericAPIView):
+class OdooSyncLogListView(SpaListView):
     """``GET /odoo/logs``: every attempt, newest first; filters ``result``, ``action``, ``employeeId``,
     ``runId``, ``attendanceLogId``, ``from``, ``to``; paged with ``page`` and ``pageSize``."""
 
@@ -96,10 +96,6 @@ class OdooSyncLogListView(SpaGenericAPIView):
     serializer_class = serializers.OdooSyncLogSerializer
     filterset_class = OdooSyncLogFilterSet
     required_permissions = "odoo:read"
-
-    def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class OdooStatusView(SpaAPIView):

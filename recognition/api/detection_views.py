@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
-from config.api.spa import SpaAPIView, SpaGenericAPIView
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
 from recognition import detections, tasks
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
@@ -55,14 +55,8 @@ class SendFrameView(SpaAPIView):
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-class DetectionEventListView(SpaGenericAPIView):
-    required_permissions = "detections:read"
-    audit_enabled = False
-    queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
-    serializer_class = serializers.DetectionEventSerializer
-    filterset_class = DetectionEventFilterSet
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[
             OpenApiParameter("status", str),
             OpenApiParameter("cameraId", str),
@@ -70,9 +64,13 @@ class DetectionEventListView(SpaGenericAPIView):
             OpenApiParameter("to", str),
         ]
     )
-    def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+)
+class DetectionEventListView(SpaListView):
+    required_permissions = "detections:read"
+    audit_enabled = False
+    queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
+    serializer_class = serializers.DetectionEventSerializer
+    filterset_class = DetectionEventFilterSet
 
 
 class ProviderConfigView(SpaAPIView):
