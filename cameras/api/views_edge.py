@@ -91,7 +91,11 @@ class CameraViewSet(_ConfigViewSet):
 
     partial_update = update
 
-    @extend_schema(parameters=[OpenApiParameter("timeout", int, description="Seconds, 1-60 (default 10)")])
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("timeout", int, description="Seconds, 1-60 (default 10)")],
+        responses={200: serializers.EdgeCameraTestSerializer, 503: serializers.EdgeCameraTestSerializer},
+    )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         camera = self.get_object()

@@ -120,7 +120,7 @@ class PersonHistoryView(SpaGenericAPIView):
             OpenApiParameter("from", str),
             OpenApiParameter("to", str),
         ],
-        responses=serializers.DetectionSerializer(many=True),
+        responses=serializers.PersonDetectionSerializer(many=True),
     )
     def get(self, request, employee_id: str):
         profile = FaceProfile.objects.filter(employee_id=employee_id).first()
