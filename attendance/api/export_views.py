@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from attendance import exports
+from attendance import export_tasks, exports
 from attendance.api.export_serializers import (
     AttendanceExportRequestSerializer,
     AuditExportRequestSerializer,
@@ -36,7 +36,7 @@ class StartExportView(SpaAPIView):
         serializer = self.request_serializer(data=request.data, context=self.serializer_context())
         serializer.is_valid(raise_exception=True)
         try:
-            job = exports.create_export_job(
+            job = export_tasks.start_export(
                 user=exports.owner_of(request.user),
                 export_type=self.export_type,
                 export_format=serializer.validated_data["format"],
