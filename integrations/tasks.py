@@ -19,8 +19,10 @@ from collections import Counter
 from celery import shared_task
 from django.db import transaction
 
-from integrations import odoo_sync, outbox
+from integrations import outbox
 from integrations.models import OdooConfig
+from integrations.odoo import sync as odoo_sync
+from integrations.odoo.config import OdooNotConfigured
 
 
 @shared_task(name="integrations.dispatch_outbox", ignore_result=True)
@@ -48,7 +50,7 @@ def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_fai
         if self.request.retries >= self.max_retries:
             return {"skipped": "another Odoo sync run is in progress"}
         raise self.retry(countdown=30) from None
-    except odoo_sync.OdooNotConfigured as exc:
+    except OdooNotConfigured as exc:
         return {"skipped": exc.text()}
     if report.retry_later and self.request.retries < self.max_retries:
         raise self.retry(countdown=odoo_sync.retry_countdown(self.request.retries, report))
@@ -58,7 +60,7 @@ def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_fai
 def queue_odoo_sync(record_ids: list[str] | None = None, *, retry_failed: bool = False) -> str:
     """Queue a sync run (``POST /odoo/sync``, Admin's "sync now", the schedule) for when the current
     transaction commits; returns its job id, which is also the run id of its log entries. A request
-    :func:`odoo_sync.checked_sync_request` refuses queues nothing."""
+    :func:`integrations.odoo.sync.checked_sync_request` refuses queues nothing."""
     kwargs = {"record_ids": odoo_sync.checked_sync_request(record_ids), "retry_failed": retry_failed}
     job_id = str(uuid.uuid4())
     transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))

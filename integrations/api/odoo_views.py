@@ -10,16 +10,16 @@ from rest_framework.response import Response
 from config.api.base import validated
 from config.api.filters import QueryAliases
 from config.api.spa import SpaAPIView, SpaListView, expected_version
-from integrations import odoo_sync
 from integrations.api import odoo_serializers as serializers
 from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
+from integrations.odoo import config as odoo_config
 from integrations.tasks import queue_odoo_sync
 
 # 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
 
 
 def config_body(config: OdooConfig) -> dict:
-    return serializers.OdooConfigSerializer(config, context={"counts": odoo_sync.counters()}).data
+    return serializers.OdooConfigSerializer(config, context={"counts": odoo_config.counters()}).data
 
 
 class OdooConfigView(SpaAPIView):
@@ -34,7 +34,7 @@ class OdooConfigView(SpaAPIView):
     def put(self, request):
         data = validated(serializers.OdooConfigWriteSerializer, request.data, partial=True)
         version = expected_version(request, data, "configuration")
-        return Response(config_body(odoo_sync.update_config(data, expected_version=version)))
+        return Response(config_body(odoo_config.update_config(data, expected_version=version)))
 
     patch = put
 
@@ -49,7 +49,7 @@ class OdooTestView(SpaAPIView):
     @extend_schema(request=serializers.OdooTestSerializer, responses=serializers.OdooTestResultSerializer)
     def post(self, request):
         data = validated(serializers.OdooTestSerializer, request.data or {})
-        return Response(odoo_sync.test_connection(data))
+        return Response(odoo_config.test_connection(data))
 
 
 class OdooSyncView(SpaAPIView):
@@ -103,4 +103,4 @@ class OdooStatusView(SpaAPIView):
 
     @extend_schema(responses=serializers.OdooStatusSerializer)
     def get(self, request):
-        return Response(odoo_sync.status_summary())
+        return Response(odoo_config.status_summary())
