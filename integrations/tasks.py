@@ -25,13 +25,13 @@ from integrations.odoo import sync as odoo_sync
 from integrations.odoo.config import OdooNotConfigured
 
 
-@shared_task(name="integrations.dispatch_outbox", ignore_result=True)
+@shared_task(name=outbox.DISPATCH_TASK, ignore_result=True)
 def dispatch_outbox(message_ids: list[int]) -> dict[str, int]:
     """Deliver each message that is due and not held by another worker; returns counts by outcome."""
     return dict(Counter(str(outbox.dispatch(int(message_id))) for message_id in message_ids))
 
 
-@shared_task(name="integrations.retry_due_deliveries", ignore_result=True)
+@shared_task(name=outbox.SWEEP_TASK, ignore_result=True)
 def retry_due_deliveries() -> dict[str, int]:
     """Deliver every due outbox message (Beat, every 30 s); returns counts by outcome."""
     return outbox.dispatch_due()
