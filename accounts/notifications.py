@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from accounts.choices import Severity
 from accounts.models import Notification, User
 from config import realtime
+from config.api.contracts import utc_iso
 
 
 def notification_payload(notification: Notification) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def notification_payload(notification: Notification) -> dict[str, Any]:
         "level": notification.level,
         "acknowledged": notification.acknowledged,
         "link": notification.link,
-        "timestamp": notification.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": utc_iso(notification.timestamp),
         "userId": str(notification.user_id) if notification.user_id else None,
     }
 

@@ -24,7 +24,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import cv2
@@ -40,6 +40,7 @@ from anpr import delivery, watchlists
 from anpr.models import EVENT_ID_MAX, PLATE_MAX, SOURCE_ID_MAX, PlateEvent
 from anpr.plates import normalize_plate
 from config.api.contracts import ApiError, FieldError, Kind
+from config.api.timestamps import client_timestamp
 
 DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_FIELDS = ("frame", "crop")
@@ -51,8 +52,6 @@ MAX_EVENT_PART_BYTES = 256 * 1024  # the ``event`` part of a multipart request
 EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
 # Path segments of /events/...: an event by these ids could not be fetched at /events/{id}.
 RESERVED_EVENT_IDS = frozenset({"ingest", "stats", "stream"})
-# The edge worker's clock may run ahead a little; a timestamp far in the future is a broken clock.
-FUTURE_TOLERANCE = timedelta(days=1)
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_QUALITY = 92  # PNG uploads are stored as JPEG at this quality
@@ -181,26 +180,7 @@ def _timestamp(value: Any, errors: list[FieldError], now: datetime) -> datetime:
     """ISO 8601 with a time zone; absent means the moment it was received."""
     if value is None:
         return now
-    parsed = parse_iso_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        errors.append(
-            FieldError("timestamp", "timestamp must be an ISO 8601 date and time, e.g. 2023-12-15T14:30:45.123Z")
-        )
-    elif parsed.tzinfo is None:
-        errors.append(FieldError("timestamp", "timestamp must include a time zone (Z or +HH:MM)"))
-    elif parsed - now > FUTURE_TOLERANCE:
-        errors.append(FieldError("timestamp", "timestamp is more than a day in the future"))
-    else:
-        return parsed
-    return now
-
-
-def parse_iso_datetime(value: str) -> datetime | None:
-    """An ISO 8601 date-time (Python's parser takes ``Z`` and fractions of a second), or None."""
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
+    return client_timestamp(value, errors, now, example="2023-12-15T14:30:45.123Z") or now
 
 
 def _source_id(name: str, value: Any, errors: list[FieldError], *, required: bool) -> str:

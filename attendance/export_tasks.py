@@ -1,4 +1,5 @@
-"""The export task (001 "Export Tasks" ``generate_export``): fill a queued job, then tell its owner.
+"""The export task (001 "Export Tasks" ``generate_export``): fill a queued job, then tell its owner; and
+:func:`start_export`, which stores a job and queues it (the only place exports meet Celery).
 
 A job moves queued → processing → completed or failed. Only a queued job is taken, in one conditional
 UPDATE, so a second delivery of the same message (or a second worker) leaves it alone. Progress is
@@ -8,10 +9,12 @@ written as the rows are rendered; the owner is notified on the ``notifications``
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import Severity
@@ -27,6 +30,21 @@ logger = logging.getLogger("argus.exports")
 SOFT_TIME_LIMIT = 300
 # Rendering fills progress up to here; storing the file and signing its URL take the rest.
 RENDERED_PERCENT = 95
+
+
+def start_export(*, user, export_type: str, export_format: str, filters: Mapping[str, Any]) -> ExportJob:
+    """Store a queued export job (:func:`exports.create_export_job` checks the filters, raising
+    :class:`exports.ExportFilterError`) and hand it to the worker once the row is committed."""
+    job = exports.create_export_job(user=user, export_type=export_type, export_format=export_format, filters=filters)
+    transaction.on_commit(lambda: _enqueue(job))
+    return job
+
+
+def _enqueue(job: ExportJob) -> None:
+    try:
+        generate_export.delay(str(job.pk))
+    except Exception as error:  # broker down: say so on the job the client polls
+        exports.fail_unqueued(job, error)
 
 
 class ProgressReporter:

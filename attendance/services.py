@@ -18,6 +18,7 @@ from django.db.models import IntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
+from accounts import audit
 from attendance import shifts as shift_rules
 from attendance.choices import AttendanceStatus, OdooStatus, PresenceStatus
 from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
@@ -215,11 +216,14 @@ def record_manual_entry(
     status: str | None = None,
     camera: Camera | None = None,
     note: str = "",
+    actor: str = "system",
+    actor_role: str = "",
 ) -> ManualEntry:
     """An operator's entry for the site-local day of ``timestamp``: creates that day's log or corrects the
     existing one (a retry of the same entry changes nothing more). The log is marked ``manual_override``,
     so later recognitions extend its times but never change its status. Without ``status`` it follows
-    the shift rules; ``missed`` records no times on a new log."""
+    the shift rules; ``missed`` records no times on a new log. Audited as ``attendance_log.manual_entry``
+    by ``actor``, with the log before and after, in the same transaction as the change."""
     timestamp = _aware(timestamp)
     day = shift_rules.site_day(timestamp)
 
@@ -264,7 +268,32 @@ def record_manual_entry(
         log.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         return ManualEntry(log, False, before)
 
-    return _retrying(write)
+    def write_audited() -> ManualEntry:
+        entry = write()
+        _audit_manual_entry(entry, actor, actor_role)
+        return entry
+
+    return _retrying(write_audited)
+
+
+def _audit_manual_entry(entry: ManualEntry, actor: str, actor_role: str) -> None:
+    log = entry.log
+    audit.record(
+        actor=actor,
+        actor_role=actor_role,
+        action="attendance_log.manual_entry",
+        resource_type="attendance_log",
+        resource_id=log.pk,
+        message=f"Manual attendance {'entry' if entry.created else 'correction'} for {log.employee_id} on "
+        f"{log.date}: {log.status}",
+        context={
+            "employeeId": log.employee_id,
+            "date": log.date.isoformat(),
+            "created": entry.created,
+            "before": entry.before,
+            "after": log_snapshot(log),
+        },
+    )
 
 
 def delete_log(log: AttendanceLog) -> None:

@@ -82,10 +82,12 @@ def create_key(prefix: str) -> tuple[str, int]:
 
 
 def event_document(event_id: str, number: int) -> dict:
+    from config.api.contracts import now_iso
+
     plate = f"{chr(65 + number % 26)}{chr(65 + number // 26 % 26)}{chr(65 + number // 676 % 26)}-{number % 1000:03d}"
     return {
         "event_id": event_id,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": now_iso(),
         "camera_id": CAMERAS[number % len(CAMERAS)],
         "zone_id": ZONES[number % len(ZONES)],
         "plate_text": plate,

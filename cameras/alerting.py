@@ -13,6 +13,7 @@ from accounts.choices import Severity
 from cameras.choices import AlertLevel
 from cameras.models import Alert, Camera
 from config import realtime
+from config.api.contracts import utc_iso
 
 _NOTIFICATION_LEVEL = {
     AlertLevel.LOW: Severity.INFO,
@@ -29,12 +30,12 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "title": alert.title,
         "description": alert.description,
         "level": alert.level,
-        "timestamp": alert.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": utc_iso(alert.timestamp),
         "cameraId": alert.camera_id,
         "acknowledged": alert.acknowledged,
         "muted": alert.muted,
         "tags": alert.tags,
-        "resolvedAt": alert.resolved_at.isoformat().replace("+00:00", "Z") if alert.resolved_at else None,
+        "resolvedAt": utc_iso(alert.resolved_at),
     }
 
 

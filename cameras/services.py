@@ -20,7 +20,7 @@ from cameras.choices import COUNTING_STATUS_ALIASES, CameraStatus, StreamType
 from cameras.models import Camera, Sensor, Zone
 from cameras.zones import validate_geometry, validate_sensor_config
 from config import realtime
-from config.api.contracts import ApiError, FieldError, Kind
+from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 
 # Fields a client may set directly (snake_case, as the serializers hand them over).
 CAMERA_FIELDS = {
@@ -152,7 +152,7 @@ def update_camera(camera: Camera, data: dict[str, Any], *, expected_version: int
 
 def announce_status(camera: Camera) -> None:
     """Tell every open page and client that the camera's status changed, once the change is committed."""
-    last_seen = camera.last_seen.isoformat().replace("+00:00", "Z") if camera.last_seen else None
+    last_seen = utc_iso(camera.last_seen)
     camera_id, status = camera.pk, camera.status
     transaction.on_commit(lambda: realtime.camera_status.status_changed(camera_id, status, last_seen))
 

@@ -19,6 +19,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from config.api.contracts import utc_iso
+
 # Uptime counts from the start of this server process, not from the first health check.
 STARTED_AT = psutil.Process().create_time()
 
@@ -111,7 +113,7 @@ class PlatformHealth:
 
     @property
     def timestamp(self) -> str:
-        return self.checked_at.isoformat().replace("+00:00", "Z")
+        return utc_iso(self.checked_at)
 
 
 def check_platform() -> PlatformHealth:

@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "AttendanceOdooStatusEnum": "attendance.choices.OdooStatus",
         "PresenceStatusEnum": "attendance.choices.PresenceStatus",
         "ExportStatusEnum": "attendance.choices.ExportStatus",
+        "TestOutcomeEnum": ["success", "failed"],  # 003's camera and exporter tests
     },
 }
 
@@ -473,7 +474,7 @@ FACE_SERVICE_VERSION = env.str("ARGUS_FACE_SERVICE_VERSION", default="1.0.0")
 # with 512-d vectors) instead of Django's 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ARGUS_MAX_REQUEST_BODY_BYTES", default=20 * 1024 * 1024)
 
-# --- Exports (attendance/exports.py) ---------------------------------------------------------------------
+# --- Exports (attendance/exports/) -----------------------------------------------------------------------
 # Most rows a PDF export may hold (CSV has no limit: it is written as it is read).
 EXPORT_PDF_MAX_ROWS = env.int("ARGUS_EXPORT_PDF_MAX_ROWS", default=5000)
 

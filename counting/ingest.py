@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -27,12 +27,10 @@ from django.utils import timezone
 
 from cameras.models import Camera
 from config.api.contracts import ApiError, FieldError, Kind
+from config.api.timestamps import client_timestamp
 from counting import realtime
 from counting.models import CountRecord, CountSource
 
-# A counter's clock may run a little ahead; a timestamp far in the future is a broken clock, and a
-# count stored there would sit on top of "latest" for as long as the clock is wrong.
-FUTURE_TOLERANCE = timedelta(days=1)
 MAX_COUNT = 2**31 - 1  # the column is a 32-bit integer
 IMAGE_URL_MAX = 500
 ZONE_ID_MAX = 50
@@ -212,23 +210,7 @@ def _timestamp(value: Any, errors: list[FieldError], now: datetime) -> datetime:
     if value is None or value == "":
         errors.append(FieldError("timestamp", "timestamp is required"))
         return now
-    parsed = value if isinstance(value, datetime) else _parse_iso(value) if isinstance(value, str) else None
-    if parsed is None:
-        errors.append(FieldError("timestamp", "timestamp must be an ISO 8601 date and time, e.g. 2024-01-01T12:00:00Z"))
-    elif timezone.is_naive(parsed):
-        errors.append(FieldError("timestamp", "timestamp must include a time zone (Z or +HH:MM)"))
-    elif parsed - now > FUTURE_TOLERANCE:
-        errors.append(FieldError("timestamp", "timestamp is more than a day in the future"))
-    else:
-        return parsed
-    return now
-
-
-def _parse_iso(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
+    return client_timestamp(value, errors, now, example="2024-01-01T12:00:00Z") or now
 
 
 def _confidence(value: Any, errors: list[FieldError]) -> float:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from cameras.choices import CameraStatus
+from config.api.contracts import utc_iso
 from config.redis import get_redis
 
 logger = logging.getLogger("argus.counting")
@@ -60,7 +61,7 @@ def compute_latest() -> list[dict[str, Any]]:
             "status": _STATUS_000.get(status, status),
             "count": count,
             "confidence": confidence,
-            "timestamp": timestamp.isoformat().replace("+00:00", "Z") if timestamp else None,
+            "timestamp": utc_iso(timestamp),
             "image_url": image_url or None,
             "zone_id": zone_id or None,
         }

@@ -16,7 +16,7 @@ from counting.video import live
 
 # A run ends at its own deadline (at most an hour); the platform's 10-minute task limits would cut it short.
 @shared_task(
-    name="counting.count_camera_stream",
+    name=live.RUN_TASK,
     soft_time_limit=live.MAX_RUN_SECONDS + 120,
     time_limit=live.MAX_RUN_SECONDS + 180,
 )

@@ -7,8 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 
 from config.api.contracts import ApiError
-from integrations import exporters, odoo_sync, outbox, services
+from integrations import exporters, outbox, services
 from integrations.models import DeliveryAttempt, Exporter, OdooConfig, OdooSyncLog, OutboxMessage
+from integrations.odoo import config as odoo_config
+from integrations.tasks import queue_odoo_sync
 
 _SECTIONS = ("headers", "auth", "config", "retry_config")
 
@@ -169,7 +171,7 @@ class OdooConfigForm(forms.ModelForm):
         elif cleaned.get("api_key"):
             changes["api_key"] = cleaned["api_key"]
         try:
-            self.instance = odoo_sync.update_config(changes)
+            self.instance = odoo_config.update_config(changes)
         except ApiError as error:
             for item in error.field_errors:
                 self.add_error(item.field if item.field in self.fields else None, item.message)
@@ -193,12 +195,12 @@ class OdooConfigAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        pass  # the form saved it through odoo_sync.update_config (version, reconnect, validation)
+        pass  # the form saved it through odoo_config.update_config (version, reconnect, validation)
 
     @admin.action(description="Test the connection")
     def test_connection(self, request, queryset):
         try:
-            report = odoo_sync.test_connection()
+            report = odoo_config.test_connection()
         except ApiError as error:
             self.message_user(request, error.text(), messages.ERROR)
             return
@@ -207,13 +209,12 @@ class OdooConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync pending attendance logs now")
     def sync_now(self, request, queryset):
-        from integrations.tasks import sync_attendance_to_odoo
-
-        if not OdooConfig.load().is_configured:
+        try:
+            run_id = queue_odoo_sync()
+        except odoo_config.OdooNotConfigured:
             self.message_user(request, "Configure Odoo first.", messages.ERROR)
             return
-        result = sync_attendance_to_odoo.delay()
-        self.message_user(request, f"Sync queued (run {result.id}); see the Odoo sync log.", messages.SUCCESS)
+        self.message_user(request, f"Sync queued (run {run_id}); see the Odoo sync log.", messages.SUCCESS)
 
 
 @admin.register(OdooSyncLog)

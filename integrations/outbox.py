@@ -35,6 +35,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from celery import signature
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -54,6 +55,10 @@ DEFAULT_KIND = "anpr.event"
 _ETA_TASK_MAX_SECONDS = 300
 SWEEP_LIMIT = 500
 SWEEP_TIME_BUDGET = 240.0  # seconds; stays under the task time limit, the next sweep goes on
+# The Celery tasks (integrations.tasks) that deliver messages, sent by name: this module is what they run,
+# so it never imports them.
+DISPATCH_TASK = "integrations.dispatch_outbox"
+SWEEP_TASK = "integrations.retry_due_deliveries"
 
 
 class Outcome(StrEnum):
@@ -68,16 +73,12 @@ class Outcome(StrEnum):
 
 
 def _send_tasks(message_ids: list[int], countdown: float | None = None) -> None:
-    from integrations.tasks import dispatch_outbox
-
     for message_id in message_ids:
-        dispatch_outbox.apply_async(args=[[message_id]], countdown=countdown)
+        signature(DISPATCH_TASK, args=[[message_id]]).apply_async(countdown=countdown)
 
 
 def _kick_sweep() -> None:
-    from integrations.tasks import retry_due_deliveries
-
-    retry_due_deliveries.delay()
+    signature(SWEEP_TASK).delay()
 
 
 def enqueue_event(event_payload: dict[str, Any], event_id: str, kind: str = DEFAULT_KIND) -> int:

@@ -13,21 +13,25 @@ a sync when the config's ``auto_sync`` is on.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
 from celery import shared_task
+from django.db import transaction
 
-from integrations import odoo_sync, outbox
+from integrations import outbox
 from integrations.models import OdooConfig
+from integrations.odoo import sync as odoo_sync
+from integrations.odoo.config import OdooNotConfigured
 
 
-@shared_task(name="integrations.dispatch_outbox", ignore_result=True)
+@shared_task(name=outbox.DISPATCH_TASK, ignore_result=True)
 def dispatch_outbox(message_ids: list[int]) -> dict[str, int]:
     """Deliver each message that is due and not held by another worker; returns counts by outcome."""
     return dict(Counter(str(outbox.dispatch(int(message_id))) for message_id in message_ids))
 
 
-@shared_task(name="integrations.retry_due_deliveries", ignore_result=True)
+@shared_task(name=outbox.SWEEP_TASK, ignore_result=True)
 def retry_due_deliveries() -> dict[str, int]:
     """Deliver every due outbox message (Beat, every 30 s); returns counts by outcome."""
     return outbox.dispatch_due()
@@ -46,11 +50,21 @@ def sync_attendance_to_odoo(self, record_ids: list[str] | None = None, retry_fai
         if self.request.retries >= self.max_retries:
             return {"skipped": "another Odoo sync run is in progress"}
         raise self.retry(countdown=30) from None
-    except odoo_sync.OdooNotConfigured as exc:
+    except OdooNotConfigured as exc:
         return {"skipped": exc.text()}
     if report.retry_later and self.request.retries < self.max_retries:
         raise self.retry(countdown=odoo_sync.retry_countdown(self.request.retries, report))
     return report.as_dict()
+
+
+def queue_odoo_sync(record_ids: list[str] | None = None, *, retry_failed: bool = False) -> str:
+    """Queue a sync run (``POST /odoo/sync``, Admin's "sync now", the schedule) for when the current
+    transaction commits; returns its job id, which is also the run id of its log entries. A request
+    :func:`integrations.odoo.sync.checked_sync_request` refuses queues nothing."""
+    kwargs = {"record_ids": odoo_sync.checked_sync_request(record_ids), "retry_failed": retry_failed}
+    job_id = str(uuid.uuid4())
+    transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))
+    return job_id
 
 
 @shared_task(name="integrations.scheduled_odoo_sync", ignore_result=True)
@@ -61,5 +75,4 @@ def scheduled_odoo_sync() -> dict:
         return {"skipped": "auto-sync is off"}
     if not config.is_configured:
         return {"skipped": "Odoo is not configured"}
-    result = sync_attendance_to_odoo.delay()
-    return {"queued": result.id}
+    return {"queued": queue_odoo_sync()}

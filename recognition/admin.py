@@ -49,7 +49,7 @@ class FaceProfileAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj: FaceProfile) -> None:
         # Through the service: files deleted and the deletion audited, as from the API.
-        enrolment.delete_profile(obj, actor=getattr(request.user, "email", str(request.user)))
+        enrolment.delete_profile(obj, by=enrolment.Editor(getattr(request.user, "email", str(request.user))))
 
     def delete_queryset(self, request, queryset) -> None:
         for profile in queryset:

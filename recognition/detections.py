@@ -48,6 +48,14 @@ class FrameUnavailable(Exception):
     """No frame could be read from the camera."""
 
 
+class UnknownCamera(LookupError):
+    """Send-frame named a camera that does not exist."""
+
+
+class FrameRefused(Exception):
+    """Send-frame cannot run on this camera now (no stream, the provider disabled); the message says why."""
+
+
 # --- Reading: the live list and one detection's 001 shape ------------------------------------------------
 
 
@@ -111,23 +119,18 @@ def start_event(camera: Camera, trigger: str) -> DetectionEventLog:
     )
 
 
-def queue_frame(camera: Camera, *, trigger: str = "api") -> DetectionEventLog:
-    """Log a detection job for ``camera`` and queue the Celery task that runs it; the log's id is the job id."""
-    from recognition.tasks import send_frame_for_detection
-
-    event = start_event(camera, trigger)
-
-    def enqueue() -> None:
-        try:
-            send_frame_for_detection.delay(str(event.id))
-        except Exception as exc:  # the broker refused it: say so on the job rather than leave it "processing"
-            logger.exception("could not queue detection job %s", event.id)
-            DetectionEventLog.objects.filter(pk=event.pk).update(
-                status=DetectionEventStatus.ERROR, error_message=f"Could not queue the detection job: {exc}"
-            )
-
-    transaction.on_commit(enqueue)
-    return event
+def camera_for_frame(camera_id: str) -> Camera:
+    """The camera a send-frame job is asked for, once it can run: the camera exists (else
+    :class:`UnknownCamera`), has a stream to take a frame from and the provider is enabled (else
+    :class:`FrameRefused`)."""
+    camera = Camera.objects.filter(pk=camera_id).first()
+    if camera is None:
+        raise UnknownCamera(f"Camera {camera_id} not found")
+    if not camera.stream_url:
+        raise FrameRefused(f"Camera {camera.pk} has no stream URL to take a frame from")
+    if not DetectionProviderConfig.load().enabled:
+        raise FrameRefused("The detection provider is disabled")
+    return camera
 
 
 def grab_camera_frame(camera: Camera, timeout: float | None = None) -> np.ndarray:

@@ -45,6 +45,38 @@ class PreparedImage:
     quality: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Editor:
+    """Who changes a profile, for the audit entry the service writes. ``surface`` names where the change
+    was made when that is not the API ("dashboard": said in the message, with the page's ``path``)."""
+
+    actor: str
+    role: str = ""
+    surface: str = ""
+    path: str = ""
+
+
+SYSTEM = Editor("system")
+
+
+def _audit(by: Editor, action: str, profile_id: str, employee_id: str, message: str, **context: Any) -> None:
+    """The one place a face-profile audit entry is written."""
+    from accounts.audit import record
+
+    if by.surface:
+        message = f"{message} ({by.surface})"
+        context = {**context, "path": by.path} if by.path else context
+    record(
+        actor=by.actor,
+        actor_role=by.role,
+        action=action,
+        resource_type="face_profile",
+        resource_id=profile_id,
+        message=message,
+        context={"employee_id": employee_id, **context},
+    )
+
+
 def _refuse(code: str, errors: list[FieldError]) -> ApiError:
     message = errors[0].message if len(errors) == 1 else "; ".join(error.message for error in errors)
     return ApiError(Kind.VALIDATION, message, code=code, field_errors=errors)
@@ -164,17 +196,31 @@ def _employee_id_taken(employee_id: str, exclude: FaceProfile | None = None) -> 
     return None
 
 
-def create_profile(data: dict[str, Any], files: Sequence[Any] = (), engine: FaceEngine | None = None) -> FaceProfile:
+def create_profile(
+    data: dict[str, Any], files: Sequence[Any] = (), engine: FaceEngine | None = None, *, by: Editor | None = None
+) -> FaceProfile:
     """A new profile (``employee_id``, ``name``, ``department``, ``status``, ``notes``) with up to five images.
 
     Without an explicit status a profile with images is ``active`` (it is matched at once) and one
-    without is ``pending``. Refuses a taken employee id (409) before looking at the images.
+    without is ``pending``. Refuses a taken employee id (409) before looking at the images. Audited as
+    ``face_profile.create`` when ``by`` says who enrolled (an API call has the API's own entry).
     """
     engine = engine or get_engine()
     if error := _employee_id_taken(data["employee_id"]):
         raise error
     prepared = prepare_images(files, engine=engine) if files else []
-    return create_prepared_profile(data, prepared, engine=engine)
+    profile = create_prepared_profile(data, prepared, engine=engine)
+    if by is not None:
+        count = len(prepared)
+        _audit(
+            by,
+            "face_profile.create",
+            str(profile.pk),
+            profile.employee_id,
+            f"Enrolled {profile.employee_id} with {count} images",
+            images=count,
+        )
+    return profile
 
 
 def create_prepared_profile(
@@ -209,8 +255,11 @@ def _too_many(message: str) -> ApiError:
     return ApiError(Kind.VALIDATION, message, code="TOO_MANY_IMAGES", field_errors=[FieldError("images", message)])
 
 
-def add_images(profile: FaceProfile, files: Sequence[Any], engine: FaceEngine | None = None) -> list[FaceImage]:
-    """Up to five more images of an existing profile (at most MAX_IMAGES_PER_PROFILE in all)."""
+def add_images(
+    profile: FaceProfile, files: Sequence[Any], engine: FaceEngine | None = None, *, by: Editor | None = None
+) -> list[FaceImage]:
+    """Up to five more images of an existing profile (at most MAX_IMAGES_PER_PROFILE in all); audited as
+    ``face_profile.add_images`` when ``by`` is given."""
     engine = engine or get_engine()
     if not files:
         message = "Send at least one image as images[]"
@@ -221,7 +270,17 @@ def add_images(profile: FaceProfile, files: Sequence[Any], engine: FaceEngine | 
         raise _too_many(
             f"A profile may hold at most {MAX_IMAGES_PER_PROFILE} images; it has {existing} and {len(files)} were sent"
         )
-    return add_prepared_images(profile, prepare_images(files, engine=engine), engine=engine)
+    images = add_prepared_images(profile, prepare_images(files, engine=engine), engine=engine)
+    if by is not None:
+        _audit(
+            by,
+            "face_profile.add_images",
+            str(profile.pk),
+            profile.employee_id,
+            f"Added {len(images)} images",
+            images=len(images),
+        )
+    return images
 
 
 def add_prepared_images(
@@ -240,8 +299,9 @@ def add_prepared_images(
     return images
 
 
-def update_profile(profile: FaceProfile, data: dict[str, Any]) -> FaceProfile:
-    """Change a profile's employee id, name, department, status or notes (images have their own calls)."""
+def update_profile(profile: FaceProfile, data: dict[str, Any], *, by: Editor | None = None) -> FaceProfile:
+    """Change a profile's employee id, name, department, status or notes (images have their own calls);
+    audited as ``face_profile.update`` with the fields sent when ``by`` is given."""
     changed_id = "employee_id" in data and data["employee_id"] != profile.employee_id
     if changed_id and (error := _employee_id_taken(data["employee_id"], exclude=profile)):
         raise error
@@ -254,38 +314,54 @@ def update_profile(profile: FaceProfile, data: dict[str, Any]) -> FaceProfile:
             profile.save()
     except IntegrityError:
         raise _employee_id_taken(profile.employee_id, exclude=profile) or ApiError(Kind.CONFLICT)
+    if by is not None:
+        fields = sorted(data)
+        _audit(
+            by,
+            "face_profile.update",
+            str(profile.pk),
+            profile.employee_id,
+            f"Changed {', '.join(fields)}",
+            fields=fields,
+        )
     return profile
 
 
-def delete_image(image: FaceImage) -> None:
-    """Delete one image: its row, its embeddings (cascade) and, once committed, its file."""
+def delete_image(image: FaceImage, *, by: Editor | None = None) -> None:
+    """Delete one image: its row, its embeddings (cascade) and, once committed, its file; audited as
+    ``face_profile.delete_image`` when ``by`` is given."""
     with transaction.atomic():
-        key = image.storage_key
+        key, image_id = image.storage_key, str(image.pk)
+        profile = image.profile if by is not None else None
         image.delete()
         _delete_files_on_commit([key])
+        if by is not None and profile is not None:
+            _audit(
+                by,
+                "face_profile.delete_image",
+                str(profile.pk),
+                profile.employee_id,
+                f"Deleted image {image_id}",
+                image_id=image_id,
+            )
 
 
-def delete_profile(profile: FaceProfile, *, actor: str = "system", actor_role: str = "") -> dict[str, int]:
-    """Delete a profile and everything biometric of it: rows, embeddings and files. Audited as
+def delete_profile(profile: FaceProfile, *, by: Editor = SYSTEM) -> dict[str, int]:
+    """Delete a profile and everything biometric of it: rows, embeddings and files. Always audited, as
     ``faces.profile.delete`` with what was removed. Returns the counts."""
-    from accounts.audit import record
-
     with transaction.atomic():
         keys = list(profile.images.values_list("storage_key", flat=True))
         counts = {"images": len(keys), "embeddings": profile.embeddings.count()}
         profile_id, employee_id, name = str(profile.pk), profile.employee_id, profile.name
         profile.delete()
         _delete_files_on_commit(keys, folder=f"faces/{profile_id}")
-        record(
-            actor=actor,
-            actor_role=actor_role,
-            action="faces.profile.delete",
-            resource_type="face_profile",
-            resource_id=profile_id,
-            message=(
-                f"Deleted the face profile of {employee_id} ({name}): "
-                f"{counts['images']} images and {counts['embeddings']} embeddings"
-            ),
-            context={"employee_id": employee_id, **counts},
+        _audit(
+            by,
+            "faces.profile.delete",
+            profile_id,
+            employee_id,
+            f"Deleted the face profile of {employee_id} ({name}): "
+            f"{counts['images']} images and {counts['embeddings']} embeddings",
+            **counts,
         )
     return counts

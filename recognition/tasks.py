@@ -8,16 +8,39 @@ every 5 s hands each camera marked for recognition to ``recognition.scan_camera`
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from config.resilience import backoff_delay
 from recognition import detections
+from recognition.choices import DetectionEventStatus
 from recognition.face_service import tasks as face_service_tasks  # noqa: F401  (registers the 004 tasks)
 from recognition.models import DetectionEventLog
 from recognition.providers import ProviderError
 
+logger = logging.getLogger("argus.recognition")
+
 SEND_FRAME_ATTEMPTS = 3  # 001: "Retry: 3 attempts with exponential backoff"
+
+
+def queue_frame(camera_id: str) -> DetectionEventLog:
+    """Send-frame (001): check the camera can give a frame (:func:`detections.camera_for_frame` raises
+    why not), log the detection job and queue it once the transaction commits. The log's id is the job id."""
+    event = detections.start_event(detections.camera_for_frame(camera_id), "api")
+
+    def enqueue() -> None:
+        try:
+            send_frame_for_detection.delay(str(event.id))
+        except Exception as exc:  # the broker refused it: say so on the job rather than leave it "processing"
+            logger.exception("could not queue detection job %s", event.id)
+            DetectionEventLog.objects.filter(pk=event.pk).update(
+                status=DetectionEventStatus.ERROR, error_message=f"Could not queue the detection job: {exc}"
+            )
+
+    transaction.on_commit(enqueue)
+    return event
 
 
 @shared_task(bind=True, name="recognition.send_frame_for_detection", soft_time_limit=30, time_limit=40)

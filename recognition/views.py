@@ -26,7 +26,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.audit import record
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
 from cameras.models import Camera
@@ -84,17 +83,9 @@ def _forbidden(request: HttpRequest, permission: str) -> HttpResponse:
     return render(request, "cameras/403.html", {"permission": permission}, status=403)
 
 
-def _audit(request: HttpRequest, action: str, profile: FaceProfile, message: str, **context: Any) -> None:
-    """The entry the faces API would write for the same change, so the audit trail reads the same either way."""
-    record(
-        actor=request.user.email,
-        actor_role=request.user.role_id or "",
-        action=f"face_profile.{action}",
-        resource_type="face_profile",
-        resource_id=str(profile.pk),
-        message=f"{message} (dashboard)",
-        context={"employee_id": profile.employee_id, "path": request.path, **context},
-    )
+def _editor(request: HttpRequest) -> enrolment.Editor:
+    """The signed-in user, for the audit entries the enrolment services write (marked as the dashboard's)."""
+    return enrolment.Editor(request.user.email, request.user.role_id or "", surface="dashboard", path=request.path)
 
 
 # --- Live view ---------------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ def _enrol(request: HttpRequest, form: FaceRegistrationForm) -> FaceProfile | No
     if not form.is_valid():
         return None
     try:
-        profile = enrolment.create_profile(form.profile_data(), form.cleaned_data["images"])
+        profile = enrolment.create_profile(form.profile_data(), form.cleaned_data["images"], by=_editor(request))
     except ApiError as error:
         form.add_service_error(error)
         return None
@@ -248,7 +239,6 @@ def _enrol(request: HttpRequest, form: FaceRegistrationForm) -> FaceProfile | No
         form.add_error(None, f"The face engine cannot run: {exc}")
         return None
     images = profile.images.count()
-    _audit(request, "create", profile, f"Enrolled {profile.employee_id} with {images} images", images=images)
     messages.success(
         request,
         f"{profile.name} ({profile.employee_id}) enrolled with {images} image{pluralize(images)}; "
@@ -342,11 +332,10 @@ def face_edit(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
             messages.info(request, "Nothing changed.")
             return redirect("recognition:face-detail", profile_id=profile.pk)
         try:
-            enrolment.update_profile(profile, changes)
+            enrolment.update_profile(profile, changes, by=_editor(request))
         except ApiError as error:
             form.add_service_error(error)
         else:
-            _audit(request, "update", profile, f"Changed {', '.join(sorted(changes))}", fields=sorted(changes))
             messages.success(request, f"{profile.employee_id} saved.")
             return redirect("recognition:face-detail", profile_id=profile.pk)
     if not request.user.has_permission("faces:read"):
@@ -361,13 +350,12 @@ def face_images_add(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse
     form = FaceImagesForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            added = enrolment.add_images(profile, form.cleaned_data["images"])
+            added = enrolment.add_images(profile, form.cleaned_data["images"], by=_editor(request))
         except ApiError as error:
             form.add_service_error(error)
         except FaceEngineUnavailable as exc:
             form.add_error(None, f"The face engine cannot run: {exc}")
         else:
-            _audit(request, "add_images", profile, f"Added {len(added)} images", images=len(added))
             messages.success(request, f"{len(added)} image{pluralize(added)} added to {profile.name}.")
             return redirect("recognition:face-detail", profile_id=profile.pk)
     if not request.user.has_permission("faces:read"):
@@ -383,8 +371,7 @@ def face_images_add(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse
 def face_image_delete(request: HttpRequest, profile_id: uuid.UUID, image_id: uuid.UUID) -> HttpResponse:
     profile = get_object_or_404(FaceProfile, pk=profile_id)
     image = get_object_or_404(FaceImage, pk=image_id, profile=profile)
-    enrolment.delete_image(image)
-    _audit(request, "delete_image", profile, f"Deleted image {image_id}", image_id=str(image_id))
+    enrolment.delete_image(image, by=_editor(request))
     messages.success(request, f"Image deleted from {profile.name}; its embedding is gone with it.")
     return redirect("recognition:face-detail", profile_id=profile.pk)
 
@@ -395,7 +382,7 @@ def face_delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
     """GET asks for confirmation (saying what will be removed); POST deletes, audited by the service."""
     profile = get_object_or_404(FaceProfile, pk=profile_id)
     if request.method == "POST":
-        counts = enrolment.delete_profile(profile, actor=request.user.email, actor_role=request.user.role_id or "")
+        counts = enrolment.delete_profile(profile, by=_editor(request))
         messages.success(
             request,
             f"Deleted {profile.name} ({profile.employee_id}): {counts['images']} images and "

@@ -121,6 +121,7 @@ class UserViewSet(
     queryset = User.objects.select_related("role").order_by("email")
     serializer_class = serializers.UserSerializer
     filterset_class = UserFilterSet
+    not_found = "User not found"
     audit_resource = "user"
     required_permissions = {
         "list": "users:read",
@@ -157,7 +158,7 @@ class UserViewSet(
     def password(self, request, pk=None):
         if not isinstance(request.user, User):
             raise ApiError(Kind.FORBIDDEN)
-        user = self.get_object_unfiltered(pk)
+        user = self.get_object()
         if user.pk != request.user.pk and not request.user.has_permission("users:write"):
             raise ApiError(Kind.FORBIDDEN)
         data = validated(serializers.PasswordChangeSerializer, request.data)
@@ -165,25 +166,6 @@ class UserViewSet(
             user, data["new_password"], current_password=data.get("current_password"), by=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def get_object_unfiltered(self, pk) -> User:
-        user = User.objects.select_related("role").filter(pk=pk).first() if _is_uuid(pk) else None
-        if user is None:
-            raise ApiError(Kind.NOT_FOUND, "User not found")
-        return user
-
-    def get_object(self):
-        return self.get_object_unfiltered(self.kwargs["pk"])
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 class RoleViewSet(mixins.ListModelMixin, SpaViewSet):

@@ -107,17 +107,17 @@ class EventStatsView(EdgeAPIView):
         return Response(stats.event_stats(query, interval))
 
 
-class EventDetailView(EdgeAPIView):
+class EventDetailView(EdgeGenericAPIView):
     """``GET /events/{id}``."""
 
+    queryset = PlateEvent.objects.all()
+    lookup_url_kwarg = "event_id"
+    not_found = "Event not found"
     required_permissions = "anpr:read"
 
     @extend_schema(operation_id="events_retrieve", responses=serializers.EventSerializer)
     def get(self, request, event_id: str):
-        event = PlateEvent.objects.filter(pk=event_id).first()
-        if event is None:
-            raise ApiError(Kind.NOT_FOUND, "Event not found")
-        return Response(event_payload(event))
+        return Response(event_payload(self.get_object()))
 
 
 READ_WRITE = {
@@ -137,16 +137,6 @@ class _ConfigViewSet(
     EdgeViewSet,
 ):
     required_permissions = READ_WRITE
-    noun = ""
-
-    def get_object(self):
-        try:
-            obj = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
-        except (ValueError, TypeError):  # not even the shape of an id (watchlist ids are numbers)
-            obj = None
-        if obj is None:
-            raise ApiError(Kind.NOT_FOUND, f"{self.noun} not found")
-        return obj
 
 
 class DetectionModelViewSet(_ConfigViewSet):
@@ -155,7 +145,7 @@ class DetectionModelViewSet(_ConfigViewSet):
     queryset = DetectionModel.objects.order_by("id")
     serializer_class = serializers.DetectionModelSerializer
     filterset_class = DetectionModelFilterSet
-    noun = "Model"
+    not_found = "Model not found"
     audit_resource = "anpr-model"
 
     def create(self, request):
@@ -188,7 +178,7 @@ class WatchlistViewSet(_ConfigViewSet):
     queryset = WatchlistEntry.objects.select_related("created_by").order_by("plate_normalized", "list_type")
     serializer_class = serializers.WatchlistEntrySerializer
     filterset_class = WatchlistFilterSet
-    noun = "Watchlist entry"
+    not_found = "Watchlist entry not found"
     audit_resource = "anpr-watchlist"
 
     def create(self, request):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from attendance import exports
+from attendance import export_tasks, exports
 from attendance.api.export_serializers import (
     AttendanceExportRequestSerializer,
     AuditExportRequestSerializer,
@@ -20,8 +19,7 @@ from attendance.api.export_serializers import (
 )
 from attendance.choices import ExportType
 from config.api.base import AUTHENTICATED
-from config.api.contracts import ApiError, Kind
-from config.api.spa import SpaAPIView
+from config.api.spa import SpaAPIView, SpaGenericAPIView
 
 
 class StartExportView(SpaAPIView):
@@ -38,7 +36,7 @@ class StartExportView(SpaAPIView):
         serializer = self.request_serializer(data=request.data, context=self.serializer_context())
         serializer.is_valid(raise_exception=True)
         try:
-            job = exports.create_export_job(
+            job = export_tasks.start_export(
                 user=exports.owner_of(request.user),
                 export_type=self.export_type,
                 export_format=serializer.validated_data["format"],
@@ -76,18 +74,18 @@ class PersonHistoryExportView(StartExportView):
         return {**super().serializer_context(), "employee_id": self.kwargs["employee_id"]}
 
 
-class ExportJobView(SpaAPIView):
+class ExportJobView(SpaGenericAPIView):
     """Any export job's status; a job belongs to whoever started it (administrators see every job)."""
 
+    serializer_class = ExportJobSerializer
+    lookup_url_kwarg = "job_id"
+    # Another user's job is answered like a missing one: its existence is not disclosed.
+    not_found = "Export job {pk} not found"
     required_permissions = {"GET": AUTHENTICATED}
+
+    def get_queryset(self):
+        return exports.visible_jobs(self.request.user)
 
     @extend_schema(responses=ExportJobSerializer, summary="Export job status")
     def get(self, request, job_id):
-        try:
-            job = exports.visible_jobs(request.user).filter(pk=job_id).first()
-        except DjangoValidationError:  # not a UUID
-            job = None
-        if job is None:
-            # Another user's job is answered like a missing one: its existence is not disclosed.
-            raise ApiError(Kind.NOT_FOUND, f"Export job {job_id} not found")
-        return Response(ExportJobSerializer(job).data)
+        return Response(self.get_serializer(self.get_object()).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.response import Response
 
 from accounts import audit
@@ -17,7 +17,7 @@ from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
 from cameras.models import Camera
 from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
-from config.api.spa import SpaAPIView, SpaGenericAPIView
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
 
 RECORDS_DEFAULT_LIMIT = 100
 RECORDS_MAX_LIMIT = 500
@@ -54,16 +54,13 @@ class AttendanceRecordListView(SpaGenericAPIView):
         return Response(self.get_serializer(records, many=True).data)
 
 
-class AttendanceLogListView(mixins.ListModelMixin, SpaGenericAPIView):
+class AttendanceLogListView(SpaListView):
     """Daily logs with 001's filters and page/pageSize."""
 
     queryset = AttendanceLog.objects.order_by("-date", "employee_id", "id")
     serializer_class = serializers.AttendanceLogSerializer
     filterset_class = AttendanceLogFilterSet
     required_permissions = "attendance:read"
-
-    def get(self, request, *args, **kwargs):
-        return self.list(request, *args, **kwargs)
 
 
 class PendingLogListView(AttendanceLogListView):
@@ -73,8 +70,8 @@ class PendingLogListView(AttendanceLogListView):
 
 
 class ManualEntryView(SpaAPIView):
-    """An operator's attendance entry: creates the day's log (201) or corrects it (200). Audited with what
-    changed; refused attempts are audited by the generic entry."""
+    """An operator's attendance entry: creates the day's log (201) or corrects it (200). The service audits
+    what changed; refused attempts are audited by the generic entry."""
 
     required_permissions = "attendance:write"
     audit_resource = "attendance_log"
@@ -90,6 +87,7 @@ class ManualEntryView(SpaAPIView):
             if camera is None:
                 issue = f"Camera {data['camera_id']} does not exist"
                 raise ApiError(Kind.VALIDATION, issue, field_errors=[FieldError("cameraId", issue)])
+        actor, role = audit.actor_of(request)
         entry = services.record_manual_entry(
             employee_id=data["employee_id"],
             name=name,
@@ -98,26 +96,10 @@ class ManualEntryView(SpaAPIView):
             status=data.get("status"),
             camera=camera,
             note=data.get("note", ""),
-        )
-        log = entry.log
-        actor, role = audit.actor_of(request)
-        audit.record(
             actor=actor,
             actor_role=role,
-            action="attendance_log.manual_entry",
-            resource_type="attendance_log",
-            resource_id=log.pk,
-            message=f"Manual attendance {'entry' if entry.created else 'correction'} for {log.employee_id} on "
-            f"{log.date}: {log.status}",
-            context={
-                "employeeId": log.employee_id,
-                "date": log.date.isoformat(),
-                "created": entry.created,
-                "before": entry.before,
-                "after": services.log_snapshot(log),
-            },
-            origin=audit.origin_of(request),
         )
+        log = entry.log
         body = serializers.AttendanceLogSerializer(log).data
         return Response(body, status=status.HTTP_201_CREATED if entry.created else status.HTTP_200_OK)
 
@@ -133,28 +115,25 @@ class ManualEntryView(SpaAPIView):
         return data["name"], data.get("department", "")
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # A successful entry records its own detailed audit entry; a refused one gets the generic entry.
+        # A successful entry is audited in detail by the service; a refused one gets the generic entry.
         self.audit_enabled = response.status_code >= 400
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class AttendanceLogDetailView(SpaAPIView):
+class AttendanceLogDetailView(SpaGenericAPIView):
+    queryset = AttendanceLog.objects.all()
+    serializer_class = serializers.AttendanceLogSerializer
+    not_found = "Attendance log {pk} not found"
     required_permissions = {"GET": "attendance:read", "DELETE": "attendance:write"}
     audit_resource = "attendance_log"
 
-    def _log(self, pk: str) -> AttendanceLog:
-        log = AttendanceLog.objects.filter(pk=pk).first()
-        if log is None:
-            raise ApiError(Kind.NOT_FOUND, f"Attendance log {pk} not found")
-        return log
-
     @extend_schema(responses=serializers.AttendanceLogSerializer)
     def get(self, request, pk):
-        return Response(serializers.AttendanceLogSerializer(self._log(pk)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
-        services.delete_log(self._log(pk))
+        services.delete_log(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

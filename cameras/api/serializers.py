@@ -143,6 +143,28 @@ class CameraStatusSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="online, offline, maintenance (000: active, inactive)")
 
 
+class ConnectionTestSerializer(serializers.Serializer):
+    """``POST /cameras/{id}/test-connection`` (the probe's figures; null where no frame was read)."""
+
+    success = serializers.BooleanField()
+    latency_ms = serializers.IntegerField(allow_null=True)
+    bitrate = serializers.FloatField(allow_null=True, help_text="Mbit/s")
+    fps = serializers.FloatField(allow_null=True)
+    resolution = serializers.CharField(allow_null=True, help_text="e.g. 1920x1080")
+    codec = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class SnapshotSerializer(serializers.Serializer):
+    """``POST /cameras/{id}/snapshot``: the stored frame."""
+
+    asset_id = serializers.UUIDField()
+    url = serializers.CharField(help_text="Signed, expiring")
+    timestamp = serializers.DateTimeField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+
+
 class CameraSummarySerializer(serializers.Serializer):
     id = serializers.CharField()
     detections_today = serializers.IntegerField(allow_null=True)
@@ -184,6 +206,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 # --- 003 (/config/...) ------------------------------------------------------------------------------
 
 
+class NotificationsClearedSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField(help_text="How many notifications were cleared")
+
+
 class ResolutionSerializer(serializers.Serializer):
     width = serializers.IntegerField(min_value=1, max_value=20000)
     height = serializers.IntegerField(min_value=1, max_value=20000)
@@ -217,6 +243,23 @@ class EdgeCameraSerializer(serializers.ModelSerializer):
 
     def get_resolution(self, camera: Camera) -> dict | None:
         return {"width": camera.width, "height": camera.height} if camera.width and camera.height else None
+
+
+class StreamInfoSerializer(serializers.Serializer):
+    codec = serializers.CharField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    fps = serializers.FloatField(allow_null=True)
+
+
+class EdgeCameraTestSerializer(serializers.Serializer):
+    """003 ``POST /config/cameras/{id}/test``: 200 with ``stream_info``, or 503 with ``error``."""
+
+    status = serializers.ChoiceField(choices=["success", "failed"])
+    message = serializers.CharField()
+    response_time_ms = serializers.IntegerField()
+    stream_info = StreamInfoSerializer(required=False)
+    error = serializers.CharField(required=False)
 
 
 class EdgeCameraWriteSerializer(serializers.Serializer):
@@ -297,7 +340,7 @@ class CountingCameraSerializer(serializers.ModelSerializer):
     port = serializers.SerializerMethodField()
     username = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
-    last_connected = serializers.DateTimeField(source="last_seen", read_only=True)
+    last_connected = serializers.DateTimeField(source="last_seen", read_only=True, allow_null=True)
 
     class Meta:
         model = Camera
@@ -337,3 +380,13 @@ class CountingCameraSerializer(serializers.ModelSerializer):
 
 
 ALERT_LEVELS = AlertLevel.values
+
+
+class CountingCameraPageSerializer(serializers.Serializer):
+    """000's ``GET /api/v2/cameras``: a page of cameras, with the version that answered."""
+
+    items = CountingCameraSerializer(many=True)
+    total = serializers.IntegerField()
+    skip = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    version = serializers.CharField()

@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cameras.api.filters import CameraFilterSet
-from cameras.api.serializers import CountingCameraSerializer
+from cameras.api.serializers import CountingCameraPageSerializer, CountingCameraSerializer
 from cameras.models import Camera
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.exceptions import flatten_errors
@@ -42,7 +42,7 @@ class CameraListV2View(CountingAPIView):
             OpenApiParameter("status", str),
             OpenApiParameter("search", str),
         ],
-        responses=CountingCameraSerializer(many=True),
+        responses=CountingCameraPageSerializer,
     )
     def get(self, request):
         skip = _bounded(request.query_params.get("skip"), 0, "skip", 0, 10**9)

@@ -47,15 +47,7 @@ def _named_for_003() -> Iterator[None]:
 
 
 class _ConfigViewSet(mixins.ListModelMixin, EdgeViewSet):
-    model = None
-    noun = ""
     required_permissions = READ_WRITE
-
-    def get_object(self):
-        obj = self.model.objects.filter(pk=self.kwargs["pk"]).first()
-        if obj is None:
-            raise ApiError(Kind.NOT_FOUND, f"{self.noun} not found")
-        return obj
 
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)
@@ -68,13 +60,12 @@ class _ConfigViewSet(mixins.ListModelMixin, EdgeViewSet):
 class CameraViewSet(_ConfigViewSet):
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.EdgeCameraSerializer
-    model = Camera
-    noun = "Camera"
+    not_found = "Camera not found"
     audit_resource = "camera"
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        enabled = self.request.query_params.get("enabled")
+        enabled = self.request.query_params.get("enabled") if self.action == "list" else None
         if enabled is not None:
             if enabled not in ("true", "false"):
                 raise ApiError(
@@ -100,7 +91,11 @@ class CameraViewSet(_ConfigViewSet):
 
     partial_update = update
 
-    @extend_schema(parameters=[OpenApiParameter("timeout", int, description="Seconds, 1-60 (default 10)")])
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("timeout", int, description="Seconds, 1-60 (default 10)")],
+        responses={200: serializers.EdgeCameraTestSerializer, 503: serializers.EdgeCameraTestSerializer},
+    )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         camera = self.get_object()
@@ -168,8 +163,7 @@ class ZoneViewSet(_SavedConfigViewSet):
     serializer_class = serializers.EdgeZoneSerializer
     write_serializer_class = serializers.EdgeZoneWriteSerializer
     filterset_class = ZoneFilterSet
-    model = Zone
-    noun = "Zone"
+    not_found = "Zone not found"
     audit_resource = "zone"
 
     save = staticmethod(services.save_zone)
@@ -189,8 +183,7 @@ class SensorViewSet(_SavedConfigViewSet):
     serializer_class = serializers.EdgeSensorSerializer
     write_serializer_class = serializers.EdgeSensorWriteSerializer
     filterset_class = SensorFilterSet
-    model = Sensor
-    noun = "Sensor"
+    not_found = "Sensor not found"
     audit_resource = "sensor"
 
     save = staticmethod(services.save_sensor)

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import notifications
-from accounts.models import User
+from accounts.models import Notification, User
 from cameras import alerting, monitoring, services, snapshots
 from cameras.api import serializers
 from cameras.api.filters import AlertFilterSet, CameraFilterSet
@@ -16,27 +16,17 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.summary import camera_summaries
 from config.api.base import AUTHENTICATED, validated
-from config.api.contracts import ApiError, FieldError, Kind
+from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
-from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaViewSet
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
 from config.api.versioning import mark_superseded
-
-
-def expected_version(request, data: dict) -> int | None:
-    """The version a client based its change on: body ``version`` or an ``If-Match`` header."""
-    version = data.pop("version", None)
-    if version is None and request.headers.get("If-Match"):
-        try:
-            version = int(request.headers["If-Match"].strip('W/"'))
-        except ValueError:
-            raise ApiError(Kind.VALIDATION, "If-Match must be the camera's version number") from None
-    return version
 
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.CameraSerializer
     filterset_class = CameraFilterSet
+    not_found = "Camera {pk} not found"
     audit_resource = "camera"
     required_permissions = {
         "list": "cameras:read",
@@ -50,12 +40,6 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         "test_connection": "cameras:write",
         "snapshot": "cameras:write",
     }
-
-    def get_object(self) -> Camera:
-        camera = Camera.objects.filter(pk=self.kwargs["pk"]).first()
-        if camera is None:
-            raise ApiError(Kind.NOT_FOUND, f"Camera {self.kwargs['pk']} not found")
-        return camera
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -82,7 +66,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         if data.get("id", camera.pk) != camera.pk:
             raise ApiError(Kind.VALIDATION, "A camera's id cannot change", details={"field": "id"})
         data.pop("id", None)
-        version = expected_version(request, data)
+        version = expected_version(request, data, "camera")
         return self._respond(services.update_camera(camera, data, expected_version=version))
 
     partial_update = update
@@ -104,6 +88,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         data = validated(serializers.CameraStatusSerializer, request.data)
         return self._respond(services.set_status(self.get_object(), data["status"]))
 
+    @extend_schema(request=None, responses=serializers.ConnectionTestSerializer)
     @action(detail=True, methods=["post"], url_path="test-connection")
     def test_connection(self, request, pk=None):
         result = monitoring.probe_camera(self.get_object())
@@ -118,6 +103,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         }
         return Response(body)
 
+    @extend_schema(request=None, responses={201: serializers.SnapshotSerializer})
     @action(detail=True, methods=["post"], url_path="snapshot")
     def snapshot(self, request, pk=None):
         camera = self.get_object()
@@ -130,7 +116,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         body = {
             "asset_id": str(shot.id),
             "url": snapshots.snapshot_url(shot),
-            "timestamp": shot.taken_at.isoformat().replace("+00:00", "Z"),
+            "timestamp": utc_iso(shot.taken_at),
             "width": shot.width,
             "height": shot.height,
         }
@@ -193,6 +179,7 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
     queryset = Alert.objects.order_by("-timestamp")
     serializer_class = serializers.AlertSerializer
     filterset_class = AlertFilterSet
+    not_found = "Alert {pk} not found"
     audit_resource = "alert"
     required_permissions = {
         "list": "cameras:read",
@@ -200,12 +187,6 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
         "mute": "cameras:write",
         "destroy": "cameras:write",
     }
-
-    def get_object(self) -> Alert:
-        alert = Alert.objects.filter(pk=self.kwargs["pk"]).first()
-        if alert is None:
-            raise ApiError(Kind.NOT_FOUND, f"Alert {self.kwargs['pk']} not found")
-        return alert
 
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
@@ -222,7 +203,7 @@ class AlertViewSet(mixins.ListModelMixin, SpaViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class NotificationListView(SpaGenericAPIView):
+class NotificationListView(SpaListView):
     """``GET /notifications`` (yours and site-wide ones) and ``DELETE /notifications`` (clear)."""
 
     serializer_class = serializers.NotificationSerializer
@@ -230,12 +211,11 @@ class NotificationListView(SpaGenericAPIView):
     audit_resource = "notification"
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no person
+            return Notification.objects.none()
         return visible_notifications(self.request)
 
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
+    @extend_schema(responses={200: serializers.NotificationsClearedSerializer})
     def delete(self, request):
         """Clear your notifications; site-wide ones too for those who may change the fleet."""
         queryset = self.get_queryset()
@@ -245,15 +225,20 @@ class NotificationListView(SpaGenericAPIView):
         return Response({"deleted": deleted})
 
 
-class NotificationAcknowledgeView(SpaAPIView):
+class NotificationAcknowledgeView(SpaGenericAPIView):
+    serializer_class = serializers.NotificationSerializer
+    not_found = "Notification not found"
     required_permissions = AUTHENTICATED
     audit_resource = "notification"
 
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no person
+            return Notification.objects.none()
+        return visible_notifications(self.request)
+
     @extend_schema(request=None, responses=serializers.NotificationSerializer)
     def post(self, request, pk):
-        notification = visible_notifications(request).filter(pk=pk).first() if _is_uuid(pk) else None
-        if notification is None:
-            raise ApiError(Kind.NOT_FOUND, "Notification not found")
+        notification = self.get_object()
         notification.acknowledged = True
         notification.save(update_fields=["acknowledged"])
         return Response(serializers.NotificationSerializer(notification).data)
@@ -270,13 +255,3 @@ def visible_notifications(request):
     elif acknowledged is not None:
         raise ApiError(Kind.VALIDATION, "acknowledged must be true or false")
     return queryset
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from config.api.base import ContractMixin
 from config.api.contracts import ApiError, Contract, FieldError, Kind
+from config.api.lookup import NamedObjectLookup
 
 
 def _non_negative_int(raw: str | None, default: int, name: str, maximum: int | None = None) -> int:
@@ -69,9 +70,9 @@ class EdgeAPIView(EdgeMixin, APIView):
     pass
 
 
-class EdgeGenericAPIView(EdgeMixin, generics.GenericAPIView):
+class EdgeGenericAPIView(EdgeMixin, NamedObjectLookup, generics.GenericAPIView):
     pass
 
 
-class EdgeViewSet(EdgeMixin, viewsets.GenericViewSet):
-    pass
+class EdgeViewSet(EdgeMixin, NamedObjectLookup, viewsets.GenericViewSet):
+    """Base for 003 resources; ``not_found`` is what a missing object's 404 says."""

@@ -16,7 +16,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from config.api.contracts import ApiError, Kind
+from config.api.contracts import ApiError, Kind, utc_iso
 from config.redis import get_redis
 
 logger = logging.getLogger("argus.ratelimit")
@@ -60,7 +60,7 @@ class QuotaState:
             period: {
                 "used": self.used[period],
                 "limit": self.limits[period] or None,
-                "reset": self.resets[period].isoformat().replace("+00:00", "Z"),
+                "reset": utc_iso(self.resets[period]),
             }
             for period in PERIODS
         }
@@ -135,7 +135,7 @@ def quota_error(state: QuotaState) -> ApiError:
             "quota": period,
             "limit": state.limits[period],
             "used": state.used[period],
-            "reset": reset.isoformat().replace("+00:00", "Z"),
+            "reset": utc_iso(reset),
         },
         headers={"Retry-After": str(retry_after)},
     )

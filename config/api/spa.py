@@ -7,13 +7,14 @@ import re
 from typing import Any
 
 from django.utils.datastructures import MultiValueDict
-from rest_framework import generics, parsers, renderers, viewsets
+from rest_framework import generics, mixins, parsers, renderers, viewsets
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.base import ContractMixin
 from config.api.contracts import ApiError, Contract, FieldError, Kind, camel
+from config.api.lookup import NamedObjectLookup
 
 # Values under these keys are free-form documents (a client's own keys): never renamed.
 FREE_FORM_KEYS = frozenset({"payload", "metadata", "preferences", "context", "headers", "body", "filters", "details"})
@@ -95,6 +96,19 @@ def _positive_int(raw: str | None, default: int, name: str, maximum: int | None 
     return value
 
 
+def expected_version(request, data: dict, resource: str) -> int | None:
+    """The version a client based its change on: body ``version`` (taken out of ``data``) or an ``If-Match``
+    header (``"3"`` or ``W/"3"``). ``resource`` names the thing in the refusal of an If-Match that is no
+    version number ("camera", "configuration")."""
+    version = data.pop("version", None)
+    if version is None and request.headers.get("If-Match"):
+        try:
+            version = int(request.headers["If-Match"].strip('W/"'))
+        except ValueError:
+            raise ApiError(Kind.VALIDATION, f"If-Match must be the {resource}'s version number") from None
+    return version
+
+
 class PagePagination(BasePagination):
     """``page`` and ``pageSize`` in, ``meta {page, pageSize, total, totalPages}`` out."""
 
@@ -150,9 +164,17 @@ class SpaAPIView(SpaMixin, APIView):
     """A 001 endpoint that is not a resource collection."""
 
 
-class SpaGenericAPIView(SpaMixin, generics.GenericAPIView):
-    pass
+class SpaGenericAPIView(SpaMixin, NamedObjectLookup, generics.GenericAPIView):
+    """A 001 endpoint over a queryset; ``not_found`` is what a missing object's 404 says."""
 
 
-class SpaViewSet(SpaMixin, viewsets.GenericViewSet):
-    """Base for 001 resources: combine with DRF's list/create/retrieve/update/destroy mixins."""
+class SpaListView(mixins.ListModelMixin, SpaGenericAPIView):
+    """``GET``: the queryset, filtered by ``filterset_class`` and paged (``page``, ``pageSize``)."""
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+class SpaViewSet(SpaMixin, NamedObjectLookup, viewsets.GenericViewSet):
+    """Base for 001 resources: combine with DRF's list/create/retrieve/update/destroy mixins; ``not_found``
+    is what a missing object's 404 says."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from celery import signature
 from django.conf import settings
 from django.db import close_old_connections, connection
 
@@ -29,6 +30,9 @@ from counting.video.sources import Frame, LiveStream, SourceError
 logger = logging.getLogger("argus.counting")
 
 MAX_RUN_SECONDS = 3600
+# The Celery task (counting.tasks) that runs one camera, sent by name: it runs this module, so this module
+# never imports it.
+RUN_TASK = "counting.count_camera_stream"
 LOCK_GRACE_SECONDS = 120  # a queued run may wait this long for a worker before its lock lapses
 RECONNECT_PAUSE_SECONDS = 3.0
 
@@ -61,8 +65,6 @@ def dispatch(seconds: float | None = None) -> dict[str, Any]:
 
     Returns ``{"started": [ids], "skipped": {id: reason}}``.
     """
-    from counting.tasks import count_camera_stream
-
     seconds = min(float(seconds or run_seconds()), MAX_RUN_SECONDS)
     started: list[str] = []
     skipped: dict[str, str] = {}
@@ -81,7 +83,7 @@ def dispatch(seconds: float | None = None) -> dict[str, Any]:
             continue
         try:
             options = {"queue": queue} if (queue := run_queue()) else {}
-            count_camera_stream.apply_async(args=(camera.pk, seconds), kwargs={"lock_token": token}, **options)
+            signature(RUN_TASK, args=(camera.pk, seconds), kwargs={"lock_token": token}).apply_async(**options)
         except Exception:
             locks.release(camera.pk, token)
             raise

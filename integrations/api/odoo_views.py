@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
-
 import django_filters
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from attendance.models import AttendanceLog
 from config.api.base import validated
-from config.api.contracts import ApiError, FieldError, Kind
 from config.api.filters import QueryAliases
-from config.api.spa import SpaAPIView, SpaGenericAPIView
-from integrations import odoo_sync
+from config.api.spa import SpaAPIView, SpaListView, expected_version
 from integrations.api import odoo_serializers as serializers
 from integrations.models import OdooConfig, OdooSyncAction, OdooSyncLog, OdooSyncResult
-from integrations.tasks import sync_attendance_to_odoo
+from integrations.odoo import config as odoo_config
+from integrations.tasks import queue_odoo_sync
 
 # 001 sends camelCase query parameters; ``from`` and ``to`` are Python keywords.
 
 
 def config_body(config: OdooConfig) -> dict:
-    return serializers.OdooConfigSerializer(config, context={"counts": odoo_sync.counters()}).data
+    return serializers.OdooConfigSerializer(config, context={"counts": odoo_config.counters()}).data
 
 
 class OdooConfigView(SpaAPIView):
@@ -38,13 +33,8 @@ class OdooConfigView(SpaAPIView):
     @extend_schema(request=serializers.OdooConfigWriteSerializer, responses=serializers.OdooConfigSerializer)
     def put(self, request):
         data = validated(serializers.OdooConfigWriteSerializer, request.data, partial=True)
-        version = data.pop("version", None)
-        if version is None and request.headers.get("If-Match"):
-            try:
-                version = int(request.headers["If-Match"].strip('W/"'))
-            except ValueError:
-                raise ApiError(Kind.VALIDATION, "If-Match must be the configuration's version number") from None
-        return Response(config_body(odoo_sync.update_config(data, expected_version=version)))
+        version = expected_version(request, data, "configuration")
+        return Response(config_body(odoo_config.update_config(data, expected_version=version)))
 
     patch = put
 
@@ -59,7 +49,7 @@ class OdooTestView(SpaAPIView):
     @extend_schema(request=serializers.OdooTestSerializer, responses=serializers.OdooTestResultSerializer)
     def post(self, request):
         data = validated(serializers.OdooTestSerializer, request.data or {})
-        return Response(odoo_sync.test_connection(data))
+        return Response(odoo_config.test_connection(data))
 
 
 class OdooSyncView(SpaAPIView):
@@ -72,22 +62,7 @@ class OdooSyncView(SpaAPIView):
     @extend_schema(request=serializers.OdooSyncRequestSerializer, responses={202: serializers.OdooSyncJobSerializer})
     def post(self, request):
         data = validated(serializers.OdooSyncRequestSerializer, request.data or {})
-        if not OdooConfig.load().is_configured:
-            raise odoo_sync.OdooNotConfigured()
-        record_ids = data.get("record_ids")
-        if record_ids is not None:
-            record_ids = list(dict.fromkeys(record_ids))
-            known = set(AttendanceLog.objects.filter(pk__in=record_ids).values_list("pk", flat=True))
-            unknown = [pk for pk in record_ids if pk not in known]
-            if unknown:
-                raise ApiError(
-                    Kind.VALIDATION,
-                    f"Unknown attendance logs: {', '.join(unknown[:20])}",
-                    field_errors=[FieldError("record_ids", f"unknown attendance log {pk}") for pk in unknown[:20]],
-                )
-        job_id = str(uuid.uuid4())
-        kwargs = {"record_ids": record_ids, "retry_failed": data["retry_failed"]}
-        transaction.on_commit(lambda: sync_attendance_to_odoo.apply_async(kwargs=kwargs, task_id=job_id))
+        job_id = queue_odoo_sync(data.get("record_ids"), retry_failed=data["retry_failed"])
         return Response({"job_id": job_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -113,7 +88,7 @@ class OdooSyncLogFilterSet(QueryAliases, django_filters.FilterSet):
     }
 
 
-class OdooSyncLogListView(SpaGenericAPIView):
+class OdooSyncLogListView(SpaListView):
     """``GET /odoo/logs``: every attempt, newest first; filters ``result``, ``action``, ``employeeId``,
     ``runId``, ``attendanceLogId``, ``from``, ``to``; paged with ``page`` and ``pageSize``."""
 
@@ -122,14 +97,10 @@ class OdooSyncLogListView(SpaGenericAPIView):
     filterset_class = OdooSyncLogFilterSet
     required_permissions = "odoo:read"
 
-    def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
 
 class OdooStatusView(SpaAPIView):
     required_permissions = "odoo:read"
 
     @extend_schema(responses=serializers.OdooStatusSerializer)
     def get(self, request):
-        return Response(odoo_sync.status_summary())
+        return Response(odoo_config.status_summary())

@@ -72,6 +72,7 @@ class ExporterViewSet(mixins.ListModelMixin, EdgeViewSet):
     serializer_class = ExporterSerializer
     parser_classes = [parsers.JSONParser]
     required_permissions = PERMISSIONS
+    not_found = "Exporter not found"
     audit_resource = "exporter"
 
     def get_queryset(self):
@@ -81,12 +82,6 @@ class ExporterViewSet(mixins.ListModelMixin, EdgeViewSet):
             if enabled is not None:
                 queryset = queryset.filter(enabled=enabled)
         return queryset
-
-    def get_object(self) -> Exporter:
-        exporter = Exporter.objects.filter(pk=self.kwargs["pk"]).first()
-        if exporter is None:
-            raise ApiError(Kind.NOT_FOUND, "Exporter not found")
-        return exporter
 
     @extend_schema(
         parameters=[OpenApiParameter("enabled", bool, description="Only enabled (true) or disabled (false) ones")]

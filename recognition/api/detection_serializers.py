@@ -42,6 +42,12 @@ class DetectionSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class PersonDetectionSerializer(DetectionSerializer):
+    """A detection in a person's history: where it was seen, by name too."""
+
+    camera_name = serializers.CharField()
+
+
 class DetectionEventSerializer(serializers.ModelSerializer):
     camera_id = serializers.CharField(read_only=True)
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
-from cameras.models import Camera
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
-from config.api.spa import SpaAPIView, SpaGenericAPIView
-from recognition import detections
+from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
+from recognition import detections, tasks
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
@@ -46,26 +45,18 @@ class SendFrameView(SpaAPIView):
     @extend_schema(request=serializers.SendFrameSerializer, responses={202: serializers.SendFrameResponseSerializer})
     def post(self, request):
         data = validated(serializers.SendFrameSerializer, request.data)
-        camera = Camera.objects.filter(pk=data["camera_id"]).first()
-        if camera is None:
-            raise ApiError(Kind.NOT_FOUND, f"Camera {data['camera_id']} not found")
-        if not camera.stream_url:
-            raise ApiError(Kind.CONFLICT, f"Camera {camera.pk} has no stream URL to take a frame from")
-        if not DetectionProviderConfig.load().enabled:
-            raise ApiError(Kind.CONFLICT, "The detection provider is disabled")
-        with transaction.atomic():
-            event = detections.queue_frame(camera)
+        try:
+            with transaction.atomic():
+                event = tasks.queue_frame(data["camera_id"])
+        except detections.UnknownCamera as exc:
+            raise ApiError(Kind.NOT_FOUND, str(exc)) from None
+        except detections.FrameRefused as exc:
+            raise ApiError(Kind.CONFLICT, str(exc)) from None
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-class DetectionEventListView(SpaGenericAPIView):
-    required_permissions = "detections:read"
-    audit_enabled = False
-    queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
-    serializer_class = serializers.DetectionEventSerializer
-    filterset_class = DetectionEventFilterSet
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[
             OpenApiParameter("status", str),
             OpenApiParameter("cameraId", str),
@@ -73,9 +64,13 @@ class DetectionEventListView(SpaGenericAPIView):
             OpenApiParameter("to", str),
         ]
     )
-    def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+)
+class DetectionEventListView(SpaListView):
+    required_permissions = "detections:read"
+    audit_enabled = False
+    queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
+    serializer_class = serializers.DetectionEventSerializer
+    filterset_class = DetectionEventFilterSet
 
 
 class ProviderConfigView(SpaAPIView):
@@ -125,7 +120,7 @@ class PersonHistoryView(SpaGenericAPIView):
             OpenApiParameter("from", str),
             OpenApiParameter("to", str),
         ],
-        responses=serializers.DetectionSerializer(many=True),
+        responses=serializers.PersonDetectionSerializer(many=True),
     )
     def get(self, request, employee_id: str):
         profile = FaceProfile.objects.filter(employee_id=employee_id).first()

@@ -55,6 +55,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
     queryset = FaceProfile.objects.prefetch_related(_images_with_profiles()).order_by("name", "employee_id")
     serializer_class = serializers.FaceProfileSerializer
     filterset_class = FaceProfileFilterSet
+    not_found = "Face profile {pk} not found"
     audit_resource = "face_profile"
     required_permissions = {
         "list": "faces:read",
@@ -67,16 +68,6 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
         "add_images": "faces:write",
         "delete_image": "faces:write",
     }
-
-    def get_object(self) -> FaceProfile:
-        try:
-            pk = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            pk = None
-        profile = FaceProfile.objects.prefetch_related(_images_with_profiles()).filter(pk=pk).first() if pk else None
-        if profile is None:
-            raise ApiError(Kind.NOT_FOUND, f"Face profile {self.kwargs['pk']} not found")
-        return profile
 
     def _detail(self, profile: FaceProfile, status_code: int = status.HTTP_200_OK) -> Response:
         profile = self.get_queryset().get(pk=profile.pk)  # fresh, with its images prefetched
@@ -111,7 +102,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
 
     def destroy(self, request, pk=None):
         actor, role = actor_of(request)
-        enrolment.delete_profile(self.get_object(), actor=actor, actor_role=role)
+        enrolment.delete_profile(self.get_object(), by=enrolment.Editor(actor, role))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=serializers.FaceImageSerializer(many=True))

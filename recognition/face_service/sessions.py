@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from celery import signature
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,6 +27,11 @@ from recognition.face_service.serializers import SessionRequest
 from recognition.models import RecognitionResult, RecognitionSession, SessionCamera, SessionStudent
 
 logger = logging.getLogger("argus.face_service")
+
+# The Celery tasks (recognition.face_service.tasks) that scan and call back, sent by name: they run this
+# module, so it never imports them.
+SCAN_TASK = "recognition.face_service.scan_camera"
+DELIVER_TASK = "recognition.face_service.deliver_callbacks"
 
 
 def _conflict(slot_id: int) -> ApiError:
@@ -42,11 +48,9 @@ def probe_cameras(urls: list[str]) -> list[ProbeResult]:
 
 def start_scan_chain(camera: SessionCamera) -> str:
     """Give the camera a new scan chain and run its first scan now; an older chain ends at its next run."""
-    from recognition.face_service.tasks import scan_camera
-
     chain = str(uuid.uuid4())
     SessionCamera.objects.filter(pk=camera.pk).update(scan_chain=chain)
-    transaction.on_commit(lambda: scan_camera.delay(camera.pk, chain))
+    transaction.on_commit(lambda: signature(SCAN_TASK).delay(camera.pk, chain))
     return chain
 
 
@@ -170,8 +174,6 @@ def stop_session(slot_id: int) -> dict[str, Any]:
     ``totalRecognitions`` counts the recognitions the caller has received (delivered batches).
     Recognitions still waiting are sent after the stop. 404 SESSION_NOT_FOUND without an active session.
     """
-    from recognition.face_service.tasks import deliver_callbacks
-
     with transaction.atomic():
         session = (
             RecognitionSession.objects.select_for_update().filter(slot_id=slot_id, status=SessionStatus.ACTIVE).first()
@@ -184,7 +186,7 @@ def stop_session(slot_id: int) -> dict[str, Any]:
         delivered = RecognitionResult.objects.filter(session=session, delivery__status=DeliveryStatus.DELIVERED).count()
         if RecognitionResult.objects.filter(session=session, delivery__isnull=True).exists():
             session_id = str(session.pk)
-            transaction.on_commit(lambda: deliver_callbacks.delay(session_id))
+            transaction.on_commit(lambda: signature(DELIVER_TASK).delay(session_id))
     duration = int((session.stopped_at - session.started_at).total_seconds())
     logger.info(
         "face recognition session stopped",
@@ -210,7 +212,6 @@ def watch_sessions() -> dict[str, int]:
     send recognitions left waiting, and requeue batches a dead worker left half sent."""
     from recognition.face_service.callbacks import release_interrupted
     from recognition.face_service.camera_checks import prune_previews
-    from recognition.face_service.tasks import deliver_callbacks
 
     now = timezone.now()
     expired = 0
@@ -244,7 +245,7 @@ def watch_sessions() -> dict[str, int]:
         RecognitionResult.objects.filter(delivery__isnull=True).values_list("session_id", flat=True).distinct()
     )
     for session_id in waiting:
-        deliver_callbacks.delay(str(session_id))
+        signature(DELIVER_TASK).delay(str(session_id))
     return {
         "expired": expired,
         "restarted": restarted,

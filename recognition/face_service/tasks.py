@@ -18,7 +18,7 @@ from recognition.face_service import callbacks, scanning, sessions
 logger = logging.getLogger("argus.face_service")
 
 
-@shared_task(name="recognition.face_service.scan_camera", ignore_result=True)
+@shared_task(name=sessions.SCAN_TASK, ignore_result=True)
 def scan_camera(camera_pk: int, chain: str) -> dict:
     """Scan one session camera once, queue a callback for new recognitions, schedule the next scan."""
     started = time.monotonic()
@@ -38,7 +38,7 @@ def scan_camera(camera_pk: int, chain: str) -> dict:
     return {"scanning": True, "faces": outcome.faces, "matched": outcome.matched, "new": outcome.new_results}
 
 
-@shared_task(name="recognition.face_service.deliver_callbacks", ignore_result=True)
+@shared_task(name=sessions.DELIVER_TASK, ignore_result=True)
 def deliver_callbacks(session_id: str) -> dict:
     """Post a session's undelivered recognitions to its callback URL, in batches."""
     sent = callbacks.deliver_pending(session_id)

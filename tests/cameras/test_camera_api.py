@@ -366,6 +366,14 @@ def test_put_with_a_stale_if_match_header_is_refused(operator_client):
     assert Camera.objects.get(pk="CAM-01").name == "Second"
 
 
+def test_put_with_an_if_match_that_is_no_version_is_refused(operator_client):
+    make_camera("CAM-01", name="Before")
+    response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After"}, format="json", HTTP_IF_MATCH='"v1"')
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "If-Match must be the camera's version number"
+    assert Camera.objects.get(pk="CAM-01").name == "Before"
+
+
 def test_get_answers_the_version_as_etag(operator_client):
     make_camera("CAM-01")
     assert operator_client.get(f"{CAMERAS}/CAM-01")["ETag"] == '"1"'

@@ -482,7 +482,7 @@ class OdooPeer:
 
 def configure(peer: OdooPeer, **fields: Any):
     """Point Argus's Odoo configuration at ``peer`` (through the service, as the API does)."""
-    from integrations import odoo_sync
+    from integrations.odoo.config import update_config
 
     values = {
         "base_url": peer.url,
@@ -491,7 +491,7 @@ def configure(peer: OdooPeer, **fields: Any):
         "api_key": peer.api_key,
         **fields,
     }
-    return odoo_sync.update_config(values)
+    return update_config(values)
 
 
 _log_numbers = iter(range(1, 10**6))

@@ -75,3 +75,25 @@ def test_test_connection_action_reports_the_outcome(admin_site, peer):
 
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Connected to Odoo 17.0 as sync-bot@example.com")
+
+
+def test_sync_now_queues_one_run_and_names_it(admin_site, peer, django_capture_on_commit_callbacks):
+    configure(peer)
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_site.post(
+            "/admin/integrations/odooconfig/", {"action": "sync_now", "_selected_action": ["1"]}, follow=True
+        )
+
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Sync queued (run ") and len(queued) == 1
+
+
+def test_sync_now_without_a_configuration_queues_nothing(admin_site, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as queued:
+        response = admin_site.post(
+            "/admin/integrations/odooconfig/", {"action": "sync_now", "_selected_action": ["1"]}, follow=True
+        )
+
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Configure Odoo first."]
+    assert queued == []

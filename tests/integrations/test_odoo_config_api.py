@@ -115,6 +115,24 @@ def test_a_stale_version_is_a_conflict(admin_client):
     assert OdooConfig.load().company == "Someone else's change"
 
 
+def test_a_stale_if_match_header_is_a_conflict(admin_client):
+    version = put(admin_client, FULL).json()["data"]["version"]
+    put(admin_client, {"company": "Someone else's change"})
+
+    response = put(admin_client, {"company": "Mine"}, HTTP_IF_MATCH=f'W/"{version}"')
+
+    assert response.status_code == 409
+    assert OdooConfig.load().company == "Someone else's change"
+
+
+def test_an_if_match_that_is_no_version_is_refused(admin_client):
+    response = put(admin_client, {"company": "Mine"}, HTTP_IF_MATCH='"abc"')
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "If-Match must be the configuration's version number"
+    assert OdooConfig.load().company == ""
+
+
 def test_changing_where_odoo_is_resets_the_status_and_the_circuit(admin_client):
     put(admin_client, FULL)
     OdooConfig.objects.filter(pk=1).update(status="connected", server_version="17.0")

@@ -11,8 +11,9 @@ import pytest
 from attendance.models import AttendanceLog
 from cameras.models import Alert
 from config.resilience import CircuitBreaker, CircuitState
-from integrations import odoo_sync
 from integrations.models import OdooConfig, OdooSyncLog
+from integrations.odoo import config as odoo_config
+from integrations.odoo import sync as odoo_sync
 from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
 
 pytestmark = pytest.mark.django_db
@@ -403,7 +404,7 @@ def test_status_summary_reports_counts_and_circuit(peer, sophia, sync):
     attendance_log("EMP-404", day(0), day(0, 17))
     report = sync()
 
-    summary = odoo_sync.status_summary()
+    summary = odoo_config.status_summary()
 
     assert summary["status"] == "connected"
     assert (summary["synced_count"], summary["failure_count"], summary["pending_count"]) == (1, 1, 0)

@@ -9,8 +9,8 @@ import pytest
 from django_celery_beat.models import PeriodicTask
 
 from attendance.models import AttendanceLog
-from integrations import odoo_sync
 from integrations.models import OdooSyncLog
+from integrations.odoo import sync as odoo_sync
 from integrations.tasks import scheduled_odoo_sync
 from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
 

@@ -1,4 +1,4 @@
-"""Sending attendance logs to Odoo as ``hr.attendance`` records, and the Odoo configuration behind it.
+"""Sending attendance logs to Odoo as ``hr.attendance`` records (the configuration: :mod:`.config`).
 
 How a sync run works (001 "Odoo Sync Tasks"):
 
@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import notifications
@@ -45,8 +45,7 @@ from attendance.models import AttendanceLog
 from cameras import alerting
 from cameras.choices import AlertLevel
 from config.api.contracts import ApiError, FieldError, Kind
-from config.crypto import MASK
-from config.resilience import CircuitBreaker, CircuitOpen, OutboundError, backoff_delay
+from config.resilience import CircuitOpen, OutboundError, backoff_delay
 from integrations.models import (
     OdooConfig,
     OdooConnectionStatus,
@@ -55,179 +54,50 @@ from integrations.models import (
     OdooSyncLog,
     OdooSyncResult,
 )
-from integrations.odoo import (
-    BREAKER_NAME,
-    NO_RETRY,
-    OdooAuthenticationFailed,
-    OdooClient,
-    OdooError,
-    describe_failure,
-    to_odoo_datetime,
+from integrations.odoo.client import OdooAuthenticationFailed, OdooClient, OdooError, describe_failure, to_odoo_datetime
+from integrations.odoo.config import (
+    EMPLOYEE,
+    OdooNotConfigured,
+    breaker,
+    client_for,
+    company_domain,
+    refresh_counters,
 )
 
 logger = logging.getLogger("argus.integrations.odoo_sync")
 
 BATCH_SIZE = 100
 ATTENDANCE = "hr.attendance"
-EMPLOYEE = "hr.employee"
 FAILURES_ALERT = "odoo:sync-failures"
 UNREACHABLE_ALERT = "odoo:unreachable"
 # pg_advisory_lock key of the sync run ("ODOO").
 _RUN_LOCK = 0x4F444F4F
-CONNECTION_FIELDS = ("base_url", "database", "username", "api_key")
-
-
-class OdooNotConfigured(ApiError):
-    def __init__(self) -> None:
-        super().__init__(
-            Kind.CONFLICT,
-            "Odoo is not configured: set baseUrl, database, username and apiKey first",
-            code="ODOO_NOT_CONFIGURED",
-        )
 
 
 class SyncBusy(Exception):
     """Another sync run holds the lock."""
 
 
-def breaker() -> CircuitBreaker:
-    return CircuitBreaker(BREAKER_NAME)
+# --- Asking for a run --------------------------------------------------------------------------------
 
 
-def client_for(config: OdooConfig, **options: Any) -> OdooClient:
-    """A client for the stored configuration, guarded by the ``odoo`` circuit breaker."""
-    options.setdefault("breaker", breaker())
-    return OdooClient(config.base_url, config.database, config.username, config.api_key, **options)
-
-
-# --- Configuration ---------------------------------------------------------------------------------
-
-
-def update_config(data: dict[str, Any], *, expected_version: int | None = None) -> OdooConfig:
-    """Apply validated changes (snake_case keys) to the singleton. ``api_key`` ``"***"`` keeps the stored key.
-
-    Changing where or as whom Odoo is reached resets the connection status (test again) and the circuit.
-    """
-    with transaction.atomic():
-        OdooConfig.load()
-        config = OdooConfig.objects.select_for_update().get(pk=OdooConfig.SINGLETON_ID)
-        if expected_version is not None and expected_version != config.version:
-            raise ApiError(
-                Kind.CONFLICT,
-                f"The Odoo configuration changed meanwhile (version {config.version}, not {expected_version})",
-                details={"currentVersion": config.version},
-            )
-        if data.get("api_key") == MASK:
-            data.pop("api_key")
-        if data.get("api_key") is None and "api_key" in data:
-            data["api_key"] = ""
-        reconnect = any(key in data and data[key] != getattr(config, key) for key in CONNECTION_FIELDS)
-        for key, value in data.items():
-            setattr(config, key, value)
-        if config.auto_sync and not config.is_configured:
-            raise ApiError(
-                Kind.VALIDATION,
-                "Auto-sync needs baseUrl, database, username and apiKey",
-                field_errors=[FieldError("auto_sync", "needs baseUrl, database, username and apiKey")],
-            )
-        if reconnect:
-            config.status = OdooConnectionStatus.DISCONNECTED
-            config.server_version = ""
-            config.last_error = ""
-        config.version += 1
-        config.save()
-    if reconnect:
-        breaker().reset()
-    return config
-
-
-def test_connection(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reach Odoo (``common.version``), authenticate, and count the employees the match field can find.
-
-    ``overrides`` are unsaved form values (``"***"`` or no ``api_key``: the stored key). Testing the stored
-    configuration records the outcome on it (status, server version) and, when it works, closes the circuit.
-    Never raises for Odoo's answer: the outcome is the report.
-    """
-    config = OdooConfig.load()
-    values = {key: getattr(config, key) for key in (*CONNECTION_FIELDS, "company", "employee_match_field")}
-    overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
-    if overrides.get("api_key") == MASK:
-        overrides.pop("api_key")
-    stored = all(overrides.get(key, values[key]) == values[key] for key in overrides)
-    values.update(overrides)
-    if not all(values[key] for key in CONNECTION_FIELDS):
+def checked_sync_request(record_ids: list[str] | None) -> list[str] | None:
+    """The logs a requested run is to send (None: the pending ones), each once, refused before anything is
+    queued: :class:`OdooNotConfigured` without a configuration, a validation error for unknown log ids."""
+    if not OdooConfig.load().is_configured:
         raise OdooNotConfigured()
-    started = time.monotonic()
-    report: dict[str, Any] = {"status": OdooConnectionStatus.ERROR, "server_version": None, "uid": None}
-    client = OdooClient(values["base_url"], values["database"], values["username"], values["api_key"], policy=NO_RETRY)
-    try:
-        report["server_version"] = str(client.version().get("server_version") or "")
-        report["uid"] = client.authenticate()
-        domain = [(values["employee_match_field"], "!=", False), *_company_domain(values["company"])]
-        report["employee_count"] = client.search_count(EMPLOYEE, domain)
-        report["status"] = OdooConnectionStatus.CONNECTED
-        report["message"] = (
-            f"Connected to Odoo {report['server_version']} as {values['username']} (uid {report['uid']}); "
-            f"{report['employee_count']} employees have a {values['employee_match_field']}"
+    if record_ids is None:
+        return None
+    record_ids = list(dict.fromkeys(record_ids))
+    known = set(AttendanceLog.objects.filter(pk__in=record_ids).values_list("pk", flat=True))
+    unknown = [pk for pk in record_ids if pk not in known]
+    if unknown:
+        raise ApiError(
+            Kind.VALIDATION,
+            f"Unknown attendance logs: {', '.join(unknown[:20])}",
+            field_errors=[FieldError("record_ids", f"unknown attendance log {pk}") for pk in unknown[:20]],
         )
-    except (OutboundError, OdooError) as exc:
-        report["message"] = client.scrub(describe_failure(exc))
-    finally:
-        client.close()
-        report["latency_ms"] = round((time.monotonic() - started) * 1000)
-    if stored:
-        fields = {
-            "status": report["status"],
-            "last_error": "" if report["status"] == "connected" else report["message"],
-        }
-        if report["server_version"]:
-            fields["server_version"] = report["server_version"][:50]
-        OdooConfig.objects.filter(pk=config.pk).update(**fields, updated_at=timezone.now())
-        if report["status"] == OdooConnectionStatus.CONNECTED:
-            breaker().reset()
-    return report
-
-
-# --- Counters and status -----------------------------------------------------------------------------
-
-
-def counters() -> dict[str, int]:
-    """Logs awaiting a sync, refused by Odoo, and synced (logs without a check-in are never sent)."""
-    return AttendanceLog.objects.filter(check_in__isnull=False).aggregate(
-        pending=Count("pk", filter=Q(odoo_status=OdooStatus.PENDING)),
-        failed=Count("pk", filter=Q(odoo_status=OdooStatus.FAILED)),
-        synced=Count("pk", filter=Q(odoo_status=OdooStatus.SYNCED)),
-    )
-
-
-def refresh_counters() -> dict[str, int]:
-    """Recompute the config's counters from the logs (so they stay true whatever changed the logs)."""
-    counts = counters()
-    OdooConfig.objects.filter(pk=OdooConfig.SINGLETON_ID).update(
-        pending_count=counts["pending"], failure_count=counts["failed"]
-    )
-    return counts
-
-
-def status_summary() -> dict[str, Any]:
-    """What ``GET /odoo/status`` answers and the dashboard shows (snake_case; the API camel-cases it)."""
-    config = OdooConfig.load()
-    counts = counters()
-    last_run = OdooSyncLog.objects.exclude(run_id="").order_by("-timestamp").values("run_id", "timestamp").first()
-    return {
-        "configured": config.is_configured,
-        "status": config.status,
-        "auto_sync": config.auto_sync,
-        "last_sync": config.last_sync,
-        "last_error": config.last_error,
-        "server_version": config.server_version,
-        "pending_count": counts["pending"],
-        "failure_count": counts["failed"],
-        "synced_count": counts["synced"],
-        "circuit": str(breaker().state),
-        "last_run_id": last_run["run_id"] if last_run else None,
-        "last_attempt_at": last_run["timestamp"] if last_run else None,
-    }
+    return record_ids
 
 
 # --- The sync run ------------------------------------------------------------------------------------
@@ -438,7 +308,7 @@ class _Run:
             self._send_one(log, employees, existing)
 
     def _employees(self, employee_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
-        domain = [(self.match_field, "in", sorted(employee_ids)), *_company_domain(self.config.company)]
+        domain = [(self.match_field, "in", sorted(employee_ids)), *company_domain(self.config.company)]
         rows = self.client.search_read(EMPLOYEE, domain, ["id", "name", self.match_field])
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
@@ -562,10 +432,6 @@ class _Run:
             odoo_attendance_id=odoo_id,
             run_id=self.report.run_id,
         )
-
-
-def _company_domain(company: str) -> list[tuple[str, str, str]]:
-    return [("company_id.name", "=", company)] if company else []
 
 
 def _many2one_id(value: Any) -> int:

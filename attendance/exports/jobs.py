@@ -1,0 +1,132 @@
+"""The life of an export job: created from checked filters, seen by its owner, its file written and stored,
+and downloaded through a signed URL until it expires.
+
+Queueing a job for the worker is the task module's (``attendance.export_tasks.start_export``): this module
+knows nothing of Celery.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from attendance.choices import ExportFormat, ExportStatus
+from attendance.exports.plans import ExportFilterError
+from attendance.exports.rendering import EXPORT_CHUNK_SIZE, ProgressCallback, render_csv, render_pdf
+from attendance.exports.sources import source_for
+from attendance.models import ExportJob
+
+# 001 "Generate signed URL (7-day expiry)"; the job (row and file) is removed by the cleanup once it passes.
+EXPORT_TTL = timedelta(days=7)
+# CSV bytes kept in memory before the temporary file moves to disk.
+SPOOL_MAX_BYTES = 1024 * 1024
+# A PDF is laid out whole in memory; beyond this many rows the client is asked to narrow the filters or
+# take CSV (setting ``EXPORT_PDF_MAX_ROWS``).
+DEFAULT_PDF_MAX_ROWS = 5000
+
+
+def pdf_max_rows() -> int:
+    return int(getattr(settings, "EXPORT_PDF_MAX_ROWS", DEFAULT_PDF_MAX_ROWS))
+
+
+def create_export_job(*, user, export_type: str, export_format: str, filters: Mapping[str, Any]) -> ExportJob:
+    """Validate the filters and store a queued job (which ``export_tasks.start_export`` hands to the worker).
+
+    ``user`` owns the job (None for a caller without an account). Raises :class:`ExportFilterError`
+    before anything is stored when the filters are invalid or a PDF would be too long.
+    """
+    if export_format not in ExportFormat.values:
+        raise ExportFilterError({"format": [f"Must be one of {', '.join(ExportFormat.values)}."]})
+    source = source_for(export_type)
+    cleaned = source.clean(filters)
+    if export_format == ExportFormat.PDF and (total := source.plan(cleaned).total()) > pdf_max_rows():
+        raise ExportFilterError(
+            {
+                "format": [
+                    f"A PDF holds at most {pdf_max_rows()} rows; these filters select {total}. Narrow them or use csv."
+                ]
+            }
+        )
+    return ExportJob.objects.create(
+        user=user,
+        type=export_type,
+        format=export_format,
+        filters=cleaned,
+        expires_at=timezone.now() + EXPORT_TTL,  # a job that never runs is cleaned up too
+    )
+
+
+def fail_unqueued(job: ExportJob, error: Exception) -> None:
+    """A job the broker would not take: failed, saying why, rather than left queued forever."""
+    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.FAILED, error_message=f"Could not queue the export: {error}", updated_at=timezone.now()
+    )
+
+
+def visible_jobs(principal) -> QuerySet[ExportJob]:
+    """The jobs a caller may read: all for an administrator, otherwise their own."""
+    if principal.has_permission("*"):
+        return ExportJob.objects.all()
+    owner = owner_of(principal)
+    return ExportJob.objects.filter(user=owner) if owner is not None else ExportJob.objects.none()
+
+
+def owner_of(principal):
+    """The account an export belongs to: the signed-in user, or the user who created the API key."""
+    from accounts.models import User
+
+    if isinstance(principal, User):
+        return principal
+    key = getattr(principal, "key", None)
+    return getattr(key, "created_by", None)
+
+
+def download_url(job: ExportJob, *, now: datetime | None = None) -> str | None:
+    """A fresh signed URL for a completed job's file, valid until the job expires (7 days at most)."""
+    if job.status != ExportStatus.COMPLETED or not job.s3_key:
+        return None
+    from config.storage import signed_url
+
+    moment = now or timezone.now()
+    remaining = int((job.expires_at - moment).total_seconds()) if job.expires_at else int(EXPORT_TTL.total_seconds())
+    if remaining <= 0:
+        return None
+    return signed_url(job.s3_key, expire=min(remaining, int(EXPORT_TTL.total_seconds())))
+
+
+def storage_key(job: ExportJob) -> str:
+    """``exports/{type}/{job_id}.{format}``, the bucket layout of 001."""
+    return f"exports/{job.type}/{job.pk}.{job.format}"
+
+
+def write_export(
+    job: ExportJob, *, progress: ProgressCallback | None = None, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> tuple[str, int]:
+    """Render the job's file and store it; returns (storage key, row count).
+
+    Raises :class:`ExportFilterError` when the stored filters no longer hold (or a PDF grew too long).
+    """
+    plan = source_for(job.type).plan(job.filters or {})
+    total = plan.total()
+    if job.format == ExportFormat.PDF and total > pdf_max_rows():
+        raise ExportFilterError({"format": [f"A PDF holds at most {pdf_max_rows()} rows; the filters select {total}."]})
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES) as spool:
+        if job.format == ExportFormat.CSV:
+            rows = render_csv(plan, spool, chunk_size=chunk_size, progress=progress, total=total)
+        else:
+            rows = render_pdf(plan, spool, progress=progress)
+        spool.seek(0)
+        key = storage_key(job)
+        if default_storage.exists(key):
+            default_storage.delete(key)  # a rerun replaces its own file rather than getting a renamed copy
+        # Storage reads the spooled file in chunks (File.chunks / multipart upload), never all at once.
+        name = default_storage.save(key, File(spool, name=key))
+    return name, rows
