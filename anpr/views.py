@@ -7,15 +7,11 @@ Thin: the page runs the same search and statistics services as the API. Live pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from accounts.dashboard import paging_query, permission_required
 from anpr import search, stats, watchlists
 from anpr.choices import BADGE_COLOURS, INTERVAL_SECONDS, ListType, SortField, SortOrder, StatsInterval
 from anpr.models import PlateEvent, WatchlistEntry
@@ -43,21 +40,6 @@ FILTER_NAMES = (
     "sort_by",
     "sort_order",
 )
-
-
-def permission_required(permission: str) -> Callable:
-    """Sign-in first (anonymous users go to the login page), then the role's permission, else a 403 page."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_permission(permission):
-                return render(request, "cameras/403.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
 
 
 def _row(event: PlateEvent) -> dict[str, Any]:
@@ -144,7 +126,7 @@ def events_page(request: HttpRequest) -> HttpResponse:
         "watchlist_plates": {entry.plate_normalized: entry.list_type for entry in entries},
         "list_types": ListType.choices,
         "can_write": request.user.has_permission("anpr:write"),
-        "paging_query": urlencode({name: value for name, value in request.GET.items() if name != "page" and value}),
+        "paging_query": paging_query(request),
     }
     return render(request, "anpr/events.html", context)
 

@@ -9,19 +9,18 @@ from the dashboard's token endpoint.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.dashboard import paging_query, permission_required
 from attendance import shifts as shift_rules
 from attendance import statistics
 from attendance.api.filters import AttendanceLogFilterSet
 from attendance.choices import AttendanceStatus, OdooStatus
 from attendance.models import AttendanceLog
 from cameras.models import Camera
-from cameras.views import permission_required
 
 PAGE_SIZE = 50
 FILTER_NAMES = ("search", "cameraId", "dateFrom", "dateTo", "status", "odooStatus", "department", "employeeId")
@@ -92,7 +91,7 @@ def logs_page(request: HttpRequest) -> HttpResponse:
         "can_read_odoo": user.has_permission("odoo:read"),
         "can_sync_odoo": user.has_permission("odoo:write"),
         "export_filters": {name: value for name, value in filters.items() if value},
-        "paging_query": urlencode({name: value for name, value in filters.items() if value}),
+        "paging_query": paging_query(request),
     }
     return render(request, "attendance/logs.html", context)
 

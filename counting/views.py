@@ -10,17 +10,15 @@ which the page calls with the dashboard's access token; the in/out split of the 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.dashboard import permission_required
 from cameras import services, snapshots
 from cameras.models import Camera, Snapshot
 from cameras.probing import StreamUnavailable
@@ -31,25 +29,6 @@ from counting.video.config import METADATA_KEY, ConfigError, parse_config
 
 REFRESH_SECONDS = 5
 SNAPSHOT_URL_SECONDS = 3600
-
-
-def permission_required(permission: str, *, json: bool = False) -> Callable:
-    """Sign-in first, then the role's permission: else the 403 page, or a JSON 401/403 for the page's scripts."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if json and not request.user.is_authenticated:
-                return JsonResponse({"error": "Not signed in"}, status=401)
-            if not request.user.has_permission(permission):
-                if json:
-                    return JsonResponse({"error": f"Your role does not include {permission}"}, status=403)
-                return render(request, "cameras/403.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped if json else login_required(wrapped)
-
-    return decorator
 
 
 def _frame(camera: Camera) -> tuple[int, int] | None:
@@ -109,7 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "can_setup": request.user.has_permission("cameras:write"),
         "refresh_seconds": REFRESH_SECONDS,
         "urls": {
-            "token": reverse("cameras:token"),
+            "token": reverse("accounts:token"),
             "realtime": reverse("counts-realtime"),
             "analytics": reverse("counts-analytics"),
             "status": reverse("counting:status"),

@@ -10,16 +10,13 @@ to the 001 send-frame endpoint, both from ``static/argus/recognition.js`` with t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -27,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import record
+from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
 from cameras.models import Camera
@@ -56,32 +54,6 @@ EVENT_BADGES = {
     DetectionEventStatus.PROCESSING: "blue",
     DetectionEventStatus.ERROR: "red",
 }
-
-
-def permission_required(*permissions: str, json: bool = False) -> Callable:
-    """Sign-in first, then any one of ``permissions``: else the 403 page, or a JSON 401/403 for the page's scripts."""
-    needed = " or ".join(permissions)
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                if json:
-                    return JsonResponse({"error": "Not signed in"}, status=401)
-                return redirect_to_login(request.get_full_path())
-            if not any(request.user.has_permission(permission) for permission in permissions):
-                if json:
-                    return JsonResponse({"error": f"Your role does not include {needed}"}, status=403)
-                return render(request, "cameras/403.html", {"permission": needed}, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _forbidden(request: HttpRequest, permission: str) -> HttpResponse:
-    return render(request, "cameras/403.html", {"permission": permission}, status=403)
 
 
 def _audit(request: HttpRequest, action: str, profile: FaceProfile, message: str, **context: Any) -> None:
@@ -215,8 +187,6 @@ def _profile_listing(request: HttpRequest) -> dict[str, Any]:
     filterset = FaceProfileFilterSet(request.GET or None, queryset=ordered)
     filtered = filterset.is_bound and filterset.is_valid()
     page = Paginator(filterset.qs if filtered else ordered, PROFILES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     by_status = dict(FaceProfile.objects.order_by().values_list("status").annotate(count=Count("id")))
     departments = FaceProfile.objects.exclude(department="").order_by("department").values_list("department", flat=True)
     return {
@@ -225,7 +195,7 @@ def _profile_listing(request: HttpRequest) -> dict[str, Any]:
         "filter_form": FaceFilterForm(request.GET or None),
         "filter_errors": [] if filtered or not filterset.is_bound else _filter_errors(filterset),
         "departments": list(departments.distinct()),
-        "page_query": query.urlencode(),
+        "paging_query": paging_query(request),
         "total": sum(by_status.values()),
         "status_totals": [(label, by_status.get(value, 0)) for value, label in ProfileStatus.choices],
     }
@@ -266,7 +236,7 @@ def faces(request: HttpRequest) -> HttpResponse:
     form = FaceRegistrationForm()
     if request.method == "POST":
         if not can_write:
-            return _forbidden(request, "faces:write")
+            return forbidden(request, "faces:write")
         form = FaceRegistrationForm(request.POST, request.FILES)
         if (profile := _enrol(request, form)) is not None:
             if can_read:
@@ -350,7 +320,7 @@ def face_edit(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
             messages.success(request, f"{profile.employee_id} saved.")
             return redirect("recognition:face-detail", profile_id=profile.pk)
     if not request.user.has_permission("faces:read"):
-        return _forbidden(request, "faces:read")
+        return forbidden(request, "faces:read")
     return _detail(request, profile, edit_form=form)
 
 

@@ -1,0 +1,176 @@
+"""The dashboard shell of :mod:`accounts.dashboard`: the access token pages call the API with, the 403 page
+and the pager every paginated page uses."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import AuditLog, UserSession
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "/accounts/token/"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- Token endpoint --------------------------------------------------------------------------------
+
+
+def test_token_authenticates_the_api(viewer_user):
+    body = signed_in(viewer_user).get(TOKEN).json()
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+    me = api.get("/api/v1/auth/me")
+    assert me.status_code == 200
+    assert me.json()["data"]["user"]["email"] == viewer_user.email
+    assert 800 < body["expiresIn"] <= 900
+    metrics = api.get("/api/v1/system/health/metrics")
+    assert metrics.status_code == 200
+
+
+def test_token_is_reused_within_the_browser_session(viewer_user):
+    client = signed_in(viewer_user)
+
+    first = client.get(TOKEN).json()["token"]
+    second = client.get(TOKEN).json()["token"]
+
+    assert first == second
+    session = UserSession.objects.get(user=viewer_user)
+    # Its refresh token is never used: the session ends with the access token, not 14 days later.
+    assert (session.expires_at - timezone.now()).total_seconds() <= 15 * 60
+    assert "Argus dashboard" in session.user_agent
+
+
+def test_a_revoked_token_is_replaced(viewer_user):
+    from accounts.tokens import revoke_session
+
+    client = signed_in(viewer_user)
+    first = client.get(TOKEN).json()["token"]
+    revoke_session(UserSession.objects.get(user=viewer_user), reason="admin")
+
+    second = client.get(TOKEN).json()["token"]
+
+    assert second != first
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {second}")
+    assert api.get("/api/v1/auth/me").status_code == 200
+
+
+def test_token_needs_a_signed_in_user(client):
+    response = client.get(TOKEN)
+
+    assert response.status_code == 401
+    assert not UserSession.objects.exists()
+
+
+def test_token_response_is_not_cached(viewer_user):
+    response = signed_in(viewer_user).get(TOKEN)
+
+    assert "no-store" in response["Cache-Control"]
+
+
+# --- Permission check and the 403 page -----------------------------------------------------------------
+
+
+def test_a_page_sends_anonymous_users_to_the_login_page(client):
+    response = client.get("/accounts/audit/?severity=critical")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/accounts/audit/%3Fseverity%3Dcritical"
+
+
+def test_the_403_page_names_the_missing_permission(viewer_user):
+    response = signed_in(viewer_user).get("/accounts/audit/")
+
+    assert response.status_code == 403
+    assert "<code>audit:read</code>" in response.content.decode()
+    assert "accounts/403.html" in [template.name for template in response.templates]
+
+
+def test_any_of_several_permissions_opens_a_page(viewer_user):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    Role.objects.create(id="ROLE-ENROLLER", name="Enroller", permissions=["faces:write"])
+
+    assert signed_in(UserFactory(role_id="ROLE-ENROLLER")).get("/recognition/faces/").status_code == 200
+    html = signed_in(viewer_user).get("/recognition/faces/").content.decode()
+    assert "faces:read or faces:write" in html
+
+
+def test_a_script_endpoint_answers_json_refusals(viewer_user):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    Role.objects.create(id="ROLE-NOBODY", name="Nobody", permissions=[])
+
+    anonymous = Client().get("/recognition/feed/")
+    refused = signed_in(UserFactory(role_id="ROLE-NOBODY")).get("/recognition/feed/")
+
+    assert anonymous.status_code == 401 and anonymous.json() == {"error": "Not signed in"}
+    assert refused.status_code == 403 and refused.json() == {"error": "Your role does not include detections:read"}
+
+
+# --- Pager -----------------------------------------------------------------------------------------------
+
+
+def test_the_pager_keeps_the_filters_and_drops_blank_ones(admin_user):
+    AuditLog.objects.bulk_create(
+        AuditLog(actor="a@example.com", action="camera.update", message=f"entry {n}", severity="info")
+        for n in range(120)
+    )
+
+    html = signed_in(admin_user).get("/accounts/audit/", {"severity": "info", "actor": "", "page": 2}).content.decode()
+
+    assert "Page 2 of 3" in html
+    assert '<a href="?severity=info&amp;page=1">← Newer</a>' in html
+    assert '<a href="?severity=info&amp;page=3">Older →</a>' in html
+
+
+def test_a_single_page_has_no_pager(admin_user):
+    assert 'class="pager"' not in signed_in(admin_user).get("/accounts/audit/").content.decode()
+
+
+# --- One shell ---------------------------------------------------------------------------------------------
+
+
+APPS = ("accounts", "cameras", "recognition", "attendance", "counting", "anpr", "integrations")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    names |= {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return names
+
+
+def test_no_app_borrows_another_apps_dashboard_views():
+    root = Path(__file__).resolve().parents[2]
+    borrowed = {
+        str(path.relative_to(root)): sorted(
+            name for name in imported_modules(path) if name.endswith(".views") and name.split(".")[0] in APPS
+        )
+        for app in APPS
+        for path in (root / app).rglob("*.py")
+        if path.name != "urls.py"
+    }
+
+    assert {path: names for path, names in borrowed.items() if names} == {}
