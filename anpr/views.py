@@ -122,9 +122,10 @@ def events_page(request: HttpRequest) -> HttpResponse:
         "stats_window": stats_window,
         "bars": chart_bars(summary["timeline"], interval) if summary else [],
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT},
-        "watchlist": entries,
+        "watchlist": [{"entry": entry, "badge": BADGE_COLOURS.get(entry.list_type, "")} for entry in entries],
         "watchlist_plates": {entry.plate_normalized: entry.list_type for entry in entries},
         "list_types": ListType.choices,
+        "list_badges": {list_type: BADGE_COLOURS[list_type] for list_type in ListType.values},
         "can_write": request.user.has_permission("anpr:write"),
         "paging_query": paging_query(request),
     }

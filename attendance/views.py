@@ -18,20 +18,12 @@ from accounts.dashboard import paging_query, permission_required
 from attendance import shifts as shift_rules
 from attendance import statistics
 from attendance.api.filters import AttendanceLogFilterSet
-from attendance.choices import AttendanceStatus, OdooStatus
+from attendance.choices import BADGE_COLOURS, AttendanceStatus, OdooStatus
 from attendance.models import AttendanceLog
 from cameras.models import Camera
 
 PAGE_SIZE = 50
 FILTER_NAMES = ("search", "cameraId", "dateFrom", "dateTo", "status", "odooStatus", "department", "employeeId")
-BADGE_COLOURS = {
-    AttendanceStatus.PRESENT: "green",
-    AttendanceStatus.LATE: "amber",
-    AttendanceStatus.MISSED: "red",
-    OdooStatus.SYNCED: "green",
-    OdooStatus.PENDING: "blue",
-    OdooStatus.FAILED: "red",
-}
 CHART_WIDTH, CHART_HEIGHT = 720, 180
 BAR_ROW = 26  # height of one row of a horizontal bar chart
 STATUS_SERIES = (

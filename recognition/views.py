@@ -32,7 +32,7 @@ from config.api.contracts import ApiError
 from config.storage import signed_url
 from recognition import enrolment
 from recognition.api.filters import FaceProfileFilterSet
-from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderStatus
+from recognition.choices import BADGE_COLOURS, DetectionStatus, ProfileStatus
 from recognition.engine import FaceEngineUnavailable
 from recognition.forms import FaceFilterForm, FaceImagesForm, FaceProfileForm, FaceRegistrationForm
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceImage, FaceProfile
@@ -41,19 +41,6 @@ FEED_SIZE = 30
 EVENT_LOG_SIZE = 10
 PROFILE_HISTORY_SIZE = 10
 PROFILES_PER_PAGE = 24
-
-DETECTION_BADGES = {
-    DetectionStatus.AUTHORIZED: "green",
-    DetectionStatus.VISITOR: "amber",
-    DetectionStatus.UNKNOWN: "red",
-}
-PROFILE_BADGES = {ProfileStatus.ACTIVE: "green", ProfileStatus.PENDING: "amber", ProfileStatus.ARCHIVED: ""}
-PROVIDER_BADGES = {ProviderStatus.CONNECTED: "green", ProviderStatus.DEGRADED: "amber", ProviderStatus.OFFLINE: "red"}
-EVENT_BADGES = {
-    DetectionEventStatus.RECEIVED: "green",
-    DetectionEventStatus.PROCESSING: "blue",
-    DetectionEventStatus.ERROR: "red",
-}
 
 
 def _audit(request: HttpRequest, action: str, profile: FaceProfile, message: str, **context: Any) -> None:
@@ -105,7 +92,7 @@ def _feed(camera_id: str | None = None, limit: int = FEED_SIZE) -> list[dict[str
         {
             "detection": detection,
             "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
-            "badge": DETECTION_BADGES.get(detection.status, ""),
+            "badge": BADGE_COLOURS.get(detection.status, ""),
         }
         for detection in detections[:limit]
     ]
@@ -134,12 +121,12 @@ def live(request: HttpRequest, camera_id: str | None = None) -> HttpResponse:
         "cameras": cameras,
         "tiles": _tiles([focus] if focus else cameras),
         "camera_names": {camera.pk: camera.name for camera in cameras},
-        "detection_badges": DETECTION_BADGES,
+        "detection_badges": {status: BADGE_COLOURS[status] for status in DetectionStatus.values},
         "camera_badges": {status: CAMERA_BADGES[status] for status in CameraStatus.values},
         "can_scan": request.user.has_permission("detections:write"),
         "provider": provider,
-        "provider_badge": PROVIDER_BADGES.get(provider.status, "") if provider else "",
-        "events": [{"event": event, "badge": EVENT_BADGES.get(event.status, "")} for event in events[:EVENT_LOG_SIZE]],
+        "provider_badge": BADGE_COLOURS.get(provider.status, "") if provider else "",
+        "events": [{"event": event, "badge": BADGE_COLOURS.get(event.status, "")} for event in events[:EVENT_LOG_SIZE]],
         "urls": {
             "feed": reverse("recognition:live-feed"),
             # 001's endpoints: the page's script calls them with its access token; the API owns their rules.
@@ -172,7 +159,7 @@ def _profile_rows(profiles) -> list[dict[str, Any]]:
         rows.append(
             {
                 "profile": profile,
-                "badge": PROFILE_BADGES.get(profile.status, ""),
+                "badge": BADGE_COLOURS.get(profile.status, ""),
                 "image_count": len(images),
                 "thumbnail": signed_url(images[0].storage_key) if images else None,
             }
@@ -280,12 +267,12 @@ def _detail(
     history = Detection.objects.filter(profile=profile).select_related("camera").order_by("-timestamp", "id")
     context = {
         "profile": profile,
-        "badge": PROFILE_BADGES.get(profile.status, ""),
+        "badge": BADGE_COLOURS.get(profile.status, ""),
         "images": images,
         "embedding_count": profile.embeddings.count(),
         "max_images": enrolment.MAX_IMAGES_PER_PROFILE,
         "history": [
-            {"detection": detection, "badge": DETECTION_BADGES.get(detection.status, "")}
+            {"detection": detection, "badge": BADGE_COLOURS.get(detection.status, "")}
             for detection in history[:PROFILE_HISTORY_SIZE]
         ],
         "can_write": request.user.has_permission("faces:write"),

@@ -9,6 +9,7 @@
   const state = indicator.querySelector('[data-role="live-state"]');
   const counter = document.querySelector('[data-role="live-count"]');
   const watchlist = JSON.parse(document.getElementById("watchlist-plates").textContent || "{}");
+  const listBadges = JSON.parse(document.getElementById("list-badges").textContent || "{}");
   const MAX_ITEMS = 30;
   let received = 0;
   let delay = 1000;
@@ -39,9 +40,9 @@
     if (listed) {
       const badge = part("badge");
       badge.textContent = listed;
-      badge.className = "badge " + (listed === "deny" ? "red" : "green");
+      badge.className = "badge " + (listBadges[listed] || "");
       badge.hidden = false;
-      if (listed === "deny") item.classList.add("deny");
+      item.classList.add(listed); // the deny list's plates stand out (anpr.css)
     }
     item.classList.add("flash");
     setTimeout(() => item.classList.remove("flash"), 1200);

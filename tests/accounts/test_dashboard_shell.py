@@ -174,3 +174,35 @@ def test_no_app_borrows_another_apps_dashboard_views():
     }
 
     assert {path: names for path, names in borrowed.items() if names} == {}
+
+
+# --- Badges ------------------------------------------------------------------------------------------------
+
+
+def badged_statuses():
+    from anpr.choices import ListType
+    from attendance.choices import AttendanceStatus, OdooStatus
+    from cameras.choices import AlertLevel, CameraStatus
+    from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderStatus
+
+    return [
+        ("anpr", ListType),
+        ("attendance", AttendanceStatus),
+        ("attendance", OdooStatus),
+        ("cameras", AlertLevel),
+        ("cameras", CameraStatus),
+        ("recognition", DetectionEventStatus),
+        ("recognition", DetectionStatus),
+        ("recognition", ProfileStatus),
+        ("recognition", ProviderStatus),
+    ]
+
+
+@pytest.mark.parametrize(("app", "choices"), badged_statuses(), ids=lambda value: getattr(value, "__name__", value))
+def test_every_status_a_page_shows_has_its_badge_colour_in_its_apps_choices(app, choices):
+    import importlib
+
+    colours = importlib.import_module(f"{app}.choices").BADGE_COLOURS
+
+    assert {value: colours.get(value) for value in choices.values if value not in colours} == {}
+    assert set(colours.values()) <= {"", "green", "amber", "red", "blue"}  # the badge classes of argus.css
