@@ -88,7 +88,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "can_setup": request.user.has_permission("cameras:write"),
         "refresh_seconds": REFRESH_SECONDS,
         "urls": {
-            "token": reverse("accounts:token"),
             "realtime": reverse("counts-realtime"),
             "analytics": reverse("counts-analytics"),
             "status": reverse("counting:status"),

@@ -206,3 +206,21 @@ def test_every_status_a_page_shows_has_its_badge_colour_in_its_apps_choices(app,
 
     assert {value: colours.get(value) for value in choices.values if value not in colours} == {}
     assert set(colours.values()) <= {"", "green", "amber", "red", "blue"}  # the badge classes of argus.css
+
+
+# --- The pages' shared script ------------------------------------------------------------------------------
+
+
+def test_every_signed_in_page_gets_the_shared_script_with_its_token_url_and_time_zone(viewer_user, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+
+    html = signed_in(viewer_user).get("/").content.decode()
+
+    assert '<body data-time-zone="Asia/Tokyo" data-token-url="/accounts/token/">' in html
+    assert html.index("argus/core.js") < html.index("</body>")
+
+
+def test_the_login_page_names_no_token_url(client):
+    html = client.get("/accounts/login/").content.decode()
+
+    assert "argus/core.js" in html and "data-token-url" not in html

@@ -198,7 +198,7 @@ def test_live_page_subscribes_with_a_token_from_the_token_endpoint(face_viewer, 
     html = page(signed_in(face_viewer).get(LIVE))
 
     assert 'data-token-url="/accounts/token/"' in html and 'data-ws-path="/ws"' in html
-    assert "argus/live.js" in html and "argus/recognition.js" in html
+    assert "argus/core.js" in html and "argus/recognition.js" in html
 
 
 # --- Live view: the detections feed --------------------------------------------------------------
