@@ -8,7 +8,6 @@
   if (!root) return;
   const panels = JSON.parse(document.getElementById("counting-panels").textContent);
   const refreshMs = Number(root.dataset.refreshSeconds || 5) * 1000;
-  const SVG = "http://www.w3.org/2000/svg";
 
   // --- Tiles --------------------------------------------------------------------------------------------
 
@@ -65,35 +64,13 @@
 
   // --- Charts -------------------------------------------------------------------------------------------
 
-  function drawBars(svg, slots, label) {
-    svg.replaceChildren();
-    const width = 720, height = 170, bottom = 18, top = 14;
-    const peak = Math.max(1, ...slots.map((slot) => slot.value));
-    const step = width / slots.length;
-    slots.forEach((slot, index) => {
-      const barHeight = ((height - bottom - top) * slot.value) / peak;
-      const rect = document.createElementNS(SVG, "rect");
-      rect.setAttribute("class", "count-bar");
-      rect.setAttribute("x", (index * step + 1).toFixed(1));
-      rect.setAttribute("y", (height - bottom - barHeight).toFixed(1));
-      rect.setAttribute("width", Math.max(1, step - 2).toFixed(1));
-      rect.setAttribute("height", barHeight.toFixed(1));
-      const title = document.createElementNS(SVG, "title");
-      title.textContent = `${slot.label}: ${slot.value}`;
-      rect.appendChild(title);
-      svg.appendChild(rect);
+  function drawCounts(id, slots, labelTitle) {
+    ArgusCharts.draw(document.querySelector(`#${id} canvas`), {
+      labels: slots.map((slot) => slot.label),
+      series: [{ label: "Count", colour: "blue", values: slots.map((slot) => slot.value) }],
+      labelTitle,
+      valueTitle: "Count",
     });
-    const text = (x, y, content, anchor) => {
-      const element = document.createElementNS(SVG, "text");
-      element.setAttribute("x", x);
-      element.setAttribute("y", y);
-      element.setAttribute("text-anchor", anchor);
-      element.textContent = content;
-      svg.appendChild(element);
-    };
-    text(2, height - 4, slots.length ? label(slots[0]) : "", "start");
-    text(width - 2, height - 4, slots.length ? label(slots[slots.length - 1]) : "", "end");
-    text(width - 2, 11, `max ${peak}`, "end");
   }
 
   const hour = 3600 * 1000;
@@ -124,7 +101,7 @@
         const moment = new Date(firstHour.getTime() + i * hour);
         return { label: ArgusLive.formatTime(moment.toISOString()).slice(5, 16), value: byHour.get(moment.getTime()) || 0 };
       });
-      drawBars(document.getElementById("chart-hourly"), hours, (slot) => slot.label);
+      drawCounts("chart-hourly", hours, "Hour");
       setText(root, "hourly-total", `total ${hours.reduce((sum, slot) => sum + slot.value, 0)}`);
 
       const today = utcDay(now);
@@ -135,7 +112,7 @@
         const key = new Date(firstDay.getTime() + i * 24 * hour).toISOString().slice(0, 10);
         return { label: key, value: byDay.get(key) || 0 };
       });
-      drawBars(document.getElementById("chart-daily"), days, (slot) => slot.label);
+      drawCounts("chart-daily", days, "Day (UTC)");
       setText(root, "daily-total", `total ${days.reduce((sum, slot) => sum + slot.value, 0)}`);
     } catch (err) {
       setText(root, "hourly-total", "could not load");

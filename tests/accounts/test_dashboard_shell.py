@@ -224,3 +224,39 @@ def test_the_login_page_names_no_token_url(client):
     html = client.get("/accounts/login/").content.decode()
 
     assert "argus/core.js" in html and "data-token-url" not in html
+
+
+# --- Charts ------------------------------------------------------------------------------------------------
+
+
+def test_a_bar_chart_carries_its_labels_series_and_axis_titles():
+    from accounts.charts import Series, bar_chart
+
+    chart = bar_chart(["Mon", "Tue"], [Series("Late", "amber", [1, 0])], label_title="Day", value_title="Logs")
+
+    assert chart == {
+        "labels": ["Mon", "Tue"],
+        "series": [{"label": "Late", "colour": "amber", "values": [1, 0]}],
+        "labelTitle": "Day",
+        "valueTitle": "Logs",
+        "horizontal": False,
+    }
+
+
+def test_a_series_must_have_a_value_per_label():
+    from accounts.charts import Series, bar_chart
+
+    with pytest.raises(ValueError, match="2 values for 3 labels"):
+        bar_chart(["a", "b", "c"], [Series("x", "blue", [1, 2])], label_title="", value_title="")
+
+
+def test_the_vendored_chart_library_is_the_npm_package_named_in_its_readme():
+    static = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    library = (static / "chart.js" / "chart.umd.min.js").read_text()
+
+    assert library.startswith("/*!\n * Chart.js v4.6.2\n")
+    assert (
+        "| `chart.js/` | [`chart.js`](https://www.npmjs.com/package/chart.js) | 4.6.2 |"
+        in (static / "README.md").read_text()
+    )
+    assert "MIT License" in (static / "chart.js" / "LICENSE.md").read_text()
