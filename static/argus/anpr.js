@@ -35,7 +35,7 @@
       badge.textContent = listed;
       badge.className = "badge " + (listBadges[listed] || "");
       badge.hidden = false;
-      item.classList.add(listed); // the deny list's plates stand out (anpr.css)
+      item.classList.add(listed); // the deny list's plates stand out (argus.css)
     }
     item.classList.add("flash");
     setTimeout(() => item.classList.remove("flash"), 1200);

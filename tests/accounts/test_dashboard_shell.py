@@ -260,3 +260,19 @@ def test_the_vendored_chart_library_is_the_npm_package_named_in_its_readme():
         in (static / "README.md").read_text()
     )
     assert "MIT License" in (static / "chart.js" / "LICENSE.md").read_text()
+
+
+# --- Styles ------------------------------------------------------------------------------------------------
+
+
+def test_dashboard_pages_take_their_styles_from_the_project_stylesheet():
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    pdf_only = {"attendance/export_report.html"}  # rendered to PDF, never by a browser with argus.css
+
+    inline = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if str(path.relative_to(templates)) not in pdf_only and "<style" in path.read_text()
+    ]
+
+    assert inline == []
