@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import developer, preferences, services
 from accounts.api.filters import AuditLogFilterSet
+from accounts.dashboard import paging_query, permission_required
 from accounts.forms import PreferencesForm
 from accounts.models import ApiKey, AuditLog, User, UserSession
 from config.api.contracts import ApiError
@@ -58,14 +59,13 @@ class SignInView(auth_views.LoginView):
         return response
 
 
-@login_required
+@permission_required("audit:read")
 def audit_page(request):
-    if not request.user.has_permission("audit:read"):
-        raise PermissionDenied  # the dashboard honours the role permissions the API checks
     filterset = AuditLogFilterSet(request.GET or None, queryset=AuditLog.objects.order_by("-timestamp"))
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditLog.objects.order_by("-timestamp")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/audit.html", {"page": page, "filters": request.GET})
+    context = {"page": page, "filters": request.GET, "paging_query": paging_query(request)}
+    return render(request, "accounts/audit.html", context)
 
 
 @login_required
@@ -81,19 +81,11 @@ def preferences_page(request):
     return render(request, "accounts/preferences.html", {"form": form, "updated_at": current["updated_at"]})
 
 
-@login_required
+@permission_required("developer:use")  # the same permission the console's API checks
 def developer_page(request):
-    if not request.user.has_permission("developer:use"):
-        raise PermissionDenied  # the same permission the console's API checks
     endpoints = [endpoint.as_dict() for endpoint in developer.catalogue()]
-    try:
-        # The page calls the API with a Bearer token, which the cameras app's token endpoint hands out.
-        token_url = reverse("cameras:token")
-    except NoReverseMatch:
-        token_url = ""
     context = {
         "endpoints": endpoints,
-        "token_url": token_url,
         "invoke_url": reverse("developer-endpoint-invoke", kwargs={"id": "ENDPOINT_ID"}),
     }
     return render(request, "accounts/developer.html", context)

@@ -7,15 +7,11 @@ Thin: the page runs the same search and statistics services as the API. Live pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from accounts.charts import Series, bar_chart
+from accounts.dashboard import paging_query, permission_required
 from anpr import search, stats, watchlists
 from anpr.choices import BADGE_COLOURS, INTERVAL_SECONDS, ListType, SortField, SortOrder, StatsInterval
 from anpr.models import PlateEvent, WatchlistEntry
@@ -32,7 +30,7 @@ from config.storage import signed_url
 PAGE_SIZE = 50
 DEFAULT_STATS_WINDOW = timedelta(hours=24)
 MAX_FILLED_BUCKETS = 400  # beyond this many buckets the chart shows only those with events
-CHART_WIDTH, CHART_HEIGHT = 720, 160
+TIMELINE_COLOUR = "blue"
 FILTER_NAMES = (
     "plate_text",
     "camera_id",
@@ -45,21 +43,6 @@ FILTER_NAMES = (
 )
 
 
-def permission_required(permission: str) -> Callable:
-    """Sign-in first (anonymous users go to the login page), then the role's permission, else a 403 page."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_permission(permission):
-                return render(request, "cameras/403.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
-
-
 def _row(event: PlateEvent) -> dict[str, Any]:
     return {
         "event": event,
@@ -69,38 +52,24 @@ def _row(event: PlateEvent) -> dict[str, Any]:
     }
 
 
-def chart_bars(timeline: list[dict[str, Any]], interval: str) -> list[dict[str, Any]]:
-    """The timeline as SVG bars, with empty buckets filled in between the first and the last when few."""
+def timeline_chart(timeline: list[dict[str, Any]], interval: str) -> dict[str, Any] | None:
+    """Events per bucket as a bar chart, with empty buckets filled in between the first and the last when few."""
     if not timeline:
-        return []
+        return None
     step = timedelta(seconds=INTERVAL_SECONDS[StatsInterval(interval)])
-    points = [(parse_datetime(item["timestamp"]), item["count"]) for item in timeline]
-    counts = dict(points)
-    first, last = points[0][0], points[-1][0]
+    counts = {parse_datetime(item["timestamp"]): item["count"] for item in timeline}
+    first, last = min(counts), max(counts)
     if (last - first) / step < MAX_FILLED_BUCKETS:
-        moments, moment = [], first
-        while moment <= last:
-            moments.append(moment)
-            moment += step
+        moments = [first + step * index for index in range(int((last - first) / step) + 1)]
     else:
-        moments = [moment for moment, _ in points]
-    peak = max(counts.values())
-    width = CHART_WIDTH / len(moments)
-    bars = []
-    for index, moment in enumerate(moments):
-        count = counts.get(moment, 0)
-        height = round(count / peak * (CHART_HEIGHT - 20), 1) if peak else 0
-        bars.append(
-            {
-                "x": round(index * width, 2),
-                "y": round(CHART_HEIGHT - height, 1),
-                "width": round(max(width - 1, 0.5), 2),
-                "height": height,
-                "count": count,
-                "moment": moment,
-            }
-        )
-    return bars
+        moments = sorted(counts)
+    label_format = "%Y-%m-%d" if interval in (StatsInterval.DAY, StatsInterval.WEEK) else "%Y-%m-%d %H:%M"
+    return bar_chart(
+        [timezone.localtime(moment).strftime(label_format) for moment in moments],
+        [Series("Events", TIMELINE_COLOUR, [counts.get(moment, 0) for moment in moments])],
+        label_title=str(StatsInterval(interval).label),
+        value_title=f"Events per {interval}",
+    )
 
 
 @permission_required("anpr:read")
@@ -138,13 +107,13 @@ def events_page(request: HttpRequest) -> HttpResponse:
         "rows": [_row(event) for event in page] if page else [],
         "summary": summary,
         "stats_window": stats_window,
-        "bars": chart_bars(summary["timeline"], interval) if summary else [],
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT},
-        "watchlist": entries,
+        "timeline": timeline_chart(summary["timeline"], interval) if summary else None,
+        "watchlist": [{"entry": entry, "badge": BADGE_COLOURS.get(entry.list_type, "")} for entry in entries],
         "watchlist_plates": {entry.plate_normalized: entry.list_type for entry in entries},
         "list_types": ListType.choices,
+        "list_badges": {list_type: BADGE_COLOURS[list_type] for list_type in ListType.values},
         "can_write": request.user.has_permission("anpr:write"),
-        "paging_query": urlencode({name: value for name, value in request.GET.items() if name != "page" and value}),
+        "paging_query": paging_query(request),
     }
     return render(request, "anpr/events.html", context)
 

@@ -1,4 +1,5 @@
-"""Choices of the attendance domain (001 attendance_logs, attendance_records, export_jobs)."""
+"""Choices of the attendance domain (001 attendance_logs, attendance_records, export_jobs): value, label and
+the badge colour the dashboard shows."""
 
 from __future__ import annotations
 
@@ -39,3 +40,13 @@ class ExportStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
+
+
+BADGE_COLOURS = {
+    AttendanceStatus.PRESENT: "green",
+    AttendanceStatus.LATE: "amber",
+    AttendanceStatus.MISSED: "red",
+    OdooStatus.SYNCED: "green",
+    OdooStatus.PENDING: "blue",
+    OdooStatus.FAILED: "red",
+}

@@ -1,5 +1,5 @@
 """Attendance dashboard pages: the logs (/attendance/) with filters, pages, export and the Odoo box, and the
-reports (/attendance/reports/) with charts by day, arrival hour, camera and department.
+reports (/attendance/reports/) with charts by day, arrival hour, camera and department (:mod:`accounts.charts`).
 
 Thin: both pages use the filter set and statistics the API uses. Export and Odoo sync run through the JSON
 API (``/api/v1/attendance/export``, ``/api/v1/odoo/...``), which takes a JWT: the page's script gets one
@@ -9,37 +9,23 @@ from the dashboard's token endpoint.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.charts import Series, bar_chart
+from accounts.dashboard import paging_query, permission_required
 from attendance import shifts as shift_rules
 from attendance import statistics
 from attendance.api.filters import AttendanceLogFilterSet
-from attendance.choices import AttendanceStatus, OdooStatus
+from attendance.choices import BADGE_COLOURS, AttendanceStatus, OdooStatus
 from attendance.models import AttendanceLog
 from cameras.models import Camera
-from cameras.views import permission_required
 
 PAGE_SIZE = 50
 FILTER_NAMES = ("search", "cameraId", "dateFrom", "dateTo", "status", "odooStatus", "department", "employeeId")
-BADGE_COLOURS = {
-    AttendanceStatus.PRESENT: "green",
-    AttendanceStatus.LATE: "amber",
-    AttendanceStatus.MISSED: "red",
-    OdooStatus.SYNCED: "green",
-    OdooStatus.PENDING: "blue",
-    OdooStatus.FAILED: "red",
-}
-CHART_WIDTH, CHART_HEIGHT = 720, 180
-BAR_ROW = 26  # height of one row of a horizontal bar chart
-STATUS_SERIES = (
-    (AttendanceStatus.PRESENT, "present"),
-    (AttendanceStatus.LATE, "late"),
-    (AttendanceStatus.MISSED, "missed"),
-)
+ARRIVALS_COLOUR = "blue"
 
 
 def _filtered(request: HttpRequest) -> tuple[dict[str, str], Any, list[str]]:
@@ -92,65 +78,46 @@ def logs_page(request: HttpRequest) -> HttpResponse:
         "can_read_odoo": user.has_permission("odoo:read"),
         "can_sync_odoo": user.has_permission("odoo:write"),
         "export_filters": {name: value for name, value in filters.items() if value},
-        "paging_query": urlencode({name: value for name, value in filters.items() if value}),
+        "paging_query": paging_query(request),
     }
     return render(request, "attendance/logs.html", context)
 
 
-def vertical_bars(points: list[tuple[str, dict[str, int]]], series=STATUS_SERIES) -> list[dict[str, Any]]:
-    """Stacked columns for an SVG chart: one per point, a segment per series, scaled to the tallest."""
-    if not points:
-        return []
-    peak = max((sum(values.get(key, 0) for key, _ in series) for _, values in points), default=0) or 1
-    width = CHART_WIDTH / len(points)
-    usable = CHART_HEIGHT - 20
-    columns = []
-    for index, (label, values) in enumerate(points):
-        bottom = CHART_HEIGHT
-        segments = []
-        for key, css in series:
-            height = round(values.get(key, 0) / peak * usable, 1)
-            bottom -= height
-            segments.append({"y": round(bottom, 1), "height": height, "css": css, "count": values.get(key, 0)})
-        columns.append(
-            {
-                "label": label,
-                "x": round(index * width, 2),
-                "width": round(max(width - 2, 0.5), 2),
-                "segments": [segment for segment in segments if segment["height"] > 0],
-                "total": sum(values.get(key, 0) for key, _ in series),
-            }
-        )
-    return columns
+def _status_series(rows: list[dict[str, Any]]) -> list[Series]:
+    """Present, late and missed per row, stacked in their badge colours."""
+    return [
+        Series(status.label, BADGE_COLOURS[status], [row[status.value] for row in rows]) for status in AttendanceStatus
+    ]
 
 
-def horizontal_bars(rows: list[dict[str, Any]], label_key: str, series=STATUS_SERIES) -> dict[str, Any]:
-    """Stacked rows (camera, department) for an SVG chart, with the label beside each bar."""
-    label_width = 200
-    usable = CHART_WIDTH - label_width - 50
-    peak = max((sum(row.get(key, 0) for key, _ in series) for row in rows), default=0) or 1
-    bars = []
-    for index, row in enumerate(rows):
-        x = label_width
-        segments = []
-        for key, css in series:
-            width = round(row.get(key, 0) / peak * usable, 1)
-            if width > 0:
-                segments.append({"x": x, "width": width, "css": css, "count": row.get(key, 0)})
-            x += width
-        total = sum(row.get(key, 0) for key, _ in series)
-        y = index * BAR_ROW
-        bars.append(
-            {
-                "label": row[label_key] or "—",
-                "rect_y": y + 4,
-                "text_y": y + 17,
-                "total_x": round(x + 6, 1),
-                "segments": [{**segment, "x": round(segment["x"], 1)} for segment in segments],
-                "total": total,
-            }
-        )
-    return {"bars": bars, "height": max(len(rows), 1) * BAR_ROW, "label_width": label_width}
+def report_charts(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Reports page's charts: logs by day, arrivals by hour, arrivals by camera, logs by department."""
+    days, cameras, departments = figures["by_day"], figures["by_camera"], figures["by_department"]
+    return {
+        "days": bar_chart(
+            [str(row["date"]) for row in days], _status_series(days), label_title="Day", value_title="Logs"
+        ),
+        "hours": bar_chart(
+            [f"{row['hour']:02d}:00" for row in figures["by_hour"]],
+            [Series("Arrivals", ARRIVALS_COLOUR, [row["count"] for row in figures["by_hour"]])],
+            label_title="Hour of arrival (site time)",
+            value_title="Arrivals",
+        ),
+        "cameras": bar_chart(
+            [f"{row['camera_id']} {row['camera_name'] or ''}".strip() for row in cameras],
+            [Series("Arrivals", ARRIVALS_COLOUR, [row["count"] for row in cameras])],
+            label_title="Camera",
+            value_title="Arrivals",
+            horizontal=True,
+        ),
+        "departments": bar_chart(
+            [row["department"] or "—" for row in departments],
+            _status_series(departments),
+            label_title="Department",
+            value_title="Logs",
+            horizontal=True,
+        ),
+    }
 
 
 @permission_required("attendance:read")
@@ -161,27 +128,11 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     if not errors:
         cleaned = filterset.form.cleaned_data
         figures = statistics.attendance_statistics(filterset.qs, cleaned.get("dateFrom"), cleaned.get("dateTo"))
-        charts = {
-            "days": vertical_bars([(row["date"], row) for row in figures["by_day"]]),
-            "hours": vertical_bars(
-                [(f"{row['hour']:02d}:00", {"arrivals": row["count"]}) for row in figures["by_hour"]],
-                series=(("arrivals", "arrivals"),),
-            ),
-            "cameras": horizontal_bars(
-                [
-                    {**row, "arrivals": row["count"], "name": f"{row['camera_id']} {row['camera_name']}"}
-                    for row in figures["by_camera"]
-                ],
-                "name",
-                series=(("arrivals", "arrivals"),),
-            ),
-            "departments": horizontal_bars(figures["by_department"], "department"),
-        }
+        charts = report_charts(figures)
     context = {
         **_common(filters),
         "errors": errors,
         "figures": figures,
         "charts": charts,
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT},
     }
     return render(request, "attendance/reports.html", context)

@@ -16,5 +16,4 @@ urlpatterns = [
     path("alerts/<str:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<str:alert_id>/mute/", views.alert_mute, name="alert-mute"),
     path("system/", views.system_page, name="system"),
-    path("token/", views.token, name="token"),
 ]

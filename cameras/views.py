@@ -1,33 +1,25 @@
 """Dashboard pages of the cameras app: the camera grid and form, alerts, system health.
 
-Thin views: they check the same permission strings the API checks, call the services and render.
-Live updates come from the ``/ws`` WebSocket and the JSON API, which take a JWT rather than the
-session cookie; :func:`token` hands the signed-in page a short-lived access token for them.
+Thin views: they check the same permission strings the API checks (:mod:`accounts.dashboard`), call the
+services and render. Live updates come from the ``/ws`` WebSocket and the JSON API, with the access token
+the dashboard hands the page.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
-from rest_framework_simplejwt.tokens import AccessToken
+from django.views.decorators.http import require_POST
 
 from accounts import notifications
-from accounts.audit import origin_of
-from accounts.signals import DASHBOARD_TOKEN_SESSION_KEY
-from accounts.tokens import access_token_for, session_revoked
+from accounts.dashboard import paging_query, permission_required
 from cameras import alerting, monitoring, services, snapshots
 from cameras.api.filters import AlertFilterSet
 from cameras.choices import BADGE_COLOURS, AlertLevel, CameraStatus
@@ -40,25 +32,6 @@ from config.system import banners, metrics
 from config.system import services as system_services
 from config.system.choices import BADGE_COLOURS as SYSTEM_BADGES
 
-# A cached token is handed out again only while it has this long left, so the page can still use it.
-TOKEN_REUSE_MARGIN_SECONDS = 120
-TOKEN_SESSION_KEY = DASHBOARD_TOKEN_SESSION_KEY
-
-
-def permission_required(permission: str) -> Callable:
-    """Sign-in first (anonymous users go to the login page), then the role's permission, else a 403 page."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_permission(permission):
-                return render(request, "cameras/403.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
-
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Where a POST form returns to: its ``next`` (same site only) or ``default``."""
@@ -66,33 +39,6 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse(default)
     return redirect(target)
-
-
-# --- Token for the page's WebSocket and API calls ----------------------------------------------------
-
-
-@never_cache
-@require_GET
-def token(request: HttpRequest) -> JsonResponse:
-    """``{"token": <access token>, "expiresIn": seconds}`` for the signed-in user.
-
-    A fetch() cannot follow a redirect to the login page usefully, so anonymous callers get 401. The
-    token is kept in the browser session and handed out again while it is good, so reloading a page
-    does not open a new token session each time.
-    """
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "Not signed in"}, status=401)
-    cached = request.session.get(TOKEN_SESSION_KEY) or {}
-    now = time.time()
-    if cached.get("exp", 0) - now > TOKEN_REUSE_MARGIN_SECONDS and not session_revoked(cached.get("sid", "")):
-        raw = cached["token"]
-    else:
-        origin = origin_of(request)
-        raw = access_token_for(request.user, ip=origin.ip, user_agent=f"Argus dashboard; {origin.user_agent}")
-        claims = AccessToken(raw)
-        request.session[TOKEN_SESSION_KEY] = {"token": raw, "exp": claims["exp"], "sid": claims["sid"]}
-        cached = request.session[TOKEN_SESSION_KEY]
-    return JsonResponse({"token": raw, "expiresIn": max(int(cached["exp"] - now), 0)})
 
 
 # --- Cameras -----------------------------------------------------------------------------------------
@@ -215,6 +161,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "filters": {key: request.GET.get(key, "") for key in ("level", "open")},
+        "paging_query": paging_query(request),
         "levels": AlertLevel.choices,
         "badges": {level: BADGE_COLOURS[level] for level in AlertLevel.values},
         "can_write": request.user.has_permission("cameras:write"),

@@ -1,4 +1,4 @@
-"""Dashboard pages of the counting app (mounted at /counting/)."""
+"""Dashboard page of the counting app (mounted at /counting/)."""
 
 from django.urls import path
 
@@ -8,7 +8,4 @@ app_name = "counting"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("status/", views.status, name="status"),
-    path("<str:camera_id>/snapshot/", views.snapshot, name="snapshot"),
-    path("<str:camera_id>/setup/", views.setup, name="setup"),
 ]

@@ -1,59 +1,27 @@
 """The Counting dashboard page (/counting/): live tiles per camera, hourly and daily charts, and the set-up
 of each camera's counting line or zone, drawn over a snapshot.
 
-Thin: counts and analytics come from the 000 API (``/api/v1/counts/realtime``, ``/api/v1/counts/analytics``),
-which the page calls with the dashboard's access token; the in/out split of the video counter comes from
-:func:`status` (the API's count records carry in + out only). The set-up is validated by
-:mod:`counting.video.config` and saved into the camera's metadata through ``cameras.services``.
+Thin: the page's script calls the 000 counting API with the dashboard's access token, as the other pages
+call theirs: counts and analytics (``/api/v1/counts/realtime``, ``/api/v1/counts/analytics``), the video
+counters' in/out split (``/api/v1/counts/counters``), a camera's set-up (``/api/v1/cameras/{id}/counting``)
+and, to draw on, a fresh snapshot (001's ``POST /api/v1/cameras/{id}/snapshot``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
 
-from cameras import services, snapshots
+from accounts.dashboard import permission_required
 from cameras.models import Camera, Snapshot
-from cameras.probing import StreamUnavailable
-from config.api.contracts import ApiError
 from config.storage import signed_url
-from counting.video import locks, storage
-from counting.video.config import METADATA_KEY, ConfigError, parse_config
+from counting import setup
 
 REFRESH_SECONDS = 5
 SNAPSHOT_URL_SECONDS = 3600
-
-
-def permission_required(permission: str, *, json: bool = False) -> Callable:
-    """Sign-in first, then the role's permission: else the 403 page, or a JSON 401/403 for the page's scripts."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if json and not request.user.is_authenticated:
-                return JsonResponse({"error": "Not signed in"}, status=401)
-            if not request.user.has_permission(permission):
-                if json:
-                    return JsonResponse({"error": f"Your role does not include {permission}"}, status=403)
-                return render(request, "cameras/403.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped if json else login_required(wrapped)
-
-    return decorator
-
-
-def _frame(camera: Camera) -> tuple[int, int] | None:
-    return (camera.width, camera.height) if camera.width and camera.height else None
 
 
 def _latest_snapshots() -> dict[str, Snapshot]:
@@ -76,13 +44,7 @@ def _backdrop(shot: Snapshot | None) -> dict[str, Any] | None:
 
 def _panel(camera: Camera, shot: Snapshot | None) -> dict[str, Any]:
     """What the page shows and edits for one camera (also embedded as JSON for the script)."""
-    raw = (camera.metadata or {}).get(METADATA_KEY)
-    problem = ""
-    if raw is not None:
-        try:
-            parse_config(raw, _frame(camera))
-        except ConfigError as exc:
-            problem = str(exc)
+    frame = setup.camera_frame(camera)
     return {
         "id": camera.pk,
         "name": camera.name,
@@ -90,12 +52,12 @@ def _panel(camera: Camera, shot: Snapshot | None) -> dict[str, Any]:
         "status": camera.status,
         "enabled": camera.enabled,
         "version": camera.version,
-        "frame": {"width": camera.width, "height": camera.height} if _frame(camera) else None,
-        "counting": raw,
-        "problem": problem,
+        "frame": {"width": frame[0], "height": frame[1]} if frame else None,
+        "counting": setup.stored_setup(camera),
+        "problem": setup.setup_problem(camera),
         "backdrop": _backdrop(shot),
-        "setup_url": reverse("counting:setup", args=[camera.pk]),
-        "snapshot_url": reverse("counting:snapshot", args=[camera.pk]),
+        "setup_url": reverse("camera-counting", args=[camera.pk]),
+        "snapshot_url": reverse("camera-snapshot", args=[camera.pk]),
     }
 
 
@@ -109,90 +71,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "can_setup": request.user.has_permission("cameras:write"),
         "refresh_seconds": REFRESH_SECONDS,
         "urls": {
-            "token": reverse("cameras:token"),
             "realtime": reverse("counts-realtime"),
             "analytics": reverse("counts-analytics"),
-            "status": reverse("counting:status"),
+            "counters": reverse("counts-counters"),
         },
     }
     return render(request, "counting/dashboard.html", context)
-
-
-@never_cache
-@require_GET
-@permission_required("counts:read", json=True)
-def status(request: HttpRequest) -> JsonResponse:
-    """``{camera_id: {running, counting, last_interval {in, out, ...}, run_totals, error, ...}}`` for the tiles."""
-    ids = list(Camera.objects.order_by("id").values_list("id", flat=True))
-    summaries = storage.read_status(ids)
-    counting = locks.held(ids)
-    answer = {}
-    for camera_id in ids:
-        summary = summaries.get(camera_id, {})
-        answer[camera_id] = {
-            "counting": camera_id in counting,  # its lock is held: a run is queued or under way
-            "running": bool(summary.get("running")),
-            "last_interval": summary.get("last_interval"),
-            "run_totals": summary.get("run_totals"),
-            "updated": summary.get("updated"),
-            "stopped": summary.get("stopped", ""),
-            "error": summary.get("error", ""),
-        }
-    return JsonResponse(answer)
-
-
-@require_POST
-@permission_required("cameras:write", json=True)
-def snapshot(request: HttpRequest, camera_id: str) -> JsonResponse:
-    """Grab a frame from the camera now (up to 10 s) to draw the set-up on: ``{url, width, height}``."""
-    camera = get_object_or_404(Camera, pk=camera_id)
-    try:
-        shot = snapshots.take_snapshot(camera)
-    except StreamUnavailable as exc:
-        return JsonResponse({"error": f"Could not grab a frame: {exc}"}, status=502)
-    return JsonResponse(
-        {
-            "url": snapshots.snapshot_url(shot, expire=SNAPSHOT_URL_SECONDS),
-            "width": shot.width,
-            "height": shot.height,
-            "taken_at": shot.taken_at.isoformat(),
-        }
-    )
-
-
-@require_POST
-@permission_required("cameras:write", json=True)
-def setup(request: HttpRequest, camera_id: str) -> JsonResponse:
-    """Save (or with ``{"remove": true}`` remove) the camera's counting set-up, validated.
-
-    Body: the set-up as stored (``mode``, ``line`` or ``zone``, ``in_side``, ``interval``, ``enabled``, ``frame``)
-    plus an optional ``version`` of the camera the page was showing, so a concurrent edit is not overwritten.
-    Answers ``{"counting": ..., "version": n}``, or 400 ``{"errors": {field: message}}``, or 409.
-    """
-    camera = get_object_or_404(Camera, pk=camera_id)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"errors": {"body": "not JSON"}}, status=400)
-    if not isinstance(body, dict):
-        return JsonResponse({"errors": {"body": "must be an object"}}, status=400)
-    version = body.pop("version", None)
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        return JsonResponse({"errors": {"version": "must be an integer"}}, status=400)
-    metadata = dict(camera.metadata or {})
-    if body.get("remove") is True:
-        metadata.pop(METADATA_KEY, None)
-        stored = None
-    else:
-        try:
-            config = parse_config(body, _frame(camera))
-        except ConfigError as exc:
-            return JsonResponse({"errors": exc.errors}, status=400)
-        stored = config.to_metadata()
-        metadata[METADATA_KEY] = stored
-    try:
-        camera = services.update_camera(camera, {"metadata": metadata}, expected_version=version)
-    except ApiError as error:
-        # A stale version (409) or a metadata the camera service refuses (400).
-        return JsonResponse({"errors": {"camera": error.text()}}, status=error.http_status)
-    return JsonResponse({"counting": stored, "version": camera.version})

@@ -1,4 +1,5 @@
-"""Choices of the recognition domain and the face models and detectors the engine supports."""
+"""Choices of the recognition domain (value, label and the badge colour the dashboard shows) and the face
+models and detectors the engine supports."""
 
 from __future__ import annotations
 
@@ -100,3 +101,19 @@ class ProviderStatus(models.TextChoices):
     CONNECTED = "connected", "Connected"
     DEGRADED = "degraded", "Degraded"
     OFFLINE = "offline", "Offline"
+
+
+BADGE_COLOURS = {
+    DetectionStatus.AUTHORIZED: "green",
+    DetectionStatus.VISITOR: "amber",
+    DetectionStatus.UNKNOWN: "red",
+    ProfileStatus.ACTIVE: "green",
+    ProfileStatus.PENDING: "amber",
+    ProfileStatus.ARCHIVED: "",
+    ProviderStatus.CONNECTED: "green",
+    ProviderStatus.DEGRADED: "amber",
+    ProviderStatus.OFFLINE: "red",
+    DetectionEventStatus.RECEIVED: "green",
+    DetectionEventStatus.PROCESSING: "blue",
+    DetectionEventStatus.ERROR: "red",
+}

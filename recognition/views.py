@@ -10,22 +10,20 @@ to the 001 send-frame endpoint, both from ``static/argus/recognition.js`` with t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
 from cameras.models import Camera
@@ -33,7 +31,7 @@ from config.api.contracts import ApiError
 from config.storage import signed_url
 from recognition import enrolment
 from recognition.api.filters import FaceProfileFilterSet
-from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderStatus
+from recognition.choices import BADGE_COLOURS, DetectionStatus, ProfileStatus
 from recognition.engine import FaceEngineUnavailable
 from recognition.forms import FaceFilterForm, FaceImagesForm, FaceProfileForm, FaceRegistrationForm
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceImage, FaceProfile
@@ -42,45 +40,6 @@ FEED_SIZE = 30
 EVENT_LOG_SIZE = 10
 PROFILE_HISTORY_SIZE = 10
 PROFILES_PER_PAGE = 24
-
-DETECTION_BADGES = {
-    DetectionStatus.AUTHORIZED: "green",
-    DetectionStatus.VISITOR: "amber",
-    DetectionStatus.UNKNOWN: "red",
-}
-PROFILE_BADGES = {ProfileStatus.ACTIVE: "green", ProfileStatus.PENDING: "amber", ProfileStatus.ARCHIVED: ""}
-PROVIDER_BADGES = {ProviderStatus.CONNECTED: "green", ProviderStatus.DEGRADED: "amber", ProviderStatus.OFFLINE: "red"}
-EVENT_BADGES = {
-    DetectionEventStatus.RECEIVED: "green",
-    DetectionEventStatus.PROCESSING: "blue",
-    DetectionEventStatus.ERROR: "red",
-}
-
-
-def permission_required(*permissions: str, json: bool = False) -> Callable:
-    """Sign-in first, then any one of ``permissions``: else the 403 page, or a JSON 401/403 for the page's scripts."""
-    needed = " or ".join(permissions)
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                if json:
-                    return JsonResponse({"error": "Not signed in"}, status=401)
-                return redirect_to_login(request.get_full_path())
-            if not any(request.user.has_permission(permission) for permission in permissions):
-                if json:
-                    return JsonResponse({"error": f"Your role does not include {needed}"}, status=403)
-                return render(request, "cameras/403.html", {"permission": needed}, status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _forbidden(request: HttpRequest, permission: str) -> HttpResponse:
-    return render(request, "cameras/403.html", {"permission": permission}, status=403)
 
 
 def _editor(request: HttpRequest) -> enrolment.Editor:
@@ -124,7 +83,7 @@ def _feed(camera_id: str | None = None, limit: int = FEED_SIZE) -> list[dict[str
         {
             "detection": detection,
             "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
-            "badge": DETECTION_BADGES.get(detection.status, ""),
+            "badge": BADGE_COLOURS.get(detection.status, ""),
         }
         for detection in detections[:limit]
     ]
@@ -153,12 +112,12 @@ def live(request: HttpRequest, camera_id: str | None = None) -> HttpResponse:
         "cameras": cameras,
         "tiles": _tiles([focus] if focus else cameras),
         "camera_names": {camera.pk: camera.name for camera in cameras},
-        "detection_badges": DETECTION_BADGES,
+        "detection_badges": {status: BADGE_COLOURS[status] for status in DetectionStatus.values},
         "camera_badges": {status: CAMERA_BADGES[status] for status in CameraStatus.values},
         "can_scan": request.user.has_permission("detections:write"),
         "provider": provider,
-        "provider_badge": PROVIDER_BADGES.get(provider.status, "") if provider else "",
-        "events": [{"event": event, "badge": EVENT_BADGES.get(event.status, "")} for event in events[:EVENT_LOG_SIZE]],
+        "provider_badge": BADGE_COLOURS.get(provider.status, "") if provider else "",
+        "events": [{"event": event, "badge": BADGE_COLOURS.get(event.status, "")} for event in events[:EVENT_LOG_SIZE]],
         "urls": {
             "feed": reverse("recognition:live-feed"),
             # 001's endpoints: the page's script calls them with its access token; the API owns their rules.
@@ -191,7 +150,7 @@ def _profile_rows(profiles) -> list[dict[str, Any]]:
         rows.append(
             {
                 "profile": profile,
-                "badge": PROFILE_BADGES.get(profile.status, ""),
+                "badge": BADGE_COLOURS.get(profile.status, ""),
                 "image_count": len(images),
                 "thumbnail": signed_url(images[0].storage_key) if images else None,
             }
@@ -206,8 +165,6 @@ def _profile_listing(request: HttpRequest) -> dict[str, Any]:
     filterset = FaceProfileFilterSet(request.GET or None, queryset=ordered)
     filtered = filterset.is_bound and filterset.is_valid()
     page = Paginator(filterset.qs if filtered else ordered, PROFILES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     by_status = dict(FaceProfile.objects.order_by().values_list("status").annotate(count=Count("id")))
     departments = FaceProfile.objects.exclude(department="").order_by("department").values_list("department", flat=True)
     return {
@@ -216,7 +173,7 @@ def _profile_listing(request: HttpRequest) -> dict[str, Any]:
         "filter_form": FaceFilterForm(request.GET or None),
         "filter_errors": [] if filtered or not filterset.is_bound else _filter_errors(filterset),
         "departments": list(departments.distinct()),
-        "page_query": query.urlencode(),
+        "paging_query": paging_query(request),
         "total": sum(by_status.values()),
         "status_totals": [(label, by_status.get(value, 0)) for value, label in ProfileStatus.choices],
     }
@@ -256,7 +213,7 @@ def faces(request: HttpRequest) -> HttpResponse:
     form = FaceRegistrationForm()
     if request.method == "POST":
         if not can_write:
-            return _forbidden(request, "faces:write")
+            return forbidden(request, "faces:write")
         form = FaceRegistrationForm(request.POST, request.FILES)
         if (profile := _enrol(request, form)) is not None:
             if can_read:
@@ -300,12 +257,12 @@ def _detail(
     history = Detection.objects.filter(profile=profile).select_related("camera").order_by("-timestamp", "id")
     context = {
         "profile": profile,
-        "badge": PROFILE_BADGES.get(profile.status, ""),
+        "badge": BADGE_COLOURS.get(profile.status, ""),
         "images": images,
         "embedding_count": profile.embeddings.count(),
         "max_images": enrolment.MAX_IMAGES_PER_PROFILE,
         "history": [
-            {"detection": detection, "badge": DETECTION_BADGES.get(detection.status, "")}
+            {"detection": detection, "badge": BADGE_COLOURS.get(detection.status, "")}
             for detection in history[:PROFILE_HISTORY_SIZE]
         ],
         "can_write": request.user.has_permission("faces:write"),
@@ -339,7 +296,7 @@ def face_edit(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
             messages.success(request, f"{profile.employee_id} saved.")
             return redirect("recognition:face-detail", profile_id=profile.pk)
     if not request.user.has_permission("faces:read"):
-        return _forbidden(request, "faces:read")
+        return forbidden(request, "faces:read")
     return _detail(request, profile, edit_form=form)
 
 

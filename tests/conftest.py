@@ -42,6 +42,17 @@ def _isolated_redis():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer. channels_redis's layer holds asyncio locks that bind to the event
+    loop that first waits on them; pytest-asyncio gives every async test a new loop, so a layer kept from an
+    earlier test can fail ("bound to a different event loop") whenever a lock happened to be contended."""
+    yield
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     from django.core.files.storage import default_storage
 

@@ -24,7 +24,10 @@ class Contract(StrEnum):
 
 
 _GATEWAY_PATHS = re.compile(r"^/api/v1/(health|rate-limit/status|stats/usage|docs)/?$")
-_COUNTING_PATHS = re.compile(r"^/api/v1/(cameras/[^/]+/counts|counts/realtime|counts/analytics)/?$|^/api/v2/")
+_COUNTING_PATHS = re.compile(
+    r"^/api/v1/(cameras/[^/]+/counts|cameras/[^/]+/counting|counts/realtime|counts/analytics|counts/counters)/?$"
+    r"|^/api/v2/"
+)
 _EDGE_PATHS = re.compile(r"^/(events|config|healthz)(/|$)|^/auth/token/?$")
 
 

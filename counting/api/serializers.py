@@ -101,3 +101,84 @@ class AnalyticsSerializer(serializers.Serializer):
 
 def count_payload(records: list[CountRecord]) -> list[dict[str, Any]]:
     return CountDataSerializer(records, many=True).data
+
+
+# "in" is a Python keyword: serializers with an "in" field are built from a dict of their fields.
+IntervalSerializer = type(
+    "IntervalSerializer",
+    (serializers.Serializer,),
+    {
+        "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(),
+        "in": serializers.IntegerField(help_text="Crossings towards the in side (entries into a zone)"),
+        "out": serializers.IntegerField(help_text="Crossings the other way (exits from a zone)"),
+        "total": serializers.IntegerField(),
+        "confidence": serializers.FloatField(),
+    },
+)
+RunTotalsSerializer = type(
+    "RunTotalsSerializer",
+    (serializers.Serializer,),
+    {"in": serializers.IntegerField(), "out": serializers.IntegerField()},
+)
+
+
+class CounterStateSerializer(serializers.Serializer):
+    """``GET /api/v1/counts/counters``: one per camera."""
+
+    camera_id = serializers.CharField()
+    counting = serializers.BooleanField(help_text="A run is queued or under way (the camera's lock is held)")
+    running = serializers.BooleanField(help_text="A run is reading the stream now")
+    last_interval = IntervalSerializer(allow_null=True, help_text="The last interval counted, with its in/out split")
+    run_totals = RunTotalsSerializer(allow_null=True, help_text="In and out so far in the current (or last) run")
+    updated = serializers.DateTimeField(allow_null=True, help_text="When the counter last reported")
+    stopped = serializers.CharField(help_text="Why the last run ended ('' while running or never run)")
+    error = serializers.CharField(help_text="The last run's error, if any")
+
+
+class PointSerializer(serializers.Serializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+
+
+class LineSerializer(serializers.Serializer):
+    x1 = serializers.FloatField()
+    y1 = serializers.FloatField()
+    x2 = serializers.FloatField()
+    y2 = serializers.FloatField()
+
+
+class ZoneSerializer(serializers.Serializer):
+    type = serializers.CharField(required=False, help_text="polygon")
+    points = PointSerializer(many=True, help_text="At least 3 points")
+
+
+class FrameSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class CountingSetupInSerializer(serializers.Serializer):
+    """A counting set-up as ``PUT`` sends it (validated by ``counting.video.config``; every problem is listed)."""
+
+    mode = serializers.ChoiceField(choices=["line", "zone"], required=False, help_text="Default line")
+    line = LineSerializer(required=False, help_text="Mode line: the line, first point to second")
+    in_side = serializers.ChoiceField(
+        choices=["right", "left"], required=False, help_text="The side of the directed line that is 'in'"
+    )
+    zone = ZoneSerializer(required=False, help_text="Mode zone: the polygon")
+    interval = serializers.IntegerField(required=False, help_text="Seconds per stored count (10-3600, default 60)")
+    enabled = serializers.BooleanField(required=False, help_text="Count the camera's stream (default false)")
+    frame = FrameSerializer(required=False, help_text="The frame the coordinates refer to (the camera's by default)")
+    version = serializers.IntegerField(
+        required=False, help_text="The camera's version the change is based on: a stale one is refused with 409"
+    )
+
+
+class CountingSetupSerializer(serializers.Serializer):
+    """A camera's counting set-up, as stored (null when it has none), and the camera's version."""
+
+    camera_id = serializers.CharField()
+    counting = serializers.JSONField(allow_null=True, help_text="mode, line/in_side or zone, interval, enabled, frame")
+    problem = serializers.CharField(help_text="Why a stored set-up cannot be used ('' when it can)")
+    version = serializers.IntegerField(help_text="The camera's version")

@@ -1,4 +1,6 @@
-"""000 counting endpoints: ``/api/v1/cameras/{id}/counts``, ``/api/v1/counts/realtime``, ``/api/v1/counts/analytics``.
+"""000 counting endpoints: ``/api/v1/cameras/{id}/counts``, ``/api/v1/counts/realtime``, ``/api/v1/counts/analytics``,
+and in the same style the video counters (``/api/v1/counts/counters``) and a camera's counting set-up
+(``/api/v1/cameras/{id}/counting``), which the Counting page calls.
 
 Plain snake_case JSON as 000 shows it; query parameters ``camera_id``, ``start_date``, ``end_date``, ``skip``,
 ``limit``. Dates are ISO 8601 date-times (a time zone, or UTC) or plain dates: a ``start_date`` date is
@@ -19,9 +21,10 @@ from rest_framework.response import Response
 from cameras.models import Camera
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.plain import CountingAPIView
-from counting import analytics, ingest, realtime
+from counting import analytics, ingest, realtime, setup
 from counting.api import serializers
 from counting.models import CountRecord
+from counting.video import live
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -248,3 +251,87 @@ class CountAnalyticsView(CountingAPIView):
         camera_id = (request.query_params.get("camera_id") or "").strip()
         cameras = [_camera(camera_id).pk] if camera_id else None
         return Response(analytics.analytics(start, end, cameras))
+
+
+class CounterStatesView(CountingAPIView):
+    required_permissions = "counts:read"
+
+    @extend_schema(
+        operation_id="counts_counters",
+        responses=serializers.CounterStateSerializer(many=True),
+        description=(
+            "What each camera's video counter is doing: whether a run is queued or under way, the in/out split "
+            "of its last interval and the run's totals (the count records carry in + out only)."
+        ),
+    )
+    def get(self, request):
+        camera_ids = list(Camera.objects.order_by("id").values_list("id", flat=True))
+        return Response(serializers.CounterStateSerializer(live.counter_states(camera_ids), many=True).data)
+
+
+def _setup_payload(camera: Camera) -> dict[str, Any]:
+    return serializers.CountingSetupSerializer(
+        {
+            "camera_id": camera.pk,
+            "counting": setup.stored_setup(camera),
+            "problem": setup.setup_problem(camera),
+            "version": camera.version,
+        }
+    ).data
+
+
+def _expected_version(raw: Any, location: str) -> int | None:
+    """The camera version a change is based on (None when not sent), so a concurrent edit is not overwritten."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    error = FieldError("version", "version must be an integer", location=location)
+    raise ApiError(Kind.VALIDATION, "Invalid counting set-up", field_errors=[error])
+
+
+class CameraCountingView(CountingAPIView):
+    """A camera's counting set-up: a line with its "in" side, or a zone, and the interval of stored counts."""
+
+    required_permissions = {"GET": "counts:read", "PUT": "cameras:write", "DELETE": "cameras:write"}
+    audit_resource = "camera"
+
+    @extend_schema(
+        operation_id="camera_counting_retrieve",
+        responses={200: serializers.CountingSetupSerializer, 404: OpenApiResponse(description="No such camera")},
+    )
+    def get(self, request, camera_id: str):
+        return Response(_setup_payload(_camera(camera_id)))
+
+    @extend_schema(
+        operation_id="camera_counting_update",
+        request=serializers.CountingSetupInSerializer,
+        responses={
+            200: serializers.CountingSetupSerializer,
+            404: OpenApiResponse(description="No such camera"),
+            409: OpenApiResponse(description="The camera changed since the version sent"),
+            422: OpenApiResponse(description="Invalid set-up: every field in error in error.details"),
+        },
+        description=(
+            "Store the set-up in the camera (its other metadata is kept). Coordinates are pixels of ``frame`` "
+            "(the camera's frame when absent) and must lie inside it."
+        ),
+    )
+    def put(self, request, camera_id: str):
+        camera = _camera(camera_id)
+        data = dict(request.data) if isinstance(request.data, dict) else request.data
+        version = _expected_version(data.pop("version", None) if isinstance(data, dict) else None, "body")
+        return Response(_setup_payload(setup.save_setup(camera, data, expected_version=version)))
+
+    @extend_schema(
+        operation_id="camera_counting_destroy",
+        parameters=[OpenApiParameter("version", int, description="The camera's version the removal is based on")],
+        responses={200: serializers.CountingSetupSerializer, 404: OpenApiResponse(description="No such camera")},
+        description="Remove the set-up: the camera is no longer counted.",
+    )
+    def delete(self, request, camera_id: str):
+        camera = _camera(camera_id)
+        version = _expected_version(request.query_params.get("version"), "query")
+        return Response(_setup_payload(setup.remove_setup(camera, expected_version=version)))

@@ -93,6 +93,33 @@ def dispatch(seconds: float | None = None) -> dict[str, Any]:
     return {"started": started, "skipped": skipped}
 
 
+def counter_states(camera_ids: list[str]) -> list[dict[str, Any]]:
+    """What each camera's video counter is doing, in the order of ``camera_ids``.
+
+    Per camera: ``counting`` (its lock is held: a run is queued or under way), ``running``, the in/out split
+    of its ``last_interval``, this run's ``run_totals`` (the count records carry in + out only), when the
+    summary was ``updated`` and why the last run ``stopped`` (with its ``error``, if any).
+    """
+    summaries = storage.read_status(camera_ids)
+    counting = locks.held(camera_ids)
+    states = []
+    for camera_id in camera_ids:
+        summary = summaries.get(camera_id, {})
+        states.append(
+            {
+                "camera_id": camera_id,
+                "counting": camera_id in counting,
+                "running": bool(summary.get("running")),
+                "last_interval": summary.get("last_interval"),
+                "run_totals": summary.get("run_totals"),
+                "updated": summary.get("updated"),
+                "stopped": summary.get("stopped", ""),
+                "error": summary.get("error", ""),
+            }
+        )
+    return states
+
+
 def _guarded(stream: LiveStream, problems: list[str]) -> Iterator[Frame]:
     # A stream that stalls mid-run ends this connection's frames; the run decides whether to reconnect.
     try:

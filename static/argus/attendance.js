@@ -7,30 +7,11 @@
   const filters = JSON.parse(document.getElementById("attendance-filters").textContent);
   const POLL_MS = 1500;
 
+  // The 001 envelope's data, or an Error saying what the API refused.
   async function call(method, url, body) {
-    const send = async (force) =>
-      fetch(url, {
-        method,
-        headers: {
-          Accept: "application/json",
-          "Content-Type": "application/json",
-          Authorization: "Bearer " + (await ArgusLive.token(force)),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    let response = await send(false);
-    if (response.status === 401) response = await send(true);
-    let payload = null;
-    try {
-      payload = await response.json();
-    } catch (err) {
-      payload = null;
-    }
-    if (!response.ok || !payload || payload.success === false) {
-      const message = payload && payload.error ? payload.error.message : "HTTP " + response.status;
-      throw new Error(message);
-    }
-    return payload.data;
+    const result = await ArgusLive.call(url, { method, body });
+    if (!result.ok || !result.payload || result.payload.success === false) throw new Error(ArgusLive.problem(result));
+    return result.payload.data;
   }
 
   // --- Export -------------------------------------------------------------------------------------------

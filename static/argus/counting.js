@@ -1,14 +1,13 @@
 // The Counting page: live tiles (latest count per camera from /api/v1/counts/realtime, with the video
-// counter's in/out split from the page's status endpoint), hourly and daily bar charts from
-// /api/v1/counts/analytics, and per camera a set-up drawn over a snapshot: a line (two clicks; the
-// arrow marks the "in" side) or a zone polygon (three or more clicks), saved into the camera's metadata.
+// counter's in/out split from /api/v1/counts/counters), hourly and daily bar charts from
+// /api/v1/counts/analytics, and per camera a set-up drawn over a snapshot (POST /api/v1/cameras/{id}/snapshot):
+// a line (two clicks; the arrow marks the "in" side) or a zone polygon (three or more clicks), saved with
+// PUT /api/v1/cameras/{id}/counting. Every call goes through ArgusLive with the page's access token.
 (function () {
   const root = document.getElementById("counting");
   if (!root) return;
   const panels = JSON.parse(document.getElementById("counting-panels").textContent);
   const refreshMs = Number(root.dataset.refreshSeconds || 5) * 1000;
-  const csrf = root.dataset.csrf;
-  const SVG = "http://www.w3.org/2000/svg";
 
   // --- Tiles --------------------------------------------------------------------------------------------
 
@@ -39,9 +38,10 @@
           }
         });
       }
-      const status = await fetch(root.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (status.ok) {
-        Object.entries(await status.json()).forEach(([cameraId, state]) => {
+      const counters = await ArgusLive.api(root.dataset.countersUrl);
+      if (counters.ok) {
+        (await counters.json()).forEach((state) => {
+          const cameraId = state.camera_id;
           const element = tile(cameraId);
           if (!element) return;
           const last = state.last_interval;
@@ -64,35 +64,13 @@
 
   // --- Charts -------------------------------------------------------------------------------------------
 
-  function drawBars(svg, slots, label) {
-    svg.replaceChildren();
-    const width = 720, height = 170, bottom = 18, top = 14;
-    const peak = Math.max(1, ...slots.map((slot) => slot.value));
-    const step = width / slots.length;
-    slots.forEach((slot, index) => {
-      const barHeight = ((height - bottom - top) * slot.value) / peak;
-      const rect = document.createElementNS(SVG, "rect");
-      rect.setAttribute("class", "count-bar");
-      rect.setAttribute("x", (index * step + 1).toFixed(1));
-      rect.setAttribute("y", (height - bottom - barHeight).toFixed(1));
-      rect.setAttribute("width", Math.max(1, step - 2).toFixed(1));
-      rect.setAttribute("height", barHeight.toFixed(1));
-      const title = document.createElementNS(SVG, "title");
-      title.textContent = `${slot.label}: ${slot.value}`;
-      rect.appendChild(title);
-      svg.appendChild(rect);
+  function drawCounts(id, slots, labelTitle) {
+    ArgusCharts.draw(document.querySelector(`#${id} canvas`), {
+      labels: slots.map((slot) => slot.label),
+      series: [{ label: "Count", colour: "blue", values: slots.map((slot) => slot.value) }],
+      labelTitle,
+      valueTitle: "Count",
     });
-    const text = (x, y, content, anchor) => {
-      const element = document.createElementNS(SVG, "text");
-      element.setAttribute("x", x);
-      element.setAttribute("y", y);
-      element.setAttribute("text-anchor", anchor);
-      element.textContent = content;
-      svg.appendChild(element);
-    };
-    text(2, height - 4, slots.length ? label(slots[0]) : "", "start");
-    text(width - 2, height - 4, slots.length ? label(slots[slots.length - 1]) : "", "end");
-    text(width - 2, 11, `max ${peak}`, "end");
   }
 
   const hour = 3600 * 1000;
@@ -123,7 +101,7 @@
         const moment = new Date(firstHour.getTime() + i * hour);
         return { label: ArgusLive.formatTime(moment.toISOString()).slice(5, 16), value: byHour.get(moment.getTime()) || 0 };
       });
-      drawBars(document.getElementById("chart-hourly"), hours, (slot) => slot.label);
+      drawCounts("chart-hourly", hours, "Hour");
       setText(root, "hourly-total", `total ${hours.reduce((sum, slot) => sum + slot.value, 0)}`);
 
       const today = utcDay(now);
@@ -134,7 +112,7 @@
         const key = new Date(firstDay.getTime() + i * 24 * hour).toISOString().slice(0, 10);
         return { label: key, value: byDay.get(key) || 0 };
       });
-      drawBars(document.getElementById("chart-daily"), days, (slot) => slot.label);
+      drawCounts("chart-daily", days, "Day (UTC)");
       setText(root, "daily-total", `total ${days.reduce((sum, slot) => sum + slot.value, 0)}`);
     } catch (err) {
       setText(root, "hourly-total", "could not load");
@@ -143,20 +121,13 @@
 
   // --- Set-up -------------------------------------------------------------------------------------------
 
-  async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body || {}),
-    });
-    let data = {};
-    try {
-      data = await response.json();
-    } catch (err) {
-      data = { errors: { page: `the server answered ${response.status}` } };
+  // A refused set-up: 000's error lists each field in error as {loc: ["body", field, ...], msg}.
+  function refusal(result) {
+    const details = result.payload && result.payload.error && result.payload.error.details;
+    if (Array.isArray(details) && details.length) {
+      return details.map((item) => `${(item.loc || []).slice(1).join(".")}: ${item.msg}`).join("; ");
     }
-    return { ok: response.ok, status: response.status, data };
+    return ArgusLive.problem(result);
   }
 
   function setUpPanel(panel) {
@@ -300,11 +271,12 @@
       button.disabled = true;
       say("Grabbing a frame (up to 10 s)…");
       try {
-        const { ok, data } = await post(panel.snapshot_url);
-        if (!ok) {
-          say(data.error || "Could not grab a frame.", "errors");
+        const result = await ArgusLive.call(panel.snapshot_url, { method: "POST" });
+        if (!result.ok) {
+          say(ArgusLive.problem(result), "errors");
           return;
         }
+        const data = result.payload.data;
         if (state.frame && (state.frame.width !== data.width || state.frame.height !== data.height)) {
           // A new frame size: keep the drawing where it was on the picture.
           const fx = data.width / state.frame.width, fy = data.height / state.frame.height;
@@ -314,21 +286,29 @@
         showBackdrop(data);
         say("Snapshot taken: click on it to draw.", "ok");
         summary();
+      } catch (err) {
+        say("Could not reach the server.", "errors");
       } finally {
         button.disabled = false;
       }
     });
 
-    async function save(body, done) {
-      const { ok, status, data } = await post(panel.setup_url, { ...body, version: state.version });
-      if (ok) {
-        state.version = data.version;
-        panel.counting = data.counting;
+    async function save(request, done) {
+      let result;
+      try {
+        result = await request();
+      } catch (err) {
+        say("Could not reach the server.", "errors");
+        return;
+      }
+      if (result.ok) {
+        state.version = result.payload.version;
+        panel.counting = result.payload.counting;
         say(done, "ok");
-      } else if (status === 409) {
+      } else if (result.status === 409) {
         say("The camera was changed elsewhere: reload the page and try again.", "errors");
       } else {
-        say(Object.entries(data.errors || {}).map(([field, text]) => `${field}: ${text}`).join("; ") || `Error ${status}`, "errors");
+        say(refusal(result), "errors");
       }
       summary();
     }
@@ -346,12 +326,13 @@
       } else {
         body.zone = { type: "polygon", points: state.points.map(([x, y]) => ({ x, y })) };
       }
-      save(body, "Saved.");
+      save(() => ArgusLive.call(panel.setup_url, { method: "PUT", body: { ...body, version: state.version } }), "Saved.");
     });
     element.querySelector('[data-action="remove"]').addEventListener("click", () => {
       state.points = [];
       draw();
-      save({ remove: true }, "Set-up removed.");
+      const url = `${panel.setup_url}?${new URLSearchParams({ version: state.version })}`;
+      save(() => ArgusLive.call(url, { method: "DELETE" }), "Set-up removed.");
     });
 
     image.addEventListener("load", draw);

@@ -1,6 +1,6 @@
 // The developer console page: pick an endpoint from the catalogue, fill in its path parameters, query
 // and payload, and call it through POST /api/v1/developer/endpoints/{id}/invoke with the page's Bearer
-// token (ArgusLive.token, from live.js). The platform runs the call as the signed-in user.
+// token (ArgusLive.api, from core.js). The platform runs the call as the signed-in user.
 (function () {
   const root = document.getElementById("developer");
   if (!root) return;
@@ -71,18 +71,7 @@
     send.disabled = true;
     try {
       const url = root.dataset.invokeUrl.replace("ENDPOINT_ID", encodeURIComponent(selected.id));
-      const call = async (force) =>
-        fetch(url, {
-          method: "POST",
-          headers: {
-            Accept: "application/json",
-            "Content-Type": "application/json",
-            Authorization: "Bearer " + (await ArgusLive.token(force)),
-          },
-          body: JSON.stringify(request),
-        });
-      let response = await call(false);
-      if (response.status === 401) response = await call(true);
+      const response = await ArgusLive.api(url, { method: "POST", body: request });
       const answer = await response.json();
       if (answer.success) show(answer.data.status, answer.data.headers, answer.data.body);
       else show(response.status, {}, answer.error);

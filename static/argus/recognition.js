@@ -1,7 +1,7 @@
 // The recognition live view: detections arrive over the /ws "detections" channel (001 message
 // {type:"detection", cameraId, detection:{id, personId, name, confidence, timestamp, thumbnail, status}})
 // and go on top of the feed the server rendered; tiles follow "camera-status". "Scan now" and "Test
-// provider" call the 001 detections API with the page's access token (ArgusLive.token()).
+// provider" call the 001 detections API with the page's access token (ArgusLive.call).
 (function () {
   const page = document.getElementById("live-view");
   const feed = document.getElementById("detection-feed");
@@ -110,33 +110,7 @@
     onResync: resync,
   });
 
-  // POST to the 001 API with the page's token; one fresh token and a second try if it was refused.
-  async function post(url, body) {
-    const call = async (force) =>
-      fetch(url, {
-        method: "POST",
-        headers: {
-          Accept: "application/json",
-          "Content-Type": "application/json",
-          Authorization: "Bearer " + (await ArgusLive.token(force)),
-        },
-        body: JSON.stringify(body),
-      });
-    let response = await call(false);
-    if (response.status === 401) response = await call(true);
-    let payload = null;
-    try {
-      payload = await response.json();
-    } catch (err) {
-      payload = null;
-    }
-    return { ok: response.ok, status: response.status, payload };
-  }
-
-  function problem(result) {
-    const error = result.payload && result.payload.error;
-    return (error && error.message) || `The server answered ${result.status}`;
-  }
+  const post = (url, body) => ArgusLive.call(url, { method: "POST", body });
 
   async function busy(button, output, work) {
     const label = button.textContent;
@@ -162,7 +136,7 @@
       const output = scan.parentElement.querySelector('[data-role="scan-result"]');
       busy(scan, output, async () => {
         const result = await post(page.dataset.sendFrameUrl, { cameraId: scan.dataset.scan });
-        if (!result.ok) return [problem(result), true];
+        if (!result.ok) return [ArgusLive.problem(result), true];
         const job = result.payload && result.payload.data;
         return [`Frame sent${job && job.status ? ` (${job.status})` : ""}; detections appear in the feed.`, false];
       });
@@ -173,7 +147,7 @@
       const output = test.parentElement.querySelector('[data-role="provider-result"]');
       busy(test, output, async () => {
         const result = await post(page.dataset.testProviderUrl, {});
-        if (!result.ok) return [problem(result), true];
+        if (!result.ok) return [ArgusLive.problem(result), true];
         const report = (result.payload && result.payload.data) || {};
         const latency = report.latencyMs !== undefined ? `, ${report.latencyMs} ms` : "";
         return [`${report.status || "done"}${latency}${report.message ? `: ${report.message}` : ""}`, report.status === "offline"];

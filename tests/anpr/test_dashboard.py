@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -59,7 +61,7 @@ def test_page_renders_events_with_stats_and_the_live_stream(reader, events):
     assert "ABC-123" in content and "XYZ789" in content
     assert 'data-ws-path="/events/stream"' in content
     assert 'id="anpr-stats"' in content
-    assert "<svg" in content and "<rect" in content
+    assert 'id="anpr-timeline"' in content and "argus/charts.js" in content
     assert "argus/anpr.js" in content
 
 
@@ -92,7 +94,25 @@ def test_stats_default_to_the_last_day_when_no_range_is_given(reader, events):
 def test_chart_has_a_bar_per_hour_with_empty_hours_filled(reader, events):
     make_event("d3", "KLM456", when="2023-12-15T17:00:00+00:00")
     content = reader.get(PAGE, {"start_date": "2023-12-15", "end_date": "2023-12-15"}).content.decode()
-    assert content.count("<rect") == 4  # 14:00, 15:00, 16:00 (empty), 17:00
+    chart = json.loads(
+        content.split('id="anpr-timeline"')[1].split('type="application/json">')[1].split("</script>")[0]
+    )
+    assert chart["labels"] == ["2023-12-15 14:00", "2023-12-15 15:00", "2023-12-15 16:00", "2023-12-15 17:00"]
+    assert chart["series"][0]["values"] == [1, 1, 0, 1]
+    assert (chart["labelTitle"], chart["valueTitle"]) == ("Hour", "Events per hour")
+
+
+def test_a_daily_chart_is_labelled_by_day(reader, events):
+    content = reader.get(PAGE, {"start_date": "2023-12-15", "interval": "day"}).content.decode()
+    chart = json.loads(
+        content.split('id="anpr-timeline"')[1].split('type="application/json">')[1].split("</script>")[0]
+    )
+    assert chart["labels"] == ["2023-12-15"] and chart["series"][0]["values"] == [2]
+
+
+def test_no_events_no_chart(reader):
+    content = reader.get(PAGE, {"start_date": "2023-12-15"}).content.decode()
+    assert "No events in this range." in content and 'id="anpr-timeline"' not in content
 
 
 def test_crop_thumbnail_is_a_signed_url(reader, edge_client):

@@ -1,5 +1,4 @@
-"""The cameras app's dashboard pages: camera grid and form, alerts, system health, and the token the
-pages use for the WebSocket and the JSON API."""
+"""The cameras app's dashboard pages: camera grid and form, alerts, system health."""
 
 from __future__ import annotations
 
@@ -9,9 +8,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from accounts.models import Notification, Role, UserSession
+from accounts.models import Notification, Role
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import Camera, Snapshot
@@ -167,7 +165,7 @@ def test_grid_shows_each_camera(viewer_user, camera):
     assert "No snapshot yet" in html
     assert MASKED_URL in html
     assert SECRET not in html
-    assert 'data-token-url="/cameras/token/"' in html
+    assert 'data-token-url="/accounts/token/"' in html
 
 
 def test_grid_shows_the_thumbnail_by_signed_url(viewer_user, camera):
@@ -452,60 +450,3 @@ def test_system_page_without_metrics_says_so(viewer_user):
     html = signed_in(viewer_user).get("/cameras/system/").content.decode()
 
     assert "No metrics collected yet" in html
-
-
-# --- Token endpoint --------------------------------------------------------------------------------
-
-
-def test_token_authenticates_the_api(viewer_user):
-    body = signed_in(viewer_user).get("/cameras/token/").json()
-
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
-    me = api.get("/api/v1/auth/me")
-    assert me.status_code == 200
-    assert me.json()["data"]["user"]["email"] == viewer_user.email
-    assert 800 < body["expiresIn"] <= 900
-    metrics = api.get("/api/v1/system/health/metrics")
-    assert metrics.status_code == 200
-
-
-def test_token_is_reused_within_the_browser_session(viewer_user):
-    client = signed_in(viewer_user)
-
-    first = client.get("/cameras/token/").json()["token"]
-    second = client.get("/cameras/token/").json()["token"]
-
-    assert first == second
-    session = UserSession.objects.get(user=viewer_user)
-    # Its refresh token is never used: the session ends with the access token, not 14 days later.
-    assert (session.expires_at - timezone.now()).total_seconds() <= 15 * 60
-    assert "Argus dashboard" in session.user_agent
-
-
-def test_a_revoked_token_is_replaced(viewer_user):
-    from accounts.tokens import revoke_session
-
-    client = signed_in(viewer_user)
-    first = client.get("/cameras/token/").json()["token"]
-    revoke_session(UserSession.objects.get(user=viewer_user), reason="admin")
-
-    second = client.get("/cameras/token/").json()["token"]
-
-    assert second != first
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {second}")
-    assert api.get("/api/v1/auth/me").status_code == 200
-
-
-def test_token_needs_a_signed_in_user(client):
-    response = client.get("/cameras/token/")
-
-    assert response.status_code == 401
-    assert not UserSession.objects.exists()
-
-
-def test_token_response_is_not_cached(viewer_user):
-    response = signed_in(viewer_user).get("/cameras/token/")
-
-    assert "no-store" in response["Cache-Control"]

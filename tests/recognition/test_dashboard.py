@@ -179,7 +179,7 @@ def test_scan_now_request_of_the_page_queues_a_frame(admin_user, entrance):
     session = signed_in(admin_user)
     html = page(session.get(LIVE))
     url = re.search(r'data-send-frame-url="([^"]+)"', html).group(1)
-    token = session.get("/cameras/token/").json()["token"]
+    token = session.get("/accounts/token/").json()["token"]
 
     response = APIClient().post(url, {"cameraId": "CAM-01"}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -197,8 +197,8 @@ def test_scan_now_is_hidden_without_detections_write(face_viewer, entrance):
 def test_live_page_subscribes_with_a_token_from_the_token_endpoint(face_viewer, entrance):
     html = page(signed_in(face_viewer).get(LIVE))
 
-    assert 'data-token-url="/cameras/token/"' in html and 'data-ws-path="/ws"' in html
-    assert "argus/live.js" in html and "argus/recognition.js" in html
+    assert 'data-token-url="/accounts/token/"' in html and 'data-ws-path="/ws"' in html
+    assert "argus/core.js" in html and "argus/recognition.js" in html
 
 
 # --- Live view: the detections feed --------------------------------------------------------------
