@@ -7,8 +7,9 @@ import pytest
 
 from accounts.models import Notification
 from anpr.models import PlateEvent, WatchlistEntry
-from cameras.models import Alert, Camera
+from cameras.models import Alert
 from tests.anpr.conftest import assert_003_error, spec_event
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_deny_hit_is_marked_on_the_event(edge_client):
 
 
 def test_deny_alert_names_the_camera_when_it_is_configured(edge_client):
-    camera = Camera.objects.create(id="cam-001", name="Gate", stream_url="rtsp://127.0.0.1:8554/x", enabled=False)
+    camera = CameraFactory(id="cam-001", name="Gate", stream_url="rtsp://127.0.0.1:8554/x", enabled=False)
     listed("ABC123", "deny")
     sight(edge_client, "evt-1", "ABC123")
     assert Alert.objects.get().camera == camera

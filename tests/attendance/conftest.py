@@ -15,7 +15,7 @@ from attendance.services import record_recognition
 from cameras.models import Camera
 from recognition.models import FaceProfile
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import CameraFactory, UserFactory
 
 SITE_ZONE = "Asia/Ho_Chi_Minh"  # UTC+7 all year
 SITE = ZoneInfo(SITE_ZONE)
@@ -40,12 +40,12 @@ def site_time_zone(settings):
 
 @pytest.fixture
 def lobby(db) -> Camera:
-    return Camera.objects.create(id="CAM-01", name="Lobby")
+    return CameraFactory(id="CAM-01", name="Lobby")
 
 
 @pytest.fixture
 def corridor(db) -> Camera:
-    return Camera.objects.create(id="CAM-03", name="R&D Corridor")
+    return CameraFactory(id="CAM-03", name="R&D Corridor")
 
 
 def enrol(employee_id: str, name: str, department: str = "Manufacturing", status: str = "active") -> FaceProfile:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLog
 from cameras.models import Alert, Camera
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +27,8 @@ def make_alert(alert_id: str, minutes_ago: int, **fields) -> Alert:
 
 @pytest.fixture
 def alerts(db) -> list[Alert]:
-    lobby = Camera.objects.create(id="CAM-01", name="Lobby", enabled=False)
-    yard = Camera.objects.create(id="CAM-02", name="Yard", enabled=False)
+    lobby = CameraFactory(id="CAM-01", name="Lobby", enabled=False)
+    yard = CameraFactory(id="CAM-02", name="Yard", enabled=False)
     return [
         make_alert("ALERT-1", 1, level="high", camera=lobby, tags=["camera", "offline"]),
         make_alert("ALERT-2", 2, level="low", camera=yard, acknowledged=True),

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def admin_site(client, admin_user):
 
 @pytest.fixture
 def one_of_each(db) -> None:
-    camera = Camera.objects.create(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:8554/x.mp4", enabled=False)
+    camera = CameraFactory(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:8554/x.mp4", enabled=False)
     zone = Zone.objects.create(id="zone-001", name="Door", camera=camera, geometry=POLYGON)
     Sensor.objects.create(id="sensor-001", name="Barrier", type="barrier", camera=camera, zone=zone)
     Snapshot.objects.create(

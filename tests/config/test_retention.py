@@ -17,6 +17,7 @@ from cameras.models import Camera, Snapshot, SystemMetric
 from config import retention
 from config.tasks import cleanup_old_data
 from recognition.models import Detection
+from tests.factories import CameraFactory
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
@@ -220,7 +221,7 @@ def test_rows_are_deleted_in_batches():
 
 @pytest.mark.django_db
 def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_rule):
-    camera = Camera.objects.create(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
+    camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     expired_key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
     live_key = default_storage.save("snapshots/CAM-RET/new.jpg", ContentFile(b"jpeg"))
     expired = Snapshot.objects.create(camera=camera, storage_key=expired_key, taken_at=NOW - TICK)
@@ -246,7 +247,7 @@ def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_r
 
 @pytest.mark.django_db
 def test_a_dry_run_keeps_the_files(extra_rule):
-    camera = Camera.objects.create(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
+    camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
     Snapshot.objects.create(camera=camera, storage_key=key, taken_at=NOW - timedelta(days=1))
     extra_rule(
@@ -367,7 +368,7 @@ def test_the_cleanup_runs_daily_at_two():
 def test_detection_events_follow_the_detections_period():
     from recognition.models import DetectionEventLog
 
-    camera = Camera.objects.create(id="CAM-EVT", name="Events")
+    camera = CameraFactory(id="CAM-EVT", name="Events")
     kept = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
     gone = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
 

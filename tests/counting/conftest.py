@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from cameras.models import Camera
 from tests.conftest import client_for
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.factories import ApiKeyFactory, CameraFactory, UserFactory
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -27,12 +27,12 @@ def counts_url(camera_id: str) -> str:
 
 @pytest.fixture
 def camera(db) -> Camera:
-    return Camera.objects.create(id="cam-001", name="Main entrance", location="Building A", status="online")
+    return CameraFactory(id="cam-001", name="Main entrance", location="Building A", status="online")
 
 
 @pytest.fixture
 def other_camera(db) -> Camera:
-    return Camera.objects.create(id="cam-002", name="Back door", location="Building B")
+    return CameraFactory(id="cam-002", name="Back door", location="Building B")
 
 
 def key_client(*scopes: str, tier: str = "premium") -> APIClient:

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
-from cameras.models import Camera
 from config.api import quotas
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, CameraFactory
 
 STATUS = "/api/v1/rate-limit/status"
 pytestmark = pytest.mark.django_db
@@ -178,7 +177,7 @@ def test_rate_limited_requests_use_no_quota(settings, tiny_quota):
 
 def test_count_ingest_is_limited_by_the_ingest_category(settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "ingest": 1}
-    Camera.objects.create(id="cam-q", name="Q")
+    CameraFactory(id="cam-q", name="Q")
     client = key_client("counts:ingest", tier="enterprise")
     item = {"count": 1, "timestamp": "2024-03-01T12:00:00Z", "confidence": 0.5}
 
