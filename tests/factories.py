@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Role, User
 from anpr.models import PlateEvent, WatchlistEntry
 from attendance.models import AttendanceLog, ExportJob, ShiftSchedule
+from attendance.shifts import site_day
 from cameras.models import Alert, Camera
 from recognition.images import encode_jpeg
 from recognition.models import Detection, DetectionEventLog, FaceImage, FaceProfile
@@ -160,7 +161,7 @@ class FaceImageFactory(factory.django.DjangoModelFactory):
 
 
 class DetectionFactory(factory.django.DjangoModelFactory):
-    """A stored sighting: of ``profile`` (authorized) when given, else of an unknown face."""
+    """A stored sighting: of ``profile`` (or of whoever ``person_id`` names) it is authorized, else unknown."""
 
     class Meta:
         model = Detection
@@ -172,7 +173,7 @@ class DetectionFactory(factory.django.DjangoModelFactory):
     confidence = 97.5
     timestamp = factory.LazyFunction(timezone.now)
     bounding_box = factory.LazyFunction(lambda: {"top": 10, "left": 20, "width": 80, "height": 100})
-    status = factory.LazyAttribute(lambda detection: "authorized" if detection.profile else "unknown")
+    status = factory.LazyAttribute(lambda detection: "authorized" if detection.person_id else "unknown")
 
 
 class DetectionEventLogFactory(factory.django.DjangoModelFactory):
@@ -246,9 +247,9 @@ class ShiftScheduleFactory(factory.django.DjangoModelFactory):
 
 
 class AttendanceLogFactory(factory.django.DjangoModelFactory):
-    """A day's attendance as the attendance app writes it: check-in and check-out in UTC, present when there
-    is a check-in and missed otherwise, pending for Odoo. ``day`` (a date) places a 02:00-10:30 UTC day
-    when no check-in is given; ``date`` defaults to the check-in's UTC day."""
+    """A day's attendance as the attendance app writes it: present when there is a check-in and missed
+    otherwise, pending for Odoo, its ``date`` the check-in's site-local day. Without a check-in given, ``day``
+    (a date) places one at 02:00 UTC, checked out 8.5 hours later."""
 
     class Meta:
         model = AttendanceLog
@@ -263,7 +264,7 @@ class AttendanceLogFactory(factory.django.DjangoModelFactory):
     check_out = factory.LazyAttribute(
         lambda log: log.check_in + timedelta(hours=8, minutes=30) if log.check_in else None
     )
-    date = factory.LazyAttribute(lambda log: log.check_in.astimezone(UTC).date() if log.check_in else log.day)
+    date = factory.LazyAttribute(lambda log: site_day(log.check_in) if log.check_in else log.day)
     camera = None
     camera_name = factory.LazyAttribute(lambda log: log.camera.name if log.camera else "")
     status = factory.LazyAttribute(lambda log: "present" if log.check_in else "missed")

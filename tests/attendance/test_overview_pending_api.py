@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from attendance.models import AttendanceLog
-from tests.attendance.conftest import DAY, enrol, local, seen
+from tests.attendance.conftest import DAY, local, seen
+from tests.factories import AttendanceLogFactory, FaceProfileFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -15,12 +16,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 @pytest.fixture
 def day(db):
     for number in range(1, 5):
-        enrol(f"EMP-{number}", f"Person {number}")
-    enrol("EMP-9", "Gone", status="archived")
+        FaceProfileFactory(employee_id=f"EMP-{number}", name=f"Person {number}", department="Manufacturing")
+    FaceProfileFactory(employee_id="EMP-9", name="Gone", status="archived", department="Manufacturing")
     seen("EMP-1", local(DAY, 8, 50))
     seen("EMP-2", local(DAY, 9, 30))
     AttendanceLog.objects.filter(employee_id="EMP-2").update(status="late", manual_override=True)
-    AttendanceLog.objects.create(id="ATT-20251105-050", employee_id="EMP-3", name="P3", date=DAY, status="missed")
+    AttendanceLogFactory(id="ATT-20251105-050", employee_id="EMP-3", name="P3", date=DAY, check_in=None)
     seen("EMP-1", local(DAY - timedelta(days=1), 9, 0))
     AttendanceLog.objects.filter(date=DAY - timedelta(days=1)).update(odoo_status="synced")
 

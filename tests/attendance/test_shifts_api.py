@@ -7,7 +7,8 @@ from datetime import time
 import pytest
 from django.utils import timezone
 
-from tests.attendance.conftest import local, make_shift, seen
+from tests.attendance.conftest import local, seen
+from tests.factories import ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -16,8 +17,10 @@ URL = "/api/v1/shifts"
 
 def test_it_lists_active_shifts_with_compliance(viewer_client):
     today = timezone.localdate(timezone=timezone.get_default_timezone())
-    make_shift("SHIFT-DAY", start=time(0, 0), end=time(23, 59), expected_headcount=4, location="Plant A")
-    make_shift("SHIFT-OFF", active=False)
+    ShiftScheduleFactory(
+        id="SHIFT-DAY", start_time=time(0, 0), end_time=time(23, 59), expected_headcount=4, location="Plant A"
+    )
+    ShiftScheduleFactory(id="SHIFT-OFF", active=False)
     seen("EMP-1", local(today, 0, 5))
 
     body = viewer_client.get(URL).json()

@@ -8,6 +8,7 @@ import pytest
 
 from attendance.models import AttendanceLog
 from tests.attendance.conftest import DAY, local, seen
+from tests.factories import AttendanceLogFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -22,13 +23,13 @@ def logs(lobby, corridor):
     seen("EMP-3", local(DAY, 9, 40), lobby, department="Security")
     seen("EMP-1", local(DAY - timedelta(days=1), 8, 10), lobby, department="Manufacturing")
     AttendanceLog.objects.filter(employee_id="EMP-2").update(status="late")
-    AttendanceLog.objects.create(
+    AttendanceLogFactory(
         id="ATT-20251104-009",
         employee_id="EMP-3",
         name="C",
         department="Security",
-        date=DAY - timedelta(days=1),
-        status="missed",
+        day=DAY - timedelta(days=1),
+        check_in=None,
     )
 
 
