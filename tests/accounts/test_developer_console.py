@@ -12,7 +12,7 @@ from accounts import developer
 from accounts.models import AuditLog, Role, User
 from tests.accounts.conftest import error_code
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def id_of(method: str, path: str) -> str:
 @pytest.fixture
 def developer_role(db) -> Role:
     """Read-only access plus the console: what a viewer who may use the console holds."""
-    return Role.objects.create(
+    return RoleFactory(
         id="ROLE-DEV-VIEWER", name="Developer (read-only)", permissions=["cameras:read", "system:read", "developer:use"]
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.attendance.conftest import DAY, local, seen
-from tests.factories import UserFactory
+from tests.factories import role_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -99,10 +99,7 @@ def test_pages_need_sign_in(client):
 
 
 def test_pages_need_attendance_read(client, db):
-    from accounts.models import Role
-
-    Role.objects.create(id="ROLE-NONE", name="None", permissions=["cameras:read"])
-    client.force_login(UserFactory(role_id="ROLE-NONE"))
+    client.force_login(role_user("ROLE-NONE", ["cameras:read"]))
 
     assert client.get(LOGS).status_code == 403
     assert client.get(REPORTS).status_code == 403

@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
 from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.export_tasks import generate_export
 from attendance.models import ExportJob
 from tests.attendance.test_exports_render import pdf_text
-from tests.conftest import client_for
+from tests.conftest import client_for, role_client
 from tests.factories import AttendanceLogFactory, CameraFactory, ExportJobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +24,7 @@ EXPORT = "/api/v1/attendance/export"
 @pytest.fixture
 def exporter_client(db):
     """A user who reads and writes attendance (which includes exporting) and nothing else."""
-    Role.objects.get_or_create(
-        id="ROLE-EXPORTER", defaults={"name": "Exporter", "permissions": ["attendance:read", "attendance:write"]}
-    )
-    return client_for(UserFactory(role_id="ROLE-EXPORTER"))
+    return role_client("ROLE-EXPORTER", ["attendance:read", "attendance:write"])
 
 
 def status_url(job) -> str:

@@ -11,11 +11,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Notification, Role, UserSession
+from accounts.models import Notification, UserSession
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import BannerMessage, Camera, Snapshot, SystemMetric
-from tests.factories import UserFactory
+from tests.conftest import signed_in
+from tests.factories import role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +25,10 @@ URL_WITH_PASSWORD = f"rtsp://admin:{SECRET}@127.0.0.1:8554/live.mp4"
 MASKED_URL = "rtsp://admin:***@127.0.0.1:8554/live.mp4"
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def nobody_user():
     """A signed-in user whose role grants nothing."""
-    Role.objects.create(id="ROLE-NOBODY", name="Nobody", permissions=[])
-    return UserFactory(role_id="ROLE-NOBODY")
+    return role_user("ROLE-NOBODY", [])
 
 
 @pytest.fixture

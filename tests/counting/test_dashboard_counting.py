@@ -10,13 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Role
 from cameras import services
 from cameras.models import Camera, Snapshot
 from cameras.rtsp_server import RtspTestServer, free_port, make_test_clip
 from counting.video import locks, storage
 from counting.video.runner import IntervalCount
-from tests.factories import UserFactory
+from tests.conftest import signed_in
+from tests.factories import role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +29,6 @@ LINE_SET_UP = {
     "enabled": True,
     "frame": {"width": 640, "height": 360},
 }
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def role_user(role_id: str, permissions: list[str]):
-    Role.objects.create(id=role_id, name=role_id.title(), permissions=permissions)
-    return UserFactory(role_id=role_id)
 
 
 @pytest.fixture
