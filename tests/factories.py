@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from accounts.models import ApiKey, Role, User
+from accounts.models import ApiKey, AuditLog, Role, User
 from anpr.models import PlateEvent, WatchlistEntry
 from attendance.models import AttendanceLog, ExportJob, ShiftSchedule
 from attendance.shifts import site_day
@@ -75,6 +75,17 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
         self.set_key(self.raw)
         if create:
             self.save(update_fields=["key_prefix", "key_hash"])
+
+
+class AuditLogFactory(factory.django.DjangoModelFactory):
+    """An audit entry written now (``timestamp`` moves it)."""
+
+    class Meta:
+        model = AuditLog
+
+    actor = "someone@example.com"
+    action = "camera.update"
+    message = factory.Sequence(lambda n: f"change {n + 1}")
 
 
 def role_user(role_id: str, permissions: list[str]) -> User:

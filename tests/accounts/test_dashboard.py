@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditLog
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, AuditLogFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +191,7 @@ def test_sign_out_ends_the_dashboard_session(client, staff):
 
 
 def test_audit_page_shows_the_trail_to_an_admin(client, admin_user):
-    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    AuditLogFactory(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
     client.force_login(admin_user)
 
     response = client.get("/accounts/audit/")
@@ -201,8 +201,8 @@ def test_audit_page_shows_the_trail_to_an_admin(client, admin_user):
 
 
 def test_audit_page_filters(client, admin_user):
-    AuditLog.objects.create(actor="a@example.com", action="camera.update", message="first", severity="info")
-    AuditLog.objects.create(actor="b@example.com", action="camera.delete", message="second", severity="critical")
+    AuditLogFactory(actor="a@example.com", action="camera.update", message="first", severity="info")
+    AuditLogFactory(actor="b@example.com", action="camera.delete", message="second", severity="critical")
     client.force_login(admin_user)
 
     response = client.get("/accounts/audit/", {"severity": "critical"})
@@ -211,7 +211,7 @@ def test_audit_page_filters(client, admin_user):
 
 
 def test_audit_page_is_refused_without_audit_read(client, viewer_user):
-    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    AuditLogFactory(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
     client.force_login(viewer_user)
 
     response = client.get("/accounts/audit/")

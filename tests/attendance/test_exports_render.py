@@ -14,12 +14,11 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts.models import AuditLog
 from attendance import exports
 from attendance.choices import ExportFormat, ExportType
 from attendance.models import AttendanceLog, ExportJob
 from cameras.models import Camera
-from tests.factories import AttendanceLogFactory, CameraFactory, DetectionFactory, ExportJobFactory
+from tests.factories import AttendanceLogFactory, AuditLogFactory, CameraFactory, DetectionFactory, ExportJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -305,11 +304,9 @@ def test_pdf_renderer_still_takes_data_urls():
 
 def test_audit_csv_holds_exactly_the_filtered_entries():
     moment = datetime(2025, 11, 5, 10, 0, tzinfo=UTC)
-    wanted = AuditLog.objects.create(
-        actor="ada", action="camera.update", message="a", severity="critical", timestamp=moment
-    )
-    AuditLog.objects.create(actor="ada", action="camera.update", message="b", severity="info", timestamp=moment)
-    AuditLog.objects.create(
+    wanted = AuditLogFactory(actor="ada", action="camera.update", message="a", severity="critical", timestamp=moment)
+    AuditLogFactory(actor="ada", action="camera.update", message="b", severity="info", timestamp=moment)
+    AuditLogFactory(
         actor="ada", action="camera.update", message="c", severity="critical", timestamp=moment - timedelta(days=30)
     )
 
@@ -324,12 +321,8 @@ def test_audit_csv_holds_exactly_the_filtered_entries():
 
 def test_audit_pdf_holds_the_filtered_entries():
     moment = datetime(2025, 11, 5, 10, 0, tzinfo=UTC)
-    AuditLog.objects.create(
-        actor="ada", action="user.create", message="kept-entry", severity="warning", timestamp=moment
-    )
-    AuditLog.objects.create(
-        actor="bob", action="user.create", message="other-entry", severity="warning", timestamp=moment
-    )
+    AuditLogFactory(actor="ada", action="user.create", message="kept-entry", severity="warning", timestamp=moment)
+    AuditLogFactory(actor="bob", action="user.create", message="other-entry", severity="warning", timestamp=moment)
 
     key, rows = write(ExportJobFactory(type=ExportType.AUDIT, format=ExportFormat.PDF, filters={"actor": "ada"}))
 

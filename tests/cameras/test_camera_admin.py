@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
-from tests.factories import CameraFactory
+from tests.factories import AlertFactory, CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def one_of_each(db) -> None:
     Snapshot.objects.create(
         camera=camera, storage_key="snapshots/CAM-01/x.jpg", width=640, height=360, taken_at=timezone.now()
     )
-    Alert.objects.create(
+    AlertFactory(
         id="ALERT-1", title="Camera offline: Lobby", level="high", camera=camera, source="camera-offline:CAM-01"
     )
     SystemMetric.objects.create(category="cpu", label="CPU usage", value=12.5, unit="%")
@@ -129,7 +129,7 @@ def test_saving_the_change_page_unchanged_keeps_the_password(admin_site):
 
 
 def test_the_acknowledge_action_acknowledges_the_selected_alerts(admin_site, one_of_each):
-    Alert.objects.create(id="ALERT-2", title="Other", level="low")
+    AlertFactory(id="ALERT-2", title="Other", level="low")
     response = admin_site.post("/admin/cameras/alert/", {"action": "acknowledge", "_selected_action": ["ALERT-1"]})
     assert response.status_code == 302
     assert Alert.objects.get(pk="ALERT-1").acknowledged is True

@@ -17,14 +17,14 @@ from cameras.models import Camera, Snapshot, SystemMetric
 from config import retention
 from config.tasks import cleanup_old_data
 from recognition.models import Detection
-from tests.factories import CameraFactory
+from tests.factories import AuditLogFactory, CameraFactory, DetectionEventLogFactory, DetectionFactory
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 
 def audit(timestamp: datetime) -> AuditLog:
-    return AuditLog.objects.create(actor="test", action="test.entry", message="m", timestamp=timestamp)
+    return AuditLogFactory(actor="test", action="test.entry", message="m", timestamp=timestamp)
 
 
 def metric(timestamp: datetime) -> SystemMetric:
@@ -87,10 +87,8 @@ def test_system_metrics_just_over_30_days_old_are_deleted():
 
 
 def detection(timestamp: datetime, thumbnail: str = "") -> Detection:
-    camera = Camera.objects.get_or_create(id="CAM-RET", defaults={"name": "Retention"})[0]
-    return Detection.objects.create(
-        camera=camera, confidence=90.0, timestamp=timestamp, status="unknown", thumbnail=thumbnail
-    )
+    camera = Camera.objects.filter(pk="CAM-RET").first() or CameraFactory(id="CAM-RET", name="Retention")
+    return DetectionFactory(camera=camera, confidence=90.0, timestamp=timestamp, thumbnail=thumbnail)
 
 
 @pytest.mark.django_db
@@ -369,8 +367,8 @@ def test_detection_events_follow_the_detections_period():
     from recognition.models import DetectionEventLog
 
     camera = CameraFactory(id="CAM-EVT", name="Events")
-    kept = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
-    gone = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
+    kept = DetectionEventLogFactory(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
+    gone = DetectionEventLogFactory(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
 
     removed = retention.run_cleanup(now=NOW)
 
