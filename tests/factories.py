@@ -19,7 +19,7 @@ from accounts.models import ApiKey, AuditLog, Role, User
 from anpr.models import PlateEvent, WatchlistEntry
 from attendance.models import AttendanceLog, ExportJob, ShiftSchedule
 from attendance.shifts import site_day
-from cameras.models import Alert, Camera
+from cameras.models import Alert, Camera, Snapshot
 from recognition.images import encode_jpeg
 from recognition.models import Detection, DetectionEventLog, FaceImage, FaceProfile
 
@@ -105,6 +105,17 @@ class CameraFactory(factory.django.DjangoModelFactory):
 
     id = factory.Sequence(lambda n: f"CAM-{n + 1:03d}")
     name = factory.LazyAttribute(lambda camera: f"Camera {camera.id}")
+
+
+class SnapshotFactory(factory.django.DjangoModelFactory):
+    """A snapshot row taken now (its file is the test's to store when it reads it)."""
+
+    class Meta:
+        model = Snapshot
+
+    camera = factory.SubFactory(CameraFactory)
+    storage_key = factory.LazyAttributeSequence(lambda snapshot, n: f"snapshots/{snapshot.camera.pk}/{n + 1}.jpg")
+    taken_at = factory.LazyFunction(timezone.now)
 
 
 class AlertFactory(factory.django.DjangoModelFactory):

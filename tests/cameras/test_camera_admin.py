@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.models import Alert, BannerMessage, Camera, Sensor, Snapshot, SystemMetric, SystemService, Zone
-from tests.factories import AlertFactory, CameraFactory
+from tests.factories import AlertFactory, CameraFactory, SnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,7 @@ def one_of_each(db) -> None:
     camera = CameraFactory(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:8554/x.mp4", enabled=False)
     zone = Zone.objects.create(id="zone-001", name="Door", camera=camera, geometry=POLYGON)
     Sensor.objects.create(id="sensor-001", name="Barrier", type="barrier", camera=camera, zone=zone)
-    Snapshot.objects.create(
-        camera=camera, storage_key="snapshots/CAM-01/x.jpg", width=640, height=360, taken_at=timezone.now()
-    )
+    SnapshotFactory(camera=camera, storage_key="snapshots/CAM-01/x.jpg", width=640, height=360, taken_at=timezone.now())
     AlertFactory(
         id="ALERT-1", title="Camera offline: Lobby", level="high", camera=camera, source="camera-offline:CAM-01"
     )

@@ -13,7 +13,7 @@ from cameras.choices import CameraStatus
 from cameras.models import Camera
 from cameras.monitoring import apply_probe
 from cameras.probing import ProbeResult
-from tests.factories import CameraFactory
+from tests.factories import CameraFactory, DetectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -645,13 +645,11 @@ def test_summary_uptime_is_the_share_of_todays_checks_that_found_the_camera_onli
 def test_summary_counts_todays_detections_and_unknown_faces_per_camera(viewer_client):
     from django.utils import timezone
 
-    from recognition.models import Detection
-
     camera, quiet = CameraFactory(id="CAM-01"), CameraFactory(id="CAM-02")
     now = timezone.now()
     for status in ("authorized", "unknown", "unknown"):
-        Detection.objects.create(camera=camera, confidence=90, timestamp=now, status=status)
-    Detection.objects.create(camera=camera, confidence=90, timestamp=now - timezone.timedelta(days=1), status="unknown")
+        DetectionFactory(camera=camera, confidence=90, timestamp=now, status=status)
+    DetectionFactory(camera=camera, confidence=90, timestamp=now - timezone.timedelta(days=1), status="unknown")
 
     data = {entry["id"]: entry for entry in viewer_client.get(f"{CAMERAS}/summary").json()["data"]}
 

@@ -17,7 +17,7 @@ from cameras.models import Camera, Snapshot, SystemMetric
 from config import retention
 from config.tasks import cleanup_old_data
 from recognition.models import Detection
-from tests.factories import AuditLogFactory, CameraFactory, DetectionEventLogFactory, DetectionFactory
+from tests.factories import AuditLogFactory, CameraFactory, DetectionEventLogFactory, DetectionFactory, SnapshotFactory
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
@@ -222,8 +222,8 @@ def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_r
     camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     expired_key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
     live_key = default_storage.save("snapshots/CAM-RET/new.jpg", ContentFile(b"jpeg"))
-    expired = Snapshot.objects.create(camera=camera, storage_key=expired_key, taken_at=NOW - TICK)
-    live = Snapshot.objects.create(camera=camera, storage_key=live_key, taken_at=NOW)
+    expired = SnapshotFactory(camera=camera, storage_key=expired_key, taken_at=NOW - TICK)
+    live = SnapshotFactory(camera=camera, storage_key=live_key, taken_at=NOW)
     extra_rule(
         retention.RetentionRule(
             name="snapshots",
@@ -247,7 +247,7 @@ def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_r
 def test_a_dry_run_keeps_the_files(extra_rule):
     camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
-    Snapshot.objects.create(camera=camera, storage_key=key, taken_at=NOW - timedelta(days=1))
+    SnapshotFactory(camera=camera, storage_key=key, taken_at=NOW - timedelta(days=1))
     extra_rule(
         retention.RetentionRule(
             "snapshots",

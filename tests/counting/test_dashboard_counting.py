@@ -16,7 +16,7 @@ from cameras.rtsp_server import RtspTestServer, free_port, make_test_clip
 from counting.video import locks, storage
 from counting.video.runner import IntervalCount
 from tests.conftest import signed_in
-from tests.factories import role_user
+from tests.factories import SnapshotFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -97,9 +97,7 @@ def test_the_page_costs_the_same_queries_for_many_cameras(admin, django_assert_m
 
     for number in range(30):
         camera = services.create_camera({"id": f"CAM-{number + 100}", "name": f"Camera {number}"})
-        Snapshot.objects.create(
-            camera=camera, storage_key=f"s/{number}.jpg", width=64, height=36, taken_at=timezone.now()
-        )
+        SnapshotFactory(camera=camera, storage_key=f"s/{number}.jpg", width=64, height=36, taken_at=timezone.now())
     with django_assert_max_num_queries(8):
         assert admin.get(PAGE).status_code == 200
 
@@ -129,7 +127,7 @@ def test_a_broken_set_up_is_flagged(admin, camera):
 def test_the_latest_snapshot_is_the_backdrop(admin, camera):
     from django.utils import timezone
 
-    Snapshot.objects.create(camera=camera, storage_key="snapshots/CAM-21/x.jpg", width=640, height=360,
+    SnapshotFactory(camera=camera, storage_key="snapshots/CAM-21/x.jpg", width=640, height=360,
                             taken_at=timezone.now())  # fmt: skip
     page = admin.get(PAGE).content.decode()
     panels = json.loads(page.split('id="counting-panels" type="application/json">')[1].split("</script>")[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from recognition.demo import DEMO_EMPLOYEE_ID, create_demo_data
 from recognition.models import FaceEmbedding, FaceProfile
-from tests.factories import CameraFactory
+from tests.factories import CameraFactory, DetectionEventLogFactory
 
 
 def test_demo_enrols_the_skimage_astronaut(db, engine):
@@ -26,13 +26,12 @@ def test_demo_is_idempotent(db, engine):
 def test_the_demo_face_camera_sees_the_enrolled_astronaut(db, engine, tmp_path):
     from cameras.rtsp_server import DEMO_FACES_CLIP_NAME, RtspTestServer, prepare_demo_faces_clip
     from recognition import detections
-    from recognition.models import DetectionEventLog
 
     create_demo_data(None)
     prepare_demo_faces_clip(tmp_path)
     with RtspTestServer(tmp_path) as server:
         camera = CameraFactory(id="CAM-02", name="Reception", stream_url=server.url(DEMO_FACES_CLIP_NAME))
-        event = DetectionEventLog.objects.create(camera=camera, timestamp=camera.created_at, status="processing")
+        event = DetectionEventLogFactory(camera=camera, timestamp=camera.created_at, status="processing")
         result = detections.process_frame(event)  # the clip opens on the astronaut
 
     [detection] = result.detections
