@@ -74,3 +74,24 @@ def test_refresh_stores_each_active_shifts_compliance():
 
     assert ShiftSchedule.objects.get(pk="SHIFT-DAY").compliance == 25.0
     assert ShiftSchedule.objects.get(pk="SHIFT-OLD").compliance == 12.5
+
+
+def test_compliance_of_several_shifts_gives_each_its_own_figures():
+    everyone = ShiftScheduleFactory()
+    makers = ShiftScheduleFactory(start_time=time(10, 0), departments=["manufacturing"])
+    guards = ShiftScheduleFactory(departments=["Security"], expected_headcount=3)
+    FaceProfileFactory(employee_id="EMP-1", name="Ann", department="Manufacturing")
+    FaceProfileFactory(employee_id="EMP-2", name="Bob", department="Manufacturing")
+    FaceProfileFactory(employee_id="EMP-3", name="Cy", department="Security")
+    FaceProfileFactory(employee_id="EMP-4", name="Di", status="archived", department="Manufacturing")
+    seen(employee_id="EMP-1", at=local(DAY, 9, 0), department="Manufacturing")
+    seen(employee_id="EMP-3", at=local(DAY, 9, 0), department="Security")
+
+    figures = shifts.compliance_of([everyone, makers, guards], now=local(DAY, 12, 0))
+
+    assert {pk: (figure.attended, figure.expected) for pk, figure in figures.items()} == {
+        everyone.pk: (0, 3),
+        makers.pk: (1, 2),
+        guards.pk: (1, 3),
+    }
+    assert {figure.day for figure in figures.values()} == {DAY}
