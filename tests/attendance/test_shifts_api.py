@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.attendance.conftest import local, seen
-from tests.factories import ShiftScheduleFactory
+from tests.factories import FaceProfileFactory, ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -36,3 +36,19 @@ def test_it_lists_active_shifts_with_compliance(viewer_client):
 
 def test_it_needs_attendance_read(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_listing_costs_the_same_queries_however_many_shifts(viewer_client, count, django_assert_max_num_queries):
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    for number in range(count):
+        departments = ["Manufacturing"] if number % 2 else []
+        ShiftScheduleFactory(start_time=time(0, number), end_time=time(23, 59), departments=departments)
+        FaceProfileFactory(department="Manufacturing")
+        seen(f"EMP-{number}", local(today, 0, 30))
+
+    # the user and its last-active stamp, the shifts, everyone expected, everyone attended
+    with django_assert_max_num_queries(5):
+        response = viewer_client.get(URL)
+
+    assert len(response.json()["data"]) == count
