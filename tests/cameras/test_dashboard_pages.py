@@ -16,7 +16,7 @@ from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import BannerMessage, Camera, Snapshot, SystemMetric
 from tests.conftest import signed_in
-from tests.factories import role_user
+from tests.factories import AlertFactory, CameraFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -502,3 +502,47 @@ def test_token_response_is_not_cached(viewer_user):
     response = signed_in(viewer_user).get("/cameras/token/")
 
     assert "no-store" in response["Cache-Control"]
+
+
+# --- Query counts: each page costs the same with N and 2N rows ---------------------------------------
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_grid_costs_the_same_queries_however_many_cameras(viewer_user, count, django_assert_max_num_queries):
+    for number in range(count):
+        CameraFactory(stream_url=URL_WITH_PASSWORD, thumbnail=f"snapshots/CAM-{number}/latest.jpg")
+    client = signed_in(viewer_user)
+
+    with django_assert_max_num_queries(4):
+        html = client.get("/cameras/").content.decode()
+
+    assert html.count("data-camera-id=") == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_alerts_page_costs_the_same_queries_however_many_alerts(operator_user, count, django_assert_max_num_queries):
+    for number in range(count):
+        AlertFactory(camera=CameraFactory(), minutes_ago=number)
+        Notification.objects.create(user=operator_user, title=f"Notice {number}")
+    client = signed_in(operator_user)
+
+    with django_assert_max_num_queries(6):
+        html = client.get("/cameras/alerts/").content.decode()
+
+    assert html.count('data-alert-id="ALERT-') == count and html.count("data-notification-id=") == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_system_page_costs_the_same_queries_however_many_metrics_and_banners(
+    viewer_user, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        SystemMetric.objects.create(category="cpu", label=f"CPU core {number}", value=number, unit="%")
+        BannerMessage.objects.create(message=f"Banner {number}", level="info")
+    client = signed_in(viewer_user)
+    client.get("/cameras/system/")  # the services are checked (and stored) once; they stay fresh after
+
+    with django_assert_max_num_queries(11):  # the web service is re-checked and stored on every view
+        html = client.get("/cameras/system/").content.decode()
+
+    assert html.count("CPU core ") == count and html.count("Banner ") == count
