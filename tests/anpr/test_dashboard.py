@@ -132,3 +132,17 @@ def test_reader_cannot_add_to_a_list(reader):
 def test_listed_plates_are_given_to_the_page_for_live_marking(reader):
     WatchlistEntryFactory(plate_text="BAD-666", list_type="deny")
     assert '"BAD666": "deny"' in reader.get(PAGE).content.decode()
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_page_costs_the_same_queries_however_many_events_and_listed_plates(
+    editor, admin_user, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        PlateEventFactory(plate_text=f"ABC{number:03d}", when=f"2023-12-15T14:{number:02d}:00+00:00")
+        WatchlistEntryFactory(plate_text=f"ABC{number:03d}", created_by=admin_user)
+
+    with django_assert_max_num_queries(10):  # the page, its statistics and the lists, not one per row
+        content = editor.get(PAGE, {"start_date": "2023-12-15"}).content.decode()
+
+    assert content.count("data-event-id=") == count and content.count("/remove/") == count

@@ -9,7 +9,7 @@ from accounts.models import Notification
 from anpr.models import PlateEvent, WatchlistEntry
 from cameras.models import Alert
 from tests.anpr.conftest import assert_003_error, spec_event
-from tests.factories import CameraFactory, WatchlistEntryFactory
+from tests.factories import CameraFactory, UserFactory, WatchlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,17 @@ def test_list_entries_filtered_by_list_and_plate(reader_client):
     WatchlistEntryFactory(plate_text="XYZ789", list_type="allow")
     body = reader_client.get("/config/watchlists", {"list_type": "allow", "plate_text": "xyz"}).json()
     assert [entry["plate_text"] for entry in body["items"]] == ["XYZ789"]
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_listing_entries_costs_the_same_queries_however_many(reader_client, count, django_assert_max_num_queries):
+    for number in range(count):
+        WatchlistEntryFactory(plate_text=f"ABC{number:03d}", created_by=UserFactory())
+
+    with django_assert_max_num_queries(4):  # the user and its last-active stamp, the total, the page
+        body = reader_client.get("/config/watchlists").json()
+
+    assert body["total"] == count and all(entry["created_by"] for entry in body["items"])
 
 
 def test_update_entry_deactivates_it(editor_client):
