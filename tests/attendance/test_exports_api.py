@@ -279,6 +279,20 @@ def test_status_of_a_queued_job(admin_client, admin_user):
     assert data["createdAt"].startswith(str(job.created_at.year))
 
 
+@pytest.mark.parametrize("jobs", [3, 6])
+def test_status_costs_the_same_queries_however_many_jobs_there_are(
+    exporter_client, operator_user, jobs, django_assert_num_queries
+):
+    ExportJobFactory.create_batch(jobs, user=operator_user)
+    job_id = exporter_client.post(EXPORT, {"format": "csv"}, format="json").json()["data"]["jobId"]
+    generate_export(job_id)
+
+    with django_assert_num_queries(2):  # the caller, then its job
+        data = exporter_client.get(status_url(job_id)).json()["data"]
+
+    assert data["status"] == "completed" and data["downloadUrl"]
+
+
 def test_status_of_a_completed_job_links_a_download_of_its_file(exporter_client):
     gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
     logs = [AttendanceLogFactory(employee_id=f"EMP-{n}", day=date(2025, 11, 5), camera=gate) for n in (1, 2)]

@@ -63,3 +63,14 @@ def test_pending_takes_the_log_filters(viewer_client, day):
 def test_both_need_attendance_read(api_client):
     assert api_client.get("/api/v1/attendance/overview").status_code == 401
     assert api_client.get("/api/v1/attendance/pending").status_code == 401
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_pending_costs_the_same_queries_however_many_logs(viewer_client, lobby, people, django_assert_max_num_queries):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 9, number), lobby)
+
+    with django_assert_max_num_queries(4):
+        body = viewer_client.get("/api/v1/attendance/pending").json()
+
+    assert len(body["data"]) == people
