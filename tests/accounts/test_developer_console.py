@@ -76,6 +76,13 @@ def test_catalogue_lists_the_platforms_endpoints(admin_client):
     } <= listed
 
 
+def test_catalogue_costs_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # the caller only
+        response = admin_client.get(ENDPOINTS)
+
+    assert len(response.json()["data"]) > 40  # read from the URL patterns, not from a table
+
+
 def test_catalogue_entries_have_the_specs_fields(admin_client):
     entry = next(e for e in admin_client.get(ENDPOINTS).json()["data"] if e["path"] == "/api/v1/auth/me")
 
