@@ -77,7 +77,7 @@ def test_catalogue_lists_the_platforms_endpoints(admin_client):
 
 
 def test_catalogue_costs_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(2):  # the caller only
+    with django_assert_max_num_queries(2):  # the caller; nothing per endpoint
         response = admin_client.get(ENDPOINTS)
 
     assert len(response.json()["data"]) > 40  # read from the URL patterns, not from a table

@@ -273,6 +273,20 @@ def test_feed_endpoint_renders_the_rows_for_a_resync(face_viewer, entrance, gara
     assert "At The Door" in page(response) and "In The Garage" not in page(response)
 
 
+@pytest.mark.parametrize("count", [5, 10])
+def test_feed_endpoint_costs_the_same_queries_however_many_detections(
+    face_viewer, entrance, count, django_assert_max_num_queries
+):
+    for _ in range(count):
+        DetectionFactory(camera=entrance, profile=FaceProfileFactory())
+    client = signed_in(face_viewer)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(FEED)
+
+    assert page(response).count("data-detection-id=") == count
+
+
 def test_feed_endpoint_answers_scripts_in_json_when_signed_out(client):
     response = client.get(FEED)
 
@@ -502,6 +516,20 @@ def test_detail_shows_the_persons_recent_detections(face_viewer, enrolled, entra
 
     history = html.split('id="profile-detections"', 1)[1]
     assert "Main entrance" in history and "96.4%" in history
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_detail_costs_the_same_queries_however_many_images_and_detections(
+    face_viewer, entrance, count, django_assert_max_num_queries
+):
+    profile = FaceProfileFactory(images=count)
+    DetectionFactory.create_batch(count, camera=entrance, profile=profile)
+    client = signed_in(face_viewer)
+
+    with django_assert_max_num_queries(7):
+        html = page(client.get(f"/recognition/faces/{profile.pk}/"))
+
+    assert html.count("data-image-id=") == count and html.count("Main entrance") >= count
 
 
 def test_detail_offers_no_changes_to_viewers(face_viewer, enrolled):

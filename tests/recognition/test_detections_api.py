@@ -279,3 +279,38 @@ def test_a_new_endpoint_makes_the_providers_health_unknown(admin_client):
     ).json()["data"]
 
     assert data["status"] == "offline"
+
+
+# --- Query counts: each list costs the same with N and 2N rows -------------------------------------
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_live_detections_cost_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    for number in range(count):
+        DetectionFactory(camera=camera, profile=FaceProfileFactory(), thumbnail=f"detections/{number}.jpg")
+
+    with django_assert_max_num_queries(3):
+        body = admin_client.get("/api/v1/detections/live").json()
+
+    assert len(body["data"]) == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_events_cost_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    DetectionEventLogFactory.create_batch(count, camera=camera)
+
+    with django_assert_max_num_queries(4):
+        body = admin_client.get("/api/v1/detections/events").json()
+
+    assert body["meta"]["total"] == count and all(row["cameraName"] for row in body["data"])
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_person_history_costs_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    person = FaceProfileFactory(employee_id="EMP-00412")
+    DetectionFactory.create_batch(count, camera=camera, profile=person)
+
+    with django_assert_max_num_queries(5):
+        body = admin_client.get("/api/v1/history/person/EMP-00412").json()
+
+    assert body["meta"]["total"] == count and all(row["cameraName"] for row in body["data"])

@@ -230,6 +230,16 @@ def test_list_query_count_does_not_grow_with_profiles_and_images(admin_client, d
     assert all(p["imageCount"] == 2 and p["thumbnailUrl"] for p in response.json()["data"])
 
 
+@pytest.mark.parametrize("count", [3, 6])
+def test_listing_images_costs_the_same_queries_however_many(admin_client, count, django_assert_max_num_queries):
+    profile = FaceProfileFactory(images=count)
+
+    with django_assert_max_num_queries(4):
+        response = admin_client.get(f"/api/v1/faces/{profile.pk}/images")
+
+    assert len(response.json()["data"]) == count
+
+
 def test_retrieve_shows_the_profile_with_its_images(admin_client, astronaut_profile):
     response = admin_client.get(f"/api/v1/faces/{astronaut_profile['id']}")
 
