@@ -74,3 +74,15 @@ def test_pending_costs_the_same_queries_however_many_logs(viewer_client, lobby, 
         body = viewer_client.get("/api/v1/attendance/pending").json()
 
     assert len(body["data"]) == people
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_overview_costs_the_same_queries_however_many_people(viewer_client, people, django_assert_max_num_queries):
+    for number in range(people):
+        FaceProfileFactory(employee_id=f"EMP-{number}")
+        seen(f"EMP-{number}", local(DAY, 9, number))
+
+    with django_assert_max_num_queries(9):
+        data = viewer_client.get("/api/v1/attendance/overview", {"date": "2025-11-05"}).json()["data"]
+
+    assert data["present"] + data["late"] == people

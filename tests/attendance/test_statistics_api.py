@@ -110,3 +110,16 @@ def test_without_dates_it_covers_the_last_thirty_days(viewer_client, logs):
 
 def test_it_needs_attendance_read(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_it_costs_the_same_queries_however_many_logs(
+    viewer_client, lobby, corridor, people, django_assert_max_num_queries
+):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 8, number), lobby if number % 2 else corridor, department=f"Dept {number}")
+
+    with django_assert_max_num_queries(7):
+        body = viewer_client.get(URL, WINDOW).json()
+
+    assert len(body["data"]["byDepartment"]) == people

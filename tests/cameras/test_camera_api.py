@@ -528,6 +528,16 @@ def test_export_reimported_over_the_same_fleet_keeps_the_passwords(operator_clie
     assert Camera.objects.get(pk="CAM-01").stream_password == SECRET
 
 
+@pytest.mark.parametrize("count", [3, 6])
+def test_export_costs_the_same_queries_however_many_cameras(viewer_client, count, django_assert_max_num_queries):
+    CameraFactory.create_batch(count, stream_url=REMOTE_URL, enabled=False)
+
+    with django_assert_max_num_queries(3):
+        documents = viewer_client.get(f"{CAMERAS}/export").json()["data"]
+
+    assert len(documents) == count
+
+
 def test_export_with_download_is_an_attachment(viewer_client):
     CameraFactory(id="CAM-01")
     response = viewer_client.get(f"{CAMERAS}/export", {"download": "1"})
@@ -655,6 +665,19 @@ def test_summary_counts_todays_detections_and_unknown_faces_per_camera(viewer_cl
 
     assert (data["CAM-01"]["detectionsToday"], data["CAM-01"]["unknownFaces"]) == (3, 2)
     assert (data[quiet.pk]["detectionsToday"], data[quiet.pk]["unknownFaces"]) == (0, 0)
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_summary_costs_the_same_queries_however_many_cameras(viewer_client, count, django_assert_max_num_queries):
+    for _ in range(count):
+        camera = CameraFactory()
+        apply_probe(camera, ProbeResult(ok=True, latency_ms=40.0))
+        DetectionFactory.create_batch(2, camera=camera)
+
+    with django_assert_max_num_queries(4):
+        data = viewer_client.get(f"{CAMERAS}/summary").json()["data"]
+
+    assert len(data) == count and all(entry["detectionsToday"] == 2 for entry in data)
 
 
 def test_summary_needs_authentication(api_client):

@@ -253,3 +253,17 @@ def test_time_range_with_an_unencoded_offset(admin_client, traffic):
 
     assert response.status_code == 200, response.content
     assert response.json()["totalRequests"] == 6
+
+
+@pytest.mark.parametrize("clients", [2, 4])
+def test_usage_stats_cost_the_same_queries_however_many_clients(admin_client, clients, django_assert_max_num_queries):
+    for _ in range(clients):
+        caller = key_client("counts:read")
+        assert caller.get("/api/v1/counts/realtime").status_code == 200
+        assert caller.get("/api/v1/cameras/nope/counts").status_code == 404
+    fold_everything()
+
+    with django_assert_max_num_queries(3):
+        body = admin_client.get(URL, {"timeRange": "1h"}).json()
+
+    assert (body["totalRequests"], body["failedRequests"]) == (2 * clients, clients)
