@@ -16,7 +16,7 @@ from cameras.rtsp_server import RtspTestServer, free_port, make_test_clip
 from counting.video import locks, storage
 from counting.video.runner import IntervalCount
 from tests.conftest import signed_in
-from tests.factories import SnapshotFactory, role_user
+from tests.factories import CameraFactory, SnapshotFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +92,25 @@ def test_it_is_in_the_navigation(admin):
     assert f'href="{PAGE}"' in admin.get(reverse("home")).content.decode()
 
 
-def test_the_page_costs_the_same_queries_for_many_cameras(admin, django_assert_max_num_queries):
+@pytest.mark.parametrize("count", [15, 30])
+def test_the_page_costs_the_same_queries_for_many_cameras(admin, count, django_assert_max_num_queries):
     from django.utils import timezone
 
-    for number in range(30):
+    for number in range(count):
         camera = services.create_camera({"id": f"CAM-{number + 100}", "name": f"Camera {number}"})
         SnapshotFactory(camera=camera, storage_key=f"s/{number}.jpg", width=64, height=36, taken_at=timezone.now())
     with django_assert_max_num_queries(8):
         assert admin.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_the_status_costs_the_same_queries_for_many_cameras(admin, count, django_assert_max_num_queries):
+    CameraFactory.create_batch(count)
+
+    with django_assert_max_num_queries(4):
+        answer = admin.get(reverse("counting:status")).json()
+
+    assert len(answer) == count
 
 
 def test_a_reader_sees_counts_but_no_set_up(reader, camera):
