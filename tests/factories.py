@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from accounts.models import ApiKey, AuditLog, Role, User
+from accounts.models import ApiKey, AuditLog, Notification, Role, User
 from anpr.models import PlateEvent, WatchlistEntry
 from attendance.models import AttendanceLog, ExportJob, ShiftSchedule
 from attendance.shifts import site_day
@@ -86,6 +86,20 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
     actor = "someone@example.com"
     action = "camera.update"
     message = factory.Sequence(lambda n: f"change {n + 1}")
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A notification for everyone (``user`` narrows it), sent ``minutes_ago`` minutes ago."""
+
+    class Meta:
+        model = Notification
+
+    class Params:
+        minutes_ago = 0
+
+    user = None
+    title = factory.Sequence(lambda n: f"Notice {n + 1}")
+    timestamp = factory.LazyAttribute(lambda notice: timezone.now() - timedelta(minutes=notice.minutes_ago))
 
 
 def role_user(role_id: str, permissions: list[str]) -> User:

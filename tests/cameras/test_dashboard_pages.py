@@ -11,12 +11,12 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Notification, UserSession
+from accounts.models import UserSession
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import BannerMessage, Camera, Snapshot, SystemMetric
 from tests.conftest import signed_in
-from tests.factories import AlertFactory, CameraFactory, role_user
+from tests.factories import AlertFactory, CameraFactory, NotificationFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -410,8 +410,8 @@ def test_acknowledging_an_unknown_alert_is_404(operator_user):
 
 
 def test_notifications_for_someone_else_are_not_listed(viewer_user, operator_user):
-    Notification.objects.create(user=operator_user, title="For Otto only")
-    Notification.objects.create(user=None, title="For everyone")
+    NotificationFactory(user=operator_user, title="For Otto only")
+    NotificationFactory(user=None, title="For everyone")
 
     html = signed_in(viewer_user).get("/cameras/alerts/").content.decode()
 
@@ -523,7 +523,7 @@ def test_grid_costs_the_same_queries_however_many_cameras(viewer_user, count, dj
 def test_alerts_page_costs_the_same_queries_however_many_alerts(operator_user, count, django_assert_max_num_queries):
     for number in range(count):
         AlertFactory(camera=CameraFactory(), minutes_ago=number)
-        Notification.objects.create(user=operator_user, title=f"Notice {number}")
+        NotificationFactory(user=operator_user, title=f"Notice {number}")
     client = signed_in(operator_user)
 
     with django_assert_max_num_queries(6):
