@@ -16,10 +16,14 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import ApiKey, AuditLog, Notification, Role, User
+from anpr.choices import ListType
 from anpr.models import PlateEvent, WatchlistEntry
+from attendance.choices import AttendanceStatus, ExportFormat, ExportType
 from attendance.models import AttendanceLog, ExportJob, ShiftSchedule
 from attendance.shifts import site_day
+from cameras.choices import AlertLevel
 from cameras.models import Alert, Camera, Snapshot
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
 from recognition.images import encode_jpeg
 from recognition.models import Detection, DetectionEventLog, FaceImage, FaceProfile
 
@@ -143,7 +147,7 @@ class AlertFactory(factory.django.DjangoModelFactory):
 
     id = factory.Sequence(lambda n: f"ALERT-{n + 1}")
     title = factory.LazyAttribute(lambda alert: f"Alert {alert.id}")
-    level = "high"
+    level = AlertLevel.HIGH
     timestamp = factory.LazyAttribute(lambda alert: timezone.now() - timedelta(minutes=alert.minutes_ago))
 
 
@@ -159,7 +163,7 @@ class FaceProfileFactory(factory.django.DjangoModelFactory):
 
     employee_id = factory.Sequence(lambda n: f"EMP-{n + 1:05d}")
     name = factory.Sequence(lambda n: f"Person {n + 1}")
-    status = "active"
+    status = ProfileStatus.ACTIVE
 
     @factory.post_generation
     def images(self, create, extracted, **kwargs):
@@ -209,7 +213,9 @@ class DetectionFactory(factory.django.DjangoModelFactory):
     confidence = 97.5
     timestamp = factory.LazyFunction(timezone.now)
     bounding_box = factory.LazyFunction(lambda: {"top": 10, "left": 20, "width": 80, "height": 100})
-    status = factory.LazyAttribute(lambda detection: "authorized" if detection.person_id else "unknown")
+    status = factory.LazyAttribute(
+        lambda detection: DetectionStatus.AUTHORIZED if detection.person_id else DetectionStatus.UNKNOWN
+    )
 
 
 class DetectionEventLogFactory(factory.django.DjangoModelFactory):
@@ -221,7 +227,7 @@ class DetectionEventLogFactory(factory.django.DjangoModelFactory):
     camera = factory.SubFactory(CameraFactory)
     camera_name = factory.LazyAttribute(lambda event: event.camera.name)
     timestamp = factory.LazyFunction(timezone.now)
-    status = "received"
+    status = DetectionEventStatus.RECEIVED
 
 
 # --- anpr ------------------------------------------------------------------------------------------
@@ -255,11 +261,13 @@ class PlateEventFactory(factory.django.DjangoModelFactory):
 
 
 class WatchlistEntryFactory(factory.django.DjangoModelFactory):
+    """An active plate on the deny list."""
+
     class Meta:
         model = WatchlistEntry
 
     plate_text = factory.Sequence(lambda n: f"WL{n + 1:04d}")
-    list_type = "deny"
+    list_type = ListType.DENY
     reason = ""
     active = True
 
@@ -303,7 +311,7 @@ class AttendanceLogFactory(factory.django.DjangoModelFactory):
     date = factory.LazyAttribute(lambda log: site_day(log.check_in) if log.check_in else log.day)
     camera = None
     camera_name = factory.LazyAttribute(lambda log: log.camera.name if log.camera else "")
-    status = factory.LazyAttribute(lambda log: "present" if log.check_in else "missed")
+    status = factory.LazyAttribute(lambda log: AttendanceStatus.PRESENT if log.check_in else AttendanceStatus.MISSED)
 
 
 class ExportJobFactory(factory.django.DjangoModelFactory):
@@ -312,5 +320,5 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ExportJob
 
-    type = "attendance"
-    format = "csv"
+    type = ExportType.ATTENDANCE
+    format = ExportFormat.CSV
