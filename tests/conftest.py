@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_tokens
 from config.redis import get_redis
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.factories import ApiKeyFactory, UserFactory, role_user
 from tests.integrations.peers import HttpPeer, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,27 @@ def client_for(user) -> APIClient:
     pair = issue_tokens(user)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
     client.tokens = pair
+    return client
+
+
+def role_client(role_id: str, permissions: list[str]) -> APIClient:
+    """An API client signed in as someone whose role (created unless it exists) holds ``permissions``."""
+    return client_for(role_user(role_id, permissions))
+
+
+def key_client(*scopes: str, tier: str = "premium") -> APIClient:
+    """A machine client: a new API key with ``scopes`` and ``tier`` (on ``client.key``)."""
+    key = ApiKeyFactory(scopes=list(scopes), tier=tier)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key.raw)
+    client.key = key
+    return client
+
+
+def signed_in(user) -> Client:
+    """A browser with ``user``'s dashboard session."""
+    client = Client()
+    client.force_login(user)
     return client
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts import audit
 from attendance import services, statistics
+from attendance import shifts as shift_rules
 from attendance.api import serializers
 from attendance.api.filters import FILTER_PARAMS, AttendanceLogFilterSet
 from attendance.choices import OdooStatus
@@ -193,6 +194,7 @@ class ShiftListView(SpaGenericAPIView):
     required_permissions = "attendance:read"
 
     def get(self, request):
-        shifts = self.get_queryset()
-        context = {**self.get_serializer_context(), "now": timezone.now()}
+        shifts = list(self.get_queryset())
+        now = timezone.now()
+        context = {**self.get_serializer_context(), "now": now, "compliance": shift_rules.compliance_of(shifts, now)}
         return Response(serializers.ShiftSerializer(shifts, many=True, context=context).data)

@@ -50,8 +50,12 @@ def start_scan_chain(camera: SessionCamera) -> str:
     """Give the camera a new scan chain and run its first scan now; an older chain ends at its next run."""
     chain = str(uuid.uuid4())
     SessionCamera.objects.filter(pk=camera.pk).update(scan_chain=chain)
-    transaction.on_commit(lambda: signature(SCAN_TASK).delay(camera.pk, chain))
+    _first_scan_after_commit(camera, chain)
     return chain
+
+
+def _first_scan_after_commit(camera: SessionCamera, chain: str) -> None:
+    transaction.on_commit(lambda: signature(SCAN_TASK).delay(camera.pk, chain))
 
 
 def ensure_slot_free(slot_id: int) -> None:
@@ -132,12 +136,14 @@ def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
                     width=probe.width,
                     height=probe.height,
                     latency_ms=probe.latency_ms,
+                    # Stored with the row: setting each camera's chain afterwards would cost a query per camera.
+                    scan_chain=uuid.uuid4() if probe.ok else None,
                 )
                 for camera, probe in zip(request.cameras, probes, strict=True)
             )
             for camera in cameras:
                 if camera.status == SessionCameraStatus.ACTIVE:
-                    start_scan_chain(camera)
+                    _first_scan_after_commit(camera, str(camera.scan_chain))
     except IntegrityError:
         # Another request started this slot's session between the check above and this insert.
         raise _conflict(request.slot_id) from None

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from accounts.models import ApiKey, AuditLog, Role, UserSession
 from accounts.tokens import issue_tokens
 from tests.conftest import client_for
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.factories import ApiKeyFactory, AuditLogFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_index_loads(admin):
 def test_changelist_loads(admin, path, viewer_user):
     ApiKeyFactory()
     issue_tokens(viewer_user)
-    AuditLog.objects.create(actor="x@example.com", action="user.create", message="made")
+    AuditLogFactory(actor="x@example.com", action="user.create", message="made")
 
     response = admin.get(path)
 
@@ -218,7 +218,7 @@ def test_admin_bulk_deletion_writes_an_entry_per_object(admin):
 
 
 def test_audit_log_cannot_be_edited_or_deleted_in_admin(admin):
-    logged = AuditLog.objects.create(actor="x@example.com", action="user.create", message="made")
+    logged = AuditLogFactory(actor="x@example.com", action="user.create", message="made")
 
     assert admin.get("/admin/accounts/auditlog/add/").status_code == 403
     assert admin.post(f"/admin/accounts/auditlog/{logged.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import AuditLog, Role
+from accounts.models import AuditLog
 from accounts.tokens import issue_tokens
 from tests.accounts.conftest import error_code
-from tests.conftest import client_for
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.conftest import role_client
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -281,10 +281,7 @@ def test_operator_cannot_read_it(operator_client):
 
 
 def test_role_with_audit_read_may_read_it(db):
-    Role.objects.create(id="ROLE-AUDITOR", name="Auditor", permissions=["audit:read"])
-    auditor = UserFactory(role_id="ROLE-AUDITOR")
-
-    assert client_for(auditor).get(URL).status_code == 200
+    assert role_client("ROLE-AUDITOR", ["audit:read"]).get(URL).status_code == 200
 
 
 def test_it_is_read_only(admin_client, trail):

@@ -1,11 +1,12 @@
-"""The dashboard's sign-in page (sharing the API's lockout), home page and audit page."""
+"""The dashboard's sign-in page (sharing the API's lockout), home page and audit page, and what the accounts
+pages cost in queries."""
 
 from __future__ import annotations
 
 import pytest
 
 from accounts.models import AuditLog
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, ApiKeyFactory, AuditLogFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +192,7 @@ def test_sign_out_ends_the_dashboard_session(client, staff):
 
 
 def test_audit_page_shows_the_trail_to_an_admin(client, admin_user):
-    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    AuditLogFactory(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
     client.force_login(admin_user)
 
     response = client.get("/accounts/audit/")
@@ -201,8 +202,8 @@ def test_audit_page_shows_the_trail_to_an_admin(client, admin_user):
 
 
 def test_audit_page_filters(client, admin_user):
-    AuditLog.objects.create(actor="a@example.com", action="camera.update", message="first", severity="info")
-    AuditLog.objects.create(actor="b@example.com", action="camera.delete", message="second", severity="critical")
+    AuditLogFactory(actor="a@example.com", action="camera.update", message="first", severity="info")
+    AuditLogFactory(actor="b@example.com", action="camera.delete", message="second", severity="critical")
     client.force_login(admin_user)
 
     response = client.get("/accounts/audit/", {"severity": "critical"})
@@ -211,7 +212,7 @@ def test_audit_page_filters(client, admin_user):
 
 
 def test_audit_page_is_refused_without_audit_read(client, viewer_user):
-    AuditLog.objects.create(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
+    AuditLogFactory(actor="someone@example.com", action="camera.update", message="renamed the gate camera")
     client.force_login(viewer_user)
 
     response = client.get("/accounts/audit/")
@@ -225,3 +226,54 @@ def test_audit_page_redirects_anonymous_to_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+# --- Query counts: each page costs the same with N and 2N rows ---------------------------------------
+
+
+@pytest.mark.parametrize("entries", [10, 20])
+def test_audit_page_costs_the_same_queries_however_long_the_trail(
+    client, admin_user, entries, django_assert_max_num_queries
+):
+    AuditLogFactory.create_batch(entries)
+    client.force_login(admin_user)
+
+    with django_assert_max_num_queries(5):
+        response = client.get("/accounts/audit/")
+
+    assert len(response.context["page"]) == entries
+
+
+@pytest.mark.parametrize("rows", [6, 12])
+def test_home_page_costs_the_same_queries_however_many_users_and_entries(
+    client, admin_user, rows, django_assert_max_num_queries
+):
+    UserFactory.create_batch(rows)
+    AuditLogFactory.create_batch(rows)
+    client.force_login(admin_user)
+    client.get("/")  # the platform health is checked once and then cached
+
+    with django_assert_max_num_queries(11):
+        response = client.get("/")
+
+    assert response.context["users_total"] == rows + 1 and len(response.context["recent_audit"]) == min(rows, 10)
+
+
+def test_preferences_page_costs_a_fixed_number_of_queries(client, admin_user, django_assert_max_num_queries):
+    client.force_login(admin_user)
+
+    with django_assert_max_num_queries(4):
+        assert client.get("/accounts/preferences/").status_code == 200
+
+
+@pytest.mark.parametrize("keys", [3, 6])
+def test_developer_page_costs_the_same_queries_however_many_api_keys(
+    client, admin_user, keys, django_assert_max_num_queries
+):
+    ApiKeyFactory.create_batch(keys)
+    client.force_login(admin_user)
+
+    with django_assert_max_num_queries(3):
+        response = client.get("/accounts/developer/")
+
+    assert response.status_code == 200 and response.context["endpoints"]

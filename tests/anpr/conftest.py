@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
 from typing import Any
 
 import cv2
@@ -15,10 +14,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from accounts.models import Role
-from anpr.models import PlateEvent
-from tests.conftest import client_for
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.conftest import role_client
+from tests.factories import ApiKeyFactory
 
 SPEC_EVENT: dict[str, Any] = {
     "event_id": "evt-20231215-001-cam1",
@@ -114,31 +111,12 @@ def error_fields(response) -> list[str]:
     return [error["field"] for error in response.json().get("errors", [])]
 
 
-def make_event(event_id: str, plate: str, *, when: str, camera: str = "cam-001", zone: str = "", confidence=0.9):
-    """A stored event with known values (straight into the table: search and stats tests need no images)."""
-    event = PlateEvent(
-        event_id=event_id,
-        timestamp=datetime.fromisoformat(when),
-        camera_id=camera,
-        zone_id=zone,
-        confidence=confidence,
-    )
-    event.set_plate(plate)
-    event.save(force_insert=True)
-    return event
-
-
 @pytest.fixture
 def edge_client(api_key) -> APIClient:
     """An edge worker: an API key with the anpr:ingest scope."""
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=api_key.raw)
     return client
-
-
-def role_client(role_id: str, permissions: list[str]) -> APIClient:
-    Role.objects.get_or_create(id=role_id, defaults={"name": role_id, "permissions": permissions})
-    return client_for(UserFactory(role_id=role_id))
 
 
 @pytest.fixture

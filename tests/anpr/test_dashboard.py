@@ -7,38 +7,43 @@ import json
 import pytest
 from django.test import Client
 
-from accounts.models import Role
 from anpr.models import WatchlistEntry
-from tests.anpr.conftest import jpeg_bytes, make_event, multipart, spec_event
-from tests.factories import UserFactory
+from tests.anpr.conftest import jpeg_bytes, multipart, spec_event
+from tests.conftest import signed_in
+from tests.factories import PlateEventFactory, WatchlistEntryFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/anpr/"
 
 
-def signed_in(role_id: str, permissions: list[str]) -> Client:
-    Role.objects.get_or_create(id=role_id, defaults={"name": role_id, "permissions": permissions})
-    client = Client()
-    client.force_login(UserFactory(role_id=role_id))
-    return client
-
-
 @pytest.fixture
 def reader() -> Client:
-    return signed_in("ROLE-ANPR-READER", ["anpr:read"])
+    return signed_in(role_user("ROLE-ANPR-READER", ["anpr:read"]))
 
 
 @pytest.fixture
 def editor() -> Client:
-    return signed_in("ROLE-ANPR-EDITOR", ["anpr:read", "anpr:write"])
+    return signed_in(role_user("ROLE-ANPR-EDITOR", ["anpr:read", "anpr:write"]))
 
 
 @pytest.fixture
 def events():
     return [
-        make_event("d1", "ABC-123", when="2023-12-15T14:00:00+00:00", camera="cam-001", zone="zone-entrance"),
-        make_event("d2", "XYZ789", when="2023-12-15T15:00:00+00:00", camera="cam-002", zone="zone-exit"),
+        PlateEventFactory(
+            event_id="d1",
+            plate_text="ABC-123",
+            when="2023-12-15T14:00:00+00:00",
+            camera_id="cam-001",
+            zone_id="zone-entrance",
+        ),
+        PlateEventFactory(
+            event_id="d2",
+            plate_text="XYZ789",
+            when="2023-12-15T15:00:00+00:00",
+            camera_id="cam-002",
+            zone_id="zone-exit",
+        ),
     ]
 
 
@@ -49,7 +54,7 @@ def test_page_needs_sign_in(client):
 
 
 def test_page_needs_anpr_read(db):
-    response = signed_in("ROLE-CAMS-ONLY", ["cameras:read"]).get(PAGE)
+    response = signed_in(role_user("ROLE-CAMS-ONLY", ["cameras:read"])).get(PAGE)
     assert response.status_code == 403
     assert "anpr:read" in response.content.decode()
 
@@ -92,7 +97,7 @@ def test_stats_default_to_the_last_day_when_no_range_is_given(reader, events):
 
 
 def test_chart_has_a_bar_per_hour_with_empty_hours_filled(reader, events):
-    make_event("d3", "KLM456", when="2023-12-15T17:00:00+00:00")
+    PlateEventFactory(event_id="d3", plate_text="KLM456", when="2023-12-15T17:00:00+00:00")
     content = reader.get(PAGE, {"start_date": "2023-12-15", "end_date": "2023-12-15"}).content.decode()
     chart = json.loads(
         content.split('id="anpr-timeline"')[1].split('type="application/json">')[1].split("</script>")[0]
@@ -134,7 +139,7 @@ def test_editor_adds_a_plate_to_the_deny_list(editor):
 
 
 def test_editor_removes_a_plate_from_a_list(editor):
-    entry = WatchlistEntry.objects.create(plate_text="BAD666", list_type="deny")
+    entry = WatchlistEntryFactory(plate_text="BAD666", list_type="deny")
     editor.post(f"/anpr/watchlist/{entry.pk}/remove/")
     assert not WatchlistEntry.objects.exists()
 
@@ -145,5 +150,19 @@ def test_reader_cannot_add_to_a_list(reader):
 
 
 def test_listed_plates_are_given_to_the_page_for_live_marking(reader):
-    WatchlistEntry.objects.create(plate_text="BAD-666", list_type="deny")
+    WatchlistEntryFactory(plate_text="BAD-666", list_type="deny")
     assert '"BAD666": "deny"' in reader.get(PAGE).content.decode()
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_page_costs_the_same_queries_however_many_events_and_listed_plates(
+    editor, admin_user, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        PlateEventFactory(plate_text=f"ABC{number:03d}", when=f"2023-12-15T14:{number:02d}:00+00:00")
+        WatchlistEntryFactory(plate_text=f"ABC{number:03d}", created_by=admin_user)
+
+    with django_assert_max_num_queries(10):  # the page, its statistics and the lists, not one per row
+        content = editor.get(PAGE, {"start_date": "2023-12-15"}).content.decode()
+
+    assert content.count("data-event-id=") == count and content.count("/remove/") == count

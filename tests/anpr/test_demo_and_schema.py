@@ -41,9 +41,9 @@ def test_admin_lists_render(admin_user, client, path):
 
 
 def test_admin_event_search_finds_plates_typed_plainly(admin_user, client):
-    from tests.anpr.conftest import make_event
+    from tests.factories import PlateEventFactory
 
-    make_event("adm-1", "ABC-123", when="2023-12-15T14:00:00+00:00")
+    PlateEventFactory(event_id="adm-1", plate_text="ABC-123", when="2023-12-15T14:00:00+00:00")
     client.force_login(admin_user)
     assert "adm-1" in client.get("/admin/anpr/plateevent/", {"q": "abc123"}).content.decode()
 

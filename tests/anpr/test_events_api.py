@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from anpr.search import parse_query, search_events
-from tests.anpr.conftest import SPEC_EVENT, assert_003_error, error_fields, make_event
+from tests.anpr.conftest import SPEC_EVENT, assert_003_error, error_fields
+from tests.factories import PlateEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,18 +32,45 @@ EVENT_KEYS = {
 def events():
     """Five events: two cameras, two zones, three plates spelled in different ways, over two days."""
     return [
-        make_event(
-            "e1", "ABC-123", when="2023-12-15T08:00:00+00:00", camera="cam-001", zone="zone-entrance", confidence=0.95
+        PlateEventFactory(
+            event_id="e1",
+            plate_text="ABC-123",
+            when="2023-12-15T08:00:00+00:00",
+            camera_id="cam-001",
+            zone_id="zone-entrance",
+            confidence=0.95,
         ),
-        make_event(
-            "e2", "abc 124", when="2023-12-15T09:30:00+00:00", camera="cam-002", zone="zone-exit", confidence=0.70
+        PlateEventFactory(
+            event_id="e2",
+            plate_text="abc 124",
+            when="2023-12-15T09:30:00+00:00",
+            camera_id="cam-002",
+            zone_id="zone-exit",
+            confidence=0.70,
         ),
-        make_event(
-            "e3", "XYZ.789", when="2023-12-15T23:59:59+00:00", camera="cam-001", zone="zone-exit", confidence=0.85
+        PlateEventFactory(
+            event_id="e3",
+            plate_text="XYZ.789",
+            when="2023-12-15T23:59:59+00:00",
+            camera_id="cam-001",
+            zone_id="zone-exit",
+            confidence=0.85,
         ),
-        make_event("e4", "KLM456", when="2023-12-16T00:00:00+00:00", camera="cam-002", zone="", confidence=0.60),
-        make_event(
-            "e5", "ABC123", when="2023-12-16T12:00:00+00:00", camera="cam-001", zone="zone-entrance", confidence=0.99
+        PlateEventFactory(
+            event_id="e4",
+            plate_text="KLM456",
+            when="2023-12-16T00:00:00+00:00",
+            camera_id="cam-002",
+            zone_id="",
+            confidence=0.60,
+        ),
+        PlateEventFactory(
+            event_id="e5",
+            plate_text="ABC123",
+            when="2023-12-16T12:00:00+00:00",
+            camera_id="cam-001",
+            zone_id="zone-entrance",
+            confidence=0.99,
         ),
     ]
 
@@ -77,7 +105,7 @@ def test_skip_and_limit_page_through(reader_client, events):
 
 def test_list_runs_a_fixed_number_of_queries(reader_client, events, django_assert_max_num_queries):
     for number in range(30):
-        make_event(f"more-{number}", f"QQ{number}", when="2023-12-17T00:00:00+00:00")
+        PlateEventFactory(event_id=f"more-{number}", plate_text=f"QQ{number}", when="2023-12-17T00:00:00+00:00")
     with django_assert_max_num_queries(4):
         response = reader_client.get("/events", {"limit": 1000})
     assert len(response.json()["items"]) == 35

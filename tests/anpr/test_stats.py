@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.anpr.conftest import assert_003_error, error_fields, make_event
+from tests.anpr.conftest import assert_003_error, error_fields
+from tests.factories import PlateEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,9 @@ def events():
         ("s6", "QRS000", "2023-12-18T09:00:00+00:00", "cam-002", "zone-exit", 0.50),
     ]
     return [
-        make_event(event_id, plate, when=when, camera=camera, zone=zone, confidence=confidence)
+        PlateEventFactory(
+            event_id=event_id, plate_text=plate, when=when, camera_id=camera, zone_id=zone, confidence=confidence
+        )
         for event_id, plate, when, camera, zone, confidence in rows
     ]
 

@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 
 from accounts import tokens
 from anpr.consumers import CLOSE_FORBIDDEN
-from anpr.models import WatchlistEntry
 from config.asgi import application
 from config.realtime import CLOSE_UNAUTHENTICATED
-from tests.anpr.conftest import jpeg_bytes, multipart, role_client, spec_event
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.anpr.conftest import jpeg_bytes, multipart, spec_event
+from tests.conftest import key_client, role_client
+from tests.factories import ApiKeyFactory, UserFactory, WatchlistEntryFactory, role_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -35,17 +35,12 @@ async def _close_consumer_connections():
 
 @pytest.fixture
 def reader_token(db) -> str:
-    from accounts.models import Role
-
-    Role.objects.get_or_create(id="ROLE-ANPR-READER", defaults={"name": "ANPR reader", "permissions": ["anpr:read"]})
-    return tokens.issue_tokens(UserFactory(role_id="ROLE-ANPR-READER")).access
+    return tokens.issue_tokens(role_user("ROLE-ANPR-READER", ["anpr:read"])).access
 
 
 @pytest.fixture
 def ingest_client(db) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=ApiKeyFactory().raw)
-    return client
+    return key_client("anpr:ingest")
 
 
 @pytest.fixture
@@ -204,7 +199,7 @@ async def test_every_connection_gets_the_event(connect, reader_token, ingest_cli
 
 
 async def test_deny_hit_is_announced_on_the_alerts_channel(ingest_client):
-    await sync_to_async(WatchlistEntry.objects.create)(plate_text="ABC-123", list_type="deny", reason="Stolen")
+    await sync_to_async(WatchlistEntryFactory)(plate_text="ABC-123", list_type="deny", reason="Stolen")
     operator = await sync_to_async(lambda: tokens.issue_tokens(UserFactory(role_id="ROLE-OPERATOR")).access)()
     communicator = WebsocketCommunicator(application, f"/ws?token={operator}")
     try:

@@ -1,5 +1,5 @@
 """Fixtures of the attendance tests: the site in a zone ahead of UTC (so site-local days and UTC days
-differ), cameras, enrolled people, shifts, and sightings as recognition reports them."""
+differ), cameras, the attendance writer's client, and sightings as recognition reports them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Role
-from attendance.models import AttendanceLog, ShiftSchedule
+from attendance.models import AttendanceLog
 from attendance.services import record_recognition
 from cameras.models import Camera
-from recognition.models import FaceProfile
-from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.conftest import role_client
+from tests.factories import CameraFactory
 
 SITE_ZONE = "Asia/Ho_Chi_Minh"  # UTC+7 all year
 SITE = ZoneInfo(SITE_ZONE)
@@ -40,37 +38,12 @@ def site_time_zone(settings):
 
 @pytest.fixture
 def lobby(db) -> Camera:
-    return Camera.objects.create(id="CAM-01", name="Lobby")
+    return CameraFactory(id="CAM-01", name="Lobby")
 
 
 @pytest.fixture
 def corridor(db) -> Camera:
-    return Camera.objects.create(id="CAM-03", name="R&D Corridor")
-
-
-def enrol(employee_id: str, name: str, department: str = "Manufacturing", status: str = "active") -> FaceProfile:
-    return FaceProfile.objects.create(employee_id=employee_id, name=name, department=department, status=status)
-
-
-def make_shift(
-    shift_id: str = "SHIFT-DAY",
-    start: time = time(9, 0),
-    end: time = time(17, 0),
-    grace: int = 10,
-    departments: list[str] | None = None,
-    weekdays: list[int] | None = None,
-    **fields,
-) -> ShiftSchedule:
-    return ShiftSchedule.objects.create(
-        id=shift_id,
-        name=fields.pop("name", shift_id.title()),
-        start_time=start,
-        end_time=end,
-        grace_minutes=grace,
-        departments=departments or [],
-        weekdays=weekdays if weekdays is not None else [1, 2, 3, 4, 5, 6, 7],
-        **fields,
-    )
+    return CameraFactory(id="CAM-03", name="R&D Corridor")
 
 
 def seen(
@@ -91,11 +64,6 @@ def seen(
         accuracy=accuracy,
         thumbnail=thumbnail,
     )
-
-
-def role_client(role_id: str, permissions: list[str]) -> APIClient:
-    Role.objects.get_or_create(id=role_id, defaults={"name": role_id, "permissions": permissions})
-    return client_for(UserFactory(role_id=role_id))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from attendance.models import ShiftSchedule
 from tests.attendance.conftest import seen
+from tests.factories import ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -41,9 +42,7 @@ def test_a_shift_is_created_in_admin(admin):
 
 
 def test_the_shift_form_shows_departments_as_one_line(admin):
-    ShiftSchedule.objects.create(
-        id="SHIFT-X", name="X", start_time="09:00", end_time="17:00", departments=["R&D", "Sales"]
-    )
+    ShiftScheduleFactory(id="SHIFT-X", name="X", start_time="09:00", end_time="17:00", departments=["R&D", "Sales"])
 
     assert 'value="R&amp;D, Sales"' in admin.get("/admin/attendance/shiftschedule/SHIFT-X/change/").content.decode()
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.attendance.conftest import DAY, local, seen
-from tests.factories import UserFactory
+from tests.factories import role_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -114,10 +114,7 @@ def test_pages_need_sign_in(client):
 
 
 def test_pages_need_attendance_read(client, db):
-    from accounts.models import Role
-
-    Role.objects.create(id="ROLE-NONE", name="None", permissions=["cameras:read"])
-    client.force_login(UserFactory(role_id="ROLE-NONE"))
+    client.force_login(role_user("ROLE-NONE", ["cameras:read"]))
 
     assert client.get(LOGS).status_code == 403
     assert client.get(REPORTS).status_code == 403
@@ -128,3 +125,29 @@ def test_both_pages_are_in_the_navigation(viewer):
 
     assert 'href="/attendance/"' in content
     assert 'href="/attendance/reports/"' in content
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_the_logs_page_costs_the_same_queries_however_many_logs(
+    admin, lobby, corridor, people, django_assert_max_num_queries
+):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 9, number), lobby if number % 2 else corridor)
+
+    with django_assert_max_num_queries(13):
+        content = admin.get(LOGS).content.decode()
+
+    assert content.count("data-log-id=") == people
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_the_reports_page_costs_the_same_queries_however_many_logs(
+    viewer, lobby, corridor, people, django_assert_max_num_queries
+):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 9, number), lobby if number % 2 else corridor, department=f"Dept {number}")
+
+    with django_assert_max_num_queries(9):
+        content = viewer.get(REPORTS, {"dateFrom": "2025-11-01", "dateTo": "2025-11-30"}).content.decode()
+
+    assert all(f"Dept {number}" in content for number in range(people))

@@ -9,13 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
 from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.export_tasks import generate_export
 from attendance.models import ExportJob
-from tests.attendance.test_exports_render import attendance_log, camera, export_job, pdf_text
-from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.attendance.test_exports_render import pdf_text
+from tests.conftest import client_for, role_client
+from tests.factories import AttendanceLogFactory, CameraFactory, ExportJobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +24,7 @@ EXPORT = "/api/v1/attendance/export"
 @pytest.fixture
 def exporter_client(db):
     """A user who reads and writes attendance (which includes exporting) and nothing else."""
-    Role.objects.get_or_create(
-        id="ROLE-EXPORTER", defaults={"name": "Exporter", "permissions": ["attendance:read", "attendance:write"]}
-    )
-    return client_for(UserFactory(role_id="ROLE-EXPORTER"))
+    return role_client("ROLE-EXPORTER", ["attendance:read", "attendance:write"])
 
 
 def status_url(job) -> str:
@@ -148,9 +144,9 @@ def test_a_refused_export_stores_no_job(admin_client):
 
 def test_a_pdf_longer_than_the_row_limit_is_refused(admin_client, settings):
     settings.EXPORT_PDF_MAX_ROWS = 2
-    gate = camera()
+    gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
     for day in (3, 4, 5):
-        attendance_log("EMP-1", date(2025, 11, day), at=gate)
+        AttendanceLogFactory(employee_id="EMP-1", day=date(2025, 11, day), camera=gate)
 
     response = admin_client.post(EXPORT, {"format": "pdf"}, format="json")
 
@@ -161,9 +157,9 @@ def test_a_pdf_longer_than_the_row_limit_is_refused(admin_client, settings):
 
 def test_a_csv_has_no_row_limit(admin_client, settings):
     settings.EXPORT_PDF_MAX_ROWS = 2
-    gate = camera()
+    gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
     for day in (3, 4, 5):
-        attendance_log("EMP-1", date(2025, 11, day), at=gate)
+        AttendanceLogFactory(employee_id="EMP-1", day=date(2025, 11, day), camera=gate)
 
     assert admin_client.post(EXPORT, {"format": "csv"}, format="json").status_code == 202
 
@@ -259,7 +255,7 @@ def test_history_export_needs_attendance_write(viewer_client):
 
 
 def test_status_of_a_queued_job(admin_client, admin_user):
-    job = export_job(user=admin_user, filters={"status": "late"})
+    job = ExportJobFactory(user=admin_user, filters={"status": "late"})
 
     response = admin_client.get(status_url(job))
 
@@ -283,9 +279,23 @@ def test_status_of_a_queued_job(admin_client, admin_user):
     assert data["createdAt"].startswith(str(job.created_at.year))
 
 
+@pytest.mark.parametrize("jobs", [3, 6])
+def test_status_costs_the_same_queries_however_many_jobs_there_are(
+    exporter_client, operator_user, jobs, django_assert_num_queries
+):
+    ExportJobFactory.create_batch(jobs, user=operator_user)
+    job_id = exporter_client.post(EXPORT, {"format": "csv"}, format="json").json()["data"]["jobId"]
+    generate_export(job_id)
+
+    with django_assert_num_queries(2):  # the caller, then its job
+        data = exporter_client.get(status_url(job_id)).json()["data"]
+
+    assert data["status"] == "completed" and data["downloadUrl"]
+
+
 def test_status_of_a_completed_job_links_a_download_of_its_file(exporter_client):
-    gate = camera()
-    logs = [attendance_log(f"EMP-{n}", date(2025, 11, 5), at=gate) for n in (1, 2)]
+    gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
+    logs = [AttendanceLogFactory(employee_id=f"EMP-{n}", day=date(2025, 11, 5), camera=gate) for n in (1, 2)]
     job_id = exporter_client.post(EXPORT, {"format": "csv"}, format="json").json()["data"]["jobId"]
     generate_export(job_id)
 
@@ -307,7 +317,9 @@ def test_the_download_needs_no_credentials_but_a_valid_signature(exporter_client
 
 
 def test_a_completed_pdf_downloads_as_a_readable_report(admin_client):
-    attendance_log("EMP-PDF-1", date(2025, 11, 5), at=camera())
+    AttendanceLogFactory(
+        employee_id="EMP-PDF-1", day=date(2025, 11, 5), camera=CameraFactory(id="CAM-EXP-1", name="Export Gate")
+    )
     job_id = admin_client.post(EXPORT, {"format": "pdf"}, format="json").json()["data"]["jobId"]
     generate_export(job_id)
 
@@ -330,7 +342,7 @@ def test_each_status_read_signs_a_fresh_url_that_never_outlives_the_job(admin_cl
 
 
 def test_an_expired_job_has_no_download_url(admin_client, admin_user):
-    job = export_job(
+    job = ExportJobFactory(
         user=admin_user,
         status=ExportStatus.COMPLETED,
         s3_key="exports/attendance/gone.csv",
@@ -341,7 +353,7 @@ def test_an_expired_job_has_no_download_url(admin_client, admin_user):
 
 
 def test_a_failed_job_says_why(admin_client, admin_user):
-    job = export_job(user=admin_user, status=ExportStatus.FAILED, error_message="Invalid filters: dateFrom: bad")
+    job = ExportJobFactory(user=admin_user, status=ExportStatus.FAILED, error_message="Invalid filters: dateFrom: bad")
 
     data = admin_client.get(status_url(job)).json()["data"]
 
@@ -363,7 +375,7 @@ def test_audit_and_history_jobs_are_read_at_the_same_status_endpoint(admin_clien
 
 
 def test_a_job_of_another_user_is_not_found(viewer_client, operator_user):
-    job = export_job(user=operator_user)
+    job = ExportJobFactory(user=operator_user)
 
     response = viewer_client.get(status_url(job))
 
@@ -372,13 +384,13 @@ def test_a_job_of_another_user_is_not_found(viewer_client, operator_user):
 
 
 def test_an_admin_reads_any_users_job(admin_client, operator_user):
-    job = export_job(user=operator_user)
+    job = ExportJobFactory(user=operator_user)
 
     assert admin_client.get(status_url(job)).status_code == 200
 
 
 def test_the_owner_reads_their_job_without_export_permission(operator_user):
-    job = export_job(user=operator_user, export_format=ExportFormat.PDF)
+    job = ExportJobFactory(user=operator_user, format=ExportFormat.PDF)
 
     assert client_for(operator_user).get(status_url(job)).status_code == 200
 
@@ -395,11 +407,11 @@ def test_a_malformed_job_id_is_not_found(admin_client):
 
 
 def test_status_without_credentials_is_refused(api_client, admin_user):
-    assert api_client.get(status_url(export_job(user=admin_user))).status_code == 401
+    assert api_client.get(status_url(ExportJobFactory(user=admin_user))).status_code == 401
 
 
 def test_a_job_without_an_owner_is_only_read_by_admins(admin_client):
-    job = export_job()
+    job = ExportJobFactory()
     other = client_for(UserFactory(role_id="ROLE-OPERATOR"))
 
     assert (admin_client.get(status_url(job)).status_code, other.get(status_url(job)).status_code) == (200, 404)

@@ -14,53 +14,16 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts.models import AuditLog
 from attendance import exports
 from attendance.choices import ExportFormat, ExportType
 from attendance.models import AttendanceLog, ExportJob
 from cameras.models import Camera
-from recognition.models import Detection
+from tests.factories import AttendanceLogFactory, AuditLogFactory, CameraFactory, DetectionFactory, ExportJobFactory
 
 pytestmark = pytest.mark.django_db
 
 
-# --- Data helpers (imported by the other export tests) -----------------------------------------------------
-
-
-def camera(camera_id: str = "CAM-EXP-1", name: str = "Export Gate") -> Camera:
-    return Camera.objects.get_or_create(id=camera_id, defaults={"name": name})[0]
-
-
-def attendance_log(
-    employee_id: str,
-    day: date,
-    *,
-    at: Camera | None = None,
-    status: str = "present",
-    name: str = "",
-    department: str = "Manufacturing",
-    odoo_status: str = "pending",
-    accuracy: float | None = 98.5,
-) -> AttendanceLog:
-    check_in = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-    return AttendanceLog.objects.create(
-        id=f"ATT-{day:%Y%m%d}-{employee_id}",
-        employee_id=employee_id,
-        name=name or f"Person {employee_id}",
-        department=department,
-        date=day,
-        check_in=check_in,
-        check_out=check_in + timedelta(hours=8, minutes=30),
-        camera=at,
-        camera_name=at.name if at else "",
-        accuracy=accuracy,
-        status=status,
-        odoo_status=odoo_status,
-    )
-
-
-def export_job(export_type: str = ExportType.ATTENDANCE, export_format: str = ExportFormat.CSV, **fields) -> ExportJob:
-    return ExportJob.objects.create(type=export_type, format=export_format, **fields)
+# --- Reading files back (imported by the other export tests) -------------------------------------------------
 
 
 def stored_csv(job_or_key) -> list[dict[str, str]]:
@@ -84,24 +47,24 @@ def write(job: ExportJob, **kwargs) -> tuple[str, int]:
 
 @pytest.fixture
 def gate(db) -> Camera:
-    return camera()
+    return CameraFactory(id="CAM-EXP-1", name="Export Gate")
 
 
 @pytest.fixture
 def yard(db) -> Camera:
-    return camera("CAM-EXP-2", "Export Yard")
+    return CameraFactory(id="CAM-EXP-2", name="Export Yard")
 
 
 @pytest.fixture
 def november(gate, yard) -> dict[str, AttendanceLog]:
     """Six logs: the filters of the tests below select the ``in_*`` ones."""
     return {
-        "in_a": attendance_log("EMP-100", date(2025, 11, 3), at=gate),
-        "in_b": attendance_log("EMP-200", date(2025, 11, 4), at=gate, status="late"),
-        "in_c": attendance_log("EMP-300", date(2025, 11, 5), at=gate),
-        "other_camera": attendance_log("EMP-400", date(2025, 11, 4), at=yard),
-        "too_early": attendance_log("EMP-500", date(2025, 11, 2), at=gate),
-        "too_late": attendance_log("EMP-600", date(2025, 11, 6), at=gate),
+        "in_a": AttendanceLogFactory(employee_id="EMP-100", day=date(2025, 11, 3), camera=gate),
+        "in_b": AttendanceLogFactory(employee_id="EMP-200", day=date(2025, 11, 4), camera=gate, status="late"),
+        "in_c": AttendanceLogFactory(employee_id="EMP-300", day=date(2025, 11, 5), camera=gate),
+        "other_camera": AttendanceLogFactory(employee_id="EMP-400", day=date(2025, 11, 4), camera=yard),
+        "too_early": AttendanceLogFactory(employee_id="EMP-500", day=date(2025, 11, 2), camera=gate),
+        "too_late": AttendanceLogFactory(employee_id="EMP-600", day=date(2025, 11, 6), camera=gate),
     }
 
 
@@ -112,7 +75,7 @@ NOVEMBER_FILTERS = {"cameraId": "CAM-EXP-1", "dateFrom": "2025-11-03", "dateTo":
 
 
 def test_csv_holds_exactly_the_filtered_rows(november):
-    job = export_job(filters=NOVEMBER_FILTERS)
+    job = ExportJobFactory(filters=NOVEMBER_FILTERS)
 
     key, rows = write(job)
 
@@ -121,14 +84,14 @@ def test_csv_holds_exactly_the_filtered_rows(november):
 
 
 def test_csv_with_no_filters_holds_every_row(november):
-    key, rows = write(export_job())
+    key, rows = write(ExportJobFactory())
 
     assert rows == len(november)
     assert {row["employeeId"] for row in stored_csv(key)} == {log.employee_id for log in november.values()}
 
 
 def test_csv_filtered_to_nothing_holds_only_the_header(november):
-    key, rows = write(export_job(filters={"employeeId": "EMP-NOBODY"}))
+    key, rows = write(ExportJobFactory(filters={"employeeId": "EMP-NOBODY"}))
 
     assert rows == 0
     with default_storage.open(key, "rb") as handle:
@@ -137,9 +100,17 @@ def test_csv_filtered_to_nothing_holds_only_the_header(november):
 
 
 def test_csv_columns_are_the_log_fields_of_001(gate):
-    log = attendance_log("EMP-00412", date(2025, 11, 5), at=gate, name="Sophia Martinez", odoo_status="synced")
+    log = AttendanceLogFactory(
+        employee_id="EMP-00412",
+        day=date(2025, 11, 5),
+        camera=gate,
+        name="Sophia Martinez",
+        department="Manufacturing",
+        accuracy=98.5,
+        odoo_status="synced",
+    )
 
-    key, _ = write(export_job())
+    key, _ = write(ExportJobFactory())
 
     (row,) = stored_csv(key)
     assert row == {
@@ -161,24 +132,26 @@ def test_csv_columns_are_the_log_fields_of_001(gate):
 
 def test_csv_times_are_site_local(gate, settings):
     settings.TIME_ZONE = "Asia/Ho_Chi_Minh"  # UTC+7: a 02:00 UTC check-in is 09:00 on site
-    attendance_log("EMP-100", date(2025, 11, 5), at=gate)
+    AttendanceLogFactory(employee_id="EMP-100", day=date(2025, 11, 5), camera=gate)
 
-    key, _ = write(export_job())
+    key, _ = write(ExportJobFactory())
 
     assert stored_csv(key)[0]["timeIn"] == "09:00:00"
 
 
 def test_csv_cells_that_look_like_formulas_are_written_as_text(gate):
-    attendance_log("EMP-100", date(2025, 11, 5), at=gate, name="=HYPERLINK(1)", department="@SUM(A1)")
+    AttendanceLogFactory(
+        employee_id="EMP-100", day=date(2025, 11, 5), camera=gate, name="=HYPERLINK(1)", department="@SUM(A1)"
+    )
 
-    key, _ = write(export_job())
+    key, _ = write(ExportJobFactory())
 
     row = stored_csv(key)[0]
     assert (row["name"], row["department"]) == ("'=HYPERLINK(1)", "'@SUM(A1)")
 
 
 def test_csv_is_stored_under_the_exports_folder_of_its_type(november):
-    job = export_job()
+    job = ExportJobFactory()
 
     key, _ = write(job)
 
@@ -252,7 +225,7 @@ def test_csv_progress_is_reported_after_every_chunk(november):
 
 
 def test_pdf_holds_exactly_the_filtered_rows(november):
-    key, rows = write(export_job(export_format=ExportFormat.PDF, filters=NOVEMBER_FILTERS))
+    key, rows = write(ExportJobFactory(format=ExportFormat.PDF, filters=NOVEMBER_FILTERS))
 
     text = stored_pdf_text(key)
     assert rows == 3
@@ -263,7 +236,7 @@ def test_pdf_holds_exactly_the_filtered_rows(november):
 
 
 def test_pdf_has_a_title_the_filters_and_a_summary(november):
-    key, _ = write(export_job(export_format=ExportFormat.PDF, filters=NOVEMBER_FILTERS))
+    key, _ = write(ExportJobFactory(format=ExportFormat.PDF, filters=NOVEMBER_FILTERS))
 
     text = stored_pdf_text(key)
     assert "Attendance report" in text
@@ -274,7 +247,7 @@ def test_pdf_has_a_title_the_filters_and_a_summary(november):
 
 
 def test_pdf_is_a_valid_document_stored_as_pdf(november):
-    job = export_job(export_format=ExportFormat.PDF)
+    job = ExportJobFactory(format=ExportFormat.PDF)
 
     key, _ = write(job)
 
@@ -331,16 +304,14 @@ def test_pdf_renderer_still_takes_data_urls():
 
 def test_audit_csv_holds_exactly_the_filtered_entries():
     moment = datetime(2025, 11, 5, 10, 0, tzinfo=UTC)
-    wanted = AuditLog.objects.create(
-        actor="ada", action="camera.update", message="a", severity="critical", timestamp=moment
-    )
-    AuditLog.objects.create(actor="ada", action="camera.update", message="b", severity="info", timestamp=moment)
-    AuditLog.objects.create(
+    wanted = AuditLogFactory(actor="ada", action="camera.update", message="a", severity="critical", timestamp=moment)
+    AuditLogFactory(actor="ada", action="camera.update", message="b", severity="info", timestamp=moment)
+    AuditLogFactory(
         actor="ada", action="camera.update", message="c", severity="critical", timestamp=moment - timedelta(days=30)
     )
 
     key, rows = write(
-        export_job(ExportType.AUDIT, filters={"severity": "critical", "date_from": "2025-11-01T00:00:00Z"})
+        ExportJobFactory(type=ExportType.AUDIT, filters={"severity": "critical", "date_from": "2025-11-01T00:00:00Z"})
     )
 
     assert rows == 1
@@ -350,33 +321,25 @@ def test_audit_csv_holds_exactly_the_filtered_entries():
 
 def test_audit_pdf_holds_the_filtered_entries():
     moment = datetime(2025, 11, 5, 10, 0, tzinfo=UTC)
-    AuditLog.objects.create(
-        actor="ada", action="user.create", message="kept-entry", severity="warning", timestamp=moment
-    )
-    AuditLog.objects.create(
-        actor="bob", action="user.create", message="other-entry", severity="warning", timestamp=moment
-    )
+    AuditLogFactory(actor="ada", action="user.create", message="kept-entry", severity="warning", timestamp=moment)
+    AuditLogFactory(actor="bob", action="user.create", message="other-entry", severity="warning", timestamp=moment)
 
-    key, rows = write(export_job(ExportType.AUDIT, ExportFormat.PDF, filters={"actor": "ada"}))
+    key, rows = write(ExportJobFactory(type=ExportType.AUDIT, format=ExportFormat.PDF, filters={"actor": "ada"}))
 
     text = stored_pdf_text(key)
     assert rows == 1
     assert "Audit log report" in text and "kept-entry" in text and "other-entry" not in text
 
 
-def detection(person_id: str, at: Camera, moment: datetime, confidence: float = 97.0) -> Detection:
-    return Detection.objects.create(
-        person_id=person_id, name=person_id, camera=at, confidence=confidence, timestamp=moment, status="authorized"
-    )
-
-
 def test_history_csv_holds_the_persons_logs_and_detections(gate, yard):
-    log = attendance_log("EMP-7", date(2025, 11, 5), at=gate)
-    attendance_log("EMP-8", date(2025, 11, 5), at=gate)
-    seen = detection("EMP-7", yard, datetime(2025, 11, 5, 3, 0, tzinfo=UTC), confidence=96.5)
-    detection("EMP-8", yard, datetime(2025, 11, 5, 3, 0, tzinfo=UTC))
+    log = AttendanceLogFactory(employee_id="EMP-7", day=date(2025, 11, 5), camera=gate)
+    AttendanceLogFactory(employee_id="EMP-8", day=date(2025, 11, 5), camera=gate)
+    seen = DetectionFactory(
+        person_id="EMP-7", camera=yard, timestamp=datetime(2025, 11, 5, 3, 0, tzinfo=UTC), confidence=96.5
+    )
+    DetectionFactory(person_id="EMP-8", camera=yard, timestamp=datetime(2025, 11, 5, 3, 0, tzinfo=UTC))
 
-    key, rows = write(export_job(ExportType.HISTORY, filters={"employeeId": "EMP-7"}))
+    key, rows = write(ExportJobFactory(type=ExportType.HISTORY, filters={"employeeId": "EMP-7"}))
 
     assert rows == 2
     attendance_row, detection_row = stored_csv(key)
@@ -396,20 +359,25 @@ def test_history_csv_holds_the_persons_logs_and_detections(gate, yard):
 def test_history_dates_select_site_local_days(gate, settings):
     settings.TIME_ZONE = "Asia/Ho_Chi_Minh"
     # 18:00 UTC on the 4th is 01:00 on the 5th on site
-    detection("EMP-7", gate, datetime(2025, 11, 4, 18, 0, tzinfo=UTC))
-    detection("EMP-7", gate, datetime(2025, 11, 4, 16, 0, tzinfo=UTC))  # 23:00 on the 4th on site
+    DetectionFactory(person_id="EMP-7", camera=gate, timestamp=datetime(2025, 11, 4, 18, 0, tzinfo=UTC))
+    # 16:00 UTC on the 4th is 23:00 on the 4th on site
+    DetectionFactory(person_id="EMP-7", camera=gate, timestamp=datetime(2025, 11, 4, 16, 0, tzinfo=UTC))
 
-    key, rows = write(export_job(ExportType.HISTORY, filters={"employeeId": "EMP-7", "dateFrom": "2025-11-05"}))
+    key, rows = write(
+        ExportJobFactory(type=ExportType.HISTORY, filters={"employeeId": "EMP-7", "dateFrom": "2025-11-05"})
+    )
 
     assert rows == 1
     assert stored_csv(key)[0]["timestamp"] == "2025-11-04T18:00:00Z"
 
 
 def test_history_pdf_has_a_table_per_record_kind(gate):
-    attendance_log("EMP-7", date(2025, 11, 5), at=gate, status="late")
-    detection("EMP-7", gate, datetime(2025, 11, 5, 3, 0, tzinfo=UTC))
+    AttendanceLogFactory(employee_id="EMP-7", day=date(2025, 11, 5), camera=gate, status="late")
+    DetectionFactory(person_id="EMP-7", camera=gate, timestamp=datetime(2025, 11, 5, 3, 0, tzinfo=UTC))
 
-    key, rows = write(export_job(ExportType.HISTORY, ExportFormat.PDF, filters={"employeeId": "EMP-7"}))
+    key, rows = write(
+        ExportJobFactory(type=ExportType.HISTORY, format=ExportFormat.PDF, filters={"employeeId": "EMP-7"})
+    )
 
     text = stored_pdf_text(key)
     assert rows == 2

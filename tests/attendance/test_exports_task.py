@@ -23,9 +23,9 @@ from attendance.export_tasks import ProgressReporter, generate_export
 from attendance.models import ExportJob
 from config import retention
 from config.asgi import application
-from tests.attendance.test_exports_render import attendance_log, camera, export_job, stored_csv
+from tests.attendance.test_exports_render import stored_csv
 from tests.conftest import client_for
-from tests.factories import UserFactory
+from tests.factories import AttendanceLogFactory, CameraFactory, ExportJobFactory, UserFactory
 
 TIMEOUT = 5
 
@@ -37,8 +37,8 @@ def owner(db):
 
 @pytest.fixture
 def three_logs(db):
-    gate = camera()
-    return [attendance_log(f"EMP-{n}", date(2025, 11, 5), at=gate) for n in (1, 2, 3)]
+    gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
+    return [AttendanceLogFactory(employee_id=f"EMP-{n}", day=date(2025, 11, 5), camera=gate) for n in (1, 2, 3)]
 
 
 # --- Transitions -------------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ def three_logs(db):
 
 @pytest.mark.django_db
 def test_a_queued_job_is_completed_with_its_rows_file_and_url(owner, three_logs):
-    job = export_job(user=owner)
+    job = ExportJobFactory(user=owner)
 
     result = generate_export(str(job.pk))
 
@@ -59,7 +59,7 @@ def test_a_queued_job_is_completed_with_its_rows_file_and_url(owner, three_logs)
 
 @pytest.mark.django_db
 def test_a_completed_job_expires_seven_days_after_it_completed(owner, three_logs):
-    job = export_job(user=owner)
+    job = ExportJobFactory(user=owner)
 
     generate_export(str(job.pk))
 
@@ -78,7 +78,7 @@ def test_a_new_job_expires_even_if_it_never_runs(admin_client):
 
 @pytest.mark.django_db
 def test_a_job_that_is_not_queued_is_left_alone(owner, three_logs):
-    job = export_job(user=owner, status=ExportStatus.PROCESSING, progress=40)
+    job = ExportJobFactory(user=owner, status=ExportStatus.PROCESSING, progress=40)
 
     result = generate_export(str(job.pk))
 
@@ -89,7 +89,7 @@ def test_a_job_that_is_not_queued_is_left_alone(owner, three_logs):
 
 @pytest.mark.django_db
 def test_a_completed_job_is_not_rendered_again(owner, three_logs):
-    job = export_job(user=owner)
+    job = ExportJobFactory(user=owner)
     generate_export(str(job.pk))
     job.refresh_from_db()
     default_storage.delete(job.s3_key)
@@ -105,7 +105,7 @@ def test_a_missing_job_is_reported_as_missing():
 
 @pytest.mark.django_db
 def test_progress_is_written_as_rows_are_rendered(owner):
-    job = export_job(user=owner, status=ExportStatus.PROCESSING)
+    job = ExportJobFactory(user=owner, status=ExportStatus.PROCESSING)
     report = ProgressReporter(job)
     seen = []
 
@@ -119,7 +119,7 @@ def test_progress_is_written_as_rows_are_rendered(owner):
 
 @pytest.mark.django_db
 def test_a_csv_job_updates_progress_per_chunk(owner, three_logs):
-    job = export_job(user=owner, status=ExportStatus.PROCESSING)
+    job = ExportJobFactory(user=owner, status=ExportStatus.PROCESSING)
     recorded: list[int] = []
     reporter = ProgressReporter(job)
 
@@ -137,7 +137,7 @@ def test_a_csv_job_updates_progress_per_chunk(owner, three_logs):
 
 @pytest.mark.django_db
 def test_a_job_whose_filters_do_not_hold_fails_with_the_reason(owner):
-    job = export_job(user=owner, filters={"dateFrom": "not-a-day"})
+    job = ExportJobFactory(user=owner, filters={"dateFrom": "not-a-day"})
 
     result = generate_export(str(job.pk))
 
@@ -150,7 +150,7 @@ def test_a_job_whose_filters_do_not_hold_fails_with_the_reason(owner):
 @pytest.mark.django_db
 def test_a_pdf_that_grew_past_the_row_limit_fails(owner, three_logs, settings):
     settings.EXPORT_PDF_MAX_ROWS = 2
-    job = export_job(user=owner, export_format=ExportFormat.PDF)
+    job = ExportJobFactory(user=owner, format=ExportFormat.PDF)
 
     generate_export(str(job.pk))
 
@@ -162,7 +162,7 @@ def test_a_pdf_that_grew_past_the_row_limit_fails(owner, three_logs, settings):
 
 @pytest.mark.django_db
 def test_an_unexpected_error_fails_the_job_without_internals(owner, three_logs):
-    job = export_job(user=owner, export_type="payroll")  # a type no export knows
+    job = ExportJobFactory(user=owner, type="payroll")  # a type no export knows
 
     generate_export(str(job.pk))
 
@@ -172,7 +172,7 @@ def test_an_unexpected_error_fails_the_job_without_internals(owner, three_logs):
 
 @pytest.mark.django_db
 def test_a_failure_notifies_the_owner(owner):
-    job = export_job(user=owner, filters={"dateTo": "soon"})
+    job = ExportJobFactory(user=owner, filters={"dateTo": "soon"})
 
     generate_export(str(job.pk))
 
@@ -183,7 +183,7 @@ def test_a_failure_notifies_the_owner(owner):
 
 @pytest.mark.django_db
 def test_a_completion_notifies_the_owner_with_the_download_link(owner, three_logs):
-    job = export_job(user=owner)
+    job = ExportJobFactory(user=owner)
 
     generate_export(str(job.pk))
 
@@ -195,7 +195,7 @@ def test_a_completion_notifies_the_owner_with_the_download_link(owner, three_log
 
 @pytest.mark.django_db
 def test_a_job_without_an_owner_notifies_nobody(three_logs):
-    generate_export(str(export_job().pk))
+    generate_export(str(ExportJobFactory().pk))
 
     assert not Notification.objects.exists()
 
@@ -213,8 +213,8 @@ async def _close_thread_connections():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_completion_is_pushed_to_the_owner_over_the_websocket(_close_thread_connections):
     owner = await sync_to_async(UserFactory)(role_id="ROLE-ADMIN")
-    await sync_to_async(attendance_log)("EMP-WS", date(2025, 11, 5))
-    job = await sync_to_async(export_job)(user=owner)
+    await sync_to_async(AttendanceLogFactory)(employee_id="EMP-WS", day=date(2025, 11, 5))
+    job = await sync_to_async(ExportJobFactory)(user=owner)
     access = (await sync_to_async(tokens.issue_tokens)(owner)).access
     socket = WebsocketCommunicator(application, f"/ws?token={access}")
     connected, _ = await socket.connect(timeout=TIMEOUT)
@@ -238,9 +238,9 @@ async def test_completion_is_pushed_to_the_owner_over_the_websocket(_close_threa
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_completes_an_export(celery_worker_process, settings):
-    gate = camera()
-    logs = [attendance_log(f"EMP-W{n}", date(2025, 11, 5), at=gate) for n in (1, 2)]
-    attendance_log("EMP-OTHER", date(2025, 11, 6), at=gate)
+    gate = CameraFactory(id="CAM-EXP-1", name="Export Gate")
+    logs = [AttendanceLogFactory(employee_id=f"EMP-W{n}", day=date(2025, 11, 5), camera=gate) for n in (1, 2)]
+    AttendanceLogFactory(employee_id="EMP-OTHER", day=date(2025, 11, 6), camera=gate)
     client = client_for(UserFactory(role_id="ROLE-ADMIN"))
 
     job_id = client.post("/api/v1/attendance/export", {"format": "csv", "dateTo": "2025-11-05"}, format="json").json()[
@@ -273,7 +273,7 @@ def test_the_cleanup_deletes_exactly_the_expired_exports_and_their_files():
     now = timezone.now()
 
     def stored_job(expires_at):
-        job = export_job(status=ExportStatus.COMPLETED, expires_at=expires_at)
+        job = ExportJobFactory(status=ExportStatus.COMPLETED, expires_at=expires_at)
         job.s3_key = default_storage.save(exports.storage_key(job), ContentFile(b"id\n"))
         job.save(update_fields=["s3_key"])
         return job
@@ -293,7 +293,7 @@ def test_the_cleanup_deletes_exactly_the_expired_exports_and_their_files():
 @pytest.mark.django_db
 def test_the_cleanup_deletes_expired_jobs_that_never_produced_a_file():
     now = timezone.now()
-    export_job(status=ExportStatus.FAILED, expires_at=now - timedelta(days=1))
+    ExportJobFactory(status=ExportStatus.FAILED, expires_at=now - timedelta(days=1))
 
     assert retention.run_cleanup(now=now)["exports"] == 1
     assert not ExportJob.objects.exists()

@@ -8,6 +8,7 @@ import pytest
 
 from attendance.models import AttendanceLog
 from tests.attendance.conftest import DAY, local, seen
+from tests.conftest import role_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -131,8 +132,6 @@ def test_it_needs_authentication(api_client):
 
 
 def test_it_needs_attendance_read(db):
-    from tests.attendance.conftest import role_client
-
     response = role_client("ROLE-CAMERAS-ONLY", ["cameras:read"]).get(URL)
 
     assert response.status_code == 403

@@ -8,7 +8,8 @@ import pytest
 
 from accounts.models import AuditLog
 from attendance.models import AttendanceLog
-from tests.attendance.conftest import DAY, enrol, local, make_shift, seen
+from tests.attendance.conftest import DAY, local, seen
+from tests.factories import FaceProfileFactory, ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -24,7 +25,7 @@ SPEC_BODY = {
 
 @pytest.fixture
 def person(db):
-    return enrol("EMP-00123", "Grace Hopper", department="R&D")
+    return FaceProfileFactory(employee_id="EMP-00123", name="Grace Hopper", department="R&D")
 
 
 def test_it_creates_the_days_log(writer_client, person, lobby):
@@ -76,7 +77,7 @@ def test_sending_the_same_entry_twice_leaves_one_log(writer_client, person, lobb
 
 
 def test_without_a_status_the_shift_rules_decide(writer_client, person):
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     item = writer_client.post(URL, {"employeeId": "EMP-00123", "timestamp": "2025-11-05T03:00:00Z"}, format="json")
 

@@ -6,7 +6,8 @@ import pytest
 
 from accounts.models import AuditLog
 from attendance import services
-from tests.attendance.conftest import DAY, enrol, local
+from tests.attendance.conftest import DAY, local
+from tests.factories import FaceProfileFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -43,7 +44,7 @@ def test_without_an_actor_it_is_the_systems():
 
 
 def test_the_api_keeps_where_the_entry_came_from(writer_client):
-    enrol("EMP-1", "Grace Hopper")
+    FaceProfileFactory(employee_id="EMP-1", name="Grace Hopper", department="Manufacturing")
     writer_client.post(
         "/api/v1/attendance/manual",
         {"employeeId": "EMP-1", "timestamp": "2025-11-05T03:00:00Z"},

@@ -11,7 +11,8 @@ from attendance.choices import AttendanceStatus
 from attendance.models import AttendanceLog
 from attendance.services import mark_missed
 from recognition.models import FaceProfile
-from tests.attendance.conftest import DAY, enrol, local, make_shift, seen
+from tests.attendance.conftest import DAY, local, seen
+from tests.factories import FaceProfileFactory, ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -22,8 +23,8 @@ AFTER_END = local(DAY, 17, 1)
 def enrolled_before(db):
     """People enrolled early on DAY (profiles enrolled after a shift's end are not counted for it)."""
 
-    def enrol_early(*args, **kwargs):
-        profile = enrol(*args, **kwargs)
+    def enrol_early(employee_id: str, name: str, **fields) -> FaceProfile:
+        profile = FaceProfileFactory(employee_id=employee_id, name=name, **{"department": "Manufacturing", **fields})
         FaceProfile.objects.filter(pk=profile.pk).update(created_at=local(DAY, 7, 0))
         return profile
 
@@ -31,7 +32,7 @@ def enrolled_before(db):
 
 
 def test_someone_not_seen_by_the_shifts_end_is_logged_missed(enrolled_before):
-    shift = make_shift(end=time(17, 0))
+    shift = ShiftScheduleFactory(end_time=time(17, 0))
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=AFTER_END) == 1
@@ -42,7 +43,7 @@ def test_someone_not_seen_by_the_shifts_end_is_logged_missed(enrolled_before):
 
 
 def test_nobody_is_missed_before_the_shift_ends(enrolled_before):
-    make_shift(end=time(17, 0))
+    ShiftScheduleFactory(end_time=time(17, 0))
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=local(DAY, 16, 59)) == 0
@@ -50,7 +51,7 @@ def test_nobody_is_missed_before_the_shift_ends(enrolled_before):
 
 
 def test_someone_seen_that_day_is_not_missed(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Ann")
     seen(employee_id="EMP-1", at=local(DAY, 9, 40))
 
@@ -60,7 +61,7 @@ def test_someone_seen_that_day_is_not_missed(enrolled_before):
 
 
 def test_running_it_again_creates_nothing_more(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Ann")
     mark_missed(now=AFTER_END)
 
@@ -69,7 +70,7 @@ def test_running_it_again_creates_nothing_more(enrolled_before):
 
 
 def test_profiles_not_active_are_not_missed(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Pending Person", status="pending")
     enrolled_before("EMP-2", "Archived Person", status="archived")
 
@@ -77,7 +78,7 @@ def test_profiles_not_active_are_not_missed(enrolled_before):
 
 
 def test_only_the_departments_on_the_shift_are_missed(enrolled_before):
-    make_shift(departments=["Manufacturing"])
+    ShiftScheduleFactory(departments=["Manufacturing"])
     enrolled_before("EMP-1", "Ann", department="manufacturing")
     enrolled_before("EMP-2", "Bob", department="Sales")
 
@@ -87,8 +88,8 @@ def test_only_the_departments_on_the_shift_are_missed(enrolled_before):
 
 
 def test_a_department_with_its_own_shift_waits_for_that_shift(enrolled_before):
-    make_shift("SHIFT-ALL", end=time(17, 0))
-    make_shift("SHIFT-NIGHTS", start=time(18, 0), end=time(23, 0), departments=["Security"])
+    ShiftScheduleFactory(id="SHIFT-ALL", end_time=time(17, 0))
+    ShiftScheduleFactory(id="SHIFT-NIGHTS", start_time=time(18, 0), end_time=time(23, 0), departments=["Security"])
     enrolled_before("EMP-1", "Ann", department="Manufacturing")
     enrolled_before("EMP-2", "Sam", department="Security")
 
@@ -98,8 +99,8 @@ def test_a_department_with_its_own_shift_waits_for_that_shift(enrolled_before):
 
 
 def test_with_several_shifts_a_person_is_missed_only_after_the_last_ends(enrolled_before):
-    make_shift("SHIFT-EARLY", start=time(6, 0), end=time(14, 0))
-    make_shift("SHIFT-LATE", start=time(14, 0), end=time(22, 0))
+    ShiftScheduleFactory(id="SHIFT-EARLY", start_time=time(6, 0), end_time=time(14, 0))
+    ShiftScheduleFactory(id="SHIFT-LATE", start_time=time(14, 0), end_time=time(22, 0))
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=local(DAY, 15, 0)) == 0
@@ -108,7 +109,7 @@ def test_with_several_shifts_a_person_is_missed_only_after_the_last_ends(enrolle
 
 
 def test_nobody_is_missed_on_a_day_the_shift_does_not_run(enrolled_before):
-    make_shift(weekdays=[1, 2])  # DAY is a Wednesday
+    ShiftScheduleFactory(weekdays=[1, 2])  # DAY is a Wednesday
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=AFTER_END) == 0
@@ -121,14 +122,14 @@ def test_without_shifts_nobody_is_missed(enrolled_before):
 
 
 def test_someone_enrolled_after_the_shift_ended_is_not_missed(db):
-    make_shift()
-    enrol("EMP-1", "Ann")  # created now, long after DAY
+    ShiftScheduleFactory()
+    FaceProfileFactory(employee_id="EMP-1", name="Ann", department="Manufacturing")  # created now, long after DAY
 
     assert mark_missed(now=AFTER_END) == 0
 
 
 def test_a_night_shift_is_missed_after_it_ends_the_next_morning(enrolled_before):
-    make_shift("SHIFT-NIGHT", start=time(22, 0), end=time(6, 0))
+    ShiftScheduleFactory(id="SHIFT-NIGHT", start_time=time(22, 0), end_time=time(6, 0))
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=local(DAY + timedelta(days=1), 5, 59)) == 0
@@ -137,7 +138,7 @@ def test_a_night_shift_is_missed_after_it_ends_the_next_morning(enrolled_before)
 
 
 def test_arriving_after_midnight_for_a_night_shift_is_not_missed(enrolled_before):
-    make_shift("SHIFT-NIGHT", start=time(22, 0), end=time(6, 0))
+    ShiftScheduleFactory(id="SHIFT-NIGHT", start_time=time(22, 0), end_time=time(6, 0))
     enrolled_before("EMP-1", "Ann")
     seen(employee_id="EMP-1", at=local(DAY + timedelta(days=1), 0, 30))  # a log of the next site day
 
@@ -147,7 +148,7 @@ def test_arriving_after_midnight_for_a_night_shift_is_not_missed(enrolled_before
 
 
 def test_yesterday_is_caught_up_after_a_beat_outage(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Ann")
 
     mark_missed(now=local(DAY + timedelta(days=1), 8, 0))
@@ -156,7 +157,7 @@ def test_yesterday_is_caught_up_after_a_beat_outage(enrolled_before):
 
 
 def test_being_seen_after_being_missed_turns_the_log_late(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Ann")
     mark_missed(now=AFTER_END)
 
@@ -173,7 +174,7 @@ def test_the_beat_schedule_runs_it_every_five_minutes():
 
 
 def test_days_before_yesterday_are_left_alone(enrolled_before):
-    make_shift()
+    ShiftScheduleFactory()
     enrolled_before("EMP-1", "Ann")
 
     assert mark_missed(now=local(DAY + timedelta(days=2), 8, 0)) == 1  # yesterday only (DAY + 1)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from attendance.models import AttendanceLog, ShiftSchedule
 from attendance.tasks import mark_missed
 from recognition.models import FaceProfile
-from tests.attendance.conftest import enrol, make_shift
+from tests.factories import FaceProfileFactory, ShiftScheduleFactory
 
 # The worker runs in the site's default zone (UTC here), so this test does not move it.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def test_the_worker_logs_the_absent_as_missed_and_refreshes_compliance(celery_worker_process):
     # A one-minute shift just after midnight: yesterday's occurrence has always ended.
-    make_shift("SHIFT-TINY", start=clock(0, 0), end=clock(0, 1), expected_headcount=2)
-    enrol("EMP-1", "Ann")
+    ShiftScheduleFactory(id="SHIFT-TINY", start_time=clock(0, 0), end_time=clock(0, 1), expected_headcount=2)
+    FaceProfileFactory(employee_id="EMP-1", name="Ann", department="Manufacturing")
     FaceProfile.objects.update(created_at=timezone.now() - timedelta(days=3))
     ShiftSchedule.objects.filter(pk="SHIFT-TINY").update(compliance=55.0)
 

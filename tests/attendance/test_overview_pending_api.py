@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from attendance.models import AttendanceLog
-from tests.attendance.conftest import DAY, enrol, local, seen
+from tests.attendance.conftest import DAY, local, seen
+from tests.factories import AttendanceLogFactory, FaceProfileFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -15,12 +16,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 @pytest.fixture
 def day(db):
     for number in range(1, 5):
-        enrol(f"EMP-{number}", f"Person {number}")
-    enrol("EMP-9", "Gone", status="archived")
+        FaceProfileFactory(employee_id=f"EMP-{number}", name=f"Person {number}", department="Manufacturing")
+    FaceProfileFactory(employee_id="EMP-9", name="Gone", status="archived", department="Manufacturing")
     seen("EMP-1", local(DAY, 8, 50))
     seen("EMP-2", local(DAY, 9, 30))
     AttendanceLog.objects.filter(employee_id="EMP-2").update(status="late", manual_override=True)
-    AttendanceLog.objects.create(id="ATT-20251105-050", employee_id="EMP-3", name="P3", date=DAY, status="missed")
+    AttendanceLogFactory(id="ATT-20251105-050", employee_id="EMP-3", name="P3", date=DAY, check_in=None)
     seen("EMP-1", local(DAY - timedelta(days=1), 9, 0))
     AttendanceLog.objects.filter(date=DAY - timedelta(days=1)).update(odoo_status="synced")
 
@@ -62,3 +63,26 @@ def test_pending_takes_the_log_filters(viewer_client, day):
 def test_both_need_attendance_read(api_client):
     assert api_client.get("/api/v1/attendance/overview").status_code == 401
     assert api_client.get("/api/v1/attendance/pending").status_code == 401
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_pending_costs_the_same_queries_however_many_logs(viewer_client, lobby, people, django_assert_max_num_queries):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 9, number), lobby)
+
+    with django_assert_max_num_queries(4):
+        body = viewer_client.get("/api/v1/attendance/pending").json()
+
+    assert len(body["data"]) == people
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_overview_costs_the_same_queries_however_many_people(viewer_client, people, django_assert_max_num_queries):
+    for number in range(people):
+        FaceProfileFactory(employee_id=f"EMP-{number}")
+        seen(f"EMP-{number}", local(DAY, 9, number))
+
+    with django_assert_max_num_queries(9):
+        data = viewer_client.get("/api/v1/attendance/overview", {"date": "2025-11-05"}).json()["data"]
+
+    assert data["present"] + data["late"] == people

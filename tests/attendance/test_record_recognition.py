@@ -9,6 +9,7 @@ import pytest
 from attendance.choices import OdooStatus, PresenceStatus
 from attendance.models import AttendanceLog, AttendanceRecord
 from tests.attendance.conftest import DAY, local, seen
+from tests.factories import AttendanceLogFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -61,8 +62,8 @@ def test_log_ids_number_the_days_logs_in_order():
 
 
 def test_log_ids_keep_counting_past_999():
-    AttendanceLog.objects.create(id="ATT-20251105-999", employee_id="EMP-X", name="X", date=DAY, status="present")
-    AttendanceLog.objects.create(id="ATT-20251105-1000", employee_id="EMP-Y", name="Y", date=DAY, status="present")
+    AttendanceLogFactory(id="ATT-20251105-999", employee_id="EMP-X", day=DAY)
+    AttendanceLogFactory(id="ATT-20251105-1000", employee_id="EMP-Y", day=DAY)
 
     assert seen(at=local(DAY, 9, 0)).id == "ATT-20251105-1001"
 

@@ -44,3 +44,17 @@ def test_a_bad_limit_is_a_validation_error(viewer_client):
 
 def test_it_needs_authentication(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_listing_costs_the_same_queries_however_many_people(
+    viewer_client, lobby, corridor, people, django_assert_max_num_queries
+):
+    for number in range(people):
+        camera = lobby if number % 2 else corridor
+        seen(employee_id=f"EMP-{number}", at=local(DAY, 9, number), camera=camera, thumbnail=f"faces/{number}.jpg")
+
+    with django_assert_max_num_queries(3):
+        body = viewer_client.get(URL).json()
+
+    assert len(body["data"]) == people and all(item["cameraName"] for item in body["data"])

@@ -7,7 +7,8 @@ from datetime import time
 import pytest
 from django.utils import timezone
 
-from tests.attendance.conftest import local, make_shift, seen
+from tests.attendance.conftest import local, seen
+from tests.factories import FaceProfileFactory, ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -16,8 +17,10 @@ URL = "/api/v1/shifts"
 
 def test_it_lists_active_shifts_with_compliance(viewer_client):
     today = timezone.localdate(timezone=timezone.get_default_timezone())
-    make_shift("SHIFT-DAY", start=time(0, 0), end=time(23, 59), expected_headcount=4, location="Plant A")
-    make_shift("SHIFT-OFF", active=False)
+    ShiftScheduleFactory(
+        id="SHIFT-DAY", start_time=time(0, 0), end_time=time(23, 59), expected_headcount=4, location="Plant A"
+    )
+    ShiftScheduleFactory(id="SHIFT-OFF", active=False)
     seen("EMP-1", local(today, 0, 5))
 
     body = viewer_client.get(URL).json()
@@ -33,3 +36,19 @@ def test_it_lists_active_shifts_with_compliance(viewer_client):
 
 def test_it_needs_attendance_read(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_listing_costs_the_same_queries_however_many_shifts(viewer_client, count, django_assert_max_num_queries):
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    for number in range(count):
+        departments = ["Manufacturing"] if number % 2 else []
+        ShiftScheduleFactory(start_time=time(0, number), end_time=time(23, 59), departments=departments)
+        FaceProfileFactory(department="Manufacturing")
+        seen(f"EMP-{number}", local(today, 0, 30))
+
+    # the user and its last-active stamp, the shifts, everyone expected, everyone attended
+    with django_assert_max_num_queries(5):
+        response = viewer_client.get(URL)
+
+    assert len(response.json()["data"]) == count

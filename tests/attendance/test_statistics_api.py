@@ -8,6 +8,7 @@ import pytest
 
 from attendance.models import AttendanceLog
 from tests.attendance.conftest import DAY, local, seen
+from tests.factories import AttendanceLogFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
@@ -22,13 +23,13 @@ def logs(lobby, corridor):
     seen("EMP-3", local(DAY, 9, 40), lobby, department="Security")
     seen("EMP-1", local(DAY - timedelta(days=1), 8, 10), lobby, department="Manufacturing")
     AttendanceLog.objects.filter(employee_id="EMP-2").update(status="late")
-    AttendanceLog.objects.create(
+    AttendanceLogFactory(
         id="ATT-20251104-009",
         employee_id="EMP-3",
         name="C",
         department="Security",
-        date=DAY - timedelta(days=1),
-        status="missed",
+        day=DAY - timedelta(days=1),
+        check_in=None,
     )
 
 
@@ -109,3 +110,16 @@ def test_without_dates_it_covers_the_last_thirty_days(viewer_client, logs):
 
 def test_it_needs_attendance_read(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("people", [5, 10])
+def test_it_costs_the_same_queries_however_many_logs(
+    viewer_client, lobby, corridor, people, django_assert_max_num_queries
+):
+    for number in range(people):
+        seen(f"EMP-{number}", local(DAY, 8, number), lobby if number % 2 else corridor, department=f"Dept {number}")
+
+    with django_assert_max_num_queries(7):
+        body = viewer_client.get(URL, WINDOW).json()
+
+    assert len(body["data"]["byDepartment"]) == people

@@ -9,37 +9,38 @@ import pytest
 
 from attendance.choices import AttendanceStatus
 from attendance.models import AttendanceLog
-from tests.attendance.conftest import DAY, local, make_shift, seen, utc
+from tests.attendance.conftest import DAY, local, seen, utc
+from tests.factories import ShiftScheduleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_time_zone")]
 
 
 def test_arriving_before_the_start_is_present():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     assert seen(at=local(DAY, 8, 40)).status == AttendanceStatus.PRESENT
 
 
 def test_arriving_within_the_grace_period_is_present():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     assert seen(at=local(DAY, 9, 9, 59)).status == AttendanceStatus.PRESENT
 
 
 def test_arriving_at_the_end_of_the_grace_period_is_present():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     assert seen(at=local(DAY, 9, 10, 0)).status == AttendanceStatus.PRESENT
 
 
 def test_arriving_after_the_grace_period_is_late():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     assert seen(at=local(DAY, 9, 10, 1)).status == AttendanceStatus.LATE
 
 
 def test_a_zero_grace_period_makes_any_delay_late():
-    make_shift(start=time(9, 0), grace=0)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=0)
 
     assert seen(at=local(DAY, 9, 0, 1)).status == AttendanceStatus.LATE
 
@@ -51,14 +52,14 @@ def test_without_a_shift_a_sighting_is_present():
 
 
 def test_the_log_records_the_shift_it_was_judged_against():
-    shift = make_shift()
+    shift = ShiftScheduleFactory()
 
     assert seen(at=local(DAY, 9, 0)).shift == shift
 
 
 def test_a_shift_naming_the_department_wins_over_one_for_everyone():
-    make_shift("SHIFT-ALL", start=time(8, 0), grace=0)
-    make_shift("SHIFT-MFG", start=time(10, 0), grace=0, departments=["manufacturing"])
+    ShiftScheduleFactory(id="SHIFT-ALL", start_time=time(8, 0), grace_minutes=0)
+    ShiftScheduleFactory(id="SHIFT-MFG", start_time=time(10, 0), grace_minutes=0, departments=["manufacturing"])
 
     log = seen(at=local(DAY, 9, 30), department="Manufacturing")
 
@@ -66,7 +67,7 @@ def test_a_shift_naming_the_department_wins_over_one_for_everyone():
 
 
 def test_a_shift_of_another_department_does_not_apply():
-    make_shift("SHIFT-RND", start=time(6, 0), grace=0, departments=["R&D"])
+    ShiftScheduleFactory(id="SHIFT-RND", start_time=time(6, 0), grace_minutes=0, departments=["R&D"])
 
     log = seen(at=local(DAY, 9, 30), department="Manufacturing")
 
@@ -74,8 +75,8 @@ def test_a_shift_of_another_department_does_not_apply():
 
 
 def test_of_several_shifts_the_one_starting_nearest_the_arrival_applies():
-    make_shift("SHIFT-EARLY", start=time(6, 0), end=time(14, 0), grace=5)
-    make_shift("SHIFT-LATE", start=time(14, 0), end=time(22, 0), grace=5)
+    ShiftScheduleFactory(id="SHIFT-EARLY", start_time=time(6, 0), end_time=time(14, 0), grace_minutes=5)
+    ShiftScheduleFactory(id="SHIFT-LATE", start_time=time(14, 0), end_time=time(22, 0), grace_minutes=5)
 
     log = seen(at=local(DAY, 13, 50))
 
@@ -83,13 +84,15 @@ def test_of_several_shifts_the_one_starting_nearest_the_arrival_applies():
 
 
 def test_a_shift_not_running_that_weekday_does_not_apply():
-    make_shift(start=time(6, 0), grace=0, weekdays=[1, 2])  # Monday and Tuesday; DAY is a Wednesday
+    ShiftScheduleFactory(
+        start_time=time(6, 0), grace_minutes=0, weekdays=[1, 2]
+    )  # Monday and Tuesday; DAY is a Wednesday
 
     assert seen(at=local(DAY, 9, 0)).status == AttendanceStatus.PRESENT
 
 
 def test_an_earlier_sighting_delivered_late_makes_a_late_log_present():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
     seen(at=local(DAY, 9, 30))
 
     log = seen(at=local(DAY, 8, 50))
@@ -113,7 +116,7 @@ def test_sightings_either_side_of_site_midnight_make_two_logs():
 
 
 def test_lateness_is_judged_in_site_local_time():
-    make_shift(start=time(9, 0), grace=10)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=10)
 
     # 02:05 UTC is 09:05 at the site: within the grace period, though 02:05 is before 09:00 in UTC terms.
     assert seen(at=utc(2025, 11, 5, 2, 5)).status == AttendanceStatus.PRESENT
@@ -122,7 +125,7 @@ def test_lateness_is_judged_in_site_local_time():
 
 def test_shift_times_follow_daylight_saving_time(settings):
     settings.TIME_ZONE = "Europe/Berlin"
-    make_shift(start=time(9, 0), grace=0)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=0)
     summer = date(2025, 7, 2)  # CEST, UTC+2: 09:00 local is 07:00 UTC
 
     assert seen(at=datetime(2025, 7, 2, 7, 0, tzinfo=ZoneInfo("UTC"))).status == AttendanceStatus.PRESENT
@@ -131,7 +134,7 @@ def test_shift_times_follow_daylight_saving_time(settings):
 
 
 def test_a_manual_status_is_not_changed_by_recognition():
-    make_shift(start=time(9, 0), grace=0)
+    ShiftScheduleFactory(start_time=time(9, 0), grace_minutes=0)
     log = seen(at=local(DAY, 10, 0))
     AttendanceLog.objects.filter(pk=log.pk).update(status=AttendanceStatus.PRESENT, manual_override=True)
 

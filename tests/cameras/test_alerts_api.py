@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.models import AuditLog
 from cameras.models import Alert, Camera
+from tests.factories import AlertFactory, CameraFactory
 
 pytestmark = pytest.mark.django_db
 
 ALERTS = "/api/v1/alerts"
 
 
-def make_alert(alert_id: str, minutes_ago: int, **fields) -> Alert:
-    defaults = {
-        "title": f"Alert {alert_id}",
-        "level": "high",
-        "timestamp": timezone.now() - timedelta(minutes=minutes_ago),
-    }
-    return Alert.objects.create(id=alert_id, **{**defaults, **fields})
-
-
 @pytest.fixture
 def alerts(db) -> list[Alert]:
-    lobby = Camera.objects.create(id="CAM-01", name="Lobby", enabled=False)
-    yard = Camera.objects.create(id="CAM-02", name="Yard", enabled=False)
+    lobby = CameraFactory(id="CAM-01", name="Lobby", enabled=False)
+    yard = CameraFactory(id="CAM-02", name="Yard", enabled=False)
     return [
-        make_alert("ALERT-1", 1, level="high", camera=lobby, tags=["camera", "offline"]),
-        make_alert("ALERT-2", 2, level="low", camera=yard, acknowledged=True),
-        make_alert("ALERT-3", 3, level="critical", camera=lobby),
-        make_alert("ALERT-4", 4, level="high", acknowledged=True),
-        make_alert("ALERT-5", 5, level="medium", camera=yard, muted=True),
+        AlertFactory(id="ALERT-1", minutes_ago=1, level="high", camera=lobby, tags=["camera", "offline"]),
+        AlertFactory(id="ALERT-2", minutes_ago=2, level="low", camera=yard, acknowledged=True),
+        AlertFactory(id="ALERT-3", minutes_ago=3, level="critical", camera=lobby),
+        AlertFactory(id="ALERT-4", minutes_ago=4, level="high", acknowledged=True),
+        AlertFactory(id="ALERT-5", minutes_ago=5, level="medium", camera=yard, muted=True),
     ]
 
 
@@ -65,7 +54,7 @@ def test_list_answers_newest_first_in_001_shape(viewer_client, alerts, django_as
 def test_list_query_count_does_not_grow_with_the_alerts(viewer_client, alerts, django_assert_max_num_queries):
     camera = Camera.objects.get(pk="CAM-01")
     for number in range(6, 40):
-        make_alert(f"ALERT-{number}", number, camera=camera)
+        AlertFactory(id=f"ALERT-{number}", minutes_ago=number, camera=camera)
     with django_assert_max_num_queries(6):
         response = viewer_client.get(ALERTS, {"pageSize": 100})
     assert len(response.json()["data"]) == 39

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cameras.models import Alert, Camera, Sensor, Snapshot, Zone
 from config.models import BannerMessage, SystemMetric, SystemService
+from tests.factories import AlertFactory, CameraFactory, SnapshotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +26,11 @@ def admin_site(client, admin_user):
 
 @pytest.fixture
 def one_of_each(db) -> None:
-    camera = Camera.objects.create(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:8554/x.mp4", enabled=False)
+    camera = CameraFactory(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:8554/x.mp4", enabled=False)
     zone = Zone.objects.create(id="zone-001", name="Door", camera=camera, geometry=POLYGON)
     Sensor.objects.create(id="sensor-001", name="Barrier", type="barrier", camera=camera, zone=zone)
-    Snapshot.objects.create(
-        camera=camera, storage_key="snapshots/CAM-01/x.jpg", width=640, height=360, taken_at=timezone.now()
-    )
-    Alert.objects.create(
+    SnapshotFactory(camera=camera, storage_key="snapshots/CAM-01/x.jpg", width=640, height=360, taken_at=timezone.now())
+    AlertFactory(
         id="ALERT-1", title="Camera offline: Lobby", level="high", camera=camera, source="camera-offline:CAM-01"
     )
     SystemMetric.objects.create(category="cpu", label="CPU usage", value=12.5, unit="%")
@@ -149,7 +148,7 @@ def test_saving_the_change_page_unchanged_keeps_the_password(admin_site):
 
 
 def test_the_acknowledge_action_acknowledges_the_selected_alerts(admin_site, one_of_each):
-    Alert.objects.create(id="ALERT-2", title="Other", level="low")
+    AlertFactory(id="ALERT-2", title="Other", level="low")
     response = admin_site.post("/admin/cameras/alert/", {"action": "acknowledge", "_selected_action": ["ALERT-1"]})
     assert response.status_code == 302
     assert Alert.objects.get(pk="ALERT-1").acknowledged is True

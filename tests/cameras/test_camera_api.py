@@ -13,6 +13,7 @@ from cameras.choices import CameraStatus
 from cameras.models import Camera
 from cameras.monitoring import apply_probe
 from cameras.probing import ProbeResult
+from tests.factories import CameraFactory, DetectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +22,6 @@ SECRET = "s3cr3t-Pa55"
 # A camera on the site network: only ever stored and shown, never opened (enabled=False).
 REMOTE_URL = f"rtsp://admin:{SECRET}@10.10.1.12:554/stream1"
 MASKED_REMOTE_URL = "rtsp://admin:***@10.10.1.12:554/stream1"
-
-
-def make_camera(camera_id: str, **fields) -> Camera:
-    defaults = {
-        "name": f"Camera {camera_id}",
-        "location": "Building A",
-        "stream_url": "rtsp://127.0.0.1:8554/live.mp4",
-        "enabled": False,
-    }
-    return Camera.objects.create(id=camera_id, **{**defaults, **fields})
 
 
 def create_remote(client, **fields) -> dict:
@@ -60,17 +51,20 @@ def ids(response) -> list[str]:
 @pytest.fixture
 def fleet(db) -> list[Camera]:
     return [
-        make_camera("CAM-01", name="Main Entrance", status=CameraStatus.ONLINE, enabled=True, tags=["entry"]),
-        make_camera(
-            "CAM-02",
+        CameraFactory(id="CAM-01", name="Main Entrance", status=CameraStatus.ONLINE, enabled=True, tags=["entry"]),
+        CameraFactory(
+            id="CAM-02",
             name="Loading Dock",
             status=CameraStatus.OFFLINE,
+            enabled=False,
             stream_type="HTTP",
             stream_url="http://127.0.0.1:8080/video.mjpg",
         ),
-        make_camera("CAM-03", name="Server Room", location="Basement", status=CameraStatus.MAINTENANCE),
-        make_camera("CAM-04", name="Parking North", status=CameraStatus.ONLINE, enabled=True),
-        make_camera("CAM-05", name="Parking South", status=CameraStatus.OFFLINE),
+        CameraFactory(
+            id="CAM-03", name="Server Room", location="Basement", status=CameraStatus.MAINTENANCE, enabled=False
+        ),
+        CameraFactory(id="CAM-04", name="Parking North", status=CameraStatus.ONLINE, enabled=True),
+        CameraFactory(id="CAM-05", name="Parking South", status=CameraStatus.OFFLINE, enabled=False),
     ]
 
 
@@ -106,7 +100,7 @@ def test_list_returns_cameras_in_the_envelope_with_page_meta(viewer_client, flee
 
 def test_list_query_count_does_not_grow_with_the_number_of_cameras(viewer_client, fleet, django_assert_max_num_queries):
     for number in range(6, 30):
-        make_camera(f"CAM-{number:02d}")
+        CameraFactory(id=f"CAM-{number:02d}")
     with django_assert_max_num_queries(6):
         response = viewer_client.get(CAMERAS, {"pageSize": 50})
     assert len(response.json()["data"]) == 29
@@ -190,7 +184,7 @@ def test_create_without_id_generates_cam_01_then_cam_02(operator_client):
 
 
 def test_create_generated_id_follows_the_highest_existing_one(operator_client):
-    make_camera("CAM-07")
+    CameraFactory(id="CAM-07")
     assert create_remote(operator_client)["id"] == "CAM-08"
 
 
@@ -200,7 +194,7 @@ def test_create_keeps_a_given_id(operator_client):
 
 
 def test_create_with_a_duplicate_id_is_refused_with_409(operator_client):
-    make_camera("CAM-07", name="Original")
+    CameraFactory(id="CAM-07", name="Original")
     response = operator_client.post(
         CAMERAS,
         {"id": "CAM-07", "name": "Copy", "streamType": "RTSP", "streamUrl": REMOTE_URL, "enabled": False},
@@ -324,7 +318,7 @@ def test_writing_a_new_password_replaces_the_stored_one(operator_client):
 
 
 def test_put_with_the_current_version_succeeds_and_increments_it(operator_client):
-    make_camera("CAM-01", name="Before")
+    CameraFactory(id="CAM-01", name="Before")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After", "version": 1}, format="json")
     assert response.status_code == 200
     assert response.json()["data"]["name"] == "After"
@@ -333,7 +327,7 @@ def test_put_with_the_current_version_succeeds_and_increments_it(operator_client
 
 
 def test_put_with_a_stale_version_is_refused_with_409_version_conflict(operator_client):
-    camera = make_camera("CAM-01", name="Before")
+    camera = CameraFactory(id="CAM-01", name="Before")
     Camera.objects.filter(pk=camera.pk).update(version=3)
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After", "version": 2}, format="json")
     assert response.status_code == 409
@@ -343,7 +337,7 @@ def test_put_with_a_stale_version_is_refused_with_409_version_conflict(operator_
 
 
 def test_put_with_a_stale_version_changes_nothing(operator_client):
-    camera = make_camera("CAM-01", name="Before")
+    camera = CameraFactory(id="CAM-01", name="Before")
     Camera.objects.filter(pk=camera.pk).update(version=3)
     operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After", "version": 2}, format="json")
     camera.refresh_from_db()
@@ -351,14 +345,14 @@ def test_put_with_a_stale_version_changes_nothing(operator_client):
 
 
 def test_put_with_a_current_if_match_header_succeeds(operator_client):
-    make_camera("CAM-01", name="Before")
+    CameraFactory(id="CAM-01", name="Before")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After"}, format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 200
     assert response.json()["data"]["version"] == 2
 
 
 def test_put_with_a_stale_if_match_header_is_refused(operator_client):
-    make_camera("CAM-01", name="Before")
+    CameraFactory(id="CAM-01", name="Before")
     operator_client.put(f"{CAMERAS}/CAM-01", {"name": "Second"}, format="json")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After"}, format="json", HTTP_IF_MATCH='"1"')
     assert response.status_code == 409
@@ -367,7 +361,7 @@ def test_put_with_a_stale_if_match_header_is_refused(operator_client):
 
 
 def test_put_with_an_if_match_that_is_no_version_is_refused(operator_client):
-    make_camera("CAM-01", name="Before")
+    CameraFactory(id="CAM-01", name="Before")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "After"}, format="json", HTTP_IF_MATCH='"v1"')
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "If-Match must be the camera's version number"
@@ -375,18 +369,18 @@ def test_put_with_an_if_match_that_is_no_version_is_refused(operator_client):
 
 
 def test_get_answers_the_version_as_etag(operator_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     assert operator_client.get(f"{CAMERAS}/CAM-01")["ETag"] == '"1"'
 
 
 def test_put_without_a_version_still_increments_it(operator_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"location": "Hall"}, format="json")
     assert response.json()["data"]["version"] == 2
 
 
 def test_put_with_an_invalid_stream_url_is_refused_and_changes_nothing(operator_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"name": "X", "streamUrl": "not a url"}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "streamUrl"
@@ -395,7 +389,7 @@ def test_put_with_an_invalid_stream_url_is_refused_and_changes_nothing(operator_
 
 
 def test_put_cannot_change_the_id(operator_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = operator_client.put(f"{CAMERAS}/CAM-01", {"id": "CAM-99"}, format="json")
     assert response.status_code == 400
     assert Camera.objects.filter(pk="CAM-01").exists()
@@ -403,7 +397,7 @@ def test_put_cannot_change_the_id(operator_client):
 
 
 def test_viewer_cannot_update_a_camera(viewer_client):
-    make_camera("CAM-01", name="Before")
+    CameraFactory(id="CAM-01", name="Before")
     response = viewer_client.put(f"{CAMERAS}/CAM-01", {"name": "After"}, format="json")
     assert response.status_code == 403
     assert Camera.objects.get(pk="CAM-01").name == "Before"
@@ -413,7 +407,7 @@ def test_viewer_cannot_update_a_camera(viewer_client):
 
 
 def test_patch_state_enables_a_camera(operator_client):
-    make_camera("CAM-01", enabled=False)
+    CameraFactory(id="CAM-01", enabled=False)
     response = operator_client.patch(f"{CAMERAS}/CAM-01/state", {"enabled": True}, format="json")
     assert response.status_code == 200
     assert response.json()["data"]["enabled"] is True
@@ -421,27 +415,27 @@ def test_patch_state_enables_a_camera(operator_client):
 
 
 def test_patch_state_disables_a_camera(operator_client):
-    make_camera("CAM-01", enabled=True)
+    CameraFactory(id="CAM-01", enabled=True)
     operator_client.patch(f"{CAMERAS}/CAM-01/state", {"enabled": False}, format="json")
     assert Camera.objects.get(pk="CAM-01").enabled is False
 
 
 def test_patch_state_without_enabled_is_refused(operator_client):
-    make_camera("CAM-01", enabled=True)
+    CameraFactory(id="CAM-01", enabled=True)
     response = operator_client.patch(f"{CAMERAS}/CAM-01/state", {}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "enabled"
 
 
 def test_viewer_cannot_patch_state(viewer_client):
-    make_camera("CAM-01", enabled=True)
+    CameraFactory(id="CAM-01", enabled=True)
     assert viewer_client.patch(f"{CAMERAS}/CAM-01/state", {"enabled": False}, format="json").status_code == 403
     assert Camera.objects.get(pk="CAM-01").enabled is True
 
 
 @pytest.mark.parametrize("status", ["online", "offline", "maintenance"])
 def test_patch_status_accepts_001_statuses(operator_client, status):
-    make_camera("CAM-01", status=CameraStatus.OFFLINE if status != "offline" else CameraStatus.ONLINE)
+    CameraFactory(id="CAM-01", status=CameraStatus.OFFLINE if status != "offline" else CameraStatus.ONLINE)
     response = operator_client.patch(f"{CAMERAS}/CAM-01/status", {"status": status}, format="json")
     assert response.status_code == 200
     assert response.json()["data"]["status"] == status
@@ -450,14 +444,14 @@ def test_patch_status_accepts_001_statuses(operator_client, status):
 
 @pytest.mark.parametrize(("spelling", "stored"), [("active", "online"), ("inactive", "offline")])
 def test_patch_status_accepts_000_active_and_inactive(operator_client, spelling, stored):
-    make_camera("CAM-01", status=CameraStatus.MAINTENANCE)
+    CameraFactory(id="CAM-01", status=CameraStatus.MAINTENANCE)
     response = operator_client.patch(f"{CAMERAS}/CAM-01/status", {"status": spelling}, format="json")
     assert response.status_code == 200
     assert Camera.objects.get(pk="CAM-01").status == stored
 
 
 def test_patch_status_refuses_an_unknown_status(operator_client):
-    make_camera("CAM-01", status=CameraStatus.ONLINE)
+    CameraFactory(id="CAM-01", status=CameraStatus.ONLINE)
     response = operator_client.patch(f"{CAMERAS}/CAM-01/status", {"status": "exploded"}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == "status"
@@ -468,21 +462,21 @@ def test_patch_status_refuses_an_unknown_status(operator_client):
 
 
 def test_operator_cannot_delete_a_camera(operator_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = operator_client.delete(f"{CAMERAS}/CAM-01")
     assert response.status_code == 403
     assert Camera.objects.filter(pk="CAM-01").exists()
 
 
 def test_admin_deletes_a_camera_with_204(admin_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = admin_client.delete(f"{CAMERAS}/CAM-01")
     assert response.status_code == 204
     assert not Camera.objects.filter(pk="CAM-01").exists()
 
 
 def test_a_deleted_camera_is_404(admin_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     admin_client.delete(f"{CAMERAS}/CAM-01")
     assert admin_client.get(f"{CAMERAS}/CAM-01").status_code == 404
 
@@ -542,14 +536,24 @@ def test_export_reimported_over_the_same_fleet_keeps_the_passwords(operator_clie
     assert Camera.objects.get(pk="CAM-01").stream_password == SECRET
 
 
+@pytest.mark.parametrize("count", [3, 6])
+def test_export_costs_the_same_queries_however_many_cameras(viewer_client, count, django_assert_max_num_queries):
+    CameraFactory.create_batch(count, stream_url=REMOTE_URL, enabled=False)
+
+    with django_assert_max_num_queries(3):
+        documents = viewer_client.get(f"{CAMERAS}/export").json()["data"]
+
+    assert len(documents) == count
+
+
 def test_export_with_download_is_an_attachment(viewer_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     response = viewer_client.get(f"{CAMERAS}/export", {"download": "1"})
     assert response["Content-Disposition"] == 'attachment; filename="cameras.json"'
 
 
 def test_import_creates_and_updates_in_one_go(operator_client):
-    make_camera("CAM-01", name="Old name")
+    CameraFactory(id="CAM-01", name="Old name")
     documents = [
         {"id": "CAM-01", "name": "New name", "streamType": "RTSP", "streamUrl": REMOTE_URL},
         {"id": "CAM-02", "name": "Yard", "streamType": "RTSP", "streamUrl": REMOTE_URL, "enabled": False},
@@ -572,7 +576,7 @@ def test_import_accepts_a_bare_list(operator_client):
 
 
 def test_import_with_one_invalid_camera_imports_nothing(operator_client):
-    make_camera("CAM-01", name="Old name")
+    CameraFactory(id="CAM-01", name="Old name")
     documents = [
         {"id": "CAM-01", "name": "New name"},
         {"id": "CAM-02", "name": "Yard", "streamType": "RTSP", "streamUrl": REMOTE_URL, "enabled": False},
@@ -629,8 +633,8 @@ def test_viewer_cannot_import(viewer_client):
 
 
 def test_summary_has_one_entry_per_camera_in_001_shape(viewer_client):
-    make_camera("CAM-01")
-    make_camera("CAM-02")
+    CameraFactory(id="CAM-01")
+    CameraFactory(id="CAM-02")
     response = viewer_client.get(f"{CAMERAS}/summary")
     assert response.status_code == 200
     data = response.json()["data"]
@@ -640,14 +644,14 @@ def test_summary_has_one_entry_per_camera_in_001_shape(viewer_client):
 
 
 def test_summary_uptime_is_null_before_any_check(viewer_client):
-    make_camera("CAM-01")
+    CameraFactory(id="CAM-01")
     [entry] = viewer_client.get(f"{CAMERAS}/summary").json()["data"]
     assert entry["uptimePercent"] is None
 
 
 def test_summary_uptime_is_the_share_of_todays_checks_that_found_the_camera_online(viewer_client):
-    camera = make_camera("CAM-01")
-    other = make_camera("CAM-02")
+    camera = CameraFactory(id="CAM-01")
+    other = CameraFactory(id="CAM-02")
     for ok in (True, True, False, True):
         apply_probe(camera, ProbeResult(ok=ok, latency_ms=40.0, error="" if ok else "Connection refused"))
     apply_probe(other, ProbeResult(ok=False, error="Connection refused"))
@@ -659,18 +663,29 @@ def test_summary_uptime_is_the_share_of_todays_checks_that_found_the_camera_onli
 def test_summary_counts_todays_detections_and_unknown_faces_per_camera(viewer_client):
     from django.utils import timezone
 
-    from recognition.models import Detection
-
-    camera, quiet = make_camera("CAM-01"), make_camera("CAM-02")
+    camera, quiet = CameraFactory(id="CAM-01"), CameraFactory(id="CAM-02")
     now = timezone.now()
     for status in ("authorized", "unknown", "unknown"):
-        Detection.objects.create(camera=camera, confidence=90, timestamp=now, status=status)
-    Detection.objects.create(camera=camera, confidence=90, timestamp=now - timezone.timedelta(days=1), status="unknown")
+        DetectionFactory(camera=camera, confidence=90, timestamp=now, status=status)
+    DetectionFactory(camera=camera, confidence=90, timestamp=now - timezone.timedelta(days=1), status="unknown")
 
     data = {entry["id"]: entry for entry in viewer_client.get(f"{CAMERAS}/summary").json()["data"]}
 
     assert (data["CAM-01"]["detectionsToday"], data["CAM-01"]["unknownFaces"]) == (3, 2)
     assert (data[quiet.pk]["detectionsToday"], data[quiet.pk]["unknownFaces"]) == (0, 0)
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_summary_costs_the_same_queries_however_many_cameras(viewer_client, count, django_assert_max_num_queries):
+    for _ in range(count):
+        camera = CameraFactory()
+        apply_probe(camera, ProbeResult(ok=True, latency_ms=40.0))
+        DetectionFactory.create_batch(2, camera=camera)
+
+    with django_assert_max_num_queries(4):
+        data = viewer_client.get(f"{CAMERAS}/summary").json()["data"]
+
+    assert len(data) == count and all(entry["detectionsToday"] == 2 for entry in data)
 
 
 def test_summary_needs_authentication(api_client):

@@ -13,18 +13,19 @@ import pytest
 from cameras.choices import CameraStatus
 from cameras.models import Camera, Snapshot
 from tests.cameras.conftest import LiveStream
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def live_camera(rtsp_server: LiveStream) -> Camera:
-    return Camera.objects.create(id="CAM-01", name="Lobby", stream_url=rtsp_server.url, status=CameraStatus.OFFLINE)
+    return CameraFactory(id="CAM-01", name="Lobby", stream_url=rtsp_server.url, status=CameraStatus.OFFLINE)
 
 
 @pytest.fixture
 def dead_camera(closed_port_url: str) -> Camera:
-    return Camera.objects.create(id="CAM-02", name="Unplugged", stream_url=closed_port_url, status=CameraStatus.ONLINE)
+    return CameraFactory(id="CAM-02", name="Unplugged", stream_url=closed_port_url, status=CameraStatus.ONLINE)
 
 
 # --- 001 test-connection ----------------------------------------------------------------------------

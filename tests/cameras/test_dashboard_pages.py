@@ -9,12 +9,12 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Notification, Role
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import Camera, Snapshot
 from config.models import BannerMessage, SystemMetric
-from tests.factories import UserFactory
+from tests.conftest import signed_in
+from tests.factories import AlertFactory, CameraFactory, NotificationFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +23,10 @@ URL_WITH_PASSWORD = f"rtsp://admin:{SECRET}@127.0.0.1:8554/live.mp4"
 MASKED_URL = "rtsp://admin:***@127.0.0.1:8554/live.mp4"
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def nobody_user():
     """A signed-in user whose role grants nothing."""
-    Role.objects.create(id="ROLE-NOBODY", name="Nobody", permissions=[])
-    return UserFactory(role_id="ROLE-NOBODY")
+    return role_user("ROLE-NOBODY", [])
 
 
 @pytest.fixture
@@ -415,8 +408,8 @@ def test_acknowledging_an_unknown_alert_is_404(operator_user):
 
 
 def test_notifications_for_someone_else_are_not_listed(viewer_user, operator_user):
-    Notification.objects.create(user=operator_user, title="For Otto only")
-    Notification.objects.create(user=None, title="For everyone")
+    NotificationFactory(user=operator_user, title="For Otto only")
+    NotificationFactory(user=None, title="For everyone")
 
     html = signed_in(viewer_user).get("/cameras/alerts/").content.decode()
 
@@ -450,3 +443,47 @@ def test_system_page_without_metrics_says_so(viewer_user):
     html = signed_in(viewer_user).get("/cameras/system/").content.decode()
 
     assert "No metrics collected yet" in html
+
+
+# --- Query counts: each page costs the same with N and 2N rows ---------------------------------------
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_grid_costs_the_same_queries_however_many_cameras(viewer_user, count, django_assert_max_num_queries):
+    for number in range(count):
+        CameraFactory(stream_url=URL_WITH_PASSWORD, thumbnail=f"snapshots/CAM-{number}/latest.jpg")
+    client = signed_in(viewer_user)
+
+    with django_assert_max_num_queries(4):
+        html = client.get("/cameras/").content.decode()
+
+    assert html.count("data-camera-id=") == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_alerts_page_costs_the_same_queries_however_many_alerts(operator_user, count, django_assert_max_num_queries):
+    for number in range(count):
+        AlertFactory(camera=CameraFactory(), minutes_ago=number)
+        NotificationFactory(user=operator_user, title=f"Notice {number}")
+    client = signed_in(operator_user)
+
+    with django_assert_max_num_queries(6):
+        html = client.get("/cameras/alerts/").content.decode()
+
+    assert html.count('data-alert-id="ALERT-') == count and html.count("data-notification-id=") == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_system_page_costs_the_same_queries_however_many_metrics_and_banners(
+    viewer_user, count, django_assert_max_num_queries
+):
+    for number in range(count):
+        SystemMetric.objects.create(category="cpu", label=f"CPU core {number}", value=number, unit="%")
+        BannerMessage.objects.create(message=f"Banner {number}", level="info")
+    client = signed_in(viewer_user)
+    client.get("/cameras/system/")  # the services are checked (and stored) once; they stay fresh after
+
+    with django_assert_max_num_queries(11):  # the web service is re-checked and stored on every view
+        html = client.get("/cameras/system/").content.decode()
+
+    assert html.count("CPU core ") == count and html.count("Banner ") == count

@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from cameras.models import Camera, Sensor, Zone
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,14 +51,9 @@ def error_fields(response) -> list[str]:
     return [error["field"] for error in response.json().get("errors", [])]
 
 
-def make_camera(camera_id: str, **fields) -> Camera:
-    defaults = {"name": camera_id, "stream_url": "rtsp://127.0.0.1:8554/live.mp4", "enabled": False}
-    return Camera.objects.create(id=camera_id, **{**defaults, **fields})
-
-
 @pytest.fixture
 def hd_camera(db) -> Camera:
-    return make_camera("cam-001", width=1920, height=1080)
+    return CameraFactory(id="cam-001", width=1920, height=1080)
 
 
 # --- Cameras ---------------------------------------------------------------------------------------
@@ -129,7 +125,7 @@ def test_get_camera_answers_the_003_shape(operator_client):
 
 
 def test_get_camera_without_known_resolution_answers_null(viewer_client):
-    make_camera("cam-009")
+    CameraFactory(id="cam-009")
     assert viewer_client.get("/config/cameras/cam-009").json()["resolution"] is None
 
 
@@ -166,14 +162,14 @@ def test_update_unknown_camera_is_404(operator_client):
 
 
 def test_delete_camera_answers_204(admin_client):
-    make_camera("cam-001")
+    CameraFactory(id="cam-001")
     response = admin_client.delete("/config/cameras/cam-001")
     assert response.status_code == 204
     assert not Camera.objects.exists()
 
 
 def test_delete_camera_needs_cameras_delete(operator_client):
-    make_camera("cam-001")
+    CameraFactory(id="cam-001")
     assert_003_error(operator_client.delete("/config/cameras/cam-001"), 403, "FORBIDDEN")
     assert Camera.objects.exists()
 
@@ -190,11 +186,11 @@ def test_config_needs_authentication(api_client):
 @pytest.fixture
 def edge_fleet(db) -> list[Camera]:
     return [
-        make_camera("cam-001", enabled=True),
-        make_camera("cam-002"),
-        make_camera("cam-003", enabled=True),
-        make_camera("cam-004"),
-        make_camera("cam-005", enabled=True),
+        CameraFactory(id="cam-001", enabled=True),
+        CameraFactory(id="cam-002", enabled=False),
+        CameraFactory(id="cam-003", enabled=True),
+        CameraFactory(id="cam-004", enabled=False),
+        CameraFactory(id="cam-005", enabled=True),
     ]
 
 
@@ -212,7 +208,7 @@ def test_list_cameras_query_count_does_not_grow_with_the_fleet(
     viewer_client, edge_fleet, django_assert_max_num_queries
 ):
     for number in range(6, 40):
-        make_camera(f"cam-{number:03d}", width=1280, height=720)
+        CameraFactory(id=f"cam-{number:03d}", width=1280, height=720)
     with django_assert_max_num_queries(6):
         response = viewer_client.get("/config/cameras")
     assert response.json()["total"] == 39
@@ -315,7 +311,7 @@ def test_create_zone_with_a_lopsided_self_crossing_polygon_is_refused(operator_c
 
 
 def test_create_zone_outside_the_cameras_resolution_is_refused(operator_client):
-    make_camera("cam-small", width=640, height=360)
+    CameraFactory(id="cam-small", width=640, height=360)
     response = operator_client.post("/config/zones", zone_body(camera_id="cam-small"), format="json")
     assert_003_error(response, 400, "VALIDATION_ERROR")
     assert "640x360" in response.json()["errors"][0]["message"]
@@ -343,7 +339,7 @@ def test_create_zone_with_an_unknown_type_is_refused(operator_client, hd_camera)
 
 @pytest.fixture
 def zones(db, hd_camera) -> list[Zone]:
-    other = make_camera("cam-002")
+    other = CameraFactory(id="cam-002")
     return [
         Zone.objects.create(id="zone-001", name="A", camera=hd_camera, geometry=SPEC_POLYGON),
         Zone.objects.create(id="zone-002", name="B", camera=other, geometry=SPEC_POLYGON),
@@ -401,7 +397,7 @@ def test_update_zone_geometry_outside_the_frame_is_refused(operator_client, zone
 
 
 def test_moving_a_zone_to_a_camera_whose_frame_it_does_not_fit_is_refused(operator_client, zones):
-    make_camera("cam-small", width=320, height=240)
+    CameraFactory(id="cam-small", width=320, height=240)
     response = operator_client.put("/config/zones/zone-001", {"camera_id": "cam-small"}, format="json")
     assert_003_error(response, 400, "VALIDATION_ERROR")
     assert error_fields(response) == ["geometry"]

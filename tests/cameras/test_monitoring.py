@@ -27,16 +27,12 @@ from cameras.monitoring import apply_probe, offline_source
 from cameras.probing import ProbeResult
 from config import realtime
 from config.asgi import application
-from tests.factories import UserFactory
+from tests.factories import CameraFactory, UserFactory
 
 TIMEOUT = 5
 OK = ProbeResult(ok=True, latency_ms=42.0, fps=25.0, width=640, height=360, codec="h264", bitrate_mbps=1.5)
 DOWN = ProbeResult(ok=False, error="Connection refused")
-
-
-def make_camera(camera_id: str = "CAM-01", **fields) -> Camera:
-    defaults = {"name": "Gate", "stream_url": "rtsp://127.0.0.1:9/live.mp4", "enabled": False}
-    return Camera.objects.create(id=camera_id, **{**defaults, **fields})
+GATE = {"id": "CAM-01", "name": "Gate"}  # the camera the checks below watch
 
 
 def offline_for(camera: Camera, duration: timedelta) -> Camera:
@@ -55,7 +51,7 @@ def open_alerts(camera: Camera):
 
 @pytest.mark.django_db
 def test_first_failed_check_marks_an_online_camera_offline():
-    camera = make_camera(status=CameraStatus.ONLINE)
+    camera = CameraFactory(**GATE, status=CameraStatus.ONLINE)
     outcome = apply_probe(camera, DOWN)
     camera.refresh_from_db()
     assert outcome.status_changed is True
@@ -66,7 +62,7 @@ def test_first_failed_check_marks_an_online_camera_offline():
 
 @pytest.mark.django_db
 def test_first_failed_check_raises_no_alert():
-    camera = make_camera(status=CameraStatus.ONLINE)
+    camera = CameraFactory(**GATE, status=CameraStatus.ONLINE)
     outcome = apply_probe(camera, DOWN)
     assert outcome.alert_raised is False
     assert not Alert.objects.exists()
@@ -74,7 +70,7 @@ def test_first_failed_check_raises_no_alert():
 
 @pytest.mark.django_db
 def test_second_failed_check_is_not_a_status_change_and_keeps_offline_since():
-    camera = make_camera(status=CameraStatus.ONLINE)
+    camera = CameraFactory(**GATE, status=CameraStatus.ONLINE)
     apply_probe(camera, DOWN)
     first_offline_since = Camera.objects.get(pk=camera.pk).offline_since
     outcome = apply_probe(camera, DOWN)
@@ -84,7 +80,7 @@ def test_second_failed_check_is_not_a_status_change_and_keeps_offline_since():
 
 @pytest.mark.django_db
 def test_successful_check_marks_the_camera_online_and_records_the_stream():
-    camera = make_camera(status=CameraStatus.OFFLINE)
+    camera = CameraFactory(**GATE, status=CameraStatus.OFFLINE)
     outcome = apply_probe(camera, OK)
     camera.refresh_from_db()
     assert outcome.status_changed is True
@@ -97,7 +93,7 @@ def test_successful_check_marks_the_camera_online_and_records_the_stream():
 
 @pytest.mark.django_db
 def test_failed_check_keeps_the_last_known_stream_facts():
-    camera = make_camera(status=CameraStatus.ONLINE, width=1920, height=1080, fps=30)
+    camera = CameraFactory(**GATE, status=CameraStatus.ONLINE, width=1920, height=1080, fps=30)
     apply_probe(camera, DOWN)
     camera.refresh_from_db()
     assert (camera.width, camera.height, camera.fps) == (1920, 1080, 30)
@@ -108,7 +104,7 @@ def test_failed_check_keeps_the_last_known_stream_facts():
 
 @pytest.mark.django_db
 def test_offline_for_under_five_minutes_raises_no_alert():
-    camera = offline_for(make_camera(), timedelta(minutes=4, seconds=50))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=4, seconds=50))
     outcome = apply_probe(camera, DOWN)
     assert outcome.alert_raised is False
     assert not Alert.objects.exists()
@@ -117,7 +113,7 @@ def test_offline_for_under_five_minutes_raises_no_alert():
 
 @pytest.mark.django_db
 def test_offline_for_five_minutes_raises_exactly_one_alert():
-    camera = offline_for(make_camera(), timedelta(minutes=5, seconds=1))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=5, seconds=1))
     outcome = apply_probe(camera, DOWN)
     assert outcome.alert_raised is True
     alert = Alert.objects.get()
@@ -130,7 +126,7 @@ def test_offline_for_five_minutes_raises_exactly_one_alert():
 
 @pytest.mark.django_db
 def test_offline_alert_comes_with_one_site_wide_notification():
-    camera = offline_for(make_camera(), timedelta(minutes=6))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     notification = Notification.objects.get()
     assert notification.user is None
@@ -141,7 +137,7 @@ def test_offline_alert_comes_with_one_site_wide_notification():
 
 @pytest.mark.django_db
 def test_further_failed_checks_raise_no_second_alert():
-    camera = offline_for(make_camera(), timedelta(minutes=6))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     later = [apply_probe(camera, DOWN) for _ in range(3)]
     assert [outcome.alert_raised for outcome in later] == [False, False, False]
@@ -151,7 +147,7 @@ def test_further_failed_checks_raise_no_second_alert():
 
 @pytest.mark.django_db
 def test_recovery_resolves_the_open_alert():
-    camera = offline_for(make_camera(), timedelta(minutes=6))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     outcome = apply_probe(camera, OK)
     assert outcome.alert_resolved is True
@@ -162,7 +158,7 @@ def test_recovery_resolves_the_open_alert():
 
 @pytest.mark.django_db
 def test_recovery_sends_a_resolved_notification():
-    camera = offline_for(make_camera(), timedelta(minutes=6))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     apply_probe(camera, OK)
     resolved = Notification.objects.get(title__startswith="Resolved: ")
@@ -173,7 +169,7 @@ def test_recovery_sends_a_resolved_notification():
 
 @pytest.mark.django_db
 def test_recovery_without_an_open_alert_resolves_nothing():
-    camera = offline_for(make_camera(), timedelta(minutes=1))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=1))
     apply_probe(camera, DOWN)
     outcome = apply_probe(camera, OK)
     assert outcome.alert_resolved is False
@@ -182,7 +178,7 @@ def test_recovery_without_an_open_alert_resolves_nothing():
 
 @pytest.mark.django_db
 def test_a_new_outage_after_recovery_raises_a_new_alert():
-    camera = offline_for(make_camera(), timedelta(minutes=6))
+    camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     apply_probe(camera, OK)
     camera = offline_for(camera, timedelta(minutes=7))
@@ -193,7 +189,7 @@ def test_a_new_outage_after_recovery_raises_a_new_alert():
 
 @pytest.mark.django_db
 def test_a_camera_in_maintenance_is_never_alerted():
-    camera = make_camera(status=CameraStatus.MAINTENANCE)
+    camera = CameraFactory(**GATE, status=CameraStatus.MAINTENANCE)
     Camera.objects.filter(pk=camera.pk).update(offline_since=timezone.now() - timedelta(hours=2))
     outcomes = [apply_probe(camera, DOWN) for _ in range(3)]
     assert not any(outcome.alert_raised for outcome in outcomes)
@@ -203,7 +199,7 @@ def test_a_camera_in_maintenance_is_never_alerted():
 
 @pytest.mark.django_db
 def test_a_camera_in_maintenance_stays_in_maintenance_when_it_answers():
-    camera = make_camera(status=CameraStatus.MAINTENANCE)
+    camera = CameraFactory(**GATE, status=CameraStatus.MAINTENANCE)
     outcome = apply_probe(camera, OK)
     assert outcome.status_changed is False
     assert Camera.objects.get(pk=camera.pk).status == CameraStatus.MAINTENANCE
@@ -232,14 +228,14 @@ async def subscribe(communicator: WebsocketCommunicator, channel: str) -> None:
 
 
 async_apply_probe = sync_to_async(apply_probe)
-async_make_camera = sync_to_async(make_camera)
+async_camera = sync_to_async(CameraFactory)
 async_offline_for = sync_to_async(offline_for)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_first_failure_publishes_a_camera_status_message(socket):
     await subscribe(socket, "camera-status")
-    camera = await async_make_camera(status=CameraStatus.ONLINE)
+    camera = await async_camera(**GATE, status=CameraStatus.ONLINE)
     await async_apply_probe(camera, DOWN)
     message = await socket.receive_json_from(TIMEOUT)
     assert message == {
@@ -254,7 +250,7 @@ async def test_first_failure_publishes_a_camera_status_message(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_a_failure_while_already_offline_publishes_nothing(socket):
     await subscribe(socket, "camera-status")
-    camera = await async_make_camera(status=CameraStatus.ONLINE)
+    camera = await async_camera(**GATE, status=CameraStatus.ONLINE)
     await async_apply_probe(camera, DOWN)
     assert (await socket.receive_json_from(TIMEOUT))["status"] == "offline"
     await async_apply_probe(camera, DOWN)
@@ -265,7 +261,7 @@ async def test_a_failure_while_already_offline_publishes_nothing(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_an_offline_alert_is_published_on_the_alerts_channel(socket):
     await subscribe(socket, "alerts")
-    camera = await async_offline_for(await async_make_camera(), timedelta(minutes=6))
+    camera = await async_offline_for(await async_camera(**GATE), timedelta(minutes=6))
     await async_apply_probe(camera, DOWN)
     alert = await sync_to_async(Alert.objects.get)()
     message = await socket.receive_json_from(TIMEOUT)
@@ -278,7 +274,7 @@ async def test_an_offline_alert_is_published_on_the_alerts_channel(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_a_second_failed_check_publishes_no_second_alert(socket):
     await subscribe(socket, "alerts")
-    camera = await async_offline_for(await async_make_camera(), timedelta(minutes=6))
+    camera = await async_offline_for(await async_camera(**GATE), timedelta(minutes=6))
     await async_apply_probe(camera, DOWN)
     assert (await socket.receive_json_from(TIMEOUT))["type"] == "alert"
     await async_apply_probe(camera, DOWN)
@@ -289,7 +285,7 @@ async def test_a_second_failed_check_publishes_no_second_alert(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_recovery_publishes_the_online_status(socket):
     await subscribe(socket, "camera-status")
-    camera = await async_offline_for(await async_make_camera(), timedelta(minutes=6))
+    camera = await async_offline_for(await async_camera(**GATE), timedelta(minutes=6))
     await async_apply_probe(camera, OK)
     message = await socket.receive_json_from(TIMEOUT)
     assert (message["cameraId"], message["status"]) == ("CAM-01", "online")
@@ -299,7 +295,7 @@ async def test_recovery_publishes_the_online_status(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_recovery_publishes_the_resolved_alert(socket):
     await subscribe(socket, "alerts")
-    camera = await async_offline_for(await async_make_camera(), timedelta(minutes=6))
+    camera = await async_offline_for(await async_camera(**GATE), timedelta(minutes=6))
     await async_apply_probe(camera, DOWN)
     raised = await socket.receive_json_from(TIMEOUT)
     await async_apply_probe(camera, OK)
@@ -311,7 +307,7 @@ async def test_recovery_publishes_the_resolved_alert(socket):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 async def test_an_offline_alert_is_announced_as_a_notification(socket):
     await subscribe(socket, "notifications")
-    camera = await async_offline_for(await async_make_camera(), timedelta(minutes=6))
+    camera = await async_offline_for(await async_camera(**GATE), timedelta(minutes=6))
     await async_apply_probe(camera, DOWN)
     message = await socket.receive_json_from(TIMEOUT)
     assert (message["type"], message["channel"]) == ("notification", "notifications")
@@ -324,8 +320,8 @@ async def test_an_offline_alert_is_announced_as_a_notification(socket):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_check_all_cameras_finds_the_live_camera_online_and_the_dead_one_offline(rtsp_server, closed_port_url):
-    make_camera("CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
-    make_camera("CAM-02", name="Dead", stream_url=closed_port_url, enabled=True, status=CameraStatus.ONLINE)
+    CameraFactory(id="CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
+    CameraFactory(id="CAM-02", name="Dead", stream_url=closed_port_url, enabled=True, status=CameraStatus.ONLINE)
     outcomes = {outcome.camera_id: outcome for outcome in monitoring.check_all_cameras(timeout=10)}
     assert set(outcomes) == {"CAM-01", "CAM-02"}
     assert (outcomes["CAM-01"].online, outcomes["CAM-02"].online) == (True, False)
@@ -335,7 +331,7 @@ def test_check_all_cameras_finds_the_live_camera_online_and_the_dead_one_offline
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_check_all_cameras_records_the_live_streams_resolution(rtsp_server):
-    make_camera("CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
+    CameraFactory(id="CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
     monitoring.check_all_cameras(timeout=10)
     camera = Camera.objects.get(pk="CAM-01")
     assert (camera.width, camera.height) == (rtsp_server.clip.width, rtsp_server.clip.height)
@@ -344,8 +340,8 @@ def test_check_all_cameras_records_the_live_streams_resolution(rtsp_server):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_check_all_cameras_skips_disabled_cameras(closed_port_url):
-    make_camera("CAM-01", stream_url=closed_port_url, enabled=True)
-    make_camera("CAM-02", stream_url=closed_port_url, enabled=False)
+    CameraFactory(id="CAM-01", stream_url=closed_port_url, enabled=True)
+    CameraFactory(id="CAM-02", stream_url=closed_port_url, enabled=False)
     outcomes = monitoring.check_all_cameras(timeout=5)
     assert [outcome.camera_id for outcome in outcomes] == ["CAM-01"]
     assert Camera.objects.get(pk="CAM-02").last_checked is None
@@ -360,7 +356,7 @@ def database_sessions() -> int:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_check_all_cameras_leaves_no_database_connection_open(closed_port_url):
     for number in range(1, 4):
-        make_camera(f"CAM-0{number}", stream_url=closed_port_url, enabled=True)
+        CameraFactory(id=f"CAM-0{number}", stream_url=closed_port_url, enabled=True)
     before = database_sessions()
     monitoring.check_all_cameras(timeout=5)
     after = database_sessions()
@@ -376,8 +372,8 @@ def test_check_all_cameras_leaves_no_database_connection_open(closed_port_url):
 def test_the_real_worker_runs_the_health_task_and_returns_its_counts(
     celery_worker_process, rtsp_server, closed_port_url
 ):
-    make_camera("CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
-    make_camera("CAM-02", name="Dead", stream_url=closed_port_url, enabled=True)
+    CameraFactory(id="CAM-01", name="Live", stream_url=rtsp_server.url, enabled=True)
+    CameraFactory(id="CAM-02", name="Dead", stream_url=closed_port_url, enabled=True)
     # The schedule does not keep results; this one call asks for its result to be kept.
     result = tasks.check_camera_health.apply_async(ignore_result=False)
     counts = result.get(timeout=120)

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.models import Notification
-from tests.factories import UserFactory
+from tests.factories import NotificationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 NOTIFICATIONS = "/api/v1/notifications"
-
-
-def notify(title: str, user=None, minutes_ago: int = 0, **fields) -> Notification:
-    return Notification.objects.create(
-        title=title, user=user, timestamp=timezone.now() - timedelta(minutes=minutes_ago), **fields
-    )
 
 
 @pytest.fixture
@@ -29,11 +20,11 @@ def stranger(db):
 @pytest.fixture
 def inbox(viewer_user, admin_user, stranger) -> dict[str, Notification]:
     return {
-        "mine": notify("Yours", viewer_user, 1, level="warning", link="/alerts"),
-        "broadcast": notify("Everyone", None, 2),
-        "mine-read": notify("Yours, read", viewer_user, 3, acknowledged=True),
-        "admins": notify("Admin's", admin_user, 4),
-        "strangers": notify("Stranger's", stranger, 5),
+        "mine": NotificationFactory(title="Yours", user=viewer_user, minutes_ago=1, level="warning", link="/alerts"),
+        "broadcast": NotificationFactory(title="Everyone", user=None, minutes_ago=2),
+        "mine-read": NotificationFactory(title="Yours, read", user=viewer_user, minutes_ago=3, acknowledged=True),
+        "admins": NotificationFactory(title="Admin's", user=admin_user, minutes_ago=4),
+        "strangers": NotificationFactory(title="Stranger's", user=stranger, minutes_ago=5),
     }
 
 
@@ -53,7 +44,7 @@ def test_list_query_count_does_not_grow_with_the_notifications(
     viewer_client, viewer_user, inbox, django_assert_max_num_queries
 ):
     for number in range(40):
-        notify(f"More {number}", viewer_user, 10 + number)
+        NotificationFactory(title=f"More {number}", user=viewer_user, minutes_ago=10 + number)
     with django_assert_max_num_queries(6):
         response = viewer_client.get(NOTIFICATIONS, {"pageSize": 100})
     assert len(response.json()["data"]) == 43

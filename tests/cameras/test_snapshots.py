@@ -20,6 +20,7 @@ from cameras.models import Camera, Snapshot
 from cameras.probing import StreamUnavailable
 from cameras.snapshots import snapshot_url, take_snapshot
 from tests.cameras.conftest import LiveStream
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +35,12 @@ def decode(data: bytes) -> np.ndarray:
 
 @pytest.fixture
 def camera(rtsp_server: LiveStream) -> Camera:
-    return Camera.objects.create(id="CAM-01", name="Lobby", stream_url=rtsp_server.url)
+    return CameraFactory(id="CAM-01", name="Lobby", stream_url=rtsp_server.url)
 
 
 @pytest.fixture
 def dead_camera(closed_port_url: str) -> Camera:
-    return Camera.objects.create(id="CAM-02", name="Unplugged", stream_url=closed_port_url, thumbnail="old.jpg")
+    return CameraFactory(id="CAM-02", name="Unplugged", stream_url=closed_port_url, thumbnail="old.jpg")
 
 
 def test_snapshot_stores_a_jpeg_of_the_stream_size_under_the_camera_key(camera: Camera, rtsp_server: LiveStream):
@@ -72,7 +73,7 @@ def test_snapshot_becomes_the_thumbnail_without_touching_the_rest_of_the_camera(
 
 
 def test_snapshot_opens_the_stream_with_a_password_full_of_special_characters(rtsp_server: LiveStream):
-    camera = Camera.objects.create(
+    camera = CameraFactory(
         id="CAM-01", name="Gate", stream_url=rtsp_server.url.replace("rtsp://", "rtsp://admin@"),
         stream_password="p@ss:w/rd#1?%",
     )  # fmt: skip
@@ -109,7 +110,7 @@ def test_dead_camera_stores_nothing(dead_camera: Camera, settings):
 
 
 def test_camera_without_a_stream_url_raises_stream_unavailable():
-    camera = Camera.objects.create(id="CAM-03", name="Unconfigured")
+    camera = CameraFactory(id="CAM-03", name="Unconfigured")
     with pytest.raises(StreamUnavailable, match="No stream URL"):
         take_snapshot(camera)
 

@@ -11,36 +11,31 @@ import pytest
 
 from cameras.choices import CameraStatus
 from cameras.models import Camera
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
 V2 = "/api/v2/cameras"
 
 
-def make_camera(camera_id: str, **fields) -> Camera:
-    defaults = {
-        "name": camera_id,
-        "location": "Building A",
-        "stream_url": "rtsp://127.0.0.1:8554/live.mp4",
-        "enabled": False,
-    }
-    return Camera.objects.create(id=camera_id, **{**defaults, **fields})
-
-
 @pytest.fixture
 def fleet(db) -> list[Camera]:
     return [
-        make_camera(
-            "CAM-01",
+        CameraFactory(
+            id="CAM-01",
             name="Main Entrance",
+            location="Building A",
             status=CameraStatus.ONLINE,
             stream_url="rtsp://admin@10.10.1.12:554/stream1",
             stream_password="s3cret",
             ip_address="10.10.1.12",
+            enabled=False,  # a site address: stored and shown, never opened
         ),
-        make_camera("CAM-02", status=CameraStatus.OFFLINE, stream_type="HTTP", stream_url="http://127.0.0.1/x.mjpg"),
-        make_camera("CAM-03", status=CameraStatus.MAINTENANCE),
-        make_camera("CAM-04", status=CameraStatus.ONLINE),
+        CameraFactory(
+            id="CAM-02", status=CameraStatus.OFFLINE, stream_type="HTTP", stream_url="http://127.0.0.1/x.mjpg"
+        ),
+        CameraFactory(id="CAM-03", status=CameraStatus.MAINTENANCE, stream_url="rtsp://127.0.0.1:8554/live.mp4"),
+        CameraFactory(id="CAM-04", status=CameraStatus.ONLINE),
     ]
 
 
@@ -69,7 +64,7 @@ def test_v2_list_answers_items_total_skip_limit_and_version(viewer_client, fleet
 
 def test_v2_list_query_count_does_not_grow_with_the_fleet(viewer_client, fleet, django_assert_max_num_queries):
     for number in range(5, 40):
-        make_camera(f"CAM-{number:02d}")
+        CameraFactory(id=f"CAM-{number:02d}")
     with django_assert_max_num_queries(6):
         response = viewer_client.get(V2)
     assert len(response.json()["items"]) == 39

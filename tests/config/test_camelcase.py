@@ -9,10 +9,9 @@ import json
 import pytest
 from rest_framework.response import Response
 
-from accounts.models import AuditLog
 from config.api.contracts import camel
 from config.api.spa import CamelCaseJSONParser, EnvelopeRenderer, Page, snake, transform_keys
-from tests.factories import UserFactory
+from tests.factories import AuditLogFactory, UserFactory
 
 # --- Renaming ------------------------------------------------------------------------------------
 
@@ -120,7 +119,7 @@ def test_spa_response_keys_are_camel_case(admin_client, admin_user):
 
 @pytest.mark.django_db
 def test_spa_response_leaves_a_free_form_context_unrenamed(admin_client):
-    AuditLog.objects.create(actor="x@example.com", action="demo.thing", message="m", context={"old_value": 1})
+    AuditLogFactory(actor="x@example.com", action="demo.thing", message="m", context={"old_value": 1})
     response = admin_client.get("/api/v1/audit", {"action": "demo.thing"})
     assert response.status_code == 200
     entry = response.json()["data"][0]

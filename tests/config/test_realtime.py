@@ -12,10 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from accounts import tokens
-from accounts.models import Role
 from config import realtime
 from config.asgi import application
-from tests.factories import UserFactory
+from tests.factories import UserFactory, role_user
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -33,8 +32,7 @@ async def _close_consumer_connections():
 @pytest.fixture
 def viewer(db):
     """Someone watching the live view: cameras and detections, read only."""
-    Role.objects.create(id="ROLE-LIVE", name="Live viewer", permissions=["cameras:read", "detections:read"])
-    return UserFactory(role_id="ROLE-LIVE")
+    return role_user("ROLE-LIVE", ["cameras:read", "detections:read"])
 
 
 @pytest.fixture
@@ -44,8 +42,7 @@ def viewer_token(viewer) -> str:
 
 @pytest.fixture
 def no_cameras_token(db) -> str:
-    Role.objects.create(id="ROLE-ATTENDANCE", name="Attendance clerk", permissions=["attendance:read"])
-    return tokens.issue_tokens(UserFactory(role_id="ROLE-ATTENDANCE")).access
+    return tokens.issue_tokens(role_user("ROLE-ATTENDANCE", ["attendance:read"])).access
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from config import retention
 from config.models import SystemMetric
 from config.tasks import cleanup_old_data
 from recognition.models import Detection
+from tests.factories import AuditLogFactory, CameraFactory, DetectionEventLogFactory, DetectionFactory, SnapshotFactory
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 
 def audit(timestamp: datetime) -> AuditLog:
-    return AuditLog.objects.create(actor="test", action="test.entry", message="m", timestamp=timestamp)
+    return AuditLogFactory(actor="test", action="test.entry", message="m", timestamp=timestamp)
 
 
 def metric(timestamp: datetime) -> SystemMetric:
@@ -87,10 +88,8 @@ def test_system_metrics_just_over_30_days_old_are_deleted():
 
 
 def detection(timestamp: datetime, thumbnail: str = "") -> Detection:
-    camera = Camera.objects.get_or_create(id="CAM-RET", defaults={"name": "Retention"})[0]
-    return Detection.objects.create(
-        camera=camera, confidence=90.0, timestamp=timestamp, status="unknown", thumbnail=thumbnail
-    )
+    camera = Camera.objects.filter(pk="CAM-RET").first() or CameraFactory(id="CAM-RET", name="Retention")
+    return DetectionFactory(camera=camera, confidence=90.0, timestamp=timestamp, thumbnail=thumbnail)
 
 
 @pytest.mark.django_db
@@ -221,11 +220,11 @@ def test_rows_are_deleted_in_batches():
 
 @pytest.mark.django_db
 def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_rule):
-    camera = Camera.objects.create(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
+    camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     expired_key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
     live_key = default_storage.save("snapshots/CAM-RET/new.jpg", ContentFile(b"jpeg"))
-    expired = Snapshot.objects.create(camera=camera, storage_key=expired_key, taken_at=NOW - TICK)
-    live = Snapshot.objects.create(camera=camera, storage_key=live_key, taken_at=NOW)
+    expired = SnapshotFactory(camera=camera, storage_key=expired_key, taken_at=NOW - TICK)
+    live = SnapshotFactory(camera=camera, storage_key=live_key, taken_at=NOW)
     extra_rule(
         retention.RetentionRule(
             name="snapshots",
@@ -247,9 +246,9 @@ def test_expiry_rules_delete_rows_whose_time_has_passed_with_their_files(extra_r
 
 @pytest.mark.django_db
 def test_a_dry_run_keeps_the_files(extra_rule):
-    camera = Camera.objects.create(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
+    camera = CameraFactory(id="CAM-RET", name="Retention", stream_url="rtsp://127.0.0.1:8554/x")
     key = default_storage.save("snapshots/CAM-RET/old.jpg", ContentFile(b"jpeg"))
-    Snapshot.objects.create(camera=camera, storage_key=key, taken_at=NOW - timedelta(days=1))
+    SnapshotFactory(camera=camera, storage_key=key, taken_at=NOW - timedelta(days=1))
     extra_rule(
         retention.RetentionRule(
             "snapshots",
@@ -368,9 +367,9 @@ def test_the_cleanup_runs_daily_at_two():
 def test_detection_events_follow_the_detections_period():
     from recognition.models import DetectionEventLog
 
-    camera = Camera.objects.create(id="CAM-EVT", name="Events")
-    kept = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
-    gone = DetectionEventLog.objects.create(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
+    camera = CameraFactory(id="CAM-EVT", name="Events")
+    kept = DetectionEventLogFactory(camera=camera, timestamp=NOW - timedelta(days=90), status="received")
+    gone = DetectionEventLogFactory(camera=camera, timestamp=NOW - timedelta(days=90) - TICK, status="error")
 
     removed = retention.run_cleanup(now=NOW)
 

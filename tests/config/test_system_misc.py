@@ -13,8 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from cameras.choices import CameraStatus
-from cameras.models import Camera
 from config.models import BannerMessage
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +26,6 @@ BANNERS_URL = "/api/v1/services/banner-messages"
 
 def error_code(response) -> str:
     return response.json()["error"]["code"]
-
-
-def make_camera(camera_id: str, status: str, enabled: bool = True) -> Camera:
-    return Camera.objects.create(id=camera_id, name=camera_id, status=status, enabled=enabled)
 
 
 def parse_time(value: str) -> datetime:
@@ -55,10 +51,10 @@ def test_summary_answers_the_keys_of_001(viewer_client):
 
 
 def test_active_cameras_counts_enabled_online_cameras_only(viewer_client):
-    make_camera("CAM-01", CameraStatus.ONLINE)
-    make_camera("CAM-02", CameraStatus.OFFLINE)
-    make_camera("CAM-03", CameraStatus.ONLINE, enabled=False)
-    make_camera("CAM-04", CameraStatus.MAINTENANCE)
+    CameraFactory(id="CAM-01", status=CameraStatus.ONLINE)
+    CameraFactory(id="CAM-02", status=CameraStatus.OFFLINE)
+    CameraFactory(id="CAM-03", status=CameraStatus.ONLINE, enabled=False)
+    CameraFactory(id="CAM-04", status=CameraStatus.MAINTENANCE)
 
     data = viewer_client.get(SUMMARY_URL).json()["data"]
 
@@ -68,7 +64,7 @@ def test_active_cameras_counts_enabled_online_cameras_only(viewer_client):
 def test_people_figures_count_profiles_and_todays_detections(viewer_client):
     from recognition.models import Detection, FaceProfile
 
-    camera = make_camera("CAM-01", CameraStatus.ONLINE)
+    camera = CameraFactory(id="CAM-01", status=CameraStatus.ONLINE)
     ana = FaceProfile.objects.create(employee_id="EMP-1", name="Ana", status="active")
     FaceProfile.objects.create(employee_id="EMP-2", name="Ben", status="pending")
     FaceProfile.objects.create(employee_id="EMP-3", name="Old", status="archived")

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 
 from accounts import preferences
 from accounts.models import AuditLog
+from tests.factories import AuditLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ MOMENT = datetime(2026, 1, 15, 23, 30, 5, tzinfo=UTC)
 
 @pytest.fixture
 def entry(db) -> AuditLog:
-    return AuditLog.objects.create(actor="someone", action="test.moment", message="m", timestamp=MOMENT)
+    return AuditLogFactory(actor="someone", action="test.moment", message="m", timestamp=MOMENT)
 
 
 def test_times_are_shown_in_the_users_time_zone(client, admin_user, entry):

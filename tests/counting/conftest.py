@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Role
 from cameras.models import Camera
-from tests.conftest import client_for
-from tests.factories import ApiKeyFactory, UserFactory
+from tests.conftest import key_client, role_client
+from tests.factories import CameraFactory
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -27,20 +26,12 @@ def counts_url(camera_id: str) -> str:
 
 @pytest.fixture
 def camera(db) -> Camera:
-    return Camera.objects.create(id="cam-001", name="Main entrance", location="Building A", status="online")
+    return CameraFactory(id="cam-001", name="Main entrance", location="Building A", status="online")
 
 
 @pytest.fixture
 def other_camera(db) -> Camera:
-    return Camera.objects.create(id="cam-002", name="Back door", location="Building B")
-
-
-def key_client(*scopes: str, tier: str = "premium") -> APIClient:
-    key = ApiKeyFactory(scopes=list(scopes), tier=tier)
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key.raw)
-    client.key = key
-    return client
+    return CameraFactory(id="cam-002", name="Back door", location="Building B")
 
 
 @pytest.fixture
@@ -52,5 +43,4 @@ def ingest_client(db) -> APIClient:
 @pytest.fixture
 def reader_client(db) -> APIClient:
     """A person whose role holds counts:read only."""
-    Role.objects.create(id="ROLE-COUNTS", name="Counts reader", permissions=["counts:read"])
-    return client_for(UserFactory(role_id="ROLE-COUNTS"))
+    return role_client("ROLE-COUNTS", ["counts:read"])

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from counting.video import locks, storage
 from counting.video.runner import IntervalCount
+from tests.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,13 @@ def test_it_costs_the_same_queries_for_many_cameras(reader_client, django_assert
 
     with django_assert_max_num_queries(6):
         assert len(reader_client.get(URL).json()) == 40
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_the_counters_cost_the_same_queries_for_many_cameras(reader_client, count, django_assert_max_num_queries):
+    CameraFactory.create_batch(count)
+
+    with django_assert_max_num_queries(4):
+        answer = reader_client.get(URL).json()
+
+    assert len(answer) == count

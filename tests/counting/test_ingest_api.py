@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from counting.models import CountHourly, CountRecord
-from tests.counting.conftest import count, counts_url, key_client
+from tests.conftest import key_client
+from tests.counting.conftest import count, counts_url
 
 pytestmark = pytest.mark.django_db
 

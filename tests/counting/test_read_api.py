@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cameras.models import Camera
 from counting import realtime
 from counting.ingest import record_counts
 from tests.counting.conftest import T0, count, counts_url
+from tests.factories import CameraFactory
 
 REALTIME = "/api/v1/counts/realtime"
 
@@ -175,7 +175,7 @@ def test_realtime_answer_computed_before_a_commit_is_never_served(
 @pytest.mark.django_db
 def test_realtime_includes_a_camera_created_after_the_cache(reader_client, hour_of_counts):
     reader_client.get(REALTIME)
-    Camera.objects.create(id="cam-new", name="New")
+    CameraFactory(id="cam-new", name="New")
 
     response = reader_client.get(REALTIME, {"camera_id": "cam-new"})
 

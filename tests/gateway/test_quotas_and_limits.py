@@ -5,22 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from rest_framework.test import APIClient
 
-from cameras.models import Camera
 from config.api import quotas
-from tests.factories import ApiKeyFactory
+from tests.conftest import key_client
+from tests.factories import CameraFactory
 
 STATUS = "/api/v1/rate-limit/status"
 pytestmark = pytest.mark.django_db
-
-
-def key_client(*scopes: str, tier: str = "free") -> APIClient:
-    key = ApiKeyFactory(scopes=list(scopes), tier=tier)
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key.raw)
-    client.key = key
-    return client
 
 
 @pytest.fixture
@@ -33,7 +24,7 @@ def tiny_quota(settings):
 
 
 def test_daily_quota_exceeded_is_a_403_rate_002(tiny_quota):
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
 
     responses = [client.get("/api/v1/stats/usage") for _ in range(4)]
 
@@ -47,7 +38,7 @@ def test_daily_quota_exceeded_is_a_403_rate_002(tiny_quota):
 
 
 def test_quota_refusal_in_the_spa_family_is_rate_002_in_its_envelope(tiny_quota):
-    client = key_client("cameras:read")
+    client = key_client("cameras:read", tier="free")
     for _ in range(3):
         client.get("/api/v1/cameras")
 
@@ -60,7 +51,7 @@ def test_quota_refusal_in_the_spa_family_is_rate_002_in_its_envelope(tiny_quota)
 
 
 def test_quota_refusal_in_the_counting_family_is_its_own_format(tiny_quota):
-    client = key_client("counts:read")
+    client = key_client("counts:read", tier="free")
     for _ in range(3):
         client.get("/api/v1/counts/realtime")
 
@@ -73,7 +64,7 @@ def test_quota_refusal_in_the_counting_family_is_its_own_format(tiny_quota):
 
 def test_monthly_quota_is_enforced_across_days(tiny_quota, settings):
     settings.API_KEY_TIER_QUOTAS = {**settings.API_KEY_TIER_QUOTAS, "free": {"daily": 3, "monthly": 4}}
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     owner = f"key:{client.key.pk}"
     for day in (1, 2):
         for _ in range(2):
@@ -96,7 +87,7 @@ def test_quota_starts_again_on_a_new_day(tiny_quota):
 
 
 def test_refused_requests_use_no_quota(tiny_quota):
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     for _ in range(6):
         client.get("/api/v1/stats/usage")
 
@@ -107,7 +98,7 @@ def test_refused_requests_use_no_quota(tiny_quota):
 
 
 def test_quotas_are_per_key(tiny_quota):
-    spent, fresh = key_client("gateway:read"), key_client("gateway:read")
+    spent, fresh = key_client("gateway:read", tier="free"), key_client("gateway:read", tier="free")
     for _ in range(4):
         spent.get("/api/v1/stats/usage")
 
@@ -146,7 +137,7 @@ def test_quotas_are_configured_per_tier_with_defaults():
 
 def test_tier_per_minute_limit_is_a_429(settings):
     settings.API_KEY_TIER_LIMITS = {**settings.API_KEY_TIER_LIMITS, "free": 2}
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
 
     responses = [client.get("/api/v1/stats/usage") for _ in range(3)]
 
@@ -157,7 +148,7 @@ def test_tier_per_minute_limit_is_a_429(settings):
 
 def test_tier_per_minute_limit_on_counting_is_a_429_in_000_format(settings):
     settings.API_KEY_TIER_LIMITS = {**settings.API_KEY_TIER_LIMITS, "free": 1}
-    client = key_client("counts:read")
+    client = key_client("counts:read", tier="free")
     client.get("/api/v1/counts/realtime")
 
     response = client.get("/api/v1/counts/realtime")
@@ -169,7 +160,7 @@ def test_tier_per_minute_limit_on_counting_is_a_429_in_000_format(settings):
 
 def test_rate_limited_requests_use_no_quota(settings, tiny_quota):
     settings.API_KEY_TIER_LIMITS = {**settings.API_KEY_TIER_LIMITS, "free": 1}
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     for _ in range(3):
         client.get("/api/v1/stats/usage")
 
@@ -178,7 +169,7 @@ def test_rate_limited_requests_use_no_quota(settings, tiny_quota):
 
 def test_count_ingest_is_limited_by_the_ingest_category(settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "ingest": 1}
-    Camera.objects.create(id="cam-q", name="Q")
+    CameraFactory(id="cam-q", name="Q")
     client = key_client("counts:ingest", tier="enterprise")
     item = {"count": 1, "timestamp": "2024-03-01T12:00:00Z", "confidence": 0.5}
 
@@ -191,7 +182,7 @@ def test_count_ingest_is_limited_by_the_ingest_category(settings):
 
 
 def test_status_of_an_api_key_has_the_spec_shape(tiny_quota):
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     client.get("/api/v1/stats/usage")
 
     response = client.get(STATUS)
@@ -212,7 +203,7 @@ def test_status_of_an_api_key_has_the_spec_shape(tiny_quota):
 
 
 def test_reading_the_status_takes_no_token(settings):
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     client.get("/api/v1/stats/usage")
 
     remaining = [client.get(STATUS).json()["limits"]["remaining"] for _ in range(5)]
@@ -221,7 +212,7 @@ def test_reading_the_status_takes_no_token(settings):
 
 
 def test_reading_the_status_uses_no_quota(tiny_quota):
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     for _ in range(5):
         client.get(STATUS)
 
@@ -238,7 +229,7 @@ def test_status_of_a_person_has_no_quotas(admin_client, admin_user):
 
 def test_status_answers_while_the_bucket_is_empty(settings):
     settings.API_KEY_TIER_LIMITS = {**settings.API_KEY_TIER_LIMITS, "free": 1}
-    client = key_client("gateway:read")
+    client = key_client("gateway:read", tier="free")
     client.get("/api/v1/stats/usage")
     assert client.get("/api/v1/stats/usage").status_code == 429
 

@@ -7,24 +7,20 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from config.api import usage
 from config.models import UsageMinute
 from config.redis import get_redis
-from tests.factories import ApiKeyFactory
+from tests.conftest import key_client
 
 URL = "/api/v1/stats/usage"
 HEALTH = "/api/v1/health"
 pytestmark = pytest.mark.django_db
 
 
-def key_client(*scopes: str) -> APIClient:
-    key = ApiKeyFactory(scopes=list(scopes), tier="premium")
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=key.raw)
-    client.client_id = f"key:{key.pk}"
-    return client
+def client_id(client) -> str:
+    """How usage statistics name an API key's traffic."""
+    return f"key:{client.key.pk}"
 
 
 def fold_everything() -> int:
@@ -52,7 +48,7 @@ def _endpoint(body: dict, path: str, method: str = "GET") -> dict:
 
 
 def test_usage_stats_add_up_after_requests(admin_client, traffic):
-    response = admin_client.get(URL, {"clientId": traffic.client_id, "timeRange": "1h"})
+    response = admin_client.get(URL, {"clientId": client_id(traffic), "timeRange": "1h"})
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -97,7 +93,7 @@ def test_client_id_filter_keeps_one_client(admin_client, traffic):
     other = key_client("counts:read")
     other.get("/api/v1/counts/realtime")
 
-    body = admin_client.get(URL, {"clientId": other.client_id}).json()
+    body = admin_client.get(URL, {"clientId": client_id(other)}).json()
 
     assert body["totalRequests"] == 1
 
@@ -124,7 +120,7 @@ def test_caller_without_gateway_read_sees_only_its_own_usage(traffic):
 
 
 def test_caller_without_gateway_read_may_name_itself(traffic):
-    assert traffic.get(URL, {"clientId": traffic.client_id}).json()["totalRequests"] == 6
+    assert traffic.get(URL, {"clientId": client_id(traffic)}).json()["totalRequests"] == 6
 
 
 def test_caller_without_gateway_read_may_not_see_another_client(traffic, admin_user):
@@ -155,7 +151,7 @@ def test_time_range_as_an_iso_interval(admin_client, traffic):
     now = timezone.now()
     interval = f"{(now - timedelta(minutes=10)).isoformat()}/{(now + timedelta(minutes=1)).isoformat()}"
 
-    body = admin_client.get(URL, {"timeRange": interval, "clientId": traffic.client_id}).json()
+    body = admin_client.get(URL, {"timeRange": interval, "clientId": client_id(traffic)}).json()
 
     assert body["totalRequests"] == 6
 
@@ -169,16 +165,16 @@ def test_time_range_before_the_requests_has_none(admin_client, traffic):
 
 
 def test_fold_moves_closed_minutes_into_the_database(admin_client, traffic):
-    before = admin_client.get(URL, {"clientId": traffic.client_id}).json()
+    before = admin_client.get(URL, {"clientId": client_id(traffic)}).json()
 
     written = fold_everything()
 
     assert written >= 3  # realtime, counts and users of the key (and the stats call of the admin)
     assert redis_usage_keys() == []
-    rows = UsageMinute.objects.filter(client_id=traffic.client_id)
+    rows = UsageMinute.objects.filter(client_id=client_id(traffic))
     assert sum(row.requests for row in rows) == 6
     assert sum(row.errors for row in rows) == 2
-    after = admin_client.get(URL, {"clientId": traffic.client_id}).json()
+    after = admin_client.get(URL, {"clientId": client_id(traffic)}).json()
     assert {k: v for k, v in after.items() if k != "timeRange"} == {k: v for k, v in before.items() if k != "timeRange"}
 
 
@@ -186,7 +182,7 @@ def test_stats_survive_losing_redis_once_folded(admin_client, traffic):
     fold_everything()
     get_redis().delete(*redis_usage_keys()) if redis_usage_keys() else None
 
-    assert admin_client.get(URL, {"clientId": traffic.client_id}).json()["totalRequests"] == 6
+    assert admin_client.get(URL, {"clientId": client_id(traffic)}).json()["totalRequests"] == 6
 
 
 def test_an_open_minute_is_not_folded(traffic):
@@ -204,9 +200,9 @@ def test_fold_repeated_after_a_crash_counts_nothing_twice(admin_client, traffic)
         client.hset(key, mapping=fields)
     client.zadd(f"{settings.REDIS_PREFIX}:usage:pending", dict(pending))
 
-    assert admin_client.get(URL, {"clientId": traffic.client_id}).json()["totalRequests"] == 6
+    assert admin_client.get(URL, {"clientId": client_id(traffic)}).json()["totalRequests"] == 6
     fold_everything()
-    assert sum(row.requests for row in UsageMinute.objects.filter(client_id=traffic.client_id)) == 6
+    assert sum(row.requests for row in UsageMinute.objects.filter(client_id=client_id(traffic))) == 6
 
 
 def test_dashboard_pages_are_not_counted(admin_client, client, admin_user):
@@ -253,7 +249,21 @@ def test_time_range_with_an_unencoded_offset(admin_client, traffic):
     end = (now + timedelta(minutes=1)).astimezone(timezone.get_fixed_timezone(420)).isoformat()
 
     # What a client sends when it forgets to encode "+": the query string turns it into a space.
-    response = admin_client.get(f"{URL}?timeRange={start}/{end}&clientId={traffic.client_id}")
+    response = admin_client.get(f"{URL}?timeRange={start}/{end}&clientId={client_id(traffic)}")
 
     assert response.status_code == 200, response.content
     assert response.json()["totalRequests"] == 6
+
+
+@pytest.mark.parametrize("clients", [2, 4])
+def test_usage_stats_cost_the_same_queries_however_many_clients(admin_client, clients, django_assert_max_num_queries):
+    for _ in range(clients):
+        caller = key_client("counts:read")
+        assert caller.get("/api/v1/counts/realtime").status_code == 200
+        assert caller.get("/api/v1/cameras/nope/counts").status_code == 404
+    fold_everything()
+
+    with django_assert_max_num_queries(3):
+        body = admin_client.get(URL, {"timeRange": "1h"}).json()
+
+    assert (body["totalRequests"], body["failedRequests"]) == (2 * clients, clients)

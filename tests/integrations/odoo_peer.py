@@ -492,24 +492,3 @@ def configure(peer: OdooPeer, **fields: Any):
         **fields,
     }
     return update_config(values)
-
-
-_log_numbers = iter(range(1, 10**6))
-
-
-def attendance_log(employee_id: str, check_in: datetime | None, check_out: datetime | None = None, **fields: Any):
-    """An attendance log as the attendance app writes it (UTC datetimes, pending for Odoo)."""
-    from attendance.models import AttendanceLog
-
-    day = fields.pop("date", None) or check_in.date()
-    number = next(_log_numbers)
-    return AttendanceLog.objects.create(
-        id=fields.pop("id", f"ATT-{day:%Y%m%d}-{number:03d}"),
-        employee_id=employee_id,
-        name=fields.pop("name", f"Employee {employee_id}"),
-        date=day,
-        check_in=check_in,
-        check_out=check_out,
-        status=fields.pop("status", "present" if check_in else "missed"),
-        **fields,
-    )

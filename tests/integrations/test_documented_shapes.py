@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.documented import assert_documented
+from tests.factories import AttendanceLogFactory
 from tests.integrations.conftest import rest_exporter
-from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
+from tests.integrations.odoo_peer import OdooPeer, configure
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_the_sync_job_is_documented(admin_client, peer):
 
 def test_the_odoo_status_is_documented(admin_client, peer):
     configure(peer)
-    attendance_log("EMP-00412", datetime(2025, 11, 3, 9, tzinfo=UTC))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=datetime(2025, 11, 3, 9, tzinfo=UTC))
 
     assert_documented(admin_client.get("/api/v1/odoo/status"), "/api/v1/odoo/status")
 

@@ -9,7 +9,7 @@ from django.db import connection
 
 from config.resilience import CircuitBreaker, CircuitState
 from integrations.models import OdooConfig
-from tests.integrations.odoo_peer import attendance_log
+from tests.factories import AttendanceLogFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -148,9 +148,9 @@ def test_changing_where_odoo_is_resets_the_status_and_the_circuit(admin_client):
 
 def test_the_counts_are_those_of_the_logs(admin_client):
     start = datetime(2025, 11, 3, 9, tzinfo=UTC)
-    attendance_log("EMP-1", start)
-    attendance_log("EMP-2", start, odoo_status="failed")
-    attendance_log("EMP-3", None, date=start.date())  # missed: never sent, never counted
+    AttendanceLogFactory(employee_id="EMP-1", check_in=start, check_out=None)
+    AttendanceLogFactory(employee_id="EMP-2", check_in=start, odoo_status="failed", check_out=None)
+    AttendanceLogFactory(employee_id="EMP-3", check_in=None, date=start.date())  # missed: never sent, never counted
 
     data = admin_client.get(URL).json()["data"]
 

@@ -14,7 +14,8 @@ from config.resilience import CircuitBreaker, CircuitState
 from integrations.models import OdooConfig, OdooSyncLog
 from integrations.odoo import config as odoo_config
 from integrations.odoo import sync as odoo_sync
-from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
+from tests.factories import AttendanceLogFactory
+from tests.integrations.odoo_peer import OdooPeer, configure
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,8 @@ def day(n: int, hour: int = 9, minute: int = 0) -> datetime:
 
 
 def test_it_creates_one_attendance_per_log(peer, sophia, sync):
-    first = attendance_log("EMP-00412", day(0), day(0, 17))
-    second = attendance_log("EMP-00412", day(1), day(1, 17, 30))
+    first = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
+    second = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(1), check_out=day(1, 17, 30))
 
     report = sync()
 
@@ -73,10 +74,10 @@ def test_it_creates_one_attendance_per_log(peer, sophia, sync):
 
 def test_it_sends_times_in_utc(peer, sophia, sync):
     saigon = ZoneInfo("Asia/Ho_Chi_Minh")
-    attendance_log(
-        "EMP-00412",
-        datetime(2025, 11, 3, 8, 0, 30, 123456, tzinfo=saigon),
-        datetime(2025, 11, 3, 17, 15, tzinfo=saigon),
+    AttendanceLogFactory(
+        employee_id="EMP-00412",
+        check_in=datetime(2025, 11, 3, 8, 0, 30, 123456, tzinfo=saigon),
+        check_out=datetime(2025, 11, 3, 17, 15, tzinfo=saigon),
     )
 
     sync()
@@ -86,8 +87,8 @@ def test_it_sends_times_in_utc(peer, sophia, sync):
 
 
 def test_a_second_run_creates_nothing(peer, sophia, sync):
-    attendance_log("EMP-00412", day(0), day(0, 17))
-    attendance_log("EMP-00412", day(1), day(1, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(1), check_out=day(1, 17))
     sync()
 
     report = sync()
@@ -98,7 +99,7 @@ def test_a_second_run_creates_nothing(peer, sophia, sync):
 
 
 def test_a_changed_check_out_is_written_not_created(peer, sophia, sync):
-    log = attendance_log("EMP-00412", day(0), None)
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=None)
     sync()
     log.refresh_from_db()
     # What the attendance app does on a later sighting: a new check-out, back to pending.
@@ -119,7 +120,7 @@ def test_a_changed_check_out_is_written_not_created(peer, sophia, sync):
 def test_a_record_odoo_already_has_is_adopted(peer, sophia, sync):
     # The process died after Odoo created the record and before the log was saved.
     existing = peer.add_attendance(sophia, "2025-11-03 09:00:00", "2025-11-03 17:00:00")
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
 
     report = sync()
 
@@ -130,7 +131,7 @@ def test_a_record_odoo_already_has_is_adopted(peer, sophia, sync):
 
 
 def test_an_interrupted_run_then_a_rerun_creates_each_attendance_once(peer, sophia, sync):
-    logs = [attendance_log("EMP-00412", day(n), day(n, 17)) for n in range(5)]
+    logs = [AttendanceLogFactory(employee_id="EMP-00412", check_in=day(n), check_out=day(n, 17)) for n in range(5)]
     peer.die_after_creates = 2  # the second create commits, then Odoo dies before answering
 
     first = sync()
@@ -153,9 +154,9 @@ def test_an_interrupted_run_then_a_rerun_creates_each_attendance_once(peer, soph
 
 
 def test_an_overlapping_check_in_fails_that_log_with_odoos_message(peer, sophia, sync):
-    open_day = attendance_log("EMP-00412", day(0), None)  # never checked out
-    blocked = attendance_log("EMP-00412", day(1), None)
-    other = attendance_log("EMP-00777", day(1), day(1, 17))
+    open_day = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=None)  # never checked out
+    blocked = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(1), check_out=None)
+    other = AttendanceLogFactory(employee_id="EMP-00777", check_in=day(1), check_out=day(1, 17))
     peer.add_employee("Liam Chen", barcode="EMP-00777")
 
     report = sync()
@@ -172,7 +173,7 @@ def test_an_overlapping_check_in_fails_that_log_with_odoos_message(peer, sophia,
 
 
 def test_an_unknown_employee_fails_with_the_reason(peer, sophia, sync):
-    log = attendance_log("EMP-99999", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-99999", check_in=day(0), check_out=day(0, 17))
 
     sync()
 
@@ -184,7 +185,7 @@ def test_an_unknown_employee_fails_with_the_reason(peer, sophia, sync):
 def test_employees_are_matched_by_the_configured_field(peer, sync):
     configure(peer, employee_match_field="identification_id")
     noah = peer.add_employee("Noah Kim", barcode="B-1", identification_id="EMP-00500")
-    attendance_log("EMP-00500", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00500", check_in=day(0), check_out=day(0, 17))
 
     sync()
 
@@ -196,7 +197,7 @@ def test_only_employees_of_the_configured_company_match(peer, sync):
     configure(peer, company="ACME Corp")
     peer.add_employee("Namesake", barcode="EMP-00600", company_id=2)
     ours = peer.add_employee("Mai Tran", barcode="EMP-00600", company_id=1)
-    attendance_log("EMP-00600", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00600", check_in=day(0), check_out=day(0, 17))
 
     report = sync()
 
@@ -206,7 +207,7 @@ def test_only_employees_of_the_configured_company_match(peer, sync):
 
 def test_an_ambiguous_employee_fails_with_the_candidates(peer, sophia, sync):
     peer.add_employee("Sophia M. (duplicate)", barcode="EMP-00412")
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
 
     sync()
 
@@ -217,7 +218,7 @@ def test_an_ambiguous_employee_fails_with_the_candidates(peer, sophia, sync):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_check_out_that_changes_while_sending_is_sent_by_the_next_run(peer, sophia, sync):
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
 
     def later_sighting(attendance_id: int) -> None:
         from django.db import connection
@@ -240,7 +241,7 @@ def test_a_check_out_that_changes_while_sending_is_sent_by_the_next_run(peer, so
 
 
 def test_missed_logs_are_not_sent(peer, sophia, sync):
-    missed = attendance_log("EMP-00412", None, date=day(0).date())
+    missed = AttendanceLogFactory(employee_id="EMP-00412", check_in=None, date=day(0).date())
 
     report = sync()
 
@@ -251,7 +252,7 @@ def test_missed_logs_are_not_sent(peer, sophia, sync):
 
 
 def test_a_record_deleted_in_odoo_is_created_again(peer, sophia, sync):
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     sync()
     log.refresh_from_db()
     del peer.attendances[log.odoo_attendance_id]
@@ -266,7 +267,7 @@ def test_a_record_deleted_in_odoo_is_created_again(peer, sophia, sync):
 
 
 def test_a_refused_api_key_stops_the_run_and_keeps_logs_pending(peer, sophia, sync):
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     OdooConfig.objects.filter(pk=1).update(api_key="wrong-key")
 
     report = sync()
@@ -280,7 +281,7 @@ def test_a_refused_api_key_stops_the_run_and_keeps_logs_pending(peer, sophia, sy
 
 
 def test_an_unreachable_odoo_is_retried_with_backoff(peer, sophia, sync, delays):
-    attendance_log("EMP-00412", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     peer.down = True
 
     report = sync()
@@ -291,7 +292,7 @@ def test_an_unreachable_odoo_is_retried_with_backoff(peer, sophia, sync, delays)
 
 
 def test_a_failing_odoo_leaves_the_log_pending_with_the_error(peer, sophia, sync):
-    log = attendance_log("EMP-00412", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     peer.down_after_requests = 3  # authenticate, find the employee, look for the attendance; then down
 
     sync()
@@ -302,7 +303,7 @@ def test_a_failing_odoo_leaves_the_log_pending_with_the_error(peer, sophia, sync
 
 
 def test_the_circuit_opens_after_repeated_failures(peer, sophia, sync):
-    attendance_log("EMP-00412", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     peer.down = True
     sync()
     sync()  # the fifth consecutive failure opens the circuit
@@ -317,7 +318,7 @@ def test_the_circuit_opens_after_repeated_failures(peer, sophia, sync):
 
 
 def test_an_open_circuit_raises_an_unreachable_alert(peer, sophia, sync):
-    attendance_log("EMP-00412", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
     peer.down = True
     sync()
     sync()
@@ -326,10 +327,10 @@ def test_an_open_circuit_raises_an_unreachable_alert(peer, sophia, sync):
 
 
 def test_counters_on_the_config_match_the_logs(peer, sophia, sync):
-    attendance_log("EMP-00412", day(0), day(0, 17))
-    attendance_log("EMP-00412", day(1), day(1, 17))
-    attendance_log("EMP-404", day(1), day(1, 17))
-    attendance_log("EMP-00412", None, date=day(2).date())  # missed: never counted
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(1), check_out=day(1, 17))
+    AttendanceLogFactory(employee_id="EMP-404", check_in=day(1), check_out=day(1, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=None, date=day(2).date())  # missed: never counted
 
     sync()
 
@@ -342,7 +343,7 @@ def test_counters_on_the_config_match_the_logs(peer, sophia, sync):
 def test_failures_over_the_threshold_raise_an_alert(peer, sophia, sync):
     configure(peer, failure_alert_threshold=2)
     for n in range(3):
-        attendance_log(f"EMP-40{n}", day(n), day(n, 17))
+        AttendanceLogFactory(employee_id=f"EMP-40{n}", check_in=day(n), check_out=day(n, 17))
 
     sync()
 
@@ -354,7 +355,7 @@ def test_failures_over_the_threshold_raise_an_alert(peer, sophia, sync):
 def test_failures_at_the_threshold_raise_no_alert(peer, sophia, sync):
     configure(peer, failure_alert_threshold=2)
     for n in range(2):
-        attendance_log(f"EMP-40{n}", day(n), day(n, 17))
+        AttendanceLogFactory(employee_id=f"EMP-40{n}", check_in=day(n), check_out=day(n, 17))
 
     sync()
 
@@ -362,8 +363,8 @@ def test_failures_at_the_threshold_raise_no_alert(peer, sophia, sync):
 
 
 def test_every_attempt_is_logged(peer, sophia, sync):
-    synced = attendance_log("EMP-00412", day(0), day(0, 17))
-    failed = attendance_log("EMP-404", day(0), day(0, 17))
+    synced = AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
+    failed = AttendanceLogFactory(employee_id="EMP-404", check_in=day(0), check_out=day(0, 17))
 
     report = sync()
 
@@ -376,7 +377,9 @@ def test_every_attempt_is_logged(peer, sophia, sync):
 def test_logs_go_in_batches_of_100(peer, sophia, sync):
     start = datetime(2024, 1, 1, 8, tzinfo=UTC)
     for n in range(150):
-        attendance_log("EMP-00412", start + timedelta(days=n), start + timedelta(days=n, hours=8))
+        AttendanceLogFactory(
+            employee_id="EMP-00412", check_in=start + timedelta(days=n), check_out=start + timedelta(days=n, hours=8)
+        )
 
     report = sync()
 
@@ -387,7 +390,7 @@ def test_logs_go_in_batches_of_100(peer, sophia, sync):
 
 
 def test_failed_logs_are_resent_on_request(peer, sophia, sync):
-    log = attendance_log("EMP-00999", day(0), day(0, 17))
+    log = AttendanceLogFactory(employee_id="EMP-00999", check_in=day(0), check_out=day(0, 17))
     sync()
     peer.add_employee("Late Hire", barcode="EMP-00999")
 
@@ -400,8 +403,8 @@ def test_failed_logs_are_resent_on_request(peer, sophia, sync):
 
 
 def test_status_summary_reports_counts_and_circuit(peer, sophia, sync):
-    attendance_log("EMP-00412", day(0), day(0, 17))
-    attendance_log("EMP-404", day(0), day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=day(0), check_out=day(0, 17))
+    AttendanceLogFactory(employee_id="EMP-404", check_in=day(0), check_out=day(0, 17))
     report = sync()
 
     summary = odoo_config.status_summary()

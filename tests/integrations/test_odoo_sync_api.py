@@ -12,7 +12,8 @@ from attendance.models import AttendanceLog
 from integrations.models import OdooSyncLog
 from integrations.odoo import sync as odoo_sync
 from integrations.tasks import scheduled_odoo_sync
-from tests.integrations.odoo_peer import OdooPeer, attendance_log, configure
+from tests.factories import AttendanceLogFactory
+from tests.integrations.odoo_peer import OdooPeer, configure
 
 START = datetime(2025, 11, 3, 9, tzinfo=UTC)
 
@@ -38,7 +39,10 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
 def test_sync_answers_202_and_a_worker_sends_the_logs(admin_client, peer, celery_worker_process):
     configure(peer)
     logs = [
-        attendance_log("EMP-00412", START + timedelta(days=n), START + timedelta(days=n, hours=8)) for n in range(3)
+        AttendanceLogFactory(
+            employee_id="EMP-00412", check_in=START + timedelta(days=n), check_out=START + timedelta(days=n, hours=8)
+        )
+        for n in range(3)
     ]
 
     response = admin_client.post("/api/v1/odoo/sync", {}, format="json")
@@ -55,7 +59,7 @@ def test_sync_answers_202_and_a_worker_sends_the_logs(admin_client, peer, celery
 @pytest.mark.django_db
 def test_sync_of_given_records_is_queued_with_them(admin_client, peer, django_capture_on_commit_callbacks):
     configure(peer)
-    log = attendance_log("EMP-00412", START, START + timedelta(hours=8))
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=START, check_out=START + timedelta(hours=8))
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post("/api/v1/odoo/sync", {"recordIds": [log.pk]}, format="json")
@@ -79,7 +83,7 @@ def test_sync_refuses_unknown_records(admin_client, peer, django_capture_on_comm
 @pytest.mark.django_db
 def test_sync_refuses_retry_failed_with_record_ids(admin_client, peer):
     configure(peer)
-    log = attendance_log("EMP-00412", START)
+    log = AttendanceLogFactory(employee_id="EMP-00412", check_in=START, check_out=None)
 
     response = admin_client.post("/api/v1/odoo/sync", {"recordIds": [log.pk], "retryFailed": True}, format="json")
 
@@ -104,8 +108,8 @@ def test_sync_needs_odoo_write(operator_client, peer):
 @pytest.mark.django_db
 def test_logs_list_every_attempt_newest_first(admin_client, peer, django_assert_max_num_queries):
     configure(peer)
-    attendance_log("EMP-00412", START, START + timedelta(hours=8))
-    attendance_log("EMP-404", START, START + timedelta(hours=8))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=START, check_out=START + timedelta(hours=8))
+    AttendanceLogFactory(employee_id="EMP-404", check_in=START, check_out=START + timedelta(hours=8))
     odoo_sync.sync_attendance()
 
     with django_assert_max_num_queries(8):
@@ -123,8 +127,8 @@ def test_logs_list_every_attempt_newest_first(admin_client, peer, django_assert_
 @pytest.mark.django_db
 def test_logs_filter_by_result_and_employee(admin_client, peer):
     configure(peer)
-    attendance_log("EMP-00412", START, START + timedelta(hours=8))
-    attendance_log("EMP-404", START, START + timedelta(hours=8))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=START, check_out=START + timedelta(hours=8))
+    AttendanceLogFactory(employee_id="EMP-404", check_in=START, check_out=START + timedelta(hours=8))
     odoo_sync.sync_attendance()
 
     failures = admin_client.get("/api/v1/odoo/logs", {"result": "failure"}).json()["data"]
@@ -145,7 +149,7 @@ def test_logs_refuse_an_unknown_result(admin_client):
 @pytest.mark.django_db
 def test_status_reports_the_summary(admin_client, peer):
     configure(peer)
-    attendance_log("EMP-00412", START, START + timedelta(hours=8))
+    AttendanceLogFactory(employee_id="EMP-00412", check_in=START, check_out=START + timedelta(hours=8))
     odoo_sync.sync_attendance()
 
     data = admin_client.get("/api/v1/odoo/status").json()["data"]

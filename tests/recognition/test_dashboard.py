@@ -16,13 +16,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import preferences
-from accounts.models import AuditLog, Role
+from accounts.models import AuditLog
 from cameras.models import Camera
 from recognition import enrolment
 from recognition.images import encode_jpeg
-from recognition.models import Detection, DetectionEventLog, FaceEmbedding, FaceImage, FaceProfile
+from recognition.models import DetectionEventLog, FaceEmbedding, FaceImage, FaceProfile
 from recognition.views import FEED_SIZE, PROFILES_PER_PAGE
-from tests.factories import UserFactory
+from tests.conftest import signed_in
+from tests.factories import CameraFactory, DetectionFactory, FaceProfileFactory, RoleFactory, UserFactory
 from tests.recognition.conftest import jpeg_file, media_files, photo_file
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +34,6 @@ FEED = "/recognition/feed/"
 MOMENT = datetime(2026, 1, 15, 23, 30, 5, tzinfo=UTC)
 
 
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def page(response) -> str:
     return response.content.decode()
 
@@ -46,10 +41,8 @@ def page(response) -> str:
 @pytest.fixture
 def face_viewer():
     """A role that may see cameras, detections and faces, and change nothing."""
-    Role.objects.create(
-        id="ROLE-FACE-VIEWER", name="Face viewer", permissions=["cameras:read", "detections:read", "faces:read"]
-    )
-    return UserFactory(role_id="ROLE-FACE-VIEWER", email="faces@example.com")
+    role = RoleFactory(id="ROLE-FACE-VIEWER", permissions=["cameras:read", "detections:read", "faces:read"])
+    return UserFactory(role_id=role.id, email="faces@example.com")
 
 
 def stored_jpeg(name: str, seed: int = 0) -> str:
@@ -59,42 +52,14 @@ def stored_jpeg(name: str, seed: int = 0) -> str:
 
 @pytest.fixture
 def entrance() -> Camera:
-    return Camera.objects.create(
+    return CameraFactory(
         id="CAM-01", name="Main entrance", status="online", thumbnail=stored_jpeg("snapshots/CAM-01/latest.jpg")
     )
 
 
 @pytest.fixture
 def garage() -> Camera:
-    return Camera.objects.create(id="CAM-02", name="Garage", status="offline")
-
-
-def make_profile(employee_id: str = "EMP-00412", name: str = "Sophia Martinez", images: int = 0, **fields):
-    profile = FaceProfile.objects.create(employee_id=employee_id, name=name, **{"status": "active", **fields})
-    for index in range(images):
-        FaceImage.objects.create(
-            profile=profile,
-            storage_key=stored_jpeg(f"faces/{profile.pk}/{index}.jpg", index),
-            content_type="image/jpeg",
-            size_bytes=1000,
-            width=64,
-            height=64,
-        )
-    return profile
-
-
-def detect(camera: Camera, profile: FaceProfile | None = None, at: datetime | None = None, **fields) -> Detection:
-    return Detection.objects.create(
-        camera=camera,
-        profile=profile,
-        person_id=profile.employee_id if profile else "",
-        name=profile.name if profile else "",
-        confidence=fields.pop("confidence", 97.5),
-        timestamp=at or timezone.now(),
-        bounding_box={"top": 10, "left": 20, "width": 80, "height": 100},
-        status=fields.pop("status", "authorized" if profile else "unknown"),
-        **fields,
-    )
+    return CameraFactory(id="CAM-02", name="Garage", status="offline")
 
 
 def feed_of(html: str) -> str:
@@ -157,9 +122,9 @@ def test_tile_snapshot_url_serves_the_image(face_viewer, entrance):
 
 
 def test_tile_counts_the_cameras_detections_of_today(face_viewer, entrance):
-    detect(entrance)
-    detect(entrance)
-    detect(entrance, at=timezone.now() - timedelta(days=2))
+    DetectionFactory(camera=entrance)
+    DetectionFactory(camera=entrance)
+    DetectionFactory(camera=entrance, timestamp=timezone.now() - timedelta(days=2))
 
     html = page(signed_in(face_viewer).get(LIVE))
 
@@ -205,8 +170,10 @@ def test_live_page_subscribes_with_a_token_from_the_token_endpoint(face_viewer, 
 
 
 def test_feed_shows_names_status_confidence_and_signed_thumbnails(face_viewer, entrance):
-    profile = make_profile()
-    detect(entrance, profile, confidence=99.2, thumbnail=stored_jpeg("detections/CAM-01/face.jpg"))
+    profile = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
+    DetectionFactory(
+        camera=entrance, profile=profile, confidence=99.2, thumbnail=stored_jpeg("detections/CAM-01/face.jpg")
+    )
 
     feed = feed_of(page(signed_in(face_viewer).get(LIVE)))
 
@@ -217,7 +184,7 @@ def test_feed_shows_names_status_confidence_and_signed_thumbnails(face_viewer, e
 
 
 def test_feed_shows_unknown_people_as_unknown(face_viewer, entrance):
-    detect(entrance, status="unknown")
+    DetectionFactory(camera=entrance, status="unknown")
 
     feed = feed_of(page(signed_in(face_viewer).get(LIVE)))
 
@@ -225,7 +192,7 @@ def test_feed_shows_unknown_people_as_unknown(face_viewer, entrance):
 
 
 def test_feed_links_names_to_their_profile_search(face_viewer, entrance):
-    detect(entrance, make_profile())
+    DetectionFactory(camera=entrance, profile=FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez"))
 
     feed = feed_of(page(signed_in(face_viewer).get(LIVE)))
 
@@ -233,8 +200,14 @@ def test_feed_links_names_to_their_profile_search(face_viewer, entrance):
 
 
 def test_feed_is_newest_first(face_viewer, entrance):
-    detect(entrance, make_profile("EMP-1", "Older Person"), at=MOMENT)
-    detect(entrance, make_profile("EMP-2", "Newer Person"), at=MOMENT + timedelta(seconds=5))
+    DetectionFactory(
+        camera=entrance, profile=FaceProfileFactory(employee_id="EMP-1", name="Older Person"), timestamp=MOMENT
+    )
+    DetectionFactory(
+        camera=entrance,
+        profile=FaceProfileFactory(employee_id="EMP-2", name="Newer Person"),
+        timestamp=MOMENT + timedelta(seconds=5),
+    )
 
     feed = feed_of(page(signed_in(face_viewer).get(LIVE)))
 
@@ -243,7 +216,7 @@ def test_feed_is_newest_first(face_viewer, entrance):
 
 def test_feed_shows_the_latest_detections_only(face_viewer, entrance):
     for second in range(FEED_SIZE + 5):
-        detect(entrance, at=MOMENT + timedelta(seconds=second))
+        DetectionFactory(camera=entrance, timestamp=MOMENT + timedelta(seconds=second))
 
     feed = feed_of(page(signed_in(face_viewer).get(LIVE)))
 
@@ -252,7 +225,7 @@ def test_feed_shows_the_latest_detections_only(face_viewer, entrance):
 
 def test_feed_times_are_in_the_users_time_zone(face_viewer, entrance):
     preferences.update_preferences(face_viewer, {"timezone": "Asia/Ho_Chi_Minh"})
-    detect(entrance, at=MOMENT)
+    DetectionFactory(camera=entrance, timestamp=MOMENT)
 
     html = page(signed_in(face_viewer).get(LIVE))
 
@@ -260,10 +233,16 @@ def test_feed_times_are_in_the_users_time_zone(face_viewer, entrance):
     assert 'data-time-zone="Asia/Ho_Chi_Minh"' in html  # live rows are formatted in the same zone
 
 
-def test_live_page_queries_do_not_grow_with_detections(face_viewer, entrance, garage, django_assert_max_num_queries):
+@pytest.mark.parametrize("count", [10, 20])
+def test_live_page_queries_do_not_grow_with_detections(
+    face_viewer, entrance, garage, count, django_assert_max_num_queries
+):
     client = signed_in(face_viewer)
-    for index in range(20):
-        detect(entrance if index % 2 else garage, make_profile(f"EMP-{index}", f"Person {index}"))
+    for index in range(count):
+        DetectionFactory(
+            camera=entrance if index % 2 else garage,
+            profile=FaceProfileFactory(employee_id=f"EMP-{index}", name=f"Person {index}"),
+        )
     client.get(LIVE)  # session and user loaded once
 
     with django_assert_max_num_queries(10):
@@ -273,8 +252,8 @@ def test_live_page_queries_do_not_grow_with_detections(face_viewer, entrance, ga
 
 
 def test_camera_page_shows_only_that_cameras_detections(face_viewer, entrance, garage):
-    detect(entrance, make_profile("EMP-1", "At The Door"))
-    detect(garage, make_profile("EMP-2", "In The Garage"))
+    DetectionFactory(camera=entrance, profile=FaceProfileFactory(employee_id="EMP-1", name="At The Door"))
+    DetectionFactory(camera=garage, profile=FaceProfileFactory(employee_id="EMP-2", name="In The Garage"))
 
     html = page(signed_in(face_viewer).get("/recognition/live/CAM-02/"))
 
@@ -288,13 +267,27 @@ def test_camera_page_of_an_unknown_camera_is_404(face_viewer, entrance):
 
 
 def test_feed_endpoint_renders_the_rows_for_a_resync(face_viewer, entrance, garage):
-    detect(entrance, make_profile("EMP-1", "At The Door"))
-    detect(garage, make_profile("EMP-2", "In The Garage"))
+    DetectionFactory(camera=entrance, profile=FaceProfileFactory(employee_id="EMP-1", name="At The Door"))
+    DetectionFactory(camera=garage, profile=FaceProfileFactory(employee_id="EMP-2", name="In The Garage"))
 
     response = signed_in(face_viewer).get(FEED, {"camera": "CAM-01"})
 
     assert response.status_code == 200
     assert "At The Door" in page(response) and "In The Garage" not in page(response)
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_feed_endpoint_costs_the_same_queries_however_many_detections(
+    face_viewer, entrance, count, django_assert_max_num_queries
+):
+    for _ in range(count):
+        DetectionFactory(camera=entrance, profile=FaceProfileFactory())
+    client = signed_in(face_viewer)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(FEED)
+
+    assert page(response).count("data-detection-id=") == count
 
 
 def test_feed_endpoint_answers_scripts_in_json_when_signed_out(client):
@@ -315,7 +308,7 @@ def test_feed_endpoint_needs_detections_read(viewer_user):
 
 
 def test_faces_page_lists_profiles_with_signed_thumbnails(face_viewer):
-    profile = make_profile(images=2, department="Engineering")
+    profile = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez", images=2, department="Engineering")
 
     html = page(signed_in(face_viewer).get(FACES))
 
@@ -326,8 +319,8 @@ def test_faces_page_lists_profiles_with_signed_thumbnails(face_viewer):
 
 
 def test_faces_search_finds_by_employee_id(face_viewer):
-    make_profile("EMP-1", "Alice Able")
-    make_profile("EMP-2", "Bob Baker")
+    FaceProfileFactory(employee_id="EMP-1", name="Alice Able")
+    FaceProfileFactory(employee_id="EMP-2", name="Bob Baker")
 
     html = page(signed_in(face_viewer).get(FACES, {"search": "emp-2"}))
 
@@ -335,8 +328,8 @@ def test_faces_search_finds_by_employee_id(face_viewer):
 
 
 def test_faces_department_filter(face_viewer):
-    make_profile("EMP-1", "Alice Able", department="Engineering")
-    make_profile("EMP-2", "Bob Baker", department="Security")
+    FaceProfileFactory(employee_id="EMP-1", name="Alice Able", department="Engineering")
+    FaceProfileFactory(employee_id="EMP-2", name="Bob Baker", department="Security")
 
     html = page(signed_in(face_viewer).get(FACES, {"department": "security"}))
 
@@ -344,8 +337,8 @@ def test_faces_department_filter(face_viewer):
 
 
 def test_faces_status_filter(face_viewer):
-    make_profile("EMP-1", "Alice Able", status="active")
-    make_profile("EMP-2", "Bob Baker", status="archived")
+    FaceProfileFactory(employee_id="EMP-1", name="Alice Able", status="active")
+    FaceProfileFactory(employee_id="EMP-2", name="Bob Baker", status="archived")
 
     html = page(signed_in(face_viewer).get(FACES, {"status": "archived"}))
 
@@ -354,7 +347,7 @@ def test_faces_status_filter(face_viewer):
 
 def test_faces_list_is_paginated_keeping_the_filters(face_viewer):
     for index in range(PROFILES_PER_PAGE + 3):
-        make_profile(f"EMP-{index:03}", f"Person {index:03}", department="Engineering")
+        FaceProfileFactory(employee_id=f"EMP-{index:03}", name=f"Person {index:03}", department="Engineering")
 
     client = signed_in(face_viewer)
     first = page(client.get(FACES, {"department": "Engineering"}))
@@ -365,10 +358,11 @@ def test_faces_list_is_paginated_keeping_the_filters(face_viewer):
     assert "?department=Engineering&amp;page=2" in first
 
 
-def test_faces_list_queries_do_not_grow_with_profiles(face_viewer, django_assert_max_num_queries):
+@pytest.mark.parametrize("count", [5, 10])
+def test_faces_list_queries_do_not_grow_with_profiles(face_viewer, count, django_assert_max_num_queries):
     client = signed_in(face_viewer)
-    for index in range(10):
-        make_profile(f"EMP-{index}", f"Person {index}", images=2)
+    for index in range(count):
+        FaceProfileFactory(employee_id=f"EMP-{index}", name=f"Person {index}", images=2)
     client.get(FACES)
 
     with django_assert_max_num_queries(10):
@@ -378,7 +372,7 @@ def test_faces_list_queries_do_not_grow_with_profiles(face_viewer, django_assert
 
 
 def test_viewer_sees_profiles_but_no_registration_form(face_viewer):
-    make_profile()
+    FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
 
     html = page(signed_in(face_viewer).get(FACES))
 
@@ -469,7 +463,7 @@ def test_registration_of_more_than_five_images_shows_the_error(admin_user):
 
 
 def test_registration_of_a_taken_employee_id_shows_the_error(admin_user):
-    make_profile("EMP-100", "Already There")
+    FaceProfileFactory(employee_id="EMP-100", name="Already There")
 
     response = register(signed_in(admin_user), employee_id="EMP-100")
 
@@ -478,7 +472,7 @@ def test_registration_of_a_taken_employee_id_shows_the_error(admin_user):
 
 
 def test_registration_keeps_what_was_typed_after_a_refusal(admin_user):
-    make_profile("EMP-100", "Already There")
+    FaceProfileFactory(employee_id="EMP-100", name="Already There")
 
     html = page(register(signed_in(admin_user), employee_id="EMP-100", name="Eileen Collins"))
 
@@ -486,7 +480,7 @@ def test_registration_keeps_what_was_typed_after_a_refusal(admin_user):
 
 
 def test_operator_who_may_enrol_also_sees_the_list_and_the_new_profile(operator_user, astronaut, engine):
-    make_profile("EMP-1", "Someone Else")
+    FaceProfileFactory(employee_id="EMP-1", name="Someone Else")
     client = signed_in(operator_user)
 
     listing = page(client.get(FACES))
@@ -520,12 +514,26 @@ def test_detail_shows_the_images_with_signed_urls(face_viewer, enrolled):
 
 
 def test_detail_shows_the_persons_recent_detections(face_viewer, enrolled, entrance):
-    detect(entrance, enrolled, confidence=96.4)
+    DetectionFactory(camera=entrance, profile=enrolled, confidence=96.4)
 
     html = page(signed_in(face_viewer).get(f"/recognition/faces/{enrolled.pk}/"))
 
     history = html.split('id="profile-detections"', 1)[1]
     assert "Main entrance" in history and "96.4%" in history
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_detail_costs_the_same_queries_however_many_images_and_detections(
+    face_viewer, entrance, count, django_assert_max_num_queries
+):
+    profile = FaceProfileFactory(images=count)
+    DetectionFactory.create_batch(count, camera=entrance, profile=profile)
+    client = signed_in(face_viewer)
+
+    with django_assert_max_num_queries(7):
+        html = page(client.get(f"/recognition/faces/{profile.pk}/"))
+
+    assert html.count("data-image-id=") == count and html.count("Main entrance") >= count
 
 
 def test_detail_offers_no_changes_to_viewers(face_viewer, enrolled):
@@ -592,7 +600,7 @@ def test_viewer_cannot_delete_an_image(face_viewer, enrolled):
 
 
 def test_deleting_an_image_of_another_profile_is_404(admin_user, enrolled):
-    other = make_profile("EMP-300", "Other Person", images=1)
+    other = FaceProfileFactory(employee_id="EMP-300", name="Other Person", images=1)
     image = other.images.get()
 
     response = signed_in(admin_user).post(f"/recognition/faces/{enrolled.pk}/images/{image.pk}/delete/")

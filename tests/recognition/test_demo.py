@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from recognition.demo import DEMO_EMPLOYEE_ID, create_demo_data
 from recognition.models import FaceEmbedding, FaceProfile
+from tests.factories import CameraFactory, DetectionEventLogFactory
 
 
 def test_demo_enrols_the_skimage_astronaut(db, engine):
@@ -23,16 +24,14 @@ def test_demo_is_idempotent(db, engine):
 
 
 def test_the_demo_face_camera_sees_the_enrolled_astronaut(db, engine, tmp_path):
-    from cameras.models import Camera
     from cameras.rtsp_server import DEMO_FACES_CLIP_NAME, RtspTestServer, prepare_demo_faces_clip
     from recognition import detections
-    from recognition.models import DetectionEventLog
 
     create_demo_data(None)
     prepare_demo_faces_clip(tmp_path)
     with RtspTestServer(tmp_path) as server:
-        camera = Camera.objects.create(id="CAM-02", name="Reception", stream_url=server.url(DEMO_FACES_CLIP_NAME))
-        event = DetectionEventLog.objects.create(camera=camera, timestamp=camera.created_at, status="processing")
+        camera = CameraFactory(id="CAM-02", name="Reception", stream_url=server.url(DEMO_FACES_CLIP_NAME))
+        event = DetectionEventLogFactory(camera=camera, timestamp=camera.created_at, status="processing")
         result = detections.process_frame(event)  # the clip opens on the astronaut
 
     [detection] = result.detections

@@ -13,15 +13,18 @@ from cameras.models import Alert
 from recognition import detections
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
 from recognition.providers import HttpProvider, ProviderError, RetryPolicy
+from tests.factories import CameraFactory, DetectionEventLogFactory, DetectionFactory, FaceProfileFactory
 from tests.recognition.conftest import enrol, photo_file
-from tests.recognition.detection_support import make_camera, make_profile
 
 pytestmark = pytest.mark.django_db
 
 
+NOWHERE = "rtsp://127.0.0.1:9/none.mp4"  # a stream on a closed port: never read here
+
+
 @pytest.fixture
 def camera():
-    return make_camera()
+    return CameraFactory(id="CAM-01", name="Main entrance", stream_url=NOWHERE)
 
 
 @pytest.fixture
@@ -32,9 +35,7 @@ def enrolled(admin_client, shared_data, engine):
 
 
 def _event(camera) -> DetectionEventLog:
-    return DetectionEventLog.objects.create(
-        camera=camera, camera_name=camera.name, timestamp=timezone.now(), status="processing"
-    )
+    return DetectionEventLogFactory(camera=camera, status="processing")
 
 
 def _photo(shared_data, name: str) -> np.ndarray:
@@ -108,7 +109,7 @@ def _use_http_provider(url: str, api_key: str = "provider-key") -> DetectionProv
 
 
 def test_an_http_provider_gets_the_frame_and_its_detections_are_stored(camera, http_peer):
-    person = make_profile("EMP-777", "Known Person")
+    person = FaceProfileFactory(employee_id="EMP-777", name="Known Person")
     answer = [
         {"personId": "EMP-777", "confidence": 96.4, "boundingBox": {"top": 5, "left": 6, "width": 30, "height": 40}},
         {"personId": None, "confidence": 71, "boundingBox": {"top": 50, "left": 50, "width": 20, "height": 20}},
@@ -170,9 +171,9 @@ def test_the_builtin_engine_reports_itself_connected(engine):
 
 
 def test_the_recognition_loop_takes_each_marked_camera_once_per_interval():
-    make_camera("CAM-01", "Door", recognition_enabled=True, recognition_interval=60)
-    make_camera("CAM-02", "Yard", recognition_enabled=False)
-    make_camera("CAM-03", "Gate", recognition_enabled=True, enabled=False)
+    CameraFactory(id="CAM-01", name="Door", stream_url=NOWHERE, recognition_enabled=True, recognition_interval=60)
+    CameraFactory(id="CAM-02", name="Yard", stream_url=NOWHERE, recognition_enabled=False)
+    CameraFactory(id="CAM-03", name="Gate", stream_url=NOWHERE, recognition_enabled=True, enabled=False)
 
     first = [c.pk for c in detections.cameras_due_for_scan()]
     second = [c.pk for c in detections.cameras_due_for_scan()]
@@ -201,9 +202,7 @@ def test_beat_scans_for_recognition_every_5_s_and_checks_the_provider_every_5_mi
     ],
 )
 def test_admin_lists_the_detection_and_session_tables(client, admin_user, camera, path):
-    from tests.recognition.detection_support import make_detection
-
-    make_detection(camera)
+    DetectionFactory(camera=camera)
     client.force_login(admin_user)
 
     assert client.get(path).status_code == 200

@@ -14,11 +14,11 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from accounts import tokens
-from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
-from cameras.models import Camera
+from attendance.models import AttendanceLog, AttendanceRecord
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from config.asgi import application
 from recognition.models import Detection, DetectionEventLog
+from tests.factories import CameraFactory, ShiftScheduleFactory
 from tests.recognition.conftest import enrol, photo_file
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -60,11 +60,16 @@ def test_send_frame_recognises_the_person_on_a_real_camera(
         == 201
     )
     # Engineering's shift started at midnight with no grace: any sighting today is a late arrival.
-    ShiftSchedule.objects.create(
-        id="SHIFT-ENG", name="Engineering", start_time=dt.time(0, 0), end_time=dt.time(23, 59),
-        grace_minutes=0, departments=["Engineering"], weekdays=[1, 2, 3, 4, 5, 6, 7], expected_headcount=1,
-    )  # fmt: skip
-    Camera.objects.create(id="CAM-01", name="Main entrance", stream_url=face_camera.url("person.mp4", loop=True))
+    ShiftScheduleFactory(
+        id="SHIFT-ENG",
+        name="Engineering",
+        start_time=dt.time(0, 0),
+        end_time=dt.time(23, 59),
+        grace_minutes=0,
+        departments=["Engineering"],
+        expected_headcount=1,
+    )
+    CameraFactory(id="CAM-01", name="Main entrance", stream_url=face_camera.url("person.mp4", loop=True))
     token = tokens.issue_tokens(admin_user).access
 
     async def scenario():
@@ -108,7 +113,7 @@ def test_send_frame_on_a_camera_looking_at_a_stranger_stores_an_unknown(
         enrol(admin_client, "EMP-001", "Person One", [photo_file(shared_data_dir / "faces" / "img1.jpg")]).status_code
         == 201
     )
-    Camera.objects.create(id="CAM-02", name="Back door", stream_url=face_camera.url("stranger.mp4", loop=True))
+    CameraFactory(id="CAM-02", name="Back door", stream_url=face_camera.url("stranger.mp4", loop=True))
 
     response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-02"}, format="json")
 

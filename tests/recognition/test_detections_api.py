@@ -16,21 +16,26 @@ from config.crypto import MASK
 from recognition import detections
 from recognition.models import DetectionEventLog, DetectionProviderConfig
 from recognition.providers import ProvidedFace, ProviderAnswer
-from tests.recognition.detection_support import make_camera, make_detection, make_profile
+from tests.factories import CameraFactory, DetectionEventLogFactory, DetectionFactory, FaceProfileFactory
 
 pytestmark = pytest.mark.django_db
 
 
+NOWHERE = "rtsp://127.0.0.1:9/none.mp4"  # a stream on a closed port: never read here
+
+
 @pytest.fixture
 def camera():
-    return make_camera()
+    return CameraFactory(id="CAM-01", name="Main entrance", stream_url=NOWHERE)
 
 
 def test_live_detections_are_newest_first_in_the_001_shape(admin_client, camera):
-    person = make_profile()
+    person = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
     now = timezone.now()
-    make_detection(camera, now - timedelta(seconds=30))
-    newest = make_detection(camera, now, profile=person, track_id="TRACK-1", thumbnail="detections/x.jpg")
+    DetectionFactory(camera=camera, timestamp=now - timedelta(seconds=30))
+    newest = DetectionFactory(
+        camera=camera, timestamp=now, profile=person, track_id="TRACK-1", thumbnail="detections/x.jpg"
+    )
 
     body = admin_client.get("/api/v1/detections/live").json()
 
@@ -49,10 +54,10 @@ def test_live_detections_are_newest_first_in_the_001_shape(admin_client, camera)
 
 
 def test_live_detections_filter_by_camera_and_limit(admin_client, camera):
-    other = make_camera("CAM-02", "Loading bay")
+    other = CameraFactory(id="CAM-02", name="Loading bay")
     for seconds in range(3):
-        make_detection(camera, timezone.now() - timedelta(seconds=seconds))
-    make_detection(other)
+        DetectionFactory(camera=camera, timestamp=timezone.now() - timedelta(seconds=seconds))
+    DetectionFactory(camera=other)
 
     data = admin_client.get("/api/v1/detections/live", {"cameraId": "CAM-01", "limit": 2}).json()["data"]
 
@@ -68,7 +73,7 @@ def test_live_limit_out_of_range_is_a_validation_error(admin_client):
 
 
 def test_live_detections_cost_one_query_then_none_while_cached(camera):
-    make_detection(camera)
+    DetectionFactory(camera=camera)
     with CaptureQueriesContext(connection) as first:
         detections.live_detections()
     with CaptureQueriesContext(connection) as second:
@@ -121,7 +126,7 @@ def test_send_frame_without_camera_id_is_a_validation_error(admin_client):
 
 
 def test_send_frame_for_a_camera_without_stream_is_409(admin_client):
-    make_camera("CAM-03", "No stream", stream_url="")
+    CameraFactory(id="CAM-03", name="No stream", stream_url="")
 
     response = admin_client.post("/api/v1/detections/send-frame", {"cameraId": "CAM-03"}, format="json")
 
@@ -137,14 +142,14 @@ def test_viewer_may_not_send_frames(viewer_client, camera):
 def test_events_filter_by_status_camera_and_time_with_pagination(admin_client, camera):
     now = timezone.now()
     for minutes, status in ((1, "received"), (2, "error"), (3, "received"), (90, "received")):
-        DetectionEventLog.objects.create(
+        DetectionEventLogFactory(
             camera=camera,
             camera_name=camera.name,
             timestamp=now - timedelta(minutes=minutes),
             status=status,
             latency_ms=150,
         )
-    DetectionEventLog.objects.create(camera=make_camera("CAM-02", "Bay"), timestamp=now, status="received")
+    DetectionEventLogFactory(camera=CameraFactory(id="CAM-02", name="Bay"), timestamp=now, status="received")
 
     body = admin_client.get(
         "/api/v1/detections/events",
@@ -209,10 +214,10 @@ def test_test_provider_reports_a_healthy_http_provider(admin_client, http_peer):
 
 
 def test_person_history_lists_their_detections_newest_first(admin_client, camera):
-    person = make_profile()
-    older = make_detection(camera, timezone.now() - timedelta(hours=2), profile=person)
-    newer = make_detection(camera, timezone.now(), profile=person)
-    make_detection(camera)  # somebody unknown
+    person = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
+    older = DetectionFactory(camera=camera, timestamp=timezone.now() - timedelta(hours=2), profile=person)
+    newer = DetectionFactory(camera=camera, timestamp=timezone.now(), profile=person)
+    DetectionFactory(camera=camera)  # somebody unknown
 
     body = admin_client.get("/api/v1/history/person/EMP-00412").json()
 
@@ -229,7 +234,7 @@ def test_history_of_nobody_is_404(admin_client):
 
 def test_events_to_a_bare_date_include_that_whole_day(admin_client, camera):
     for day in (3, 4, 5):
-        DetectionEventLog.objects.create(
+        DetectionEventLogFactory(
             camera=camera, timestamp=dt.datetime(2025, 11, day, 10, 24, tzinfo=dt.UTC), status="received"
         )
 
@@ -239,9 +244,9 @@ def test_events_to_a_bare_date_include_that_whole_day(admin_client, camera):
 
 
 def test_person_history_takes_date_from_as_001_spells_it(admin_client, camera):
-    person = make_profile()
-    make_detection(camera, timezone.now() - timedelta(days=3), profile=person)
-    recent = make_detection(camera, timezone.now(), profile=person)
+    person = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
+    DetectionFactory(camera=camera, timestamp=timezone.now() - timedelta(days=3), profile=person)
+    recent = DetectionFactory(camera=camera, timestamp=timezone.now(), profile=person)
 
     since = (timezone.now() - timedelta(days=1)).isoformat()
     body = admin_client.get("/api/v1/history/person/EMP-00412", {"dateFrom": since}).json()
@@ -274,3 +279,38 @@ def test_a_new_endpoint_makes_the_providers_health_unknown(admin_client):
     ).json()["data"]
 
     assert data["status"] == "offline"
+
+
+# --- Query counts: each list costs the same with N and 2N rows -------------------------------------
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_live_detections_cost_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    for number in range(count):
+        DetectionFactory(camera=camera, profile=FaceProfileFactory(), thumbnail=f"detections/{number}.jpg")
+
+    with django_assert_max_num_queries(3):
+        body = admin_client.get("/api/v1/detections/live").json()
+
+    assert len(body["data"]) == count
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_events_cost_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    DetectionEventLogFactory.create_batch(count, camera=camera)
+
+    with django_assert_max_num_queries(4):
+        body = admin_client.get("/api/v1/detections/events").json()
+
+    assert body["meta"]["total"] == count and all(row["cameraName"] for row in body["data"])
+
+
+@pytest.mark.parametrize("count", [5, 10])
+def test_person_history_costs_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
+    person = FaceProfileFactory(employee_id="EMP-00412")
+    DetectionFactory.create_batch(count, camera=camera, profile=person)
+
+    with django_assert_max_num_queries(5):
+        body = admin_client.get("/api/v1/history/person/EMP-00412").json()
+
+    assert body["meta"]["total"] == count and all(row["cameraName"] for row in body["data"])

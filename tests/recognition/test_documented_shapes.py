@@ -4,21 +4,20 @@ what the OpenAPI document says."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from tests.documented import assert_documented
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, CameraFactory, DetectionFactory, FaceProfileFactory
 from tests.recognition.conftest import enrol, jpeg_file
-from tests.recognition.detection_support import make_camera, make_detection, make_profile
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def seen(db):
-    camera = make_camera()
-    make_detection(camera, timezone.now(), profile=make_profile(), track_id="TRACK-1", thumbnail="detections/x.jpg")
-    make_detection(camera)  # someone unknown: the nullable fields
+    camera = CameraFactory(id="CAM-01", name="Main entrance", stream_url="rtsp://127.0.0.1:9/none.mp4")
+    profile = FaceProfileFactory(employee_id="EMP-00412", name="Sophia Martinez")
+    DetectionFactory(camera=camera, profile=profile, track_id="TRACK-1", thumbnail="detections/x.jpg")
+    DetectionFactory(camera=camera)  # someone unknown: the nullable fields
     return camera
 
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditLog
 from recognition.models import FaceEmbedding, FaceImage, FaceProfile
+from tests.factories import FaceProfileFactory
 from tests.recognition.conftest import enrol, jpeg_file, media_files, photo_file
 
 
@@ -190,20 +191,8 @@ def test_a_failed_store_leaves_no_file_behind(admin_client, astronaut, engine, s
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def _profiles(count: int, **fields) -> list[FaceProfile]:
-    return [
-        FaceProfile.objects.create(
-            employee_id=f"{fields.get('prefix', 'EMP')}-{i:03d}",
-            name=f"Person {i}",
-            department=fields.get("department", "Sales"),
-            status=fields.get("status", "active"),
-        )
-        for i in range(count)
-    ]
-
-
 def test_list_is_paginated_in_the_001_envelope(admin_client):
-    _profiles(25)
+    FaceProfileFactory.create_batch(25, department="Sales")
 
     response = admin_client.get("/api/v1/faces?page=2&pageSize=10")
 
@@ -215,8 +204,9 @@ def test_list_is_paginated_in_the_001_envelope(admin_client):
 
 
 def test_list_filters_by_department_status_and_search(admin_client):
-    _profiles(3, department="Sales")
-    _profiles(2, department="Research", prefix="RES", status="archived")
+    FaceProfileFactory.create_batch(3, department="Sales")
+    for number in range(2):
+        FaceProfileFactory(employee_id=f"RES-{number:03d}", department="Research", status="archived")
 
     assert len(admin_client.get("/api/v1/faces?department=research").json()["data"]) == 2
     assert len(admin_client.get("/api/v1/faces?status=active").json()["data"]) == 3
@@ -231,22 +221,23 @@ def test_list_refuses_an_unknown_status(admin_client):
 
 
 def test_list_query_count_does_not_grow_with_profiles_and_images(admin_client, django_assert_max_num_queries):
-    for profile in _profiles(15):
-        for index in range(2):
-            FaceImage.objects.create(
-                profile=profile,
-                storage_key=f"faces/{profile.pk}/{index}.jpg",
-                content_type="image/jpeg",
-                size_bytes=1,
-                width=10,
-                height=10,
-            )
+    FaceProfileFactory.create_batch(15, images=2)
 
     with django_assert_max_num_queries(8):
         response = admin_client.get("/api/v1/faces?pageSize=50")
 
     assert response.status_code == 200 and len(response.json()["data"]) == 15
     assert all(p["imageCount"] == 2 and p["thumbnailUrl"] for p in response.json()["data"])
+
+
+@pytest.mark.parametrize("count", [3, 6])
+def test_listing_images_costs_the_same_queries_however_many(admin_client, count, django_assert_max_num_queries):
+    profile = FaceProfileFactory(images=count)
+
+    with django_assert_max_num_queries(4):
+        response = admin_client.get(f"/api/v1/faces/{profile.pk}/images")
+
+    assert len(response.json()["data"]) == count
 
 
 def test_retrieve_shows_the_profile_with_its_images(admin_client, astronaut_profile):
@@ -286,7 +277,7 @@ def test_put_changes_name_department_status_and_notes(admin_client, astronaut_pr
 
 
 def test_put_refuses_another_profiles_employee_id(admin_client, astronaut_profile):
-    FaceProfile.objects.create(employee_id="EMP-200", name="Other")
+    FaceProfileFactory(employee_id="EMP-200", name="Other", status="pending")
 
     response = admin_client.put(f"/api/v1/faces/{astronaut_profile['id']}", {"employeeId": "EMP-200"}, format="json")
 
@@ -395,7 +386,7 @@ def test_delete_image_removes_its_file_and_embedding(
 
 
 def test_delete_an_image_of_another_profile_is_404(admin_client, astronaut_profile):
-    other = FaceProfile.objects.create(employee_id="EMP-300", name="Other")
+    other = FaceProfileFactory(employee_id="EMP-300", name="Other", status="pending")
 
     response = admin_client.delete(f"/api/v1/faces/{other.pk}/images/{astronaut_profile['images'][0]['id']}")
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from recognition.models import FaceProfile
+from tests.factories import FaceProfileFactory
 from tests.recognition.conftest import enrol, jpeg_file, photo_file
 
 
@@ -55,7 +56,7 @@ def test_identify_recognises_an_enrolled_person(admin_client, enrolled_astronaut
 
 
 def test_identify_answers_unknown_for_a_face_nobody_enrolled(admin_client, astronaut, engine, shared_data):
-    FaceProfile.objects.create(employee_id="EMP-1", name="Nobody Yet")
+    FaceProfileFactory(employee_id="EMP-1", name="Nobody Yet", status="pending")
     image = cv2.imread(str(shared_data / "faces" / "img30.jpg"))
 
     faces = identify(admin_client, image).json()["data"]["faces"]
@@ -172,7 +173,7 @@ def test_verify_against_an_unknown_employee_is_404(admin_client, astronaut):
 
 
 def test_verify_against_an_employee_without_images_is_refused(admin_client, astronaut, engine):
-    FaceProfile.objects.create(employee_id="EMP-0", name="No Images")
+    FaceProfileFactory(employee_id="EMP-0", name="No Images", status="pending")
 
     response = verify(admin_client, image1=jpeg_file(astronaut), employeeId="EMP-0")
 

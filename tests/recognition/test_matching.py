@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from config.api.contracts import ApiError
 from recognition.matching import EF_SEARCH, calibrate, identify, nearest_sql, vector_literal, verify
 from recognition.models import FaceEmbedding, FaceImage, FaceProfile
+from tests.factories import FaceImageFactory, FaceProfileFactory
 from tests.recognition.conftest import read_photo
 
 RNG = np.random.default_rng(7)
@@ -24,21 +25,18 @@ def unit(vector: np.ndarray) -> np.ndarray:
 def gallery(people: int, images_each: int = 1, model: str = "Dlib", dimension: int = 128, status: str = "active"):
     """``people`` profiles with random unit embeddings; returns {profile: [vectors]}."""
     result: dict[FaceProfile, list[np.ndarray]] = {}
+    # Built and bulk-created: thousands of rows one INSERT at a time would dominate the run.
     profiles = FaceProfile.objects.bulk_create(
-        [FaceProfile(employee_id=f"G-{model}-{status}-{i}", name=f"Person {i}", status=status) for i in range(people)]
+        [
+            FaceProfileFactory.build(employee_id=f"G-{model}-{status}-{i}", name=f"Person {i}", status=status)
+            for i in range(people)
+        ]
     )
     images, embeddings = [], []
     for profile in profiles:
         result[profile] = []
-        for index in range(images_each):
-            image = FaceImage(
-                profile=profile,
-                storage_key=f"faces/{profile.pk}/{index}.jpg",
-                content_type="image/jpeg",
-                size_bytes=1,
-                width=1,
-                height=1,
-            )
+        for _ in range(images_each):
+            image = FaceImageFactory.build(profile=profile)
             vector = unit(RNG.normal(size=dimension))
             images.append(image)
             embeddings.append(

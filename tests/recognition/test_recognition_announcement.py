@@ -11,7 +11,7 @@ from attendance.models import AttendanceLog
 from recognition import detections
 from recognition.providers import ProvidedFace, ProviderAnswer
 from recognition.signals import person_recognized
-from tests.recognition.detection_support import make_camera, make_profile
+from tests.factories import CameraFactory, FaceProfileFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def _recognise(camera, profile):
 
 
 def test_a_recognition_of_an_enrolled_person_writes_their_attendance_log():
-    camera, profile = make_camera(), make_profile()
+    camera, profile = CameraFactory(), FaceProfileFactory()
 
     _recognise(camera, profile)
 
@@ -42,7 +42,7 @@ def test_an_unknown_face_is_not_announced():
     person_recognized.connect(listener)
     try:
         face = ProvidedFace(box=BOX, confidence=80.0)
-        detections.record_detections(make_camera(), FRAME, ProviderAnswer(faces=[face], latency_ms=5))
+        detections.record_detections(CameraFactory(), FRAME, ProviderAnswer(faces=[face], latency_ms=5))
     finally:
         person_recognized.disconnect(listener)
 
@@ -57,7 +57,7 @@ def test_a_failing_subscriber_keeps_the_detection_and_logs_its_cause(caplog):
     person_recognized.connect(broken)
     try:
         with caplog.at_level(logging.ERROR, logger="argus.recognition"):
-            [row] = _recognise(make_camera(), make_profile())
+            [row] = _recognise(CameraFactory(), FaceProfileFactory())
     finally:
         person_recognized.disconnect(broken)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from cameras.models import Camera
+from tests.factories import CameraFactory
 from tests.recognition.face_service.conftest import BASE
 from tests.recognition.face_service.factories import make_session
 
@@ -101,7 +101,7 @@ def test_a_camera_id_uses_the_stream_of_its_latest_session(client, classroom_str
 
 
 def test_a_camera_id_of_a_platform_camera_uses_its_stream(client, classroom_stream):
-    Camera.objects.create(id="12", name="Hall", stream_url=classroom_stream)
+    CameraFactory(id="12", name="Hall", stream_url=classroom_stream)
     response = client.get(f"{BASE}/cameras/capture-frame", {"cameraId": 12})
     assert response.status_code == 200, response.content
     assert response.json()["data"]["cameraId"] == 12

@@ -83,3 +83,18 @@ def test_health_timestamp_is_in_whole_seconds(db):
     timestamp = APIClient().get(f"{BASE}/health").json()["data"]["timestamp"]
 
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", timestamp), timestamp
+
+
+@pytest.mark.parametrize("sessions", [2, 4])
+def test_health_and_metrics_cost_the_same_queries_however_many_sessions(
+    client, sessions, django_assert_max_num_queries
+):
+    for slot in range(sessions):
+        add_results(make_session(slot_id=slot + 1), 3)
+
+    with django_assert_max_num_queries(1):
+        health = APIClient().get(f"{BASE}/health").json()["data"]
+    with django_assert_max_num_queries(7):
+        metrics = client.get(f"{BASE}/metrics").json()["data"]
+
+    assert health["activeSessions"] == sessions and metrics["recognition"]["totalRecognitions"] == 3 * sessions

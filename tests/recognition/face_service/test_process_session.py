@@ -205,3 +205,25 @@ def test_it_refuses_a_session_over_the_concurrent_limit(post, student_embeddings
     body = session_payload(student_embeddings, [classroom_stream], CALLBACK)
     body["slotId"] = 2
     refused(post("recognition/process-session", body), 503, "MAX_SESSIONS_REACHED")
+
+
+@pytest.mark.parametrize("cameras", [2, 4])
+def test_starting_costs_the_same_queries_however_many_cameras_and_students(
+    post, classroom_stream, cameras, django_assert_max_num_queries
+):
+    body = session_payload({}, [classroom_stream] * cameras, CALLBACK)
+    body["students"] = [
+        {
+            "userId": 300 + number,
+            "fullName": f"Student {number}",
+            "rollNumber": f"HE{300 + number}",
+            "embeddingVector": [0.01 * (number + 1)] * 128,
+            "embeddingVersion": 1,
+        }
+        for number in range(3 * cameras)
+    ]
+
+    with django_assert_max_num_queries(11):  # cameras and students are written in one INSERT each
+        response = post("recognition/process-session", body)
+
+    assert response.json()["data"]["activeCameras"] == cameras

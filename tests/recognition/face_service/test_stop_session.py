@@ -87,3 +87,15 @@ def test_it_requires_an_api_key(db):
     response = APIClient().post(f"{BASE}/recognition/stop-session", {"slotId": 1}, format="json")
     assert response.status_code == 401
     assert response.json()["code"] == "INVALID_API_KEY"
+
+
+@pytest.mark.parametrize("recognitions", [5, 10])
+def test_stopping_costs_the_same_queries_however_many_recognitions(post, recognitions, django_assert_max_num_queries):
+    session = make_session(students={201 + number: [0.1] * 128 for number in range(recognitions)})
+    results = add_results(session, recognitions)
+    deliver(results[: recognitions // 2])
+
+    with django_assert_max_num_queries(11):
+        response = post("recognition/stop-session", {"slotId": 1})
+
+    assert response.json()["data"]["totalRecognitions"] == recognitions // 2
