@@ -7,6 +7,14 @@ class CamerasConfig(AppConfig):
 
     def ready(self) -> None:
         from cameras import figures
+        from cameras.vision import registry
+        from cameras.vision.camera_streams import camera_demands
+        from cameras.vision.health import report_health
+        from cameras.vision.live import keep_live_image
         from config.system import summary
 
         summary.contribute("active_cameras", figures.active_cameras)
+        # Every enabled camera is watched: its health and its live picture come from the vision workers.
+        registry.register_demands("cameras", camera_demands)
+        registry.register_analyzer("camera-health", report_health, order=10)
+        registry.register_analyzer("live-image", keep_live_image, order=20)

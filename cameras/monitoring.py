@@ -117,9 +117,11 @@ def _check_in_thread(camera: Camera, timeout: float) -> CheckOutcome | None:
         connections.close_all()
 
 
-def check_all_cameras(timeout: float = PROBE_TIMEOUT) -> list[CheckOutcome]:
-    """Probe every enabled camera, several at a time, and act on the results."""
-    cameras = list(Camera.objects.filter(enabled=True))
+def check_all_cameras(
+    timeout: float = PROBE_TIMEOUT, *, skip: set[str] | frozenset[str] = frozenset()
+) -> list[CheckOutcome]:
+    """Probe every enabled camera but those in ``skip``, several at a time, and act on the results."""
+    cameras = [camera for camera in Camera.objects.filter(enabled=True) if camera.pk not in skip]
     with ThreadPoolExecutor(max_workers=PARALLEL_PROBES) as pool:
         outcomes = list(pool.map(lambda camera: _check_in_thread(camera, timeout), cameras))
     return [outcome for outcome in outcomes if outcome is not None]

@@ -200,7 +200,7 @@ def _input_banner(stderr: str) -> str:
     return stderr[:end]
 
 
-def _parse_video_stream(stderr: str) -> dict[str, Any]:
+def parse_video_stream(stderr: str) -> dict[str, Any]:
     line = next((line for line in _input_banner(stderr).splitlines() if "Video:" in line), "")
     info: dict[str, Any] = {}
     if not line:
@@ -263,7 +263,7 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
         "-map", "0:v:0", "-c:v", "copy", "-t", f"{window:g}", "-f", "null", "-",
     ]  # fmt: skip
     run = _run_ffmpeg(args, timeout, stderr_marker="pts_time:")
-    banner = _parse_video_stream(run.stderr)
+    banner = parse_video_stream(run.stderr)
     fps, width, height = _parse_frames(run.stderr)
     result = ProbeResult(
         ok=False,

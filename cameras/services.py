@@ -25,6 +25,10 @@ from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 # Fields a client may set directly (snake_case, as the serializers hand them over).
 CAMERA_FIELDS = {
     "name",
+    "recognition_enabled",
+    "analysis_fps",
+    "detect_width",
+    "detect_height",
     "location",
     "stream_type",
     "enabled",

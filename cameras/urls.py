@@ -12,6 +12,7 @@ urlpatterns = [
     path("<str:camera_id>/edit/", views.camera_edit, name="edit"),
     path("<str:camera_id>/test/", views.camera_test, name="test"),
     path("<str:camera_id>/snapshot/", views.camera_snapshot, name="snapshot"),
+    path("<str:camera_id>/live.jpg", views.live_image, name="live-image"),
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<str:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<str:alert_id>/mute/", views.alert_mute, name="alert-mute"),

@@ -26,6 +26,7 @@ from cameras.choices import BADGE_COLOURS, AlertLevel, CameraStatus
 from cameras.forms import CameraForm
 from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
+from cameras.vision import live
 from config.api.contracts import ApiError
 from config.storage import signed_url
 from config.system import banners, metrics
@@ -42,6 +43,19 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 # --- Cameras -----------------------------------------------------------------------------------------
+
+
+@permission_required("cameras:read")
+@require_GET
+def live_image(request: HttpRequest, camera_id: str) -> HttpResponse:
+    """The camera's newest frame as a JPEG (a vision worker keeps it about a second old); 404 while none."""
+    camera = get_object_or_404(Camera, pk=camera_id)
+    jpeg = live.latest_jpeg(camera.pk)
+    if jpeg is None:
+        return HttpResponse("No live picture: no vision worker is watching this camera.", status=404)
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _tile(camera: Camera) -> dict[str, Any]:

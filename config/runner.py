@@ -1,8 +1,8 @@
 """``make run``: the whole platform in one terminal.
 
 Starts the embedded services where none are configured, migrates, creates demo data, then runs
-daphne (HTTP + WebSocket) on 127.0.0.1:8000 with a Celery worker and Celery Beat beside it, and the
-demo camera: an RTSP stream on 127.0.0.1:8554 looping real footage.
+daphne (HTTP + WebSocket) on 127.0.0.1:8000 with a Celery worker, Celery Beat and a vision worker (which
+watches the cameras) beside it, and the demo camera: an RTSP stream on 127.0.0.1:8554 looping real footage.
 Ctrl-C stops every process, then the embedded services; the next run reuses their data.
 """
 
@@ -35,6 +35,7 @@ def main() -> int:
         "web": [sys.executable, "-m", "daphne", "-b", HOST, "-p", PORT, "config.asgi:application"],
         "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
         "beat": [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"],
+        "vision": [sys.executable, "manage.py", "run_vision"],
         "demo-camera": [sys.executable, "manage.py", "demo_stream"],
     }
     running = {name: subprocess.Popen(cmd, env=env) for name, cmd in processes.items()}

@@ -359,6 +359,11 @@ ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", d
 # (empty: the default queue; give long runs their own queue and workers at sites with many cameras).
 COUNTING_VIDEO_RUN_SECONDS = env.int("ARGUS_COUNTING_VIDEO_RUN_SECONDS", default=300)
 COUNTING_VIDEO_QUEUE = env.str("ARGUS_COUNTING_VIDEO_QUEUE", default="")
+# Vision workers (manage.py run_vision): how often a worker reconciles its cameras (a change reaches it
+# within that), how often a watched camera's live picture and its stored thumbnail are refreshed.
+VISION_POLL_SECONDS = env.float("ARGUS_VISION_POLL_SECONDS", default=2.0)
+VISION_LIVE_SECONDS = env.float("ARGUS_VISION_LIVE_SECONDS", default=1.0)
+VISION_THUMBNAIL_SECONDS = env.float("ARGUS_VISION_THUMBNAIL_SECONDS", default=10.0)
 # API key tiers (002): per-minute request limits.
 API_KEY_TIER_LIMITS = {"free": 100, "premium": 1000, "enterprise": 10000}
 # API key quotas (002): requests per UTC day and per UTC month, by tier; 0 means no quota. Over one of

@@ -199,6 +199,46 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         process.kill()
 
 
+def test_database_url() -> str:
+    """The URL of this run's test database, for processes the tests start."""
+    db = settings.DATABASES["default"]
+    return f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def vision_worker_processes(transactional_db) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start real ``manage.py run_vision`` processes on this run's database and Redis prefix:
+    ``start("worker-a")``. Each is stopped (SIGTERM, then killed) after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(worker_id: str, *extra: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "ARGUS_TESTING": "1",
+            "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
+            "ARGUS_MEDIA_ROOT": settings.MEDIA_ROOT,
+            "ARGUS_VISION_POLL_SECONDS": "1",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_vision", "--worker-id", worker_id, *extra], cwd=BASE_DIR, env=env
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """A test database of this run's own, so test runs side by side on one server do not collide."""

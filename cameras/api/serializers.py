@@ -48,6 +48,10 @@ class CameraSerializer(serializers.ModelSerializer):
             "stream_url",
             "last_checked",
             "enabled",
+            "recognition_enabled",
+            "analysis_fps",
+            "detect_width",
+            "detect_height",
             "zone_id",
             "metadata",
             "version",
@@ -85,6 +89,16 @@ class CameraWriteSerializer(serializers.Serializer):
     detection_model = serializers.CharField(required=False, allow_blank=True, max_length=100)
     ocr_models = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     metadata = serializers.DictField(required=False)
+    recognition_enabled = serializers.BooleanField(required=False, help_text="Faces on this camera are recognised")
+    analysis_fps = serializers.FloatField(
+        required=False, min_value=0.2, max_value=30, help_text="Frames analysed per second"
+    )
+    detect_width = serializers.IntegerField(
+        required=False, min_value=160, max_value=3840, help_text="Frames are scaled down to fit this width"
+    )
+    detect_height = serializers.IntegerField(
+        required=False, min_value=120, max_value=2160, help_text="Frames are scaled down to fit this height"
+    )
     version = serializers.IntegerField(required=False, min_value=1, help_text="Send it to refuse stale updates (409)")
 
     def validate(self, attrs):

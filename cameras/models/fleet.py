@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from cameras.choices import CameraStatus, SensorType, StreamType, ZoneType
@@ -37,6 +38,22 @@ class Camera(models.Model):
     zone = models.ForeignKey("Zone", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     detection_model = models.CharField(max_length=100, blank=True)
     ocr_models = models.JSONField(default=list, blank=True)
+    # Continuous analysis by the vision workers (cameras.vision): the largest frame analysed and its rate.
+    analysis_fps = models.FloatField(
+        default=5.0,
+        validators=[MinValueValidator(0.2), MaxValueValidator(30.0)],
+        help_text="Frames analysed per second (0.2 to 30)",
+    )
+    detect_width = models.PositiveIntegerField(
+        default=1280,
+        validators=[MinValueValidator(160), MaxValueValidator(3840)],
+        help_text="Frames are scaled down (never up) to fit this width for analysis",
+    )
+    detect_height = models.PositiveIntegerField(
+        default=720,
+        validators=[MinValueValidator(120), MaxValueValidator(2160)],
+        help_text="Frames are scaled down (never up) to fit this height for analysis",
+    )
     # Face recognition loop (recognition.tasks): scanned by Celery Beat every recognition_interval seconds.
     recognition_enabled = models.BooleanField(default=False, db_index=True)
     recognition_interval = models.PositiveIntegerField(default=10, help_text="Seconds between recognition scans")

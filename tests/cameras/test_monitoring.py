@@ -377,7 +377,7 @@ def test_the_real_worker_runs_the_health_task_and_returns_its_counts(
     # The schedule does not keep results; this one call asks for its result to be kept.
     result = tasks.check_camera_health.apply_async(ignore_result=False)
     counts = result.get(timeout=120)
-    assert counts == {"checked": 2, "online": 1, "alerts_raised": 0, "alerts_resolved": 0}
+    assert counts == {"checked": 2, "watched": 0, "online": 1, "alerts_raised": 0, "alerts_resolved": 0}
     statuses = dict(Camera.objects.values_list("id", "status"))
     assert statuses == {"CAM-01": CameraStatus.ONLINE, "CAM-02": CameraStatus.OFFLINE}
 

@@ -188,3 +188,7 @@ def test_docker_compose_accepts_the_file(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_vision_workers_run_as_their_own_service(services):
+    assert services["vision"]["command"][-2:] == ["manage.py", "run_vision"]
