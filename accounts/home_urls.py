@@ -1,7 +1,10 @@
-"""The dashboard's home page, at the root of the site."""
+"""The dashboard's platform pages at the root of the site: home and system health."""
 
 from django.urls import path
 
 from accounts import views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("system/", views.system_page, name="system"),
+]

@@ -1,13 +1,17 @@
-"""Dashboard pages of the accounts app: home, sign-in (with the API's lockout), the audit trail, the user's
+"""The dashboard shell's own pages: home, system health, sign-in (with the API's lockout), the audit trail, the user's
 preferences and the developer console."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +23,9 @@ from accounts.forms import PreferencesForm
 from accounts.models import ApiKey, AuditLog, User, UserSession
 from config.api.contracts import ApiError
 from config.health import check_platform
+from config.system import banners, metrics
+from config.system import services as system_services
+from config.system.choices import BADGE_COLOURS as SYSTEM_BADGES
 
 
 @login_required
@@ -89,3 +96,32 @@ def developer_page(request):
         "invoke_url": reverse("developer-endpoint-invoke", kwargs={"id": "ENDPOINT_ID"}),
     }
     return render(request, "accounts/developer.html", context)
+
+
+# --- System health -----------------------------------------------------------------------------------
+
+
+def _natural_label(metric: dict[str, Any]) -> list[Any]:
+    """Category order as the service gives it, then labels with their numbers compared as numbers."""
+    parts = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", metric["label"])]
+    return [metrics.METRIC_CATEGORIES.index(metric["category"]), *parts]
+
+
+@permission_required("system:read")
+def system_page(request: HttpRequest) -> HttpResponse:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for metric in sorted(metrics.latest_metrics(), key=_natural_label):
+        groups.setdefault(metric["category"], []).append(metric)
+    services_rows = [
+        {"service": row, "badge": SYSTEM_BADGES.get(row.status, "")} for row in system_services.services_status()
+    ]
+    context = {
+        "metric_groups": groups,
+        "services": services_rows,
+        "banners": banners.active_banners(),
+        "service_badges": SYSTEM_BADGES,
+        "refresh_seconds": 10,
+        "metrics_url": reverse("system-health-metrics"),
+        "services_url": reverse("system-health-services"),
+    }
+    return render(request, "accounts/system.html", context)

@@ -1,6 +1,7 @@
 """Dashboard pages of the cameras app (mounted at /cameras/)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from cameras import views
 
@@ -16,5 +17,6 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<str:alert_id>/acknowledge/", views.alert_acknowledge, name="alert-acknowledge"),
     path("alerts/<str:alert_id>/mute/", views.alert_mute, name="alert-mute"),
-    path("system/", views.system_page, name="system"),
+    # System health moved to /system/ (it is the platform's, not the cameras'); old bookmarks follow.
+    path("system/", RedirectView.as_view(pattern_name="system", permanent=True)),
 ]

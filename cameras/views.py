@@ -1,4 +1,4 @@
-"""Dashboard pages of the cameras app: the camera grid and form, alerts, system health.
+"""Dashboard pages of the cameras app: the camera grid and form, alerts, the live picture.
 
 Thin views: they check the same permission strings the API checks (:mod:`accounts.dashboard`), call the
 services and render. Live updates come from the ``/ws`` WebSocket and the JSON API, with the access token
@@ -7,7 +7,6 @@ the dashboard hands the page.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -29,9 +28,6 @@ from cameras.probing import StreamUnavailable
 from cameras.vision import live
 from config.api.contracts import ApiError
 from config.storage import signed_url
-from config.system import banners, metrics
-from config.system import services as system_services
-from config.system.choices import BADGE_COLOURS as SYSTEM_BADGES
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -201,32 +197,3 @@ def alert_mute(request: HttpRequest, alert_id: str) -> HttpResponse:
     alert = alerting.mute(get_object_or_404(Alert, pk=alert_id), muted)
     messages.success(request, f"{alert.pk} {'muted' if muted else 'unmuted'}.")
     return _back(request, "cameras:alerts")
-
-
-# --- System health -----------------------------------------------------------------------------------
-
-
-def _natural_label(metric: dict[str, Any]) -> list[Any]:
-    """Category order as the service gives it, then labels with their numbers compared as numbers."""
-    parts = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", metric["label"])]
-    return [metrics.METRIC_CATEGORIES.index(metric["category"]), *parts]
-
-
-@permission_required("system:read")
-def system_page(request: HttpRequest) -> HttpResponse:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for metric in sorted(metrics.latest_metrics(), key=_natural_label):
-        groups.setdefault(metric["category"], []).append(metric)
-    services_rows = [
-        {"service": row, "badge": SYSTEM_BADGES.get(row.status, "")} for row in system_services.services_status()
-    ]
-    context = {
-        "metric_groups": groups,
-        "services": services_rows,
-        "banners": banners.active_banners(),
-        "service_badges": SYSTEM_BADGES,
-        "refresh_seconds": 10,
-        "metrics_url": reverse("system-health-metrics"),
-        "services_url": reverse("system-health-services"),
-    }
-    return render(request, "cameras/system.html", context)

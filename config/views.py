@@ -20,7 +20,7 @@ NAVIGATION = [
     ("Alerts", "cameras:alerts"),
     ("ANPR", "anpr:events"),
     ("Counting", "counting:dashboard"),
-    ("System health", "cameras:system"),
+    ("System health", "system"),
     ("Audit", "accounts:audit"),
     ("Developer", "accounts:developer"),
 ]

@@ -12,7 +12,6 @@ from django.utils import timezone
 from cameras import alerting, services
 from cameras.choices import AlertLevel, CameraStatus
 from cameras.models import Camera, Snapshot
-from config.models import BannerMessage, SystemMetric
 from tests.conftest import signed_in
 from tests.factories import AlertFactory, CameraFactory, NotificationFactory, role_user
 
@@ -71,7 +70,7 @@ def form_data(**overrides) -> dict:
 # --- Access --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/cameras/", "/cameras/new/", "/cameras/alerts/", "/cameras/system/"])
+@pytest.mark.parametrize("path", ["/cameras/", "/cameras/new/", "/cameras/alerts/"])
 def test_anonymous_is_sent_to_login(client, path):
     response = client.get(path)
 
@@ -79,7 +78,7 @@ def test_anonymous_is_sent_to_login(client, path):
     assert response["Location"] == f"/accounts/login/?next={path}"
 
 
-@pytest.mark.parametrize("path", ["/cameras/", "/cameras/alerts/", "/cameras/system/"])
+@pytest.mark.parametrize("path", ["/cameras/", "/cameras/alerts/"])
 def test_viewer_sees_the_read_pages(viewer_user, path):
     response = signed_in(viewer_user).get(path)
 
@@ -93,13 +92,6 @@ def test_read_pages_refuse_a_role_without_cameras_read(nobody_user, path):
     assert response.status_code == 403
     assert b"cameras:read" in response.content
     assert b"Not allowed" in response.content
-
-
-def test_system_page_needs_system_read(operator_user):
-    response = signed_in(operator_user).get("/cameras/system/")
-
-    assert response.status_code == 403
-    assert b"system:read" in response.content
 
 
 def test_viewer_cannot_write(viewer_user, camera, alert):
@@ -137,7 +129,6 @@ def test_navigation_links_the_pages(admin_user):
 
     assert '<a href="/cameras/"' in html and ">Cameras</a>" in html
     assert '<a href="/cameras/alerts/"' in html and ">Alerts</a>" in html
-    assert '<a href="/cameras/system/"' in html and ">System health</a>" in html
 
 
 # --- Camera grid -----------------------------------------------------------------------------------
@@ -419,32 +410,6 @@ def test_notifications_for_someone_else_are_not_listed(viewer_user, operator_use
 # --- System health ---------------------------------------------------------------------------------
 
 
-def test_system_page_shows_metrics_services_and_banners(viewer_user):
-    now = timezone.now()
-    SystemMetric.objects.create(category="cpu", label="CPU usage", value=42.5, unit="%", limit_value=100, timestamp=now)
-    SystemMetric.objects.create(
-        category="disk", label="Disk used /", value=10, unit="GB", limit_value=50, timestamp=now
-    )
-    BannerMessage.objects.create(message="Maintenance at 22:00", level="warning")
-    BannerMessage.objects.create(message="Long gone", level="info", active=False)
-
-    html = signed_in(viewer_user).get("/cameras/system/").content.decode()
-
-    assert 'data-category="cpu"' in html and "CPU usage" in html and "42.50 %" in html
-    assert 'style="width: 20%"' in html  # 10 of 50 GB
-    assert 'data-service-id="web"' in html and 'data-service-id="database"' in html
-    assert '<span class="badge green">running</span>' in html  # at least the web process itself
-    assert "Maintenance at 22:00" in html and "Long gone" not in html
-    assert 'data-metrics-url="/api/v1/system/health/metrics"' in html
-    assert 'data-services-url="/api/v1/system/health/services"' in html
-
-
-def test_system_page_without_metrics_says_so(viewer_user):
-    html = signed_in(viewer_user).get("/cameras/system/").content.decode()
-
-    assert "No metrics collected yet" in html
-
-
 # --- Query counts: each page costs the same with N and 2N rows ---------------------------------------
 
 
@@ -471,19 +436,3 @@ def test_alerts_page_costs_the_same_queries_however_many_alerts(operator_user, c
         html = client.get("/cameras/alerts/").content.decode()
 
     assert html.count('data-alert-id="ALERT-') == count and html.count("data-notification-id=") == count
-
-
-@pytest.mark.parametrize("count", [5, 10])
-def test_system_page_costs_the_same_queries_however_many_metrics_and_banners(
-    viewer_user, count, django_assert_max_num_queries
-):
-    for number in range(count):
-        SystemMetric.objects.create(category="cpu", label=f"CPU core {number}", value=number, unit="%")
-        BannerMessage.objects.create(message=f"Banner {number}", level="info")
-    client = signed_in(viewer_user)
-    client.get("/cameras/system/")  # the services are checked (and stored) once; they stay fresh after
-
-    with django_assert_max_num_queries(11):  # the web service is re-checked and stored on every view
-        html = client.get("/cameras/system/").content.decode()
-
-    assert html.count("CPU core ") == count and html.count("Banner ") == count

@@ -71,7 +71,7 @@ def test_the_live_pages_are_told_the_users_zone(client, admin_user):
     preferences.update_preferences(admin_user, {"timezone": "Asia/Tokyo"})
     client.force_login(admin_user)
 
-    assert 'data-time-zone="Asia/Tokyo"' in client.get("/cameras/system/").content.decode()
+    assert 'data-time-zone="Asia/Tokyo"' in client.get("/system/").content.decode()
 
 
 def test_api_times_stay_in_utc_iso_format(admin_client, admin_user, entry):
