@@ -143,5 +143,31 @@ window.ArgusLive = (function () {
     open();
   }
 
+  // Camera pictures marked img[data-live-src] follow the camera's live picture (kept by a vision worker):
+  // every couple of seconds, while the page is visible, the newest one is loaded and swapped in. A camera no
+  // worker watches answers 404 and keeps its stored thumbnail (or its placeholder).
+  function livePictures(every = 2000) {
+    const refresh = () => {
+      if (document.hidden) return;
+      document.querySelectorAll("img[data-live-src]").forEach((img) => {
+        if (img.dataset.loading) return;
+        img.dataset.loading = "1";
+        const next = new Image();
+        next.onload = () => {
+          img.src = next.src;
+          img.hidden = false;
+          const placeholder = img.parentElement && img.parentElement.querySelector(".placeholder");
+          if (placeholder) placeholder.remove();
+          delete img.dataset.loading;
+        };
+        next.onerror = () => delete img.dataset.loading;
+        next.src = img.dataset.liveSrc + "?t=" + Date.now();
+      });
+    };
+    refresh();
+    setInterval(refresh, every);
+  }
+  document.addEventListener("DOMContentLoaded", () => livePictures());
+
   return { token, api, call, problem, connect, timeElement, formatTime };
 })();

@@ -146,7 +146,7 @@ def test_grid_shows_each_camera(viewer_user, camera):
     assert "North gate" in html and "1280x720" in html and "25 fps" in html
     assert '<span class="badge green" data-role="status">online</span>' in html
     assert '<span class="badge amber" data-role="status">maintenance</span>' in html
-    assert "No snapshot yet" in html
+    assert "No picture yet" in html
     assert MASKED_URL in html
     assert SECRET not in html
     assert 'data-token-url="/accounts/token/"' in html
@@ -436,3 +436,9 @@ def test_alerts_page_costs_the_same_queries_however_many_alerts(operator_user, c
         html = client.get("/cameras/alerts/").content.decode()
 
     assert html.count('data-alert-id="ALERT-') == count and html.count("data-notification-id=") == count
+
+
+def test_each_tile_follows_its_cameras_live_picture(viewer_user, camera):
+    html = signed_in(viewer_user).get("/cameras/").content.decode()
+
+    assert 'data-live-src="/cameras/CAM-07/live.jpg"' in html

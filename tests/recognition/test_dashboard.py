@@ -105,15 +105,15 @@ def test_live_view_shows_each_camera_with_its_latest_snapshot_and_status(face_vi
 
     tile = html.split('data-camera-id="CAM-01"', 1)[1].split("</article>", 1)[0]
     assert "Main entrance" in tile and ">online<" in tile
-    snapshot = re.search(r'<img src="([^"]+)" alt="Latest snapshot of Main entrance"', tile).group(1)
+    snapshot = re.search(r'<img src="([^"]+)" data-live-src="[^"]+" alt="Live picture of Main entrance"', tile).group(1)
     assert "snapshots/CAM-01/latest.jpg" in snapshot and "signature=" in snapshot
     garage_tile = html.split('data-camera-id="CAM-02"', 1)[1].split("</article>", 1)[0]
-    assert "Garage" in garage_tile and ">offline<" in garage_tile and "No snapshot yet" in garage_tile
+    assert "Garage" in garage_tile and ">offline<" in garage_tile and "No picture yet" in garage_tile
 
 
 def test_tile_snapshot_url_serves_the_image(face_viewer, entrance):
     html = page(signed_in(face_viewer).get(LIVE))
-    url = re.search(r'<img src="([^"]+)" alt="Latest snapshot', html).group(1).replace("&amp;", "&")
+    url = re.search(r'<img src="([^"]+)" data-live-src="[^"]+" alt="Live picture', html).group(1).replace("&amp;", "&")
 
     response = Client().get(url)
 
