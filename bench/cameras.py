@@ -166,9 +166,8 @@ def child(args: argparse.Namespace) -> int:
         with RtspTestServer(folder) as server:
             idle_url = server.url(idle_names[0], loop=True)
             people_urls = [server.url(name, loop=True) for name in people_names]
-            print(
-                f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {'on' if recognition else 'off'}"
-            )
+            state = "on" if recognition else "off"
+            print(f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {state}")
             print("\none camera, 1280x720 at 25 fps, analysed at 5 fps:")
             print(f"{'':10} {'Argus % core':>13} {'bare decode':>12} {'ratio':>7} {'dropped':>8}")
             for label, url in (("idle", idle_url), ("people", people_urls[0])):
