@@ -3,9 +3,9 @@
 Detection and embedding are CPU-bound extension code that holds the GIL for tens to hundreds of
 milliseconds at a time: run on a request thread, they stall every other request the process serves
 (while two clients verified faces in a loop, ``GET /api/v1/auth/me`` went from 18 ms to 370 ms at p95).
-So a request hands a job of :mod:`recognition.analysis` (pixels in; faces, embeddings and quality out; no
-database) to a small process pool and waits for it without holding the GIL. Database work (search, rows,
-files) stays on the request.
+So a request hands a job of :mod:`recognition.analysis` (pixels or a video file in; faces, embeddings and
+quality out; no database) to a small process pool and waits for it without holding the GIL. Database
+work (search, rows, files) stays on the request.
 
 - ``ARGUS_INFERENCE_PROCESSES`` workers per process that uses the pool (default 1). ``0`` runs the jobs on
   the caller's thread, as before the pool, for comparisons and for sites that want it.
@@ -105,15 +105,6 @@ def run(job: Callable[..., T], *args: Any, timeout: float | None = None, **kwarg
         _discard(pool)
         logger.error("a face inference worker died; its pool is replaced")
         raise _unavailable("The face inference worker stopped before it finished this request. Try again.") from None
-
-
-def shutdown() -> None:
-    """Stop this process's workers (they are started again on the next job)."""
-    global _pool, _pool_key
-    with _lock:
-        pool, _pool, _pool_key = _pool, None, None
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unavailable(message: str) -> ApiError:

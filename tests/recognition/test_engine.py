@@ -257,4 +257,7 @@ def test_an_engine_travels_to_another_process_as_its_configuration(tmp_path):
 
 
 def test_the_configured_engine_arrives_as_the_processs_own(engine):
-    assert pickle.loads(pickle.dumps(engine)) is engine
+    configured = engine_module.get_engine()
+
+    assert pickle.loads(pickle.dumps(engine)) is configured
+
