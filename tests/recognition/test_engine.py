@@ -260,4 +260,3 @@ def test_the_configured_engine_arrives_as_the_processs_own(engine):
     configured = engine_module.get_engine()
 
     assert pickle.loads(pickle.dumps(engine)) is configured
-
