@@ -453,6 +453,18 @@ ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
 # Cosine distance at or under which two faces match; unset = the model's calibrated default.
 ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
 
+# --- Face inference for requests (recognition/inference.py) ----------------------------------------------
+# Worker processes (per web process) that run face detection and embeddings for identify, verify, enrolment
+# and 004's embeddings, so one request's inference never stalls the others. 0 runs it on the request's
+# own thread (no pool). Each worker holds the face engine (about 230 MB resident with Dlib).
+ARGUS_INFERENCE_PROCESSES = env.int("ARGUS_INFERENCE_PROCESSES", default=1)
+# Seconds a request waits for the analysis of its photos (queue included) before answering 503.
+ARGUS_INFERENCE_TIMEOUT = env.float("ARGUS_INFERENCE_TIMEOUT", default=30.0)
+# The same for a whole video (004 embeddings/generate and embeddings/validate).
+ARGUS_INFERENCE_VIDEO_TIMEOUT = env.float("ARGUS_INFERENCE_VIDEO_TIMEOUT", default=300.0)
+# How far the workers lower their CPU priority (os.nice): requests, Celery and the database come first.
+ARGUS_INFERENCE_NICENESS = env.int("ARGUS_INFERENCE_NICENESS", default=10)
+
 # --- Live detections (recognition/detections.py) -------------------------------------------------------
 # Seconds the send-frame task and the recognition loop wait for a frame from a camera.
 RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default=15.0)

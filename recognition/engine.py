@@ -299,6 +299,16 @@ class FaceEngine:
         """Every face of ``image`` with its embedding, largest first."""
         return [(face, self.embed(image, face)) for face in self.detect(image)]
 
+    # -- crossing processes --------------------------------------------------------------------------
+    @property
+    def configuration(self) -> tuple[str, str, str, int, float]:
+        return (self.model_name, self.detector_name, str(self.home), self.detect_max_side, self.min_confidence)
+
+    def __reduce__(self):
+        # An engine sent to an inference worker travels as its configuration, never its loaded networks:
+        # the worker builds (and loads) its own copy once and reuses it for every later job.
+        return shared_engine, self.configuration
+
 
 def _forbid_downloads() -> None:
     """Make deepface's one download function answer from the weights folder or fail, never fetch.
@@ -342,6 +352,21 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
 
 _engine: FaceEngine | None = None
 _engine_lock = threading.Lock()
+_shared: dict[tuple[str, str, str, int, float], FaceEngine] = {}
+
+
+def shared_engine(model_name: str, detector: str, home: str, detect_max_side: int, min_confidence: float) -> FaceEngine:
+    """This process's engine of one configuration, made once (what a pickled engine becomes on arrival).
+
+    Needs no Django settings: inference workers call it without configuring Django.
+    """
+    configuration = (model_name, detector, str(home), detect_max_side, min_confidence)
+    with _engine_lock:
+        if _engine is not None and _engine.configuration == configuration:
+            return _engine
+        if configuration not in _shared:
+            _shared[configuration] = FaceEngine(model_name, detector, home, detect_max_side, min_confidence)
+        return _shared[configuration]
 
 
 def get_engine() -> FaceEngine:

@@ -1,10 +1,10 @@
 """Enrolment services: face profiles with their images and embeddings.
 
 Every upload is checked whole before anything is written: each file's type, size and decodability,
-then exactly one face per image. Only then are files stored, rows and embeddings written, in one
-transaction; if anything fails on the way, the files already stored are deleted again. Deleting an image
-or a profile deletes its files after the transaction commits, so nothing biometric is left behind and
-no row ever points at a missing file.
+then exactly one face per image (found and embedded by an inference worker, :mod:`recognition.inference`).
+Only then are files stored, rows and embeddings written, in one transaction; if anything fails on the
+way, the files already stored are deleted again. Deleting an image or a profile deletes its files after
+the transaction commits, so nothing biometric is left behind and no row ever points at a missing file.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from config.api.contracts import ApiError, FieldError, Kind
+from recognition import analysis, inference
 from recognition.choices import ProfileStatus
 from recognition.engine import DetectedFace, FaceEngine, get_engine
 from recognition.images import UploadedImage, read_upload
 from recognition.models import FaceEmbedding, FaceImage, FaceProfile
-from recognition.quality import quality
 
 logger = logging.getLogger("argus.recognition")
 
@@ -104,7 +104,8 @@ def prepare_images(
         raise _refuse("INVALID_IMAGE", invalid)
 
     engine = engine or get_engine()
-    detected = [(upload, engine.detect(upload.pixels)) for upload in uploads]
+    found = inference.run(analysis.enrolment_faces, engine, [upload.pixels for upload in uploads])
+    detected = list(zip(uploads, found.faces, strict=True))
     no_face = [FieldError(u.field, f"No face detected in {u.label}") for u, faces in detected if not faces]
     if no_face:
         raise _refuse("NO_FACE_DETECTED", no_face)
@@ -115,9 +116,10 @@ def prepare_images(
     ]
     if several:
         raise _refuse("MULTIPLE_FACES", several)
+    assert found.analysed is not None  # every image has exactly one face, so the worker embedded them
     return [
-        PreparedImage(upload, faces[0], engine.embed(upload.pixels, faces[0]), quality(upload.pixels, faces[0]))
-        for upload, faces in detected
+        PreparedImage(upload, face.face, face.embedding, face.quality)
+        for upload, face in zip(uploads, found.analysed, strict=True)
     ]
 
 

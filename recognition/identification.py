@@ -1,4 +1,8 @@
-"""Identification and verification of the faces in an image (POST /faces/identify, /faces/verify)."""
+"""Identification and verification of the faces in an image (POST /faces/identify, /faces/verify).
+
+The faces are found and embedded by an inference worker (:mod:`recognition.inference`); the search among
+the enrolled people and the refusals happen here, on the request.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from config.api.contracts import ApiError, FieldError, Kind
+from recognition import analysis, inference
 from recognition.choices import FaceStatus
 from recognition.engine import DetectedFace, FaceEngine, get_engine
 from recognition.matching import Match, Verification, identify, verify
 from recognition.models import FaceEmbedding, FaceProfile
-from recognition.quality import quality
 
 
 @dataclass
@@ -47,31 +51,35 @@ def identify_faces(pixels: np.ndarray, limit: int = 3, engine: FaceEngine | None
     A face whose nearest person is farther than the threshold is ``unknown`` with no matches.
     """
     engine = engine or get_engine()
+    [faces] = inference.run(analysis.faces_of, engine, [pixels])
     results = []
-    for face in engine.detect(pixels):
-        embedding = engine.embed(pixels, face)
+    for found in faces:
         matches = [
-            match for match in identify(embedding, limit=limit, engine=engine) if match.distance <= engine.threshold
+            match
+            for match in identify(found.embedding, limit=limit, engine=engine)
+            if match.distance <= engine.threshold
         ]
-        results.append(IdentifiedFace(face=face, quality=quality(pixels, face), matches=matches))
+        results.append(IdentifiedFace(face=found.face, quality=found.quality, matches=matches))
     return results
 
 
-def _embeddings_of(pixels: np.ndarray, field_name: str, engine: FaceEngine) -> list[np.ndarray]:
-    faces = engine.detect(pixels)
+def _embeddings(found: list[list[analysis.AnalysedFace]], index: int, field_name: str) -> list[np.ndarray]:
+    """The embeddings of image ``index``'s faces, or NO_FACE_DETECTED naming ``field_name``."""
+    faces = found[index] if index < len(found) else []
     if not faces:
         message = f"No face detected in {field_name}"
         raise ApiError(
             Kind.VALIDATION, message, code="NO_FACE_DETECTED", field_errors=[FieldError(field_name, message)]
         )
-    return [engine.embed(pixels, face) for face in faces]
+    return [face.embedding for face in faces]
 
 
 def verify_images(first: np.ndarray, second: np.ndarray, engine: FaceEngine | None = None) -> Verification:
     """Whether two images show the same person. With several faces in an image, the closest pair counts
     (deepface's ``verify`` does the same): "is the person of one image in the other"."""
     engine = engine or get_engine()
-    return verify(_embeddings_of(first, "image1", engine), _embeddings_of(second, "image2", engine), engine=engine)
+    found = inference.run(analysis.faces_of, engine, [first, second])
+    return verify(_embeddings(found, 0, "image1"), _embeddings(found, 1, "image2"), engine=engine)
 
 
 def verify_against_profile(pixels: np.ndarray, profile: FaceProfile, engine: FaceEngine | None = None) -> Verification:
@@ -88,4 +96,5 @@ def verify_against_profile(pixels: np.ndarray, profile: FaceProfile, engine: Fac
         raise ApiError(
             Kind.VALIDATION, message, code="NO_ENROLLED_IMAGES", field_errors=[FieldError("employee_id", message)]
         )
-    return verify(_embeddings_of(pixels, "image1", engine), enrolled, engine=engine)
+    found = inference.run(analysis.faces_of, engine, [pixels])
+    return verify(_embeddings(found, 0, "image1"), enrolled, engine=engine)

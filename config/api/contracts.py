@@ -247,6 +247,18 @@ class ApiError(Exception):
     def text(self) -> str:
         return self.message or DEFAULT_MESSAGE[self.kind]
 
+    def __reduce__(self):
+        # An exception pickles as ``cls(*args)``, which a dataclass exception cannot take (its one arg is the
+        # message): carry the fields, so an error raised in another process (an inference worker) arrives whole.
+        return _restore_api_error, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore_api_error(cls: type[ApiError], args: tuple, state: dict[str, Any]) -> ApiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 def utc_iso(moment: datetime | None) -> str | None:
     """``moment`` in UTC as ISO 8601 ending in ``Z``, as every contract writes times (None stays None)."""

@@ -3,7 +3,9 @@
 Each sampled frame's largest face is scored with recognition.quality (004's metrics: size, clarity,
 lighting, angle). ``generate`` embeds only the best-scoring face (the same choice as embedding every
 face and keeping the best one, at a fraction of the cost); ``validate`` averages the metrics over the
-frames with a face. Every call is logged as an :class:`EmbeddingJob` for the metrics endpoint.
+frames with a face. The video is decoded and analysed by an inference worker (:mod:`recognition.inference`);
+its download, the refusals and the log stay here. Every call is logged as an :class:`EmbeddingJob` for the
+metrics endpoint.
 """
 
 from __future__ import annotations
@@ -11,19 +13,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from config.api.contracts import ApiError, Kind
-from recognition.engine import DetectedFace, FaceEngine, FaceEngineUnavailable, get_engine
+from config.api.contracts import ApiError, Contract, Kind
+from recognition import analysis, inference
+from recognition.analysis import VideoFaces
+from recognition.engine import FaceEngine, FaceEngineUnavailable, get_engine
 from recognition.face_service import conf
 from recognition.face_service.choices import EmbeddingJobKind
-from recognition.face_service.video import VideoNotFound, VideoUnreadable, open_video, sample_frames
+from recognition.face_service.video import VideoNotFound, VideoUnreadable, open_video
 from recognition.models import EmbeddingJob
-from recognition.quality import ACCEPTABLE, quality
+from recognition.quality import ACCEPTABLE
 
 logger = logging.getLogger("argus.face_service")
 
@@ -33,39 +36,11 @@ METRIC_NAMES = {"face_size": "faceSize", "clarity": "clarity", "lighting": "ligh
 POSITIVE_FEEDBACK = ["Face is clearly visible", "Good lighting conditions", "Face is properly centered"]
 
 
-@dataclass
-class FrameFace:
-    """The largest face of one sampled frame and its quality."""
-
-    pixels: np.ndarray
-    face: DetectedFace
-    quality: dict[str, Any]
-
-
-@dataclass
-class VideoScan:
-    total_frames: int = 0
-    faces: list[FrameFace] = field(default_factory=list)
-
-    @property
-    def frames_with_face(self) -> int:
-        return len(self.faces)
-
-    def best(self) -> FrameFace | None:
-        return max(self.faces, key=lambda item: item.quality["score"], default=None)
-
-
-def scan_video(path: Path, every_seconds: float, engine: FaceEngine) -> VideoScan:
-    """The largest face of each frame sampled every ``every_seconds``, with its quality."""
-    scan = VideoScan()
-    for frame in sample_frames(path, every_seconds):
-        scan.total_frames += 1
-        faces = engine.detect(frame.pixels)
-        if not faces:
-            continue  # 004: a frame without a face is skipped
-        largest = faces[0]
-        scan.faces.append(FrameFace(frame.pixels, largest, quality(frame.pixels, largest, subject="Video")))
-    return scan
+def _scan(engine: FaceEngine, path: Path, every_seconds: float, embed_from: float | None = None) -> VideoFaces:
+    """The video's faces, analysed by an inference worker (decoding included) within the video timeout."""
+    return inference.run(
+        analysis.faces_of_video, engine, path, every_seconds, embed_from=embed_from, timeout=inference.video_timeout()
+    )
 
 
 def _log_job(kind: str, started: float, **fields: Any) -> None:
@@ -80,27 +55,28 @@ def generate_embedding(video_url: str, submission_id: int, engine: FaceEngine | 
     """
     started = time.perf_counter()
     job = {"submission_id": submission_id, "video": video_url[:2000]}
-    scan = VideoScan()
+    scan = VideoFaces()
     try:
         engine = engine or get_engine()
+        minimum = conf.min_embedding_quality()
         with open_video(video_url) as path:
-            scan = scan_video(path, GENERATE_EVERY_SECONDS, engine)
-        best = scan.best()
+            scan = _scan(engine, path, GENERATE_EVERY_SECONDS, embed_from=minimum)
+        best = scan.best_quality
         if best is None:
             raise ApiError(
                 Kind.VALIDATION,
                 "No face detected in video. Please record video with clear face visibility.",
                 code="NO_FACE_DETECTED",
             )
-        score = float(best.quality["score"])
-        if score < conf.min_embedding_quality():
+        score = float(best["score"])
+        if score < minimum or scan.best_embedding is None:
             raise ApiError(
                 Kind.VALIDATION,
                 f"Face quality too low (score: {score:.2f}). Please record in better lighting and ensure face "
                 "is clearly visible.",
                 code="LOW_QUALITY_FACE",
             )
-        vector = engine.embed(best.pixels, best.face)
+        vector = scan.best_embedding
     except VideoNotFound:
         _log_job(EmbeddingJobKind.GENERATE, started, error_code="VIDEO_FILE_NOT_FOUND", **job)
         raise ApiError(Kind.NOT_FOUND, f"Video file not found: {video_url}", code="VIDEO_FILE_NOT_FOUND") from None
@@ -114,7 +90,7 @@ def generate_embedding(video_url: str, submission_id: int, engine: FaceEngine | 
         _log_job(
             EmbeddingJobKind.GENERATE,
             started,
-            error_code=exc.code or "",
+            error_code=exc.code_for(Contract.FACE_SERVICE),
             total_frames=scan.total_frames,
             frames_with_face=scan.frames_with_face,
             **job,
@@ -145,12 +121,12 @@ def generate_embedding(video_url: str, submission_id: int, engine: FaceEngine | 
     }
 
 
-def _feedback(scan: VideoScan) -> list[str]:
+def _feedback(scan: VideoFaces) -> list[str]:
     """Advice that holds for at least half of the frames with a face, most common first."""
     negatives = Counter(
         message
-        for item in scan.faces
-        for message in item.quality["feedback"]
+        for item in scan.qualities
+        for message in item["feedback"]
         if message not in ("Face is clearly visible", "Good lighting conditions", "Face is frontal")
     )
     half = max(1, (scan.frames_with_face + 1) // 2)
@@ -170,19 +146,22 @@ def validate_video(path: Path, name: str, engine: FaceEngine | None = None) -> t
     job = {"video": name[:2000]}
     try:
         engine = engine or get_engine()
-        scan = scan_video(path, VALIDATE_EVERY_SECONDS, engine)
+        scan = _scan(engine, path, VALIDATE_EVERY_SECONDS)
     except (VideoUnreadable, FaceEngineUnavailable) as exc:
         _log_job(EmbeddingJobKind.VALIDATE, started, error_code="VIDEO_PROCESSING_FAILED", **job)
         raise ApiError(Kind.INTERNAL, f"Failed to process video: {exc}", code="VIDEO_PROCESSING_FAILED") from None
+    except ApiError as exc:  # the inference workers busy or gone: 503
+        _log_job(EmbeddingJobKind.VALIDATE, started, error_code=exc.code_for(Contract.FACE_SERVICE), **job)
+        raise
     counts = {"total_frames": scan.total_frames, "frames_with_face": scan.frames_with_face}
-    if not scan.faces:
+    if not scan.qualities:
         _log_job(EmbeddingJobKind.VALIDATE, started, error_code="NO_FACE_DETECTED", **counts, **job)
         raise ApiError(Kind.VALIDATION, "No face detected in video", code="NO_FACE_DETECTED")
     metrics = {
-        api: round(float(np.mean([item.quality["metrics"][name] for item in scan.faces])), 2)
+        api: round(float(np.mean([item["metrics"][name] for item in scan.qualities])), 2)
         for name, api in METRIC_NAMES.items()
     }
-    score = round(float(np.mean([item.quality["score"] for item in scan.faces])), 2)
+    score = round(float(np.mean([item["score"] for item in scan.qualities])), 2)
     acceptable = score >= ACCEPTABLE
     _log_job(EmbeddingJobKind.VALIDATE, started, succeeded=True, quality=score, **counts, **job)
     data = {

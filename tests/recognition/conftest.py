@@ -21,6 +21,18 @@ def engine() -> FaceEngine:
     return engine
 
 
+@pytest.fixture
+def no_engine_in_this_process(monkeypatch):
+    """The engine refuses to run in this process (the web process of the tests): what still works ran in an
+    inference worker (recognition.inference)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("face inference ran on the request thread")
+
+    monkeypatch.setattr(FaceEngine, "detect", refuse)
+    monkeypatch.setattr(FaceEngine, "embed", refuse)
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     """skimage's astronaut (one face), BGR."""

@@ -4,6 +4,7 @@ embeddings from the full-resolution crop, equal to deepface's own."""
 from __future__ import annotations
 
 import importlib.metadata
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -242,3 +243,20 @@ def test_fresh_engine_loads_once_under_concurrent_first_calls(tmp_path, astronau
 
     assert counts == [1, 1, 1, 1]
     assert fresh._model is not None
+
+
+def test_an_engine_travels_to_another_process_as_its_configuration(tmp_path):
+    engine = FaceEngine(home=tmp_path, detect_max_side=320, min_confidence=0.5)
+
+    payload = pickle.dumps(engine)
+    first, second = pickle.loads(payload), pickle.loads(payload)
+
+    assert len(payload) < 1000  # its settings, never its networks
+    assert first is second  # one engine per configuration and process, loaded once
+    assert first.configuration == ("Dlib", "dlib", str(tmp_path), 320, 0.5)
+
+
+def test_the_configured_engine_arrives_as_the_processs_own(engine):
+    configured = engine_module.get_engine()
+
+    assert pickle.loads(pickle.dumps(engine)) is configured

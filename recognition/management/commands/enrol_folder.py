@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.api.contracts import ApiError
-from recognition import enrolment
+from recognition import enrolment, inference
 from recognition.engine import FaceEngineUnavailable, get_engine
 from recognition.models import FaceProfile
 
@@ -77,7 +77,11 @@ class Command(BaseCommand):
         total = sum(len(images) for _, images in plan)
         # The bar goes to the command's own stderr stream (Django's wrapper would end each write with "\n").
         stream = getattr(self.stderr, "_out", sys.stderr)
-        with tqdm(total=total, unit="image", file=stream, disable=options["no_progress"]) as bar:
+        # A batch command owns the machine: its faces are analysed here, at full priority, not in a pool.
+        with (
+            inference.in_process(),
+            tqdm(total=total, unit="image", file=stream, disable=options["no_progress"]) as bar,
+        ):
             for folder, images in plan:
                 bar.set_description(folder.name[:30])
                 self._enrol_person(folder, images, options, report, bar, engine)
