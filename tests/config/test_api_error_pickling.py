@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 from config.api.contracts import ApiError, Contract, FieldError, Kind
-from integrations.odoo_sync import OdooNotConfigured
+from integrations.odoo.config import OdooNotConfigured
 
 
 def test_it_keeps_every_field():
