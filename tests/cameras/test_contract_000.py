@@ -125,3 +125,51 @@ def test_000_port_on_a_usb_camera_is_refused(admin_client):
     assert response.json()["error"]["details"]["field"] == "port"
     camera.refresh_from_db()
     assert camera.stream_url == "0"
+
+
+# --- 000's versioning: a retired version answers 410 with Sunset ----------------------------------
+
+
+@pytest.fixture
+def v2_retired(settings):
+    from datetime import date
+
+    settings.API_RETIRED_VERSIONS = {"2": date(2026, 6, 30)}
+
+
+def test_a_retired_version_answers_410_with_sunset(viewer_client, v2_retired):
+    response = viewer_client.get("/api/v2/cameras")
+
+    assert response.status_code == 410
+    assert response["Sunset"] == "Tue, 30 Jun 2026 00:00:00 GMT"
+    assert response.json() == {
+        "error": "API version deprecated",
+        "sunset_date": "Tue, 30 Jun 2026 00:00:00 GMT",
+        "message": "Please upgrade to a newer version",
+    }
+    assert response["X-Error-Code"] == "API_VERSION_RETIRED"
+
+
+def test_a_retired_version_answers_410_without_credentials(api_client, v2_retired):
+    assert api_client.get("/api/v2/cameras").status_code == 410
+
+
+def test_versions_not_retired_still_answer(viewer_client, v2_retired):
+    response = viewer_client.get(CAMERAS)
+
+    assert response.status_code == 200
+    assert response["X-API-Status"] == "stable"
+
+
+def test_no_version_is_retired_by_default(viewer_client):
+    response = viewer_client.get("/api/v2/cameras")
+
+    assert response.status_code == 200
+    assert not response.has_header("Sunset")
+
+
+def test_the_spa_camera_list_is_not_announced_deprecated(viewer_client):
+    response = viewer_client.get(CAMERAS)
+
+    assert not response.has_header("Deprecation")
+    assert not response.has_header("Sunset")
