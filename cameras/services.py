@@ -115,6 +115,33 @@ def _apply(camera: Camera, data: dict[str, Any]) -> None:
             raise _invalid("stream_url", str(exc)) from None
     if "zone_id" in data:
         camera.zone = _resolve_zone(data["zone_id"])
+    _fold_address(camera, data, stream_type)
+
+
+def _fold_address(camera: Camera, data: dict[str, Any], stream_type: str) -> None:
+    """000's ``port``, ``username`` and ``password`` folded into the stream URL (the password encrypted beside
+    it, like one written inside the URL). A camera with no URL yet gets ``rtsp://ip_address:port``."""
+    port, username, password = data.get("port"), data.get("username"), data.get("password")
+    if port is None and username is None and password is None:
+        return
+    field = "port" if port is not None else "username" if username is not None else "password"
+    url = camera.stream_url
+    if not url:
+        if not camera.ip_address:
+            raise _invalid(field, "Needs a stream_url or an ip_address to belong to")
+        if stream_type != StreamType.RTSP:
+            raise _invalid(field, f"A {stream_type} camera needs a stream_url; port and user go inside it")
+        url = streams.address_url(camera.ip_address, port)
+    elif stream_type not in (StreamType.RTSP, StreamType.HTTP):
+        raise _invalid(field, f"A {stream_type} stream has no {field}")
+    url = streams.with_address(url, port=port, user=username)
+    try:
+        streams.validate_stream_url(stream_type, url)
+    except ValueError as exc:
+        raise _invalid(field, str(exc)) from None
+    camera.stream_url = url
+    if password is not None and not streams.is_masked_password(password):
+        camera.stream_password = password
 
 
 def normalise_status(value: str) -> str:

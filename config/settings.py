@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -369,9 +369,13 @@ RATE_LIMITS = {
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
 }
-# 000's versioning: each /api/vN/ says its status; endpoints with a successor announce their sunset.
+# 000's versioning: each /api/vN/ says its status; a retired version answers 410 with its Sunset date.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
-API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 Jun 2027 00:00:00 GMT")
+# "2=2027-06-30,3=2028-01-01": version = the day it was retired (its Sunset). None by default.
+API_RETIRED_VERSIONS = {
+    version.strip(): date.fromisoformat(day.strip())
+    for version, day in env.dict("ARGUS_API_RETIRED_VERSIONS", default={}).items()
+}
 # ANPR: the largest frame or crop an edge worker may send, and how long a deny-listed plate stays quiet
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
