@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -67,6 +68,10 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return ApiError(Kind.RATE_LIMITED, headers={"Retry-After": str(wait)})
     if isinstance(exc, drf.APIException):
         return ApiError(Kind.INTERNAL, str(exc.detail), status=exc.status_code)
+    if isinstance(exc, DataError) or (isinstance(exc, ValueError) and "NUL (0x00)" in str(exc)):
+        # A value the database cannot hold (a number past bigint, a time zone offset past ±15:59, a NUL
+        # byte in text) came from the request: the request is wrong, not the server.
+        return ApiError(Kind.VALIDATION, "A value in the request is out of range or contains characters not allowed")
     return None
 
 
