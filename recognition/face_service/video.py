@@ -77,7 +77,7 @@ def _download(video_url: str, target: Path) -> None:
             httpx.stream("GET", video_url, timeout=conf.callback_timeout(), follow_redirects=False) as response,
             target.open("wb") as handle,
         ):
-            if response.is_redirect:
+            if 300 <= response.status_code < 400:
                 raise VideoUnreadable(f"Video download failed (HTTP {response.status_code} redirect not followed)")
             if response.status_code == 404:
                 raise VideoNotFound(video_url)
