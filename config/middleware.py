@@ -7,7 +7,7 @@ import re
 import uuid
 
 from config.api.contracts import ApiError, Contract, Kind, contract_for_path
-from config.api.exceptions import json_error_response
+from config.api.exceptions import DEPENDENCY_DOWN, json_error_response, to_api_error
 from config.logging import current_request_id
 
 logger = logging.getLogger("argus.api")
@@ -60,5 +60,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if contract_for_path(request.path) == Contract.HTML:
             return None
+        error = to_api_error(exception) if isinstance(exception, DEPENDENCY_DOWN) else None
+        if error is not None:
+            logger.warning("dependency down in %s %s: %s", request.method, request.path, exception)
+            return json_error_response(request.path, error)
         logger.exception("unhandled error in %s %s", request.method, request.path)
         return json_error_response(request.path, ApiError(Kind.INTERNAL))
