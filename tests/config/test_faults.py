@@ -171,7 +171,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_peer_sees_one_event(
         outbox.enqueue_event({"event_id": "evt-kill", "plate_text": "ABC123"}, "evt-kill")
     message = OutboxMessage.objects.get(exporter=exporter)
 
-    code = f"import django; django.setup(); from integrations.tasks import dispatch_outbox; dispatch_outbox([{message.pk}])"
+    code = (
+        "import django; django.setup(); from integrations.tasks import dispatch_outbox; "
+        f"dispatch_outbox([{message.pk}])"
+    )
     worker = subprocess.Popen([sys.executable, "-c", code], env=_worker_environment(), cwd=django_settings.BASE_DIR)
     deadline = time.monotonic() + 30
     while not peer.requests and time.monotonic() < deadline:
