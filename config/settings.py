@@ -565,3 +565,5 @@ FACE_SERVICE_CALLBACK_HOSTS = env.list(
 )
 # Local-file cameras: files must lie inside this folder.
 CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
+# The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
+MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)
