@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import redis
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -19,6 +20,7 @@ from accounts.choices import Severity
 from accounts.models import ApiKey, Role, User
 from accounts.permissions_catalogue import grants
 from accounts.tokens import TokenPair, issue_tokens, revoke_all
+from config.api import ratelimit
 from config.api.contracts import ApiError, FieldError, Kind
 
 
@@ -54,6 +56,19 @@ def wait_before_attempt(email: str) -> None:
     delay = login_delay(cache.get(_failure_key(email), 0))
     if delay:
         time.sleep(delay)
+
+
+def check_sign_in_allowed(ip: str, email: str) -> None:
+    """The sign-in rate limit of the client's address (the API's ``login`` bucket, shared by the dashboard
+    and the Django Admin), then the account's lockout and delay. Raises ApiError (429) when refused."""
+    if settings.RATE_LIMIT_ENABLED and settings.RATE_LIMITS["login"]:
+        try:
+            state = ratelimit.take_token(f"login:ip:{ip}", settings.RATE_LIMITS["login"])
+        except redis.RedisError:
+            state = None  # as the API's throttle: the lockout below still holds
+        if state is not None and not state.allowed:
+            raise ApiError(Kind.RATE_LIMITED, headers={"Retry-After": str(max(1, state.retry_after))})
+    wait_before_attempt(email)
 
 
 def record_failed_sign_in(email: str) -> None:

@@ -73,3 +73,49 @@ def test_person_history_export_with_detections_read_is_accepted():
     response = clerk.post("/api/v1/history/person/EMP-1/export", {"format": "csv"}, format="json")
 
     assert response.status_code == 202, response.content
+
+
+# --- The Django Admin's sign-in: the dashboard's and the API's lockout and rate limit ---------------------
+
+
+@pytest.fixture
+def staff(settings):
+    settings.LOGIN_DELAY_BASE = 0
+    settings.LOGIN_DELAY_MAX = 0
+    user = UserFactory(role_id="ROLE-ADMIN", email="staff@example.com", is_staff=True, is_superuser=True)
+    user.set_password("Right-pass-93!")
+    user.save()
+    return user
+
+
+def admin_sign_in(client, password: str):
+    return client.post("/admin/login/", {"username": "staff@example.com", "password": password, "next": "/admin/"})
+
+
+def test_admin_guessing_locks_the_account_like_the_api(client, staff, settings):
+    for _ in range(settings.LOGIN_LOCK_AFTER):
+        assert admin_sign_in(client, "guess").status_code == 200
+
+    response = admin_sign_in(client, "Right-pass-93!")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_sign_in_counts_against_the_sign_in_rate_limit(client, staff, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": 3}
+    settings.LOGIN_LOCK_AFTER = 100
+    for _ in range(3):
+        admin_sign_in(client, "guess")
+
+    response = admin_sign_in(client, "Right-pass-93!")
+
+    assert response.status_code == 429
+
+
+def test_admin_sign_in_with_the_right_password_still_works(client, staff):
+    response = admin_sign_in(client, "Right-pass-93!")
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
