@@ -93,8 +93,11 @@ users = CredentialCache()
 api_keys = CredentialCache()
 
 
-def bump_stamp(kind: str, ident: object = "") -> None:
-    """Announce a change of a user (``ident`` its pk), of the roles or of the API keys (``ident`` empty)."""
+def bump_stamp(kind: str, ident: object = "", *, after_commit: bool = True) -> None:
+    """Announce a change of a user (``ident`` its pk), of the roles or of the API keys (``ident`` empty).
+
+    ``after_commit=False`` for changes that matter little if another process briefly serves the old copy
+    (the last-active time): one bump, nothing queued on the request's transaction."""
     key = _stamp_key(kind, ident)
 
     def bump() -> None:
@@ -108,8 +111,9 @@ def bump_stamp(kind: str, ident: object = "") -> None:
             logger.warning("could not announce a credential change (%s): %s", key, exc)
 
     bump()
-    # Once more after the commit: a process that read the old row meanwhile cached it under the first bump.
-    transaction.on_commit(bump)
+    if after_commit:
+        # Once more after the commit: a process that read the old row meanwhile cached it under the first bump.
+        transaction.on_commit(bump)
 
 
 def user_changed(sender, instance, **kwargs) -> None:
@@ -200,7 +204,8 @@ def record_activity(user: User) -> None:
     User.objects.filter(pk=user.pk).update(last_active=now)
     user.last_active = now
     users.forget(str(user.pk))
-    bump_stamp("user", user.pk)  # the other processes' copies show the old time: read again
+    # The other processes' copies show the old time: read again (a late copy only shows an older time).
+    bump_stamp("user", user.pk, after_commit=False)
 
 
 def touch_last_active(user: User) -> None:
