@@ -1,0 +1,177 @@
+"""The faces analyzer of the vision pipeline: cameras with recognition on are watched continuously.
+
+On each analysed frame that moves (and while a face track is open, since a person standing still makes no
+motion), YuNet finds the faces (``recognition.yunet``, whatever ``ARGUS_FACE_DETECTOR`` says for photos: it is
+the detector fast enough for every frame); a :class:`~recognition.tracking.FaceTracker` follows them; each
+face gets the quality score of ``recognition.quality``; the Dlib embedding and the pgvector search run only
+for a track's first shot and for markedly better ones. Each track's decision (best shots, top-1/top-2 margin)
+becomes one ``Detection``: created at the first confident decision, updated when a better shot arrives, its
+timestamp the capture time of that shot's frame; an unknown track gives one unknown detection with its best
+crop. Attendance hears each track once (``recognition.signals``). Runs inside the vision worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from cameras.vision.camera_streams import cameras_of
+from cameras.vision.decoder import DecoderStats
+from cameras.vision.registry import AnalysedFrame, VisionStream
+from recognition import detections, matching, quality
+from recognition.engine import FaceEngine, shared_engine
+from recognition.tracking import Candidate, Decision, FaceTrack, FaceTracker, Shot
+
+logger = logging.getLogger("argus.recognition")
+
+# Candidates kept per shot from the pgvector search (top-1/top-2 and a few more for the per-track ranking).
+CANDIDATES = 3
+# A decided track's detection is updated when a shot this much better (quality) than its stored one comes.
+UPDATE_MARGIN = 0.05
+# Faces narrower than this (frame pixels) are tracked but not embedded: too little detail for the model.
+MIN_EMBED_WIDTH = 40
+
+
+def video_engine() -> FaceEngine:
+    """The process's engine with YuNet as its detector and the configured recognition model."""
+    return shared_engine(
+        settings.ARGUS_FACE_MODEL,
+        "yunet",
+        str(settings.DEEPFACE_HOME),
+        settings.ARGUS_FACE_DETECT_MAX_SIDE,
+        settings.ARGUS_FACE_MIN_CONFIDENCE,
+    )
+
+
+class FaceAnalyzer:
+    """Face tracks and per-track detections for the cameras of one stream with recognition on."""
+
+    def __init__(self, stream: VisionStream, camera_ids: list[str], engine: FaceEngine | None = None) -> None:
+        self.stream = stream
+        self.camera_ids = camera_ids
+        self.engine = engine or video_engine()
+        self.tracker = FaceTracker()
+        self.frames_searched = 0
+        self.embeddings = 0
+
+    # --- Analyzer protocol -------------------------------------------------------------------------------
+
+    def on_frame(self, frame: AnalysedFrame) -> None:
+        if not frame.motion.active and not self.tracker.tracks:
+            return
+        pixels = frame.pixels
+        faces = self.engine.detect(pixels)
+        self.frames_searched += 1
+        shots = [
+            Shot(
+                box=(face.box.x, face.box.y, face.box.w, face.box.h),
+                captured_at=frame.captured_at,
+                quality=quality.quality(pixels, face, subject="Video")["score"],
+                face=face,
+            )
+            for face in faces
+        ]
+        tracks = self.tracker.update(shots)
+        for shot, track in zip(shots, tracks, strict=True):
+            if track.best is shot:
+                shot.pixels = pixels
+            if shot.box[2] >= MIN_EMBED_WIDTH and track.wants_embedding(shot):
+                shot.pixels = pixels
+                self._embed(shot)
+                track.add_embedded(shot)
+                track = self.tracker.rejoin(track)
+            self._decide(track)
+        self._close_tracks(frame.captured_at)
+
+    def tick(self, now: float, stats: DecoderStats) -> None:
+        self._close_tracks(now)
+
+    def close(self) -> None:
+        for track in list(self.tracker.tracks.values()):
+            self._finish(track)
+        self.tracker.tracks.clear()
+
+    # --- Work --------------------------------------------------------------------------------------------
+
+    def _embed(self, shot: Shot) -> None:
+        shot.embedding = self.engine.embed(shot.pixels, shot.face)
+        self.embeddings += 1
+        matches = matching.identify(shot.embedding, limit=CANDIDATES, engine=self.engine)
+        shot.candidates = [Candidate(match.profile, match.distance) for match in matches]
+
+    def _decide(self, track: FaceTrack) -> None:
+        decision = track.decide(self.engine.threshold)
+        if decision is None or decision.person is None:
+            return  # unknowns wait for the track's end: a later, better shot may still name them
+        stored = track.state.get("decision")
+        better_shot = stored is not None and decision.shot.quality >= stored.shot.quality + UPDATE_MARGIN
+        if stored is None or stored.person != decision.person or better_shot:
+            self._store(track, decision)
+
+    def _close_tracks(self, now: float) -> None:
+        for track in self.tracker.expire(now):
+            self._finish(track)
+
+    def _finish(self, track: FaceTrack) -> None:
+        """A track left the picture: one that was never named is an unknown person, with its best crop."""
+        if "decision" in track.state or not track.embedded:
+            return
+        decision = track.decide(self.engine.threshold)
+        if decision is None or decision.person is None:
+            shot = track.best if track.best is not None and track.best.pixels is not None else track.embedded[0]
+            top = decision.distance if decision is not None else None
+            margin = decision.margin if decision is not None else None
+            self._store(track, Decision(None, top, margin, shot))
+        else:
+            self._store(track, decision)
+
+    def _store(self, track: FaceTrack, decision: Decision) -> None:
+        shot = decision.shot
+        if shot.pixels is None:
+            return
+        x, y, w, h = shot.box
+        confidence = (1.0 - decision.distance) * 100 if decision.person is not None else shot.face.confidence * 100
+        verdict = detections.TrackVerdict(
+            track_id=track.id,
+            profile=decision.person,
+            distance=decision.distance,
+            margin=decision.margin,
+            confidence=max(0.0, min(100.0, confidence)),
+            box={"top": y, "left": x, "width": w, "height": h},
+            captured_at=shot.captured_at,
+            shots=len(track.embedded),
+        )
+        close_old_connections()
+        from cameras.models import Camera
+
+        for camera in Camera.objects.filter(pk__in=self.camera_ids):
+            previous = track.state.get(f"detection:{camera.pk}")
+            detection, _ = detections.record_track(camera, shot.pixels, verdict, existing=previous)
+            track.state[f"detection:{camera.pk}"] = detection
+        track.state["decision"] = decision
+        # Only the stored shot's frame is still needed; the rest of the track's frames can go.
+        for other in track.embedded:
+            if other is not shot and other is not track.best:
+                other.pixels = None
+
+
+def face_analyzer(stream: VisionStream) -> FaceAnalyzer | None:
+    """The analyzer factory: streams with at least one camera that has recognition on."""
+    camera_ids = [demand.id for demand in cameras_of(stream) if demand.settings.get("recognition_enabled")]
+    if not camera_ids:
+        return None
+    analyzer = FaceAnalyzer(stream, camera_ids)
+    # Loading the model takes seconds: in the background, so the worker's beat (its leases) is not held up;
+    # the first frame with motion waits for it on the engine's lock.
+    threading.Thread(target=_load_quietly, args=(analyzer.engine,), name="face engine load", daemon=True).start()
+    return analyzer
+
+
+def _load_quietly(engine: FaceEngine) -> None:
+    try:
+        engine.load()
+    except Exception:  # the first frame's detection raises it again, where the pipeline logs it
+        logger.exception("the face engine could not load")
