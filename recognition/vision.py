@@ -6,8 +6,9 @@ the detector fast enough for every frame); a :class:`~recognition.tracking.FaceT
 face gets the quality score of ``recognition.quality``; the Dlib embedding and the pgvector search run only
 for a track's first shot and for markedly better ones. Each track's decision (best shots, top-1/top-2 margin)
 becomes one ``Detection``: created at the first confident decision, updated when a better shot arrives, its
-timestamp the capture time of that shot's frame; an unknown track gives one unknown detection with its best
-crop. Attendance hears each track once (``recognition.signals``). Runs inside the vision worker process.
+timestamp the capture time of that shot's frame; an unknown track gives one unknown detection (at its first
+embedded shot, so the live view shows strangers at once) that ends with the track's best crop. Attendance
+hears each track once (``recognition.signals``). Runs inside the vision worker process.
 """
 
 from __future__ import annotations
@@ -104,29 +105,37 @@ class FaceAnalyzer:
 
     def _decide(self, track: FaceTrack) -> None:
         decision = track.decide(self.engine.threshold)
-        if decision is None or decision.person is None:
-            return  # unknowns wait for the track's end: a later, better shot may still name them
         stored = track.state.get("decision")
+        if decision is None or decision.person is None:
+            # Nobody enrolled is near the first shot: the track is an unknown person for now, at once (the
+            # live view shows the stranger without waiting for them to leave); a later, better shot that names
+            # someone turns this same detection into theirs.
+            if stored is None and track.embedded:
+                self._store(track, self._unknown(track, decision))
+            return
         better_shot = stored is not None and decision.shot.quality >= stored.shot.quality + UPDATE_MARGIN
         if stored is None or stored.person != decision.person or better_shot:
             self._store(track, decision)
+
+    def _unknown(self, track: FaceTrack, decision: Decision | None) -> Decision:
+        shot = track.best if track.best is not None and track.best.pixels is not None else track.embedded[-1]
+        if decision is not None:
+            return Decision(None, decision.distance, decision.margin, shot)
+        nearest = sorted(c.distance for s in track.embedded for c in s.candidates)
+        margin = nearest[1] - nearest[0] if len(nearest) > 1 else None
+        return Decision(None, nearest[0] if nearest else None, margin, shot)
 
     def _close_tracks(self, now: float) -> None:
         for track in self.tracker.expire(now):
             self._finish(track)
 
     def _finish(self, track: FaceTrack) -> None:
-        """A track left the picture: one that was never named is an unknown person, with its best crop."""
-        if "decision" in track.state or not track.embedded:
-            return
-        decision = track.decide(self.engine.threshold)
-        if decision is None or decision.person is None:
-            shot = track.best if track.best is not None and track.best.pixels is not None else track.embedded[0]
-            top = decision.distance if decision is not None else None
-            margin = decision.margin if decision is not None else None
-            self._store(track, Decision(None, top, margin, shot))
-        else:
-            self._store(track, decision)
+        """A track left the picture: an unknown person's detection gets the track's best crop."""
+        stored = track.state.get("decision")
+        if stored is None and track.embedded:
+            self._store(track, self._unknown(track, track.decide(self.engine.threshold)))
+        elif stored is not None and stored.person is None and _a_better_crop(track.best, stored.shot):
+            self._store(track, Decision(None, stored.distance, stored.margin, track.best))
 
     def _store(self, track: FaceTrack, decision: Decision) -> None:
         shot = decision.shot
@@ -156,6 +165,10 @@ class FaceAnalyzer:
         for other in track.embedded:
             if other is not shot and other is not track.best:
                 other.pixels = None
+
+
+def _a_better_crop(best: Shot | None, stored: Shot) -> bool:
+    return best is not None and best is not stored and best.pixels is not None
 
 
 def face_analyzer(stream: VisionStream) -> FaceAnalyzer | None:
