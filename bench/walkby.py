@@ -19,8 +19,8 @@ and how long from capture to the WebSocket.
 Printed: recall of the enrolled passings (a detection naming the person, captured during the passing, 0.5 s of
 slack), false accepts (a detection naming someone who was not passing then), unknown detections on strangers'
 passings, detections per passing (one per track is the goal), and the latency from a frame's capture to its
-detection's first WebSocket message (p50/p95; also over every message, updates included). Goals (issue 15): recall >= 0.95, 0 false accepts,
-p95 <= 1.0 s.
+detection's first WebSocket message (p50/p95; also over every message, updates included). Goals (issue 15):
+recall >= 0.95, 0 false accepts, p95 <= 1.0 s.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ import cv2
 import numpy as np
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR / "bench"))
+# Run as a script, Python puts bench/ first on the path, where bench/http.py would hide the standard library's.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"]
 sys.path.insert(0, str(BASE_DIR))
+# A development tool on loopback servers: development settings (the embedded services, the dev secret).
+os.environ.setdefault("DJANGO_DEBUG", "true")
 
-from scratch import percentile, run_in_scratch_database, setup_django  # noqa: E402
+from bench.scratch import percentile, run_in_scratch_database, setup_django  # noqa: E402
 
 SCRATCH_DB = "argus_bench_walkby"
 SIZE = (960, 540)

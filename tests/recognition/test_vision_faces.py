@@ -15,11 +15,11 @@ import pytest
 from attendance.models import AttendanceLog
 from cameras.models import Camera
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
+from cameras.vision.registry import StreamDemand, VisionStream, analyzer_factories
 from recognition import enrolment
 from recognition.models import Detection, DetectionEventLog
+from recognition.vision import FaceAnalyzer, face_analyzer
 from tests.recognition.conftest import jpeg_file, read_photo
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 SHARED_FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"
 CLIP = "walk.mp4"
@@ -93,3 +93,29 @@ def test_people_entering_and_leaving_give_one_detection_per_track(walk_stream, v
     assert ann["distance"] <= 0.08 and (ann["margin"] is None or ann["margin"] > 0)
     # Attendance heard Ann and Bob (and nobody for the stranger).
     assert sorted(AttendanceLog.objects.values_list("employee_id", flat=True)) == ["EMP-ANN", "EMP-BOB"]
+
+
+def stream_of(*demands: StreamDemand) -> VisionStream:
+    return VisionStream("s-test", demands)
+
+
+def test_the_faces_analyzer_is_registered_with_the_pipeline():
+    assert ("faces", face_analyzer) in analyzer_factories()
+
+
+def test_a_camera_without_recognition_gets_no_faces_analyzer():
+    camera = StreamDemand(
+        kind="camera", id="CAM-01", url="rtsp://127.0.0.1:1/x", settings={"recognition_enabled": False}
+    )
+
+    assert face_analyzer(stream_of(camera)) is None
+
+
+def test_only_the_cameras_with_recognition_on_a_shared_stream_are_analysed():
+    url = "rtsp://127.0.0.1:1/x"
+    on = StreamDemand(kind="camera", id="CAM-01", url=url, settings={"recognition_enabled": True})
+    off = StreamDemand(kind="camera", id="CAM-02", url=url, settings={"recognition_enabled": False})
+
+    analyzer = face_analyzer(stream_of(on, off))
+
+    assert isinstance(analyzer, FaceAnalyzer) and analyzer.camera_ids == ["CAM-01"]
