@@ -32,6 +32,9 @@ logger = logging.getLogger("argus.recognition")
 CANDIDATES = 3
 # A decided track's detection is updated when a shot this much better (quality) than its stored one comes.
 UPDATE_MARGIN = 0.05
+# A track named at this share of the threshold or nearer needs no more evidence: its better shots still
+# become its thumbnail, without running the model again (the CPU goes to new faces instead).
+CONFIDENT_SHARE = 0.75
 # Faces narrower than this (frame pixels) are tracked but not embedded: too little detail for the model.
 MIN_EMBED_WIDTH = 40
 
@@ -79,7 +82,7 @@ class FaceAnalyzer:
         for shot, track in zip(shots, tracks, strict=True):
             if track.best is shot:
                 shot.pixels = pixels
-            if shot.box[2] >= MIN_EMBED_WIDTH and track.wants_embedding(shot):
+            if shot.box[2] >= MIN_EMBED_WIDTH and track.wants_embedding(shot) and not self._confident(track):
                 shot.pixels = pixels
                 self._embed(shot)
                 track.add_embedded(shot)
@@ -113,9 +116,22 @@ class FaceAnalyzer:
             if stored is None and track.embedded:
                 self._store(track, self._unknown(track, decision))
             return
-        better_shot = stored is not None and decision.shot.quality >= stored.shot.quality + UPDATE_MARGIN
-        if stored is None or stored.person != decision.person or better_shot:
+        if stored is None or stored.person != decision.person:
             self._store(track, decision)
+            return
+        best = track.best
+        if best is not None and best.pixels is not None and best.quality >= stored.shot.quality + UPDATE_MARGIN:
+            # A better shot of the same person: the detection takes it (thumbnail, box, capture time).
+            self._store(track, Decision(stored.person, decision.distance, decision.margin, best))
+
+    def _confident(self, track: FaceTrack) -> bool:
+        stored = track.state.get("decision")
+        return (
+            stored is not None
+            and stored.person is not None
+            and stored.distance is not None
+            and stored.distance <= CONFIDENT_SHARE * self.engine.threshold
+        )
 
     def _unknown(self, track: FaceTrack, decision: Decision | None) -> Decision:
         shot = track.best if track.best is not None and track.best.pixels is not None else track.embedded[-1]
