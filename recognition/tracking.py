@@ -2,7 +2,8 @@
 
 A :class:`FaceTracker` takes each analysed frame's faces and keeps one :class:`FaceTrack` per person in
 view: a face joins the track whose last box it overlaps most (IoU), or, when none overlaps (a jump between
-analysed frames), the track whose embedding is nearest. Each track keeps its best shots by quality and
+analysed frames), the track whose embedding is nearest; either only across a gap of a second at most, since
+people cross the same spots and the same person may come back. Each track keeps its best shots by quality and
 asks for an embedding only while it is new or a markedly better shot arrives, so the expensive model
 runs a few times per passing, not once per frame. Its decision reads the nearest enrolled person of every
 embedded shot: the person whose best distance is at most the threshold, with the gap to the runner-up
@@ -24,6 +25,9 @@ import numpy as np
 MIN_IOU = 0.25
 # Without overlap, a face whose embedding is this close to a track's continues it (the model's threshold).
 MAX_EMBEDDING_JUMP = 0.08
+# Boxes and embeddings continue a track only across a gap this short (a few analysed frames): a face appearing
+# where someone was seen longer ago is someone new until its own shots say who (people cross the same spots).
+MAX_GAP_SECONDS = 1.0
 # A track that has not been seen for this long has left the picture.
 TRACK_TIMEOUT_SECONDS = 2.0
 # A new shot is embedded when its quality beats the best embedded shot by this much.
@@ -145,7 +149,8 @@ class FaceTracker:
         """Assign each shot to the track whose last box it overlaps most, or to a new track; returns the track
         of each shot, in order."""
         assigned: list[FaceTrack | None] = [None] * len(shots)
-        free = dict(self.tracks)
+        now = max((shot.captured_at for shot in shots), default=0.0)
+        free = {key: track for key, track in self.tracks.items() if now - track.last_seen <= MAX_GAP_SECONDS}
         pairs = sorted(
             (
                 (iou(shot.box, track.box), i, key)
@@ -180,7 +185,10 @@ class FaceTracker:
         near = [
             (_distance(track.embedding, other.embedding), other)
             for other in self.tracks.values()
-            if other is not track and other.embedding is not None and other.last_seen < track.last_seen
+            if other is not track
+            and other.embedding is not None
+            and other.last_seen < track.first_seen
+            and track.first_seen - other.last_seen <= MAX_GAP_SECONDS
         ]
         if not near:
             return track

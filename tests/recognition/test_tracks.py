@@ -46,6 +46,26 @@ def test_a_face_far_from_every_track_starts_a_new_one():
     assert other is not first and len(tracker.tracks) == 2
 
 
+def test_a_face_where_someone_was_seen_over_a_second_ago_starts_a_new_track():
+    tracker = FaceTracker()
+    earlier = tracker.update([shot(100, 0.0)])[0]
+
+    later = tracker.update([shot(100, 1.5)])[0]
+
+    assert later is not earlier and len(tracker.tracks) == 2
+
+
+def test_a_new_track_does_not_rejoin_a_track_lost_over_a_second_before():
+    tracker = FaceTracker()
+    vector = np.ones(8, dtype=np.float32)
+    older = tracker.update([shot(100, 0.0, embedding=vector)])[0]
+    older.add_embedded(older.best)
+    later = tracker.update([shot(600, 1.5, embedding=vector)])[0]
+    later.add_embedded(later.best)
+
+    assert tracker.rejoin(later) is later
+
+
 def test_a_track_not_seen_for_the_timeout_expires():
     tracker = FaceTracker(timeout=2.0)
     track = tracker.update([shot(100, 10.0)])[0]
