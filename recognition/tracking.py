@@ -2,8 +2,8 @@
 
 A :class:`FaceTracker` takes each analysed frame's faces and keeps one :class:`FaceTrack` per person in
 view: a face joins the track whose last box it overlaps most (IoU), or, when none overlaps (a jump between
-analysed frames), the track whose embedding is nearest; either only across a gap of a second at most, since
-people cross the same spots and the same person may come back. Each track keeps its best shots by quality and
+analysed frames), the track whose embedding is nearest; either only across a gap of a few searched frames,
+since people cross the same spots and the same person may come back. Each track keeps its best shots by quality and
 asks for an embedding only while it is new or a markedly better shot arrives, so the expensive model
 runs a few times per passing, not once per frame. Its decision reads the nearest enrolled person of every
 embedded shot: the person whose best distance is at most the threshold, with the gap to the runner-up
@@ -25,10 +25,11 @@ import numpy as np
 MIN_IOU = 0.25
 # Without overlap, a face whose embedding is this close to a track's continues it (the model's threshold).
 MAX_EMBEDDING_JUMP = 0.08
-# Boxes and embeddings continue a track only across a gap this short (a few analysed frames): a face appearing
-# where someone was seen longer ago is someone new until its own shots say who (people cross the same spots).
-MAX_GAP_SECONDS = 1.0
-# A track that has not been seen for this long has left the picture.
+# Boxes and embeddings continue a track only if it was seen in one of the last MAX_GAP_FRAMES searched frames
+# (counted in frames, not seconds: a busy worker analyses fewer frames a second): a face appearing where
+# someone was seen longer ago is someone new until its own shots say who (people cross the same spots).
+MAX_GAP_FRAMES = 3
+# A track that has not been seen for this long (and in more than MAX_GAP_FRAMES searched frames) has left.
 TRACK_TIMEOUT_SECONDS = 2.0
 # A new shot is embedded when its quality beats the best embedded shot by this much.
 BETTER_SHOT_MARGIN = 0.05
@@ -89,6 +90,8 @@ class FaceTrack:
     box: tuple[int, int, int, int]
     first_seen: float
     last_seen: float
+    first_frame: int = 0
+    last_frame: int = 0
     best: Shot | None = None  # the best shot by quality (thumbnail)
     embedded: list[Shot] = field(default_factory=list)
     embedding: np.ndarray | None = None  # of the best embedded shot, for re-association
@@ -144,13 +147,14 @@ class FaceTracker:
     def __init__(self, timeout: float = TRACK_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
         self.tracks: dict[str, FaceTrack] = {}
+        self.frame = 0  # searched frames so far
 
     def update(self, shots: Sequence[Shot]) -> list[FaceTrack]:
-        """Assign each shot to the track whose last box it overlaps most, or to a new track; returns the track
-        of each shot, in order."""
+        """One searched frame's faces (an empty list too: a frame without faces counts for the gaps): each shot
+        joins the recent track whose last box it overlaps most, or a new track; returns the track of each shot."""
         assigned: list[FaceTrack | None] = [None] * len(shots)
-        now = max((shot.captured_at for shot in shots), default=0.0)
-        free = {key: track for key, track in self.tracks.items() if now - track.last_seen <= MAX_GAP_SECONDS}
+        self.frame += 1
+        free = {key: track for key, track in self.tracks.items() if self.frame - track.last_frame <= MAX_GAP_FRAMES}
         pairs = sorted(
             (
                 (iou(shot.box, track.box), i, key)
@@ -167,10 +171,14 @@ class FaceTracker:
         for shot, track in zip(shots, assigned, strict=True):
             if track is None:
                 track = FaceTrack(
-                    id=f"TRACK-{uuid.uuid4().hex[:12]}", box=shot.box, first_seen=shot.captured_at, last_seen=0.0
+                    id=f"TRACK-{uuid.uuid4().hex[:12]}",
+                    box=shot.box,
+                    first_seen=shot.captured_at,
+                    last_seen=0.0,
+                    first_frame=self.frame,
                 )
                 self.tracks[track.id] = track
-            track.box, track.last_seen = shot.box, shot.captured_at
+            track.box, track.last_seen, track.last_frame = shot.box, shot.captured_at, self.frame
             if track.best is None or shot.quality > track.best.quality:
                 track.best = shot
             result.append(track)
@@ -187,8 +195,8 @@ class FaceTracker:
             for other in self.tracks.values()
             if other is not track
             and other.embedding is not None
-            and other.last_seen < track.first_seen
-            and track.first_seen - other.last_seen <= MAX_GAP_SECONDS
+            and other.last_frame < track.first_frame
+            and track.first_frame - other.last_frame <= MAX_GAP_FRAMES
         ]
         if not near:
             return track
@@ -196,7 +204,7 @@ class FaceTracker:
         if distance > MAX_EMBEDDING_JUMP:
             return track
         del self.tracks[track.id]
-        older.box, older.last_seen = track.box, track.last_seen
+        older.box, older.last_seen, older.last_frame = track.box, track.last_seen, track.last_frame
         if older.best is None or (track.best is not None and track.best.quality > older.best.quality):
             older.best = track.best
         if len(older.embedded) < MAX_EMBEDDINGS:
@@ -205,7 +213,13 @@ class FaceTracker:
 
     def expire(self, now: float) -> list[FaceTrack]:
         """Remove and return the tracks not seen for ``timeout`` seconds."""
-        gone = [track for track in self.tracks.values() if now - track.last_seen > self.timeout]
+        gone = [
+            track
+            for track in self.tracks.values()
+            if now - track.last_seen > self.timeout
+            # Missed in enough searched frames, or the frames stopped coming (the stream ended) for long.
+            and (self.frame - track.last_frame > MAX_GAP_FRAMES or now - track.last_seen > 3 * self.timeout)
+        ]
         for track in gone:
             del self.tracks[track.id]
         return gone
