@@ -9,8 +9,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up)
 
+from config.middleware import BodyLimit  # noqa: E402
 from config.routing import discover_websocket_routes  # noqa: E402
 from config.webserver import skip_twisted_form_parsing  # noqa: E402
 
 skip_twisted_form_parsing()
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": URLRouter(discover_websocket_routes())})
+application = ProtocolTypeRouter(
+    {"http": BodyLimit(django_asgi_app), "websocket": URLRouter(discover_websocket_routes())}
+)

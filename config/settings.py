@@ -286,7 +286,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.handle_exception",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.ratelimit.TokenBucketThrottle"],
@@ -548,3 +548,22 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+
+# --- Security and bounded inputs (issue 16) -------------------------------------------------------------
+# ANPR frames and crops: the most pixels an image may declare (read from its header before any decoding).
+ANPR_MAX_IMAGE_PIXELS = env.int("ARGUS_ANPR_MAX_IMAGE_PIXELS", default=40_000_000)
+# Address ranges no user-set destination (camera stream, exporter, detection provider, Odoo, face-service
+# callback or video URL) may reach: any of loopback, link-local, private. Development (make run, the suite)
+# reaches its own loopback services; production refuses loopback and link-local (cloud metadata) by default.
+OUTBOUND_BLOCKED_RANGES = env.list(
+    "ARGUS_OUTBOUND_BLOCKED_RANGES", default=["link-local"] if DEBUG else ["loopback", "link-local"]
+)
+# Face-service callbackUrl hosts the platform will post results (with its callback key) to; empty: none.
+FACE_SERVICE_CALLBACK_HOSTS = env.list(
+    "ARGUS_FACE_SERVICE_CALLBACK_HOSTS", default=["127.0.0.1", "localhost", "::1"] if DEBUG else []
+)
+# Local-file cameras: files must lie inside this folder.
+CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
+# The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
+MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import generics, mixins, parsers, renderers, viewsets
 from rest_framework.pagination import BasePagination
@@ -67,7 +68,11 @@ class CamelCaseJSONParser(parsers.JSONParser):
 class CamelCaseFormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        return data.__class__({snake(k): v for k, v in data.lists()}) if hasattr(data, "lists") else data
+        # A QueryDict is built from a query string, not a dict: copy the lists over under their new names.
+        renamed = QueryDict(mutable=True)
+        for key, values in data.lists():
+            renamed.setlistdefault(snake(key), []).extend(values)
+        return renamed
 
 
 class CamelCaseMultiPartParser(parsers.MultiPartParser):
@@ -114,9 +119,11 @@ class PagePagination(BasePagination):
 
     default_page_size = 20
     max_page_size = 200
+    # Bounded so the row offset stays far inside PostgreSQL's bigint; past the last page a page is empty.
+    max_page = 1_000_000
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page = _positive_int(request.query_params.get("page"), 1, "page")
+        self.page = _positive_int(request.query_params.get("page"), 1, "page", self.max_page)
         self.page_size = _positive_int(
             request.query_params.get("pageSize"), self.default_page_size, "pageSize", self.max_page_size
         )
@@ -148,8 +155,18 @@ class PagePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "pageSize", "in": "query", "required": False, "schema": {"type": "integer", "maximum": 200}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page},
+            },
+            {
+                "name": "pageSize",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]
 
 

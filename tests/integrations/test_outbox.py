@@ -350,7 +350,7 @@ def test_new_url_closes_the_circuit_of_the_old_one(http_peer, django_capture_on_
     exporter = rest_exporter(http_peer(fail_first=100).url)
     _five_failures(exporter)
     with django_capture_on_commit_callbacks(execute=True):
-        # another port: the token is asked again (a stored secret never follows a changed address)
+        # Another port is another address: the token must come again (it never follows a new address).
         services.update_exporter(exporter, {"url": http_peer().url, "auth": {"type": "bearer", "token": TOKEN}})
     assert CircuitBreaker(f"exporter:{exporter.pk}").state == CircuitState.CLOSED
 
