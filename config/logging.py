@@ -8,6 +8,8 @@ import logging
 from datetime import UTC, datetime
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="-")
+# 002's X-Correlation-ID as the client sent it ("" when it sent none: the request id stands in).
+current_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_correlation_id", default="")
 
 
 def install_record_factory() -> None:

@@ -8,7 +8,7 @@ import uuid
 
 from config.api.contracts import ApiError, Contract, Kind, contract_for_path
 from config.api.exceptions import json_error_response
-from config.logging import current_request_id
+from config.logging import current_correlation_id, current_request_id
 
 logger = logging.getLogger("argus.api")
 
@@ -25,12 +25,18 @@ class RequestIdMiddleware:
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else str(uuid.uuid4())
         request.request_id = request_id
+        # 002: a client's X-Correlation-ID is echoed (and named in gateway error bodies); else the request id.
+        correlation = request.headers.get("X-Correlation-ID", "")
+        correlation = correlation if _CLIENT_REQUEST_ID.match(correlation) else ""
         token = current_request_id.set(request_id)
+        correlation_token = current_correlation_id.set(correlation)
         try:
             response = self.get_response(request)
         finally:
             current_request_id.reset(token)
+            current_correlation_id.reset(correlation_token)
         response["X-Request-ID"] = request_id
+        response["X-Correlation-ID"] = correlation or request_id
         state = getattr(request, "argus_ratelimit", None)
         if state is not None:
             for key, value in state.headers().items():

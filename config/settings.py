@@ -388,6 +388,8 @@ API_KEY_TIER_QUOTAS = {
         "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=250000000),
     },
 }
+# The tier whose quotas a signed-in person's requests (Bearer JWT or session) count against; empty: none.
+API_USER_QUOTA_TIER = env.str("ARGUS_USER_QUOTA_TIER", default="premium")
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed, for rate limits and the audit trail.
 TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])

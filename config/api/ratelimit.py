@@ -123,9 +123,10 @@ class TokenBucketThrottle(BaseThrottle):
         request._request.argus_ratelimit = state
         if not state.allowed:
             raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
-        if tier is not None:
-            # API keys also have daily and monthly quotas (002); a request refused above uses none.
-            quotas.enforce(owner, tier)
+        quota = quotas.quota_tier(owner, tier)
+        if quota is not None:
+            # Daily and monthly quotas (002), for keys and people; a request refused above uses none.
+            quotas.enforce(owner, quota)
         return True
 
 

@@ -249,9 +249,10 @@ def test_gateway_malformed_json_is_400_val_001(api_client):
 
 
 @pytest.mark.urls("tests.config.error_urls")
-def test_gateway_missing_fields_are_400_val_003_naming_each_field(api_client):
+def test_gateway_missing_fields_are_400_val_002_naming_each_field(api_client):
     response = api_client.post("/api/v1/rate-limit/status", data={}, format="json")
-    error = assert_gateway_error(response, 400, "VAL_003")
+    error = assert_gateway_error(response, 400, "VAL_002")
+    assert error["message"] == "Missing required field: slot_id"
     assert set(error["details"]) == {"slot_id", "cameras"}
 
 
