@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -74,8 +75,15 @@ class ApiKeyPrincipal:
 
 
 def authenticate_api_key(raw: str) -> ApiKey:
-    key = ApiKey.objects.usable().filter(key_hash=ApiKey.hash_key(raw)).first()
+    """The usable key ``raw`` names. Lookups are cached ``API_KEY_CACHE_SECONDS`` (002); saving or deleting a
+    key drops its entry (``accounts.signals``), so a revoked key stops working at once."""
+    key_hash = ApiKey.hash_key(raw)
+    key = cache.get(ApiKey.lookup_cache_key(key_hash))
     if key is None:
+        key = ApiKey.objects.usable().filter(key_hash=key_hash).first()
+        if key is not None and settings.API_KEY_CACHE_SECONDS:
+            cache.set(ApiKey.lookup_cache_key(key_hash), key, timeout=settings.API_KEY_CACHE_SECONDS)
+    if key is None or not key.is_active or key.is_expired:  # expiry may fall while the entry is cached
         raise AuthenticationFailed("Invalid or missing API key")
     if cache.add(f"auth:key-used:{key.pk}", 1, timeout=60):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())

@@ -285,7 +285,18 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "token_type",
     "JTI_CLAIM": "jti",
     "UPDATE_LAST_LOGIN": False,
+    # 002: tokens name their issuer and audience, and both are checked, with 30 s of clock tolerance.
+    "ISSUER": env.str("JWT_ISSUER", default="beauth"),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="becamera"),
+    "LEEWAY": env.int("JWT_LEEWAY_SECONDS", default=30),
 }
+# 002's session limits: at most this many open sessions (refresh tokens) per person, a new sign-in ending
+# the oldest (0: no limit); and a session not refreshed for this many minutes ends (0: off; 002 says 30,
+# which cuts 001's 14-day refresh tokens to half an hour of inactivity).
+SESSION_MAX_PER_USER = env.int("ARGUS_SESSION_MAX_PER_USER", default=5)
+SESSION_IDLE_MINUTES = env.int("ARGUS_SESSION_IDLE_MINUTES", default=0)
+# 002: an API key's lookup is cached this long (seconds); revoking, deleting or changing a key drops it at once.
+API_KEY_CACHE_SECONDS = env.int("ARGUS_API_KEY_CACHE_SECONDS", default=300)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Argus API",
