@@ -15,7 +15,8 @@ such caches: every read goes to PostgreSQL. This measures whether it needs them.
    the baseline ``GET /api/v1/auth/me`` (the floor every authenticated answer stands on), 000's camera by id,
    001's camera list (default page and ``pageSize=100``), 000's ``/api/v2/cameras`` (its default page and its
    largest, 1,000), the per-camera summary of every camera (no target: no page) and the system summary.
-   Printed: p50 and p95, the ratio of each p50 to the baseline's, the spec's target and whether p95 is under it.
+   Printed: p50, p95 and mean, the ratio of each p50 to the baseline's, the spec's target and whether the mean
+   is under it (000 and 001 state their targets as averages).
 4. The scratch database is dropped (``--keep`` leaves it).
 
 Loopback servers only (the embedded ones, or local ``DATABASE_URL``/``REDIS_URL``). The machine is shared and
@@ -120,21 +121,21 @@ def measure(args: argparse.Namespace) -> bool:
     ]
     print()
     print(f"{args.cameras:,} cameras, {args.runs} runs each after a warm-up, nothing cached")
-    print(f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'target':>7}  verdict")
+    print(f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'x base':>7} {'target':>7}  verdict")
     base = None
     all_under = True
     for label, call, target, note in cases:
         samples, _ = timed(call, args.runs)
-        p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
+        p50, p95, mean = percentile(samples, 0.5), percentile(samples, 0.95), sum(samples) / len(samples)
         base = base or p50
         verdict = note if not target else ""
         if target:
-            under = p95 < target
+            under = mean < target  # the specs' targets are averages (000: "<200ms average")
             all_under &= under
             verdict = ("under" if under else "OVER") + (f" ({note})" if note else "")
         print(f"{label:<44} {p50:>8.1f} {p95:>8.1f} {p50 / base:>7.1f} {target or '':>7}  {verdict}", flush=True)
     print()
-    print("every p95 under its target: " + ("yes" if all_under else "NO"))
+    print("every mean under its target: " + ("yes" if all_under else "NO"))
     return all_under
 
 
