@@ -196,6 +196,8 @@ CODES[Contract.HTML] = CODES[Contract.SPA]
 # answer request validation errors (a bad query parameter, a malformed or invalid body) with 422.
 CONTRACT_STATUS: dict[Contract, dict[Kind, int]] = {
     Contract.COUNTING: {Kind.MALFORMED: 422, Kind.VALIDATION: 422},
+    # 004 has one refusal of a caller, 401 INVALID_API_KEY: a key without the face-service scope gets it too.
+    Contract.FACE_SERVICE: {Kind.FORBIDDEN: 401},
 }
 
 # 000 names an error *type* beside the code (FastAPI handler of its spec).
@@ -323,7 +325,7 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
             message = error.field_errors[0].message
         if error.kind in (Kind.UNAUTHENTICATED, Kind.TOKEN_EXPIRED) and not error.message:
             message = "Invalid or missing API key"  # 004's one authentication error
-        body = {"status": error.http_status, "message": message, "code": code}
+        body = {"status": error.status_for(contract), "message": message, "code": code}
         if error.field_errors:
             body["errors"] = [{"field": _camel_path(i.field), "message": i.message} for i in error.field_errors]
         return body

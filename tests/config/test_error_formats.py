@@ -361,11 +361,11 @@ def test_face_service_unknown_api_key_is_401_invalid_api_key(api_client):
 
 
 @pytest.mark.urls("tests.config.error_urls")
-def test_face_service_key_without_its_scope_is_403_invalid_api_key(api_client, api_key):
+def test_face_service_key_without_its_scope_is_401_invalid_api_key(api_client, api_key):
     response = api_client.post(
         "/face-service/api/v1/echo", data={"slot_id": 1, "cameras": ["C"]}, format="json", HTTP_X_API_KEY=api_key.raw
     )
-    assert_face_service_error(response, 403, "INVALID_API_KEY")
+    assert_face_service_error(response, 401, "INVALID_API_KEY")
 
 
 @pytest.mark.urls("tests.config.error_urls")
