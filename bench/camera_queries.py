@@ -42,7 +42,7 @@ def parent(args: argparse.Namespace) -> int:
         SCRATCH_DB,
         args.keep,
         # The limiter still runs on every call; it just must not refuse the repeated ones.
-        extra_env={"ARGUS_RATE_STANDARD": os.environ.get("ARGUS_RATE_STANDARD", "100000000")},
+        extra_env={name: os.environ.get(name, "100000000") for name in ("ARGUS_RATE_STANDARD", "ARGUS_RATE_CAMERAS")},
     )
 
 

@@ -358,6 +358,12 @@ RATE_LIMITS = {
     "standard": env.int("ARGUS_RATE_STANDARD", default=1000),
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
+    # 002's per-endpoint limits where Argus has the route: /api/v1/cameras... and the counts analytics.
+    "cameras": env.int("ARGUS_RATE_CAMERAS", default=100),
+    "analytics": env.int("ARGUS_RATE_ANALYTICS", default=50),
+    # 002's global limit: one bucket for every request of every client (0: off). 002 says 1000/min, which
+    # the edge workers' ingest alone passes on a real site, so it is off unless a site sets it.
+    "global": env.int("ARGUS_RATE_GLOBAL", default=0) or None,
 }
 # 000's versioning: each /api/vN/ says its status; a retired version answers 410 with its Sunset date.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}

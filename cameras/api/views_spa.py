@@ -20,8 +20,12 @@ from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
 
+# 002's per-endpoint limit of /api/v1/cameras (100/min per client), for every camera route under it.
+CAMERAS_RATE_CATEGORY = "cameras"
+
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
+    rate_category = CAMERAS_RATE_CATEGORY
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.CameraSerializer
     filterset_class = CameraFilterSet
@@ -119,6 +123,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
 
 
 class CameraSummaryView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraSummarySerializer(many=True))
@@ -127,6 +132,7 @@ class CameraSummaryView(SpaAPIView):
 
 
 class CameraExportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraExportSerializer(many=True))
@@ -138,6 +144,7 @@ class CameraExportView(SpaAPIView):
 
 
 class CameraImportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:write"
     audit_resource = "camera"
 

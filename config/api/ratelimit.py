@@ -123,6 +123,14 @@ class TokenBucketThrottle(BaseThrottle):
         request._request.argus_ratelimit = state
         if not state.allowed:
             raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
+        overall = settings.RATE_LIMITS.get("global")
+        if overall:
+            try:
+                shared = take_token("global:all", overall)  # 002's global rule: all clients, one bucket
+            except redis.RedisError:
+                shared = None
+            if shared is not None and not shared.allowed:
+                raise rate_limited_error(getattr(view, "contract", Contract.SPA), shared)
         quota = quotas.quota_tier(owner, tier)
         if quota is not None:
             # Daily and monthly quotas (002), for keys and people; a request refused above uses none.
