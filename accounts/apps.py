@@ -17,6 +17,17 @@ class AccountsConfig(AppConfig):
 
         health.register_service("beAuth", service_health, critical=True)  # 002's auth service
 
+        # Processes serve users and API keys from their own copies while nothing changed them.
+        from django.db.models.signals import post_delete, post_save
+
+        from accounts import authentication
+        from accounts.models import ApiKey, Role, User
+
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(authentication.user_changed, sender=User, dispatch_uid=f"auth-user-{name}")
+            signal.connect(authentication.role_changed, sender=Role, dispatch_uid=f"auth-role-{name}")
+            signal.connect(authentication.api_key_changed, sender=ApiKey, dispatch_uid=f"auth-key-{name}")
+
         from config import retention
 
         retention.register(

@@ -168,18 +168,6 @@ class ApiKey(models.Model):
     def hash_key(cls, raw: str) -> str:
         return _digest(raw)
 
-    @staticmethod
-    def lookup_cache_key(key_hash: str) -> str:
-        """Where the lookup of the key with ``key_hash`` is cached (002: 300 s)."""
-        return f"auth:api-key:{key_hash}"
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        key = super().from_db(db, field_names, values)
-        # The hash as stored: a key given a new secret must drop the cached lookup of the old one too.
-        key.stored_key_hash = key.__dict__.get("key_hash")
-        return key
-
     def set_key(self, raw: str) -> None:
         self.key_prefix = raw[:12]
         self.key_hash = self.hash_key(raw)

