@@ -306,7 +306,16 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "token_type",
     "JTI_CLAIM": "jti",
     "UPDATE_LAST_LOGIN": False,
+    # 002: tokens name their issuer and audience, and both are checked, with 30 s of clock tolerance.
+    "ISSUER": env.str("JWT_ISSUER", default="beauth"),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="becamera"),
+    "LEEWAY": env.int("JWT_LEEWAY_SECONDS", default=30),
 }
+# 002's session limits: at most this many open sessions (refresh tokens) per person, a new sign-in ending
+# the oldest (0: no limit); and a session not refreshed for this many minutes ends (0: off; 002 says 30,
+# which cuts 001's 14-day refresh tokens to half an hour of inactivity).
+SESSION_MAX_PER_USER = env.int("ARGUS_SESSION_MAX_PER_USER", default=5)
+SESSION_IDLE_MINUTES = env.int("ARGUS_SESSION_IDLE_MINUTES", default=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Argus API",
@@ -368,6 +377,12 @@ RATE_LIMITS = {
     "standard": env.int("ARGUS_RATE_STANDARD", default=1000),
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
+    # 002's per-endpoint limits where Argus has the route: /api/v1/cameras... and the counts analytics.
+    "cameras": env.int("ARGUS_RATE_CAMERAS", default=100),
+    "analytics": env.int("ARGUS_RATE_ANALYTICS", default=50),
+    # 002's global limit: one bucket for every request of every client (0: off). 002 says 1000/min, which
+    # the edge workers' ingest alone passes on a real site, so it is off unless a site sets it.
+    "global": env.int("ARGUS_RATE_GLOBAL", default=0) or None,
 }
 # 000's versioning: each /api/vN/ says its status; a retired version answers 410 with its Sunset date.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
@@ -409,6 +424,8 @@ API_KEY_TIER_QUOTAS = {
         "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=250000000),
     },
 }
+# The tier whose quotas a signed-in person's requests (Bearer JWT or session) count against; empty: none.
+API_USER_QUOTA_TIER = env.str("ARGUS_USER_QUOTA_TIER", default="premium")
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed, for rate limits and the audit trail.
 TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])

@@ -169,12 +169,13 @@ class TokenBucketThrottle(BaseThrottle):
         if limit is None:
             return True
         quota = None
+        quota_tier = quotas.quota_tier(owner, tier)
         try:
-            if tier is None:
+            if quota_tier is None:
                 state = take_token(f"{category}:{owner}", limit)
             else:
-                # API keys also have daily and monthly quotas (002); a request the bucket refuses uses none.
-                state, quota = take_token_and_quota(f"{category}:{owner}", limit, owner, tier)
+                # Daily and monthly quotas (002), for keys and people; a request the bucket refuses uses none.
+                state, quota = take_token_and_quota(f"{category}:{owner}", limit, owner, quota_tier)
         except redis.RedisError as exc:
             # Fail open: a Redis outage shows in health checks; it must not take the API down with it.
             logger.warning("rate limiter unavailable, request allowed: %s", exc)
@@ -182,6 +183,14 @@ class TokenBucketThrottle(BaseThrottle):
         request._request.argus_ratelimit = state
         if not state.allowed:
             raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
+        overall = settings.RATE_LIMITS.get("global")
+        if overall:
+            try:
+                shared = take_token("global:all", overall)  # 002's global rule: all clients, one bucket
+            except redis.RedisError:
+                shared = None
+            if shared is not None and not shared.allowed:
+                raise rate_limited_error(getattr(view, "contract", Contract.SPA), shared)
         if quota is not None and not quota.allowed:
             raise quotas.quota_error(quota)
         return True
