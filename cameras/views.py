@@ -44,11 +44,17 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @permission_required("cameras:read")
 @require_GET
 def live_image(request: HttpRequest, camera_id: str) -> HttpResponse:
-    """The camera's newest frame as a JPEG (a vision worker keeps it about a second old); 404 while none."""
+    """The camera's newest frame as a JPEG (a vision worker keeps it about a second old); 204 while none.
+
+    No picture yet is not an error (the pages ask every couple of seconds and keep the thumbnail): a 404
+    would fill the browser's console with failed requests. An unknown camera is still a 404.
+    """
     camera = get_object_or_404(Camera, pk=camera_id)
     jpeg = live.latest_jpeg(camera.pk)
     if jpeg is None:
-        return HttpResponse("No live picture: no vision worker is watching this camera.", status=404)
+        response = HttpResponse(status=204)
+        response["Cache-Control"] = "no-store"
+        return response
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
@@ -165,8 +171,14 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     rows = [{"alert": alert, "badge": BADGE_COLOURS.get(alert.level, "")} for alert in page]
     recent = list(notifications.visible_to(request.user)[:20])
+    # A notification about an alert shows that alert's level (high, not the notification scale's critical).
+    alert_ids = {item.link.removeprefix("/alerts#") for item in recent if item.link.startswith("/alerts#")}
+    levels = dict(Alert.objects.filter(pk__in=alert_ids).values_list("id", "level"))
     for item in recent:
         item.dashboard_link = _notification_link(item.link)
+        alert_level = levels.get(item.link.removeprefix("/alerts#")) if item.link.startswith("/alerts#") else None
+        item.shown_level = alert_level or item.level
+        item.shown_badge = BADGE_COLOURS.get(alert_level, "") if alert_level else item.level
     context = {
         "page": page,
         "rows": rows,

@@ -52,4 +52,8 @@ def serve_signed_file(request, name: str):
     if not isinstance(default_storage, SignedFileSystemStorage) or not default_storage.exists(name):
         raise Http404("file not found")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:  # replaced between the check and the read (a camera's rotating thumbnail)
+        raise Http404("file not found") from None
+    return FileResponse(handle, content_type=content_type)
