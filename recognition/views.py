@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import preferences
 from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
@@ -109,6 +110,7 @@ def live(request: HttpRequest, camera_id: str | None = None) -> HttpResponse:
     context = {
         **_feed_context(request, focus.pk if focus else None),
         "focus": focus,
+        "grid_columns": preferences.grid_columns(request.user),
         "cameras": cameras,
         "tiles": _tiles([focus] if focus else cameras),
         "camera_names": {camera.pk: camera.name for camera in cameras},

@@ -32,8 +32,10 @@
       state.textContent = `${data.status}${data.status === "processing" ? ` ${data.progress || 0}%` : ""}${rows}`;
       if (data.status === "failed") state.textContent = "failed: " + (data.errorMessage || data.error || "unknown error");
       if (data.status === "completed" && data.downloadUrl) {
-        download.href = data.downloadUrl;
-        download.download = fileName(data.format || chosenFormat);
+        const name = fileName(data.format || chosenFormat);
+        // The server names the file too (Content-Disposition wins over the download attribute).
+        download.href = data.downloadUrl + (data.downloadUrl.includes("?") ? "&" : "?") + "download=" + encodeURIComponent(name);
+        download.download = name;
         download.hidden = false;
         download.textContent = "Download" + (data.expiresAt ? ` (until ${ArgusLive.formatTime(data.expiresAt)})` : "");
         // A PDF can be read in the browser: in a tab of its own, so the dashboard stays where it was.

@@ -176,6 +176,11 @@ window.ArgusLive = (function () {
       toggle.setAttribute("aria-expanded", String(open));
     });
   }
+  // Forms marked data-confirm (a removal, say) ask first; nothing is sent unless the user agrees.
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
   document.addEventListener("DOMContentLoaded", () => {
     menu();
     livePictures();

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -32,6 +34,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SIZES = {"1366": WIDE, "390": PHONE}
+T = TypeVar("T")
 OVERFLOW_SCRIPT = (Path(__file__).parent / "overflow.js").read_text()
 
 try:
@@ -53,9 +56,29 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+def elsewhere(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` on another thread, for code that publishes over the channel layer:
+    async_to_sync refuses to run in this thread, where Playwright keeps its event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_closing_connections, function, *args, **kwargs).result()
+
+
+def _closing_connections(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    from django.db import connections
+
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connections.close_all()  # the thread's own connection, or the test database cannot be dropped
+
+
 @pytest.fixture(scope="session")
-def server_media(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("browser-media")
+def server_media() -> Path:
+    """Where the server, the tests and the Celery worker (``celery_worker_process``) keep files: exports
+    written by the worker are then downloadable from the server."""
+    folder = BASE_DIR / "var" / "test-media"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +94,7 @@ def live_url(django_db_setup, django_db_blocker, server_media) -> Iterator[str]:
         "ARGUS_MEDIA_ROOT": str(server_media),
     }
     port = free_port()
-    log = open(server_media / "daphne.log", "wb")  # noqa: SIM115 - open for the server's whole life
+    log = open(BASE_DIR / "var" / "browser-daphne.log", "wb")  # noqa: SIM115 - open for the server's whole life
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=BASE_DIR,
@@ -135,6 +158,7 @@ class Problems:
 
     console: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
 
     def all(self) -> list[str]:
         return self.console + self.requests
@@ -146,11 +170,15 @@ class OpenPage:
     problems: Problems
     base: str
 
-    def goto(self, path: str, *, wait: str = "networkidle"):
+    def goto(self, path: str, *, wait: str = "load"):
         self.problems.console.clear()
         self.problems.requests.clear()
         response = self.page.goto(self.base + path, wait_until=wait)
         return response
+
+    def requested(self) -> list[str]:
+        """Every address the page asked for since it was opened."""
+        return list(self.problems.urls)
 
     def screenshot(self, name: str) -> None:
         folder = os.environ.get("ARGUS_SCREENSHOTS")
@@ -161,6 +189,12 @@ class OpenPage:
     def wider_than_viewport(self) -> list[str]:
         """Elements that stick out past the right edge of the screen, except inside a box that scrolls."""
         return self.page.evaluate(OVERFLOW_SCRIPT)
+
+
+def _failed(problems: Problems, request) -> None:
+    # A request cut short because the page moved on (a form was sent, a link followed) is no failure.
+    if request.failure != "net::ERR_ABORTED":
+        problems.requests.append(f"{request.url}: {request.failure}")
 
 
 @pytest.fixture
@@ -185,8 +219,9 @@ def open_page(live_url, browser, same_media) -> Iterator[Callable[..., OpenPage]
         page = context.new_page()
         problems = Problems()
         page.on("console", lambda message: message.type == "error" and problems.console.append(message.text))
+        page.on("request", lambda request: problems.urls.append(request.url))
         page.on("pageerror", lambda error: problems.console.append(f"script error: {error}"))
-        page.on("requestfailed", lambda request: problems.requests.append(f"{request.url}: {request.failure}"))
+        page.on("requestfailed", lambda request: _failed(problems, request))
         page.on(
             "response",
             lambda response: response.status >= 400 and problems.requests.append(f"{response.status} {response.url}"),

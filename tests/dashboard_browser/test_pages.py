@@ -66,7 +66,7 @@ def site():
 def test_page_loads_without_errors_and_fits_the_screen(open_page, admin, site, path, size):
     tab = open_page(admin, size)
     response = tab.goto(path)
-    tab.page.wait_for_timeout(300)  # the page's first API calls and live pictures
+    tab.page.wait_for_timeout(500)  # the first API calls, the WebSocket and the live pictures
     tab.screenshot(f"{path.strip('/').replace('/', '_') or 'home'}-{size}")
     assert response.status == 200
     assert tab.problems.all() == []
