@@ -89,9 +89,11 @@ class SignInView(auth_views.LoginView):
 @permission_required("audit:read")
 def audit_page(request):
     filterset = AuditLogFilterSet(request.GET or None, queryset=AuditLog.objects.order_by("-timestamp"))
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditLog.objects.order_by("-timestamp")
+    valid = not filterset.is_bound or filterset.is_valid()
+    queryset = filterset.qs if filterset.is_bound and valid else AuditLog.objects.order_by("-timestamp")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": request.GET, "paging_query": paging_query(request)}
+    invalid = "" if valid else "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+    context = {"page": page, "filters": request.GET, "paging_query": paging_query(request), "invalid": invalid}
     return render(request, "accounts/audit.html", context)
 
 
