@@ -263,6 +263,7 @@ def _detail(
         "images": images,
         "embedding_count": profile.embeddings.count(),
         "max_images": enrolment.MAX_IMAGES_PER_PROFILE,
+        "per_upload": enrolment.MAX_IMAGES_PER_UPLOAD,
         "history": [
             {"detection": detection, "badge": BADGE_COLOURS.get(detection.status, "")}
             for detection in history[:PROFILE_HISTORY_SIZE]

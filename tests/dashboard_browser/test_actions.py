@@ -170,3 +170,13 @@ def test_api_docs_render_without_the_internet(open_page, admin):
     expect(tab.page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=15000)
     assert tab.problems.all() == []
     assert all(url.startswith(tab.base) for url in tab.requested())
+
+
+def test_the_developer_consoles_request_panel_is_beside_the_row_whose_try_was_pressed(open_page, admin):
+    tab = open_page(admin)
+    tab.goto("/accounts/developer/")
+
+    tab.page.locator("#endpoints [data-select]").last.click()
+
+    expect(tab.page.locator("#invoke-form")).to_be_in_viewport()
+    expect(tab.page.get_by_role("button", name="Send")).to_be_enabled()
