@@ -12,6 +12,21 @@ class AccountsConfig(AppConfig):
         from config.system.services import service_restart_attempted
 
         signals.install_bulk_admin_audit()
+        from accounts.tokens import service_health
+        from config import health
+
+        health.register_service("beAuth", service_health, critical=True)  # 002's auth service
+
+        # Processes serve users and API keys from their own copies while nothing changed them.
+        from django.db.models.signals import post_delete, post_save
+
+        from accounts import authentication
+        from accounts.models import ApiKey, Role, User
+
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(authentication.user_changed, sender=User, dispatch_uid=f"auth-user-{name}")
+            signal.connect(authentication.role_changed, sender=Role, dispatch_uid=f"auth-role-{name}")
+            signal.connect(authentication.api_key_changed, sender=ApiKey, dispatch_uid=f"auth-key-{name}")
 
         from config import retention
 

@@ -1,10 +1,29 @@
-"""DRF authentication: JWT access tokens for people, ``X-API-Key`` for machines."""
+"""DRF authentication: JWT access tokens for people, ``X-API-Key`` for machines.
+
+Every API call authenticates, so the common case costs one Redis round trip and no database query:
+
+- A process keeps the users and API keys it authenticated (their rows, not shared instances: each request
+  gets its own) for ``CREDENTIAL_CACHE_SECONDS`` at most, and only while their *stamp* in Redis is the one
+  it saw when it read the row. Saving or deleting a user, a role or an API key (suspension included) bumps
+  the stamp (at once and again when the transaction commits), so every process reads the row again on its
+  next call; logout revokes the session, which is checked on every call.
+- The session's revocation marker, the stamps and the once-a-minute activity marker are read and set in one
+  pipelined round trip. The cache and the platform's own keys live in the one Redis (``REDIS_URL``), so the
+  cache's keys are named as the cache names them and read on the platform's connection.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+import uuid
 from datetime import timedelta
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
+from django.db import router, transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
@@ -12,10 +31,114 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts.models import ApiKey, User
-from accounts.tokens import session_revoked
+from accounts.models import ApiKey, Role, User
+from accounts.tokens import revocation_key
+from config.redis import get_redis
+
+logger = logging.getLogger("argus.auth")
 
 LAST_ACTIVE_RESOLUTION = timedelta(minutes=1)
+# How long a process may serve a user or key from its own copy while nothing changed it. Changes reach it
+# at once through the stamps; this only bounds what an unannounced change (a raw SQL update) may leave.
+CREDENTIAL_CACHE_SECONDS = 30
+CREDENTIAL_CACHE_MAX = 10_000  # entries per process and kind; past it the cache starts again empty
+STAMP_TTL_SECONDS = 86_400  # a stamp nobody bumped for a day is dropped: a missing one reads as "changed"
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
+_KEY_FIELDS = [field.attname for field in ApiKey._meta.concrete_fields]
+_KEY_PK = _KEY_FIELDS.index(ApiKey._meta.pk.attname)
+
+
+def _stamp_key(kind: str, ident: object = "") -> str:
+    return f"{settings.REDIS_PREFIX}:auth:stamp:{kind}:{ident}"
+
+
+class CredentialCache:
+    """Rows this process authenticated lately, each valid while its stamps are unchanged (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, tuple, tuple]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ident: str, stamps: tuple) -> tuple | None:
+        entry = self._entries.get(ident)
+        if entry is None:
+            return None
+        loaded_at, seen, row = entry
+        if seen != stamps or time.monotonic() - loaded_at > CREDENTIAL_CACHE_SECONDS:
+            return None
+        return row
+
+    def peek(self, ident: str) -> tuple | None:
+        """The row whatever its stamps (to name the keys of the round trip that checks them)."""
+        entry = self._entries.get(ident)
+        return entry[2] if entry is not None else None
+
+    def put(self, ident: str, stamps: tuple, row: tuple) -> None:
+        with self._lock:
+            if len(self._entries) >= CREDENTIAL_CACHE_MAX:
+                self._entries.clear()
+            self._entries[ident] = (time.monotonic(), stamps, row)
+
+    def forget(self, ident: str) -> None:
+        with self._lock:
+            self._entries.pop(ident, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+users = CredentialCache()
+api_keys = CredentialCache()
+
+
+def bump_stamp(kind: str, ident: object = "") -> None:
+    """Announce a change of a user (``ident`` its pk), of the roles or of the API keys (``ident`` empty)."""
+    key = _stamp_key(kind, ident)
+
+    def bump() -> None:
+        try:
+            pipe = get_redis().pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, STAMP_TTL_SECONDS)
+            pipe.execute()
+        except redis.RedisError as exc:
+            # The change itself must not fail with Redis: other processes notice within the cache's life.
+            logger.warning("could not announce a credential change (%s): %s", key, exc)
+
+    bump()
+    # Once more after the commit: a process that read the old row meanwhile cached it under the first bump.
+    transaction.on_commit(bump)
+
+
+def user_changed(sender, instance, **kwargs) -> None:
+    users.forget(str(instance.pk))
+    bump_stamp("user", instance.pk)
+
+
+def role_changed(sender, instance, **kwargs) -> None:
+    bump_stamp("role")
+
+
+def api_key_changed(sender, instance, **kwargs) -> None:
+    api_keys.forget(instance.key_hash)
+    bump_stamp("key")
+
+
+def _user_from_row(row: tuple) -> User:
+    db = router.db_for_read(User)
+    user_values, role_values = row
+    user = User.from_db(db, _USER_FIELDS, user_values)
+    if role_values is not None:
+        user._state.fields_cache["role"] = Role.from_db(db, _ROLE_FIELDS, role_values)
+    return user
+
+
+def _row_of(user: User) -> tuple:
+    role = user._state.fields_cache.get("role")
+    role_values = tuple(getattr(role, name) for name in _ROLE_FIELDS) if role is not None else None
+    return tuple(getattr(user, name) for name in _USER_FIELDS), role_values
 
 
 class AccessTokenAuthentication(JWTAuthentication):
@@ -25,31 +148,65 @@ class AccessTokenAuthentication(JWTAuthentication):
         token = super().get_validated_token(raw_token)
         if token.get("token_type") != "access":
             raise InvalidToken({"detail": "Not an access token", "messages": []})
-        sid = token.get("sid")
-        if sid and session_revoked(sid):
-            raise AuthenticationFailed("Session has been revoked")
         return token
 
     def get_user(self, validated_token):
         try:
-            user = User.objects.select_related("role").get(pk=validated_token["sub"])
-        except (User.DoesNotExist, KeyError, ValueError):
+            user_id = str(uuid.UUID(str(validated_token["sub"])))
+        except (KeyError, ValueError):
             raise AuthenticationFailed("User not found") from None
+        sid = validated_token.get("sid")
+        # One round trip: is the session revoked, have the user or the roles changed, first call this minute?
+        pipe = get_redis().pipeline(transaction=False)
+        if sid:
+            pipe.exists(cache.make_and_validate_key(revocation_key(sid)))
+        pipe.get(_stamp_key("user", user_id))
+        pipe.get(_stamp_key("role"))
+        pipe.set(cache.make_and_validate_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
+        replies = pipe.execute()
+        if sid and replies.pop(0):
+            raise AuthenticationFailed("Session has been revoked")
+        user_stamp, role_stamp, first_this_minute = replies
+        stamps = (user_stamp, role_stamp)
+        row = users.get(user_id, stamps)
+        if row is not None:
+            user = _user_from_row(row)
+        else:
+            try:
+                user = User.objects.select_related("role").get(pk=user_id)
+            except User.DoesNotExist:
+                raise AuthenticationFailed("User not found") from None
+            users.put(user_id, stamps, _row_of(user))
         if not user.is_active:
             raise AuthenticationFailed("Account is suspended")
-        touch_last_active(user)
+        if first_this_minute:
+            record_activity(user)
         return user
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
 
 
+def _activity_key(user_id: object) -> str:
+    return f"auth:active:{user_id}"
+
+
+def _activity_seconds() -> int:
+    return int(LAST_ACTIVE_RESOLUTION.total_seconds())
+
+
+def record_activity(user: User) -> None:
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_active=now)
+    user.last_active = now
+    users.forget(str(user.pk))
+    bump_stamp("user", user.pk)  # the other processes' copies show the old time: read again
+
+
 def touch_last_active(user: User) -> None:
     """Record activity at most once a minute per user, so reads stay reads."""
-    if cache.add(f"auth:active:{user.pk}", 1, timeout=int(LAST_ACTIVE_RESOLUTION.total_seconds())):
-        now = timezone.now()
-        User.objects.filter(pk=user.pk).update(last_active=now)
-        user.last_active = now
+    if cache.add(_activity_key(user.pk), 1, timeout=_activity_seconds()):
+        record_activity(user)
 
 
 class ApiKeyPrincipal:
@@ -74,12 +231,34 @@ class ApiKeyPrincipal:
 
 
 def authenticate_api_key(raw: str) -> ApiKey:
-    key = ApiKey.objects.usable().filter(key_hash=ApiKey.hash_key(raw)).first()
-    if key is None:
-        raise AuthenticationFailed("Invalid or missing API key")
-    if cache.add(f"auth:key-used:{key.pk}", 1, timeout=60):
+    key_hash = ApiKey.hash_key(raw)
+    known = api_keys.peek(key_hash)
+    # One round trip for a key this process knows: have the keys changed, first use this minute?
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.get(_stamp_key("key"))
+    if known is not None:
+        pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
+    replies = pipe.execute()
+    stamps = (replies[0],)
+    row = api_keys.get(key_hash, stamps)
+    if row is not None and known is not None and row[_KEY_PK] == known[_KEY_PK]:
+        key = ApiKey.from_db(router.db_for_read(ApiKey), _KEY_FIELDS, row)
+        if not key.is_active or key.is_expired:
+            raise AuthenticationFailed("Invalid or missing API key")
+        first_use = replies[1]
+    else:
+        key = ApiKey.objects.usable().filter(key_hash=key_hash).first()
+        if key is None:
+            raise AuthenticationFailed("Invalid or missing API key")
+        api_keys.put(key_hash, stamps, tuple(getattr(key, name) for name in _KEY_FIELDS))
+        first_use = cache.add(_key_used_key(key.pk), 1, timeout=60)
+    if first_use:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
     return key
+
+
+def _key_used_key(pk: object) -> str:
+    return f"auth:key-used:{pk}"
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -29,7 +29,7 @@ class TokenPair:
     access_expires_in: int
 
 
-def _revocation_key(session_id) -> str:
+def revocation_key(session_id) -> str:
     return f"auth:revoked-session:{session_id}"
 
 
@@ -127,21 +127,21 @@ def _revoke_chain(session: UserSession, reason: str) -> None:
             current.revoked_at = now
             current.revoked_reason = reason
             current.save(update_fields=["revoked_at", "revoked_reason"])
-        cache.set(_revocation_key(current.pk), True, timeout=lifetime)
+        cache.set(revocation_key(current.pk), True, timeout=lifetime)
         current = getattr(current, "rotated_from", None)
 
 
 def revoke_all(user: User, reason: str) -> int:
     sessions = list(UserSession.objects.filter(user=user, expires_at__gt=timezone.now()))
     lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
-    cache.set_many({_revocation_key(s.pk): True for s in sessions}, timeout=lifetime)
+    cache.set_many({revocation_key(s.pk): True for s in sessions}, timeout=lifetime)
     return UserSession.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
 
 
 def session_revoked(session_id: str) -> bool:
-    return bool(cache.get(_revocation_key(session_id)))
+    return bool(cache.get(revocation_key(session_id)))
 
 
 def access_token_for(user: User, *, ip: str | None = None, user_agent: str = "") -> str:
@@ -156,3 +156,14 @@ def access_token_for(user: User, *, ip: str | None = None, user_agent: str = "")
         expires_at=timezone.now() + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     )
     return pair.access
+
+
+def service_health() -> dict:
+    """002's ``beAuth``: the user table answers and a token signed now verifies (key and claims settings)."""
+    users = User.objects.count()
+    probe = AccessToken()
+    try:
+        AccessToken(str(probe))
+    except TokenError as exc:
+        raise RuntimeError(f"tokens signed now do not verify: {exc}") from None
+    return {"users": users}

@@ -19,6 +19,7 @@ development machine can look while a public deployment without a token shows not
 from __future__ import annotations
 
 import atexit
+import functools
 import hmac
 import ipaddress
 import os
@@ -90,7 +91,12 @@ def route_of(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None or not match.route:
         return UNMATCHED_ROUTE
-    route = _NAMED_GROUP.sub(r"<\1>", match.route).replace("^", "").replace("$", "").replace("\\", "")
+    return _route_label(match.route)
+
+
+@functools.lru_cache(maxsize=4096)  # one entry per URL pattern: a bounded set, fixed by the code
+def _route_label(pattern: str) -> str:
+    route = _NAMED_GROUP.sub(r"<\1>", pattern).replace("^", "").replace("$", "").replace("\\", "")
     return "/" + route.lstrip("/")
 
 
@@ -105,9 +111,20 @@ class RequestMetricsMiddleware:
         response = self.get_response(request)
         method = request.method if request.method in KNOWN_METHODS else "other"
         route = route_of(request)
-        HTTP_REQUESTS.labels(method=method, route=route, status=str(response.status_code)).inc()
-        HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
+        counter, latency = _series(method, route, response.status_code)
+        counter.inc()
+        latency.observe(time.perf_counter() - started)
         return response
+
+
+@functools.lru_cache(maxsize=8192)  # methods x routes x statuses: bounded (unknown methods and paths share one)
+def _series(method: str, route: str, status: int):
+    """The request counter and latency histogram of one label set (``labels()`` checks its arguments on every
+    call; the children it returns never change)."""
+    return (
+        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)),
+        HTTP_LATENCY.labels(method=method, route=route),
+    )
 
 
 # --- Celery ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ request uses no quota, and concurrent requests on any number of web processes ca
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,17 +90,44 @@ def _keys(owner: str, now: datetime) -> list[str]:
     return [f"{base}:d:{now:%Y%m%d}", f"{base}:m:{now:%Y%m}"]
 
 
-def consume(owner: str, tier: str, now: datetime | None = None) -> QuotaState:
-    """Count one request against ``owner``'s quotas, unless one is spent (then nothing is counted)."""
+@dataclass(frozen=True)
+class ConsumePlan:
+    """What counting one request takes: the counters' keys and the script's arguments (None: no quota)."""
+
+    keys: list[str] | None
+    args: list[int]
+    limits: dict[str, int]
+    resets: dict[str, datetime]
+
+    def state(self, reply) -> QuotaState:
+        """The quotas after the script's ``(allowed, daily, monthly)`` reply (None: nothing to count)."""
+        if reply is None:
+            return QuotaState(True, dict.fromkeys(PERIODS, 0), self.limits, self.resets)
+        allowed, daily, monthly = reply
+        return QuotaState(bool(allowed), {"daily": int(daily), "monthly": int(monthly)}, self.limits, self.resets)
+
+
+def consume_plan(owner: str, tier: str, now: datetime | None = None) -> ConsumePlan:
     now = now or timezone.now()
     limits = limits_for(tier)
     resets = period_resets(now)
     if not any(limits.values()):
-        return QuotaState(True, dict.fromkeys(PERIODS, 0), limits, resets)
+        return ConsumePlan(None, [], limits, resets)
     expire = [int((resets[period] + GRACE).timestamp()) for period in PERIODS]
-    script = get_redis().register_script(_CONSUME)
-    allowed, daily, monthly = script(keys=_keys(owner, now), args=[limits["daily"], limits["monthly"], *expire])
-    return QuotaState(bool(allowed), {"daily": int(daily), "monthly": int(monthly)}, limits, resets)
+    return ConsumePlan(_keys(owner, now), [limits["daily"], limits["monthly"], *expire], limits, resets)
+
+
+@functools.cache
+def _registered(client, source: str):
+    return client.register_script(source)  # once per client: register_script hashes the source each call
+
+
+def consume(owner: str, tier: str, now: datetime | None = None) -> QuotaState:
+    """Count one request against ``owner``'s quotas, unless one is spent (then nothing is counted)."""
+    plan = consume_plan(owner, tier, now)
+    if plan.keys is None:
+        return plan.state(None)
+    return plan.state(_registered(get_redis(), _CONSUME)(keys=plan.keys, args=plan.args))
 
 
 def status(owner: str, tier: str, now: datetime | None = None) -> QuotaState:

@@ -7,6 +7,7 @@ processes on any number of hosts share it exactly.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from config.redis import get_redis
 
 logger = logging.getLogger("argus.ratelimit")
 
-_TOKEN_BUCKET = """
+_BUCKET = """
 local capacity = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -37,8 +38,27 @@ local allowed = 0
 if tokens >= cost then tokens = tokens - cost; allowed = 1 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + 1000)
-return {allowed, tostring(tokens), now}
 """
+_TOKEN_BUCKET = _BUCKET + "return {allowed, tostring(tokens), now}\n"
+# An API key's request also counts against its daily and monthly quotas (KEYS[2], KEYS[3]; ARGV[4..7] their
+# limits and expiry), exactly as config.api.quotas counts them, and only when the bucket let it through: one
+# round trip for both. (The platform's one Redis holds every key; on a Cluster they would need one slot.)
+_TOKEN_BUCKET_AND_QUOTA = (
+    _BUCKET
+    + """
+if allowed == 0 then return {allowed, tostring(tokens), now} end
+local used = {tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(redis.call('GET', KEYS[3]) or '0')}
+for i = 1, 2 do
+    local limit = tonumber(ARGV[3 + i])
+    if limit > 0 and used[i] >= limit then return {allowed, tostring(tokens), now, 0, used[1], used[2]} end
+end
+for i = 1, 2 do
+    used[i] = redis.call('INCR', KEYS[i + 1])
+    redis.call('EXPIREAT', KEYS[i + 1], ARGV[5 + i])
+end
+return {allowed, tostring(tokens), now, 1, used[1], used[2]}
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -57,15 +77,49 @@ class BucketState:
         }
 
 
+def _script(source: str):
+    """The script on the platform's Redis, made once per client (``register_script`` hashes its source)."""
+    return _registered(get_redis(), source)
+
+
+@functools.cache
+def _registered(client: redis.Redis, source: str):
+    return client.register_script(source)
+
+
+def _bucket_key(bucket: str) -> str:
+    return f"{settings.REDIS_PREFIX}:rl:{bucket}"
+
+
 def take_token(bucket: str, limit_per_minute: int, cost: int = 1) -> BucketState:
     per_ms = limit_per_minute / 60000.0
-    script = get_redis().register_script(_TOKEN_BUCKET)
-    allowed, tokens_raw, now_ms = script(
-        keys=[f"{settings.REDIS_PREFIX}:rl:{bucket}"], args=[limit_per_minute, per_ms, cost]
+    allowed, tokens_raw, now_ms = _script(_TOKEN_BUCKET)(
+        keys=[_bucket_key(bucket)], args=[limit_per_minute, per_ms, cost]
     )
-    tokens = float(tokens_raw)
+    return _bucket_state(bool(allowed), limit_per_minute, float(tokens_raw), int(now_ms), cost)
+
+
+def take_token_and_quota(
+    bucket: str, limit_per_minute: int, owner: str, tier: str
+) -> tuple[BucketState, quotas.QuotaState | None]:
+    """:func:`take_token`, then, if the bucket let the request through, :func:`quotas.consume` for ``owner``:
+    one round trip. The quota state is None where the bucket refused (no quota counted)."""
+    per_ms = limit_per_minute / 60000.0
+    plan = quotas.consume_plan(owner, tier)
+    if plan.keys is None:  # no quota for this tier: the bucket alone
+        return take_token(bucket, limit_per_minute), plan.state(None)
+    keys, args = [_bucket_key(bucket), *plan.keys], [limit_per_minute, per_ms, 1, *plan.args]
+    reply = _script(_TOKEN_BUCKET_AND_QUOTA)(keys=keys, args=args)
+    bucket_state = _bucket_state(bool(reply[0]), limit_per_minute, float(reply[1]), int(reply[2]), 1)
+    if not bucket_state.allowed:
+        return bucket_state, None
+    return bucket_state, plan.state(reply[3:6])
+
+
+def _bucket_state(allowed: bool, limit_per_minute: int, tokens: float, now_ms: int, cost: int) -> BucketState:
+    per_ms = limit_per_minute / 60000.0
     missing = limit_per_minute - tokens
-    reset_epoch = math.ceil((int(now_ms) + missing / per_ms) / 1000)
+    reset_epoch = math.ceil((now_ms + missing / per_ms) / 1000)
     retry_after = 0 if allowed else max(1, math.ceil((cost - tokens) / per_ms / 1000))
     return BucketState(bool(allowed), limit_per_minute, max(0, math.floor(tokens)), reset_epoch, retry_after)
 
@@ -114,8 +168,13 @@ class TokenBucketThrottle(BaseThrottle):
         limit = limit_for(category, tier, owner.startswith(("key:", "user:")))
         if limit is None:
             return True
+        quota = None
         try:
-            state = take_token(f"{category}:{owner}", limit)
+            if tier is None:
+                state = take_token(f"{category}:{owner}", limit)
+            else:
+                # API keys also have daily and monthly quotas (002); a request the bucket refuses uses none.
+                state, quota = take_token_and_quota(f"{category}:{owner}", limit, owner, tier)
         except redis.RedisError as exc:
             # Fail open: a Redis outage shows in health checks; it must not take the API down with it.
             logger.warning("rate limiter unavailable, request allowed: %s", exc)
@@ -123,9 +182,8 @@ class TokenBucketThrottle(BaseThrottle):
         request._request.argus_ratelimit = state
         if not state.allowed:
             raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
-        if tier is not None:
-            # API keys also have daily and monthly quotas (002); a request refused above uses none.
-            quotas.enforce(owner, tier)
+        if quota is not None and not quota.allowed:
+            raise quotas.quota_error(quota)
         return True
 
 

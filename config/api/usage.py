@@ -65,7 +65,11 @@ def record(client_id: str, method: str, route: str, status: int, elapsed_us: int
 
 
 class UsageMiddleware:
-    """Times every API request (every family; not the dashboard or admin) and records it with :func:`record`."""
+    """Times every API request (every family; not the dashboard or admin) and records it with :func:`record`.
+
+    The time is taken when the response leaves the middleware; the Redis write waits until the response is
+    closed, which the server does once the client has it, so the round trip is not part of the answer's time.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,14 +80,19 @@ class UsageMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         elapsed_us = int((time.perf_counter() - started) * 1_000_000)
-        try:
-            # DRF put the authenticated user (or API key) on the request; otherwise this is the client's IP.
-            owner, _ = client_identity(request)
-            method = request.method if request.method in KNOWN_METHODS else "OTHER"
-            record(owner, method, route_of(request), response.status_code, elapsed_us)
-        except redis.RedisError as exc:
-            logger.warning("usage not recorded: %s", exc)
+        # DRF put the authenticated user (or API key) on the request; otherwise this is the client's IP.
+        owner, _ = client_identity(request)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        entry = (owner, method, route_of(request), response.status_code, elapsed_us)
+        response._resource_closers.append(lambda: _record_quietly(*entry))
         return response
+
+
+def _record_quietly(*entry) -> None:
+    try:
+        record(*entry)
+    except redis.RedisError as exc:
+        logger.warning("usage not recorded: %s", exc)
 
 
 # --- Folding into the database ------------------------------------------------------------------------------

@@ -1,0 +1,421 @@
+"""The request path: Argus's common endpoints against a bare Django view, under daphne, 1 and 2 processes.
+
+    .venv/bin/python bench/http.py                       # about 2.5 minutes
+    .venv/bin/python bench/http.py --seconds 8 --processes 1
+
+1. A scratch database (``argus_bench_http``) is created beside the platform's (``DATABASE_URL`` or the
+   embedded server) and migrated; in it an admin (with a JWT access token), an enterprise API key with
+   ``anpr:ingest``, 20 cameras, 2,000 detections and 1,000 counts.
+2. For each process count, two web tiers start side by side on loopback, both ``config.webtier`` (one
+   listening socket, N daphne processes): Argus (``config.asgi``) and ``bench/bare_app.py`` (one Django
+   view answering a small JSON document: no middleware, no database). Both run as in production
+   (``DJANGO_DEBUG=false``, ``PROMETHEUS_MULTIPROC_DIR`` set), with the rate limits raised for the run
+   (the buckets are still taken; they just never run dry) and no TLS redirect.
+3. The same client drives each: ``--clients`` keep-alive connections (``http.client``, spread over two
+   client processes so one interpreter's GIL does not cap the load), for ``--warmup`` seconds untimed,
+   then ``--seconds`` counted. Per endpoint: requests per second answered with the expected status,
+   p50/p95 latency, any other status by count, and the rate as a share of the bare view's (measured
+   before and after the Argus endpoints in the same run; their mean is the floor).
+   ``GET /api/v1/auth/me`` (JWT), ``POST /events/ingest`` (API key, a new event each time),
+   ``GET /api/v1/detections/live``, ``GET /api/v1/cameras``, ``GET /api/v1/counts/realtime`` (JWT).
+4. Printed at the end: the 2-process/1-process rate per endpoint and issue 19's goals, met or not.
+
+Client and servers share this machine's cores, as do PostgreSQL and Redis: read the ratios, not the rates.
+Loopback servers only. The scratch database is dropped afterwards (``--keep`` leaves it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# This file is named like the standard library's ``http`` package: its own folder must not be on the path,
+# or every ``import http.client`` (Django, httpx) would find this script instead.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.getcwd()) != _HERE]
+BASE_DIR = os.path.dirname(_HERE)
+if BASE_DIR not in sys.path:
+    sys.path.insert(0, BASE_DIR)
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+from bench.scratch import percentile, run_in_scratch_database, setup_django  # noqa: E402
+
+SCRATCH_DB = "argus_bench_http"
+BENCH_SECRET = "bench-http-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # signs the JWT too
+RAISED_LIMIT = "100000000"  # per minute: the buckets are still taken, never emptied
+CLIENT_PROCESSES = 2
+MAX_REQUESTS_PER_CLIENT = 10_000_000  # a bound on every loop, far above what any run reaches
+CAMERAS = 20
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    expected: int
+    credential: str  # "jwt", "key" or "none"
+    body: str | None = None  # "event": a new ANPR event per request
+
+
+ENDPOINTS = [
+    Endpoint("GET /api/v1/auth/me", "GET", "/api/v1/auth/me", 200, "jwt"),
+    Endpoint("POST /events/ingest", "POST", "/events/ingest", 202, "key", body="event"),
+    Endpoint("GET /api/v1/detections/live", "GET", "/api/v1/detections/live", 200, "jwt"),
+    Endpoint("GET /api/v1/cameras", "GET", "/api/v1/cameras", 200, "jwt"),
+    Endpoint("GET /api/v1/counts/realtime", "GET", "/api/v1/counts/realtime", 200, "jwt"),
+]
+BARE = Endpoint("bare view", "GET", "/bare", 200, "none")
+
+
+@dataclass
+class Measured:
+    count: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # ms, expected status only
+    statuses: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def p(self, share: float) -> float:
+        return percentile(self.latencies, share) if self.latencies else float("nan")
+
+
+# --- The client ------------------------------------------------------------------------------------------
+
+
+def event_body(prefix: str, number: int) -> bytes:
+    plate = f"{chr(65 + number % 26)}{chr(65 + number // 26 % 26)}{chr(65 + number // 676 % 26)}-{number % 1000:03d}"
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    document = {
+        "event_id": f"{prefix}-{number}",
+        "timestamp": stamp,
+        "camera_id": f"cam-{number % 4:03d}",
+        "zone_id": "zone-entrance",
+        "plate_text": plate,
+        "confidence": 0.91,
+        "raw_candidates": [{"text": plate.replace("-", ""), "confidence": 0.9, "model": "paddle-ocr"}],
+        "vehicle_info": {"color": "white", "type": "sedan", "confidence": 0.87},
+        "metadata": {"edge_worker_id": "bench", "processing_time_ms": 245, "frame_number": number},
+    }
+    return json.dumps(document).encode()
+
+
+def client_thread(port, endpoint, headers, prefix, start_at, counted_from, stop_at, out: Measured) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    time.sleep(max(0.0, start_at - time.time()))
+    for number in range(MAX_REQUESTS_PER_CLIENT):
+        now = time.time()
+        if now >= stop_at:
+            break
+        body = event_body(prefix, number) if endpoint.body == "event" else None
+        started = time.perf_counter()
+        try:
+            conn.request(endpoint.method, endpoint.path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            out.errors[type(exc).__name__] += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if now < counted_from:
+            continue
+        out.statuses[response.status] += 1
+        if response.status == endpoint.expected:
+            out.count += 1
+            out.latencies.append(elapsed_ms)
+    conn.close()
+
+
+def client_process(port, endpoint, headers, prefix, threads, start_at, counted_from, stop_at, queue) -> None:
+    results = [Measured() for _ in range(threads)]
+    workers = [
+        threading.Thread(
+            target=client_thread,
+            args=(port, endpoint, headers, f"{prefix}-{n}", start_at, counted_from, stop_at, results[n]),
+        )
+        for n in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    merged = Measured()
+    for result in results:
+        merged.count += result.count
+        merged.latencies.extend(result.latencies)
+        merged.statuses.update(result.statuses)
+        merged.errors.update(result.errors)
+    queue.put((merged.count, merged.latencies, dict(merged.statuses), dict(merged.errors)))
+
+
+def drive(port: int, endpoint: Endpoint, headers: dict, clients: int, warmup: float, seconds: float) -> Measured:
+    """``clients`` keep-alive connections on ``endpoint`` for ``warmup`` + ``seconds``; the latter counted."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    start_at = time.time() + 1.5  # the client processes are up by then
+    counted_from = start_at + warmup
+    stop_at = counted_from + seconds
+    shares = [
+        clients // CLIENT_PROCESSES + (1 if n < clients % CLIENT_PROCESSES else 0) for n in range(CLIENT_PROCESSES)
+    ]
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    processes = [
+        context.Process(
+            target=client_process,
+            args=(port, endpoint, headers, f"{prefix}-{n}", share, start_at, counted_from, stop_at, queue),
+        )
+        for n, share in enumerate(shares)
+        if share
+    ]
+    for process in processes:
+        process.start()
+    measured = Measured(seconds=seconds)
+    for _ in processes:
+        count, latencies, statuses, errors = queue.get(timeout=warmup + seconds + 120)
+        measured.count += count
+        measured.latencies.extend(latencies)
+        measured.statuses.update(statuses)
+        measured.errors.update(errors)
+    for process in processes:
+        process.join(timeout=30)
+    return measured
+
+
+# --- Servers ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_tier(application: str, processes: int, env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [sys.executable, "-m", "config.webtier", "--processes", str(processes), "-b", "127.0.0.1"]
+    command += ["-p", str(port), "-v", "0", application]
+    tier = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return tier, port
+
+
+def wait_ready(tier: subprocess.Popen, port: int, path: str, processes: int) -> None:
+    """Until ``path`` answers on as many fresh connections as it takes to have reached every process."""
+    deadline = time.monotonic() + 90
+    answered = 0
+    while time.monotonic() < deadline:
+        if tier.poll() is not None:
+            sys.exit(f"web tier exited with {tier.returncode}: {tier.stderr.read().decode()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            answered += 1
+            if answered >= 4 * processes:
+                return
+        except OSError:
+            time.sleep(0.3)
+    sys.exit(f"web tier on port {port} not ready in 90 s")
+
+
+def stop_tier(tier: subprocess.Popen) -> None:
+    tier.send_signal(signal.SIGTERM)
+    try:
+        tier.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        tier.kill()
+        tier.wait()
+
+
+# --- Data ------------------------------------------------------------------------------------------------
+
+
+def seed() -> tuple[str, str]:
+    """The admin's access token and the API key; cameras, detections and counts to read."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import ApiKey, User
+    from accounts.tokens import issue_tokens
+    from cameras.models import Camera
+    from counting.models import CountRecord
+
+    user = User.objects.create_user("bench@example.com", "bench-password-123", name="Bench", role_id="ROLE-ADMIN")
+    access = issue_tokens(user).access
+    raw = ApiKey.generate()
+    key = ApiKey(name="bench http", scopes=["anpr:ingest"], tier="enterprise")
+    key.set_key(raw)
+    key.save()
+    Camera.objects.bulk_create(
+        [Camera(id=f"bench-cam-{n:03d}", name=f"Bench camera {n}", location="bench") for n in range(CAMERAS)]
+    )
+    now = timezone.now()
+    CountRecord.objects.bulk_create(
+        [
+            CountRecord(
+                camera_id=f"bench-cam-{n % CAMERAS:03d}",
+                timestamp=now - timedelta(minutes=n),
+                count=n % 40,
+                confidence=0.9,
+            )
+            for n in range(1000)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO recognition_detection (id, profile_id, person_id, name, camera_id, confidence, distance,
+                                               timestamp, track_id, bounding_box, thumbnail, status, source,
+                                               event_id, created_at)
+            SELECT gen_random_uuid(), NULL, 'EMP-' || lpad((i %% 50)::text, 5, '0'), 'Bench person ' || (i %% 50),
+                   'bench-cam-' || lpad((i %% %(cameras)s)::text, 3, '0'), 90, 0.2,
+                   now() - make_interval(secs => i * 30), 'TRACK-' || (i / 5),
+                   '{"top": 10, "left": 20, "width": 100, "height": 120}'::jsonb,
+                   'detections/bench/' || md5(i::text) || '.jpg', 'authorized', 'builtin', NULL, now()
+            FROM generate_series(0, 1999) AS i
+            """,
+            {"cameras": CAMERAS},
+        )
+    return access, raw
+
+
+# --- The run ---------------------------------------------------------------------------------------------
+
+
+def server_env(metrics_dir: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": BENCH_SECRET,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "ARGUS_RATE_STANDARD": RAISED_LIMIT,
+        "ARGUS_RATE_INGEST": RAISED_LIMIT,
+        "ARGUS_RATE_ANONYMOUS": RAISED_LIMIT,
+        "ARGUS_INFERENCE_PROCESSES": "0",  # no face calls here: no inference workers beside each server
+        "ARGUS_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+    }
+
+
+def line(name: str, processes: int, measured: Measured, floor: float | None) -> str:
+    share = f"{measured.rate / floor * 100:5.1f} %" if floor else "    -  "
+    other = {k: v for k, v in measured.statuses.items() if k not in (200, 202)}
+    extra = f"  other: {other}" if other else ""
+    extra += f"  errors: {dict(measured.errors)}" if measured.errors else ""
+    return (
+        f"{name:<30} {processes:>2}  {measured.rate:8.1f}  {measured.p(0.5):7.1f}  {measured.p(0.95):7.1f}  "
+        f"{share}{extra}"
+    )
+
+
+def child(args: argparse.Namespace) -> int:
+    setup_django()
+    access, key = seed()
+    from django.db import connections
+
+    connections.close_all()
+    headers = {
+        "jwt": {"Authorization": f"Bearer {access}"},
+        "key": {"X-API-Key": key, "Content-Type": "application/json"},
+        "none": {},
+    }
+    results: dict[tuple[str, int], Measured] = {}
+    floors: dict[int, float] = {}
+    print(f"{args.clients} keep-alive clients, {args.warmup:g} s warm-up + {args.seconds:g} s counted per line")
+    print(f"{'endpoint':<30} {'N':>2}  {'req/s':>8}  {'p50 ms':>7}  {'p95 ms':>7}  of bare")
+    with tempfile.TemporaryDirectory(prefix="argus-bench-metrics-") as metrics_dir:
+        env = server_env(metrics_dir)
+        for processes in args.processes:
+            argus, argus_port = start_tier("config.asgi:application", processes, env)
+            bare, bare_port = start_tier("bench.bare_app:application", processes, env)
+            try:
+                wait_ready(argus, argus_port, "/healthz", processes)
+                wait_ready(bare, bare_port, "/bare", processes)
+                before = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
+                print(line("bare view (before)", processes, before, None), flush=True)
+                measured = {}
+                for endpoint in ENDPOINTS:
+                    measured[endpoint.name] = drive(
+                        argus_port, endpoint, headers[endpoint.credential], args.clients, args.warmup, args.seconds
+                    )
+                after = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
+                floors[processes] = (before.rate + after.rate) / 2
+                for endpoint in ENDPOINTS:
+                    results[(endpoint.name, processes)] = measured[endpoint.name]
+                    print(line(endpoint.name, processes, measured[endpoint.name], floors[processes]), flush=True)
+                print(line("bare view (after)", processes, after, None), flush=True)
+                print(f"{'bare view (mean: the floor)':<30} {processes:>2}  {floors[processes]:8.1f}", flush=True)
+            finally:
+                stop_tier(argus)
+                stop_tier(bare)
+    report_goals(results, floors, args.processes)
+    return 0
+
+
+def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, float], processes: list[int]) -> None:
+    if 1 in processes and 2 in processes:
+        print("\n2 processes / 1 process:")
+        for endpoint in ENDPOINTS:
+            one, two = results[(endpoint.name, 1)], results[(endpoint.name, 2)]
+            print(f"  {endpoint.name:<30} {two.rate / one.rate if one.rate else float('nan'):5.2f}x")
+        print(f"  {'bare view':<30} {floors[2] / floors[1]:5.2f}x")
+    print("\nissue 19's goals:")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    if 1 in processes:
+        for name, goal in (("GET /api/v1/auth/me", 0.40), ("POST /events/ingest", 0.35)):
+            share = results[(name, 1)].rate / floors[1]
+            print(f"  {name} >= {goal:.0%} of bare (1 process): {share:.1%} {verdict(share >= goal)}")
+        for name in ("GET /api/v1/detections/live", "GET /api/v1/counts/realtime"):
+            p95 = results[(name, 1)].p(0.95)
+            print(f"  {name} p95 <= 30 ms (1 process): {p95:.1f} ms {verdict(p95 <= 30)}")
+    if 1 in processes and 2 in processes:
+        ratio = results[("POST /events/ingest", 2)].rate / results[("POST /events/ingest", 1)].rate
+        print(f"  POST /events/ingest, 2 processes >= 1.5x 1: {ratio:.2f}x {verdict(ratio >= 1.5)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=4.0, help="counted seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before each count")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--processes", type=lambda raw: [int(p) for p in raw.split(",")], default=[1, 2])
+    parser.add_argument("--keep", action="store_true", help="leave the scratch database")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 256 or not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--clients 1..256, --seconds up to 600, --warmup up to 60")
+    if any(not 1 <= p <= 16 for p in args.processes):
+        parser.error("--processes: counts from 1 to 16, comma-separated")
+    if args.child:
+        return child(args)
+    # The child mints the access token the servers check: one signing key for both.
+    return run_in_scratch_database(
+        os.path.abspath(__file__), SCRATCH_DB, args.keep, extra_env={"DJANGO_SECRET_KEY": BENCH_SECRET}
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
