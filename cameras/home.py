@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from cameras.choices import BADGE_COLOURS, CameraStatus
 from cameras.models import Alert, Camera
-from config.storage import signed_url
+from cameras.vision import live
 
 HOME_CAMERAS = 6
 HOME_ALERTS = 5
@@ -21,6 +21,7 @@ def cameras_panel(request: HttpRequest) -> dict[str, Any] | None:
         return None
     cameras = Camera.objects.order_by("-enabled", "id")
     shown = list(cameras[:HOME_CAMERAS])
+    watched = live.watched(camera.pk for camera in shown)
     return {
         "total": cameras.count(),
         "online": cameras.filter(status=CameraStatus.ONLINE).count(),
@@ -28,7 +29,7 @@ def cameras_panel(request: HttpRequest) -> dict[str, Any] | None:
             {
                 "camera": camera,
                 "badge": BADGE_COLOURS.get(camera.status, ""),
-                "thumbnail": signed_url(camera.thumbnail) if camera.thumbnail else None,
+                "thumbnail": live.first_picture(camera, watched),
             }
             for camera in shown
         ],

@@ -27,7 +27,6 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.vision import live
 from config.api.contracts import ApiError
-from config.storage import signed_url
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -60,20 +59,21 @@ def live_image(request: HttpRequest, camera_id: str) -> HttpResponse:
     return response
 
 
-def _tile(camera: Camera) -> dict[str, Any]:
+def _tile(camera: Camera, watched: set[str]) -> dict[str, Any]:
     return {
         "camera": camera,
         "badge": BADGE_COLOURS.get(camera.status, ""),
-        "thumbnail": signed_url(camera.thumbnail) if camera.thumbnail else None,
+        "thumbnail": live.first_picture(camera, watched),
         "stream_url": services.stream_url_for_client(camera),
     }
 
 
 @permission_required("cameras:read")
 def camera_list(request: HttpRequest) -> HttpResponse:
-    cameras = Camera.objects.order_by("id")
+    cameras = list(Camera.objects.order_by("id"))
+    watched = live.watched(camera.pk for camera in cameras)
     context = {
-        "tiles": [_tile(camera) for camera in cameras],
+        "tiles": [_tile(camera, watched) for camera in cameras],
         "can_write": request.user.has_permission("cameras:write"),
         "badges": {status: BADGE_COLOURS[status] for status in CameraStatus.values},
     }

@@ -28,6 +28,7 @@ from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
 from cameras.models import Camera
+from cameras.vision import live as live_pictures
 from config.api.contracts import ApiError
 from config.storage import signed_url
 from recognition import enrolment
@@ -57,6 +58,7 @@ def _start_of_today() -> datetime:
 
 
 def _tiles(cameras: list[Camera]) -> list[dict[str, Any]]:
+    watched = live_pictures.watched(camera.pk for camera in cameras)
     today = dict(
         Detection.objects.filter(camera__in=[camera.pk for camera in cameras], timestamp__gte=_start_of_today())
         .order_by()
@@ -67,8 +69,8 @@ def _tiles(cameras: list[Camera]) -> list[dict[str, Any]]:
         {
             "camera": camera,
             "badge": CAMERA_BADGES.get(camera.status, ""),
-            # Camera.thumbnail is the latest snapshot (cameras.snapshots keeps it current).
-            "snapshot": signed_url(camera.thumbnail) if camera.thumbnail else None,
+            # The live picture of a watched camera, else its latest snapshot (cameras.snapshots keeps it).
+            "snapshot": live_pictures.first_picture(camera, watched),
             "today": today.get(camera.pk, 0),
         }
         for camera in cameras
