@@ -180,3 +180,28 @@ def test_the_developer_consoles_request_panel_is_beside_the_row_whose_try_was_pr
 
     expect(tab.page.locator("#invoke-form")).to_be_in_viewport()
     expect(tab.page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def test_a_detection_arrives_live_on_the_live_view(open_page, admin, camera):
+    import numpy as np
+
+    from recognition.detections import record_detections
+    from recognition.providers import ProvidedFace, ProviderAnswer
+    from tests.factories import FaceProfileFactory
+
+    profile = FaceProfileFactory(name="Eileen Collins")
+    tab = open_page(admin)
+    tab.goto("/recognition/live/")
+    expect(tab.page.locator("#live")).to_have_attribute("data-state", "up", timeout=10000)
+
+    face = ProvidedFace(
+        box={"top": 10, "left": 10, "width": 40, "height": 40},
+        confidence=97.0,
+        profile=profile,
+        person_id=profile.employee_id,
+        name=profile.name,
+    )
+    elsewhere(record_detections, camera, np.zeros((120, 160, 3), np.uint8), ProviderAnswer([face], latency_ms=5))
+
+    expect(tab.page.locator(".feed li").first).to_contain_text("Eileen Collins", timeout=10000)
+    assert tab.problems.all() == []
