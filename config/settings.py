@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from /static: /docs works offline
     "django_celery_beat",
     "channels",
     "config",
@@ -326,6 +327,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": ARGUS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     "APPEND_COMPONENTS": {
