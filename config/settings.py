@@ -207,7 +207,7 @@ STORAGES = {
 REDIS_PREFIX = env.str("ARGUS_REDIS_PREFIX", default=f"argus-test-{os.getpid()}" if TESTING else "argus")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",  # Django's, sharing one client per pool
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_PREFIX,
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
