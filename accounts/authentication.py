@@ -7,9 +7,8 @@ Every API call authenticates, so the common case costs one Redis round trip and 
   it saw when it read the row. Saving or deleting a user, a role or an API key (suspension included) bumps
   the stamp (at once and again when the transaction commits), so every process reads the row again on its
   next call; logout revokes the session, which is checked on every call.
-- The session's revocation marker, the stamps and the once-a-minute activity marker are read and set in one
-  pipelined round trip. The cache and the platform's own keys live in the one Redis (``REDIS_URL``), so the
-  cache's keys are named as the cache names them and read on the platform's connection.
+- The session's revocation marker, the stamps and the once-a-minute activity marker (all cache keys) are read
+  and set in one pipelined round trip on the cache's connection.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import uuid
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.core.cache import cache
 from django.db import router, transaction
 from django.utils import timezone
@@ -33,7 +31,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from accounts.models import ApiKey, Role, User
 from accounts.tokens import revocation_key
-from config.redis import get_redis
+from config.cache import cache_client
 
 logger = logging.getLogger("argus.auth")
 
@@ -50,7 +48,7 @@ _KEY_PK = _KEY_FIELDS.index(ApiKey._meta.pk.attname)
 
 
 def _stamp_key(kind: str, ident: object = "") -> str:
-    return f"{settings.REDIS_PREFIX}:auth:stamp:{kind}:{ident}"
+    return cache.make_and_validate_key(f"auth:stamp:{kind}:{ident}")
 
 
 class CredentialCache:
@@ -99,7 +97,7 @@ def bump_stamp(kind: str, ident: object = "") -> None:
 
     def bump() -> None:
         try:
-            pipe = get_redis().pipeline(transaction=False)
+            pipe = cache_client().pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, STAMP_TTL_SECONDS)
             pipe.execute()
@@ -157,7 +155,7 @@ class AccessTokenAuthentication(JWTAuthentication):
             raise AuthenticationFailed("User not found") from None
         sid = validated_token.get("sid")
         # One round trip: is the session revoked, have the user or the roles changed, first call this minute?
-        pipe = get_redis().pipeline(transaction=False)
+        pipe = cache_client().pipeline(transaction=False)
         if sid:
             pipe.exists(cache.make_and_validate_key(revocation_key(sid)))
         pipe.get(_stamp_key("user", user_id))
@@ -234,7 +232,7 @@ def authenticate_api_key(raw: str) -> ApiKey:
     key_hash = ApiKey.hash_key(raw)
     known = api_keys.peek(key_hash)
     # One round trip for a key this process knows: have the keys changed, first use this minute?
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = cache_client().pipeline(transaction=False)
     pipe.get(_stamp_key("key"))
     if known is not None:
         pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)

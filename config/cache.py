@@ -29,3 +29,11 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+
+def cache_client():
+    """The default cache's Redis client, for code that sends several commands on cache keys (named with
+    ``cache.make_and_validate_key``) in one pipelined round trip."""
+    from django.core.cache import cache
+
+    return cache._cache.get_client(None, write=True)
