@@ -32,7 +32,7 @@ logger = logging.getLogger("argus.http")
 
 # The most requests one web process runs at once (each may hold a database connection); more wait their turn.
 # Requests that wait on face inference hold theirs meanwhile, hence room above the cores' count.
-DEFAULT_THREADS = 32
+DEFAULT_THREADS = 16
 
 
 def request_threads() -> int:
