@@ -86,6 +86,7 @@ BARE = Endpoint("bare view", "GET", "/bare", 200, "none")
 class Measured:
     count: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the web servers' CPU (user + system) over the counted window
     latencies: list[float] = field(default_factory=list)  # ms, expected status only
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
@@ -96,6 +97,12 @@ class Measured:
 
     def p(self, share: float) -> float:
         return percentile(self.latencies, share) if self.latencies else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per answered request: what a request costs, whatever else the machine was doing."""
+        answered = sum(self.statuses.values())
+        return self.cpu_seconds * 1000 / answered if answered else float("nan")
 
 
 # --- The client ------------------------------------------------------------------------------------------
@@ -168,7 +175,23 @@ def client_process(port, endpoint, headers, prefix, threads, start_at, counted_f
     queue.put((merged.count, merged.latencies, dict(merged.statuses), dict(merged.errors)))
 
 
-def drive(port: int, endpoint: Endpoint, headers: dict, clients: int, warmup: float, seconds: float) -> Measured:
+def server_cpu(tier: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the tier's servers have used so far."""
+    import psutil
+
+    total = 0.0
+    for server in psutil.Process(tier.pid).children():
+        try:
+            times = server.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def drive(
+    port: int, endpoint: Endpoint, headers: dict, clients: int, warmup: float, seconds: float, tier=None
+) -> Measured:
     """``clients`` keep-alive connections on ``endpoint`` for ``warmup`` + ``seconds``; the latter counted."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -190,12 +213,16 @@ def drive(port: int, endpoint: Endpoint, headers: dict, clients: int, warmup: fl
     for process in processes:
         process.start()
     measured = Measured(seconds=seconds)
+    time.sleep(max(0.0, counted_from - time.time()))
+    cpu_before = server_cpu(tier) if tier is not None else 0.0
     for _ in processes:
         count, latencies, statuses, errors = queue.get(timeout=warmup + seconds + 120)
         measured.count += count
         measured.latencies.extend(latencies)
         measured.statuses.update(statuses)
         measured.errors.update(errors)
+    if tier is not None:
+        measured.cpu_seconds = server_cpu(tier) - cpu_before
     for process in processes:
         process.join(timeout=30)
     return measured
@@ -317,14 +344,15 @@ def server_env(metrics_dir: str) -> dict:
     }
 
 
-def line(name: str, processes: int, measured: Measured, floor: float | None) -> str:
+def line(name: str, processes: int, measured: Measured, floor: float | None, floor_cpu: float | None) -> str:
     share = f"{measured.rate / floor * 100:5.1f} %" if floor else "    -  "
+    cpu_share = f"{floor_cpu / measured.cpu_ms * 100:5.1f} %" if floor_cpu else "    -  "
     other = {k: v for k, v in measured.statuses.items() if k not in (200, 202)}
     extra = f"  other: {other}" if other else ""
     extra += f"  errors: {dict(measured.errors)}" if measured.errors else ""
     return (
         f"{name:<30} {processes:>2}  {measured.rate:8.1f}  {measured.p(0.5):7.1f}  {measured.p(0.95):7.1f}  "
-        f"{share}{extra}"
+        f"{share}  {measured.cpu_ms:7.2f}  {cpu_share}{extra}"
     )
 
 
@@ -341,8 +369,11 @@ def child(args: argparse.Namespace) -> int:
     }
     results: dict[tuple[str, int], Measured] = {}
     floors: dict[int, float] = {}
+    cpu_floors: dict[int, float] = {}
     print(f"{args.clients} keep-alive clients, {args.warmup:g} s warm-up + {args.seconds:g} s counted per line")
-    print(f"{'endpoint':<30} {'N':>2}  {'req/s':>8}  {'p50 ms':>7}  {'p95 ms':>7}  of bare")
+    print(f"{'endpoint':<30} {'N':>2}  {'req/s':>8}  {'p50 ms':>7}  {'p95 ms':>7}  of bare  {'CPU ms':>7}  of bare")
+    print("(CPU ms: the web servers' CPU per answered request; 'of bare' beside it: the bare view's CPU per")
+    print(" request over this one's, the share of the bare rate this endpoint would reach on equal CPU)")
     with tempfile.TemporaryDirectory(prefix="argus-bench-metrics-") as metrics_dir:
         env = server_env(metrics_dir)
         for processes in args.processes:
@@ -351,28 +382,46 @@ def child(args: argparse.Namespace) -> int:
             try:
                 wait_ready(argus, argus_port, "/healthz", processes)
                 wait_ready(bare, bare_port, "/bare", processes)
-                before = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
-                print(line("bare view (before)", processes, before, None), flush=True)
+                before = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds, bare)
+                print(line("bare view (before)", processes, before, None, None), flush=True)
                 measured = {}
                 for endpoint in ENDPOINTS:
                     measured[endpoint.name] = drive(
-                        argus_port, endpoint, headers[endpoint.credential], args.clients, args.warmup, args.seconds
+                        argus_port,
+                        endpoint,
+                        headers[endpoint.credential],
+                        args.clients,
+                        args.warmup,
+                        args.seconds,
+                        argus,
                     )
-                after = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
+                after = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds, bare)
                 floors[processes] = (before.rate + after.rate) / 2
+                floor_cpu = (before.cpu_ms + after.cpu_ms) / 2
+                cpu_floors[processes] = floor_cpu
                 for endpoint in ENDPOINTS:
                     results[(endpoint.name, processes)] = measured[endpoint.name]
-                    print(line(endpoint.name, processes, measured[endpoint.name], floors[processes]), flush=True)
-                print(line("bare view (after)", processes, after, None), flush=True)
-                print(f"{'bare view (mean: the floor)':<30} {processes:>2}  {floors[processes]:8.1f}", flush=True)
+                    print(
+                        line(endpoint.name, processes, measured[endpoint.name], floors[processes], floor_cpu),
+                        flush=True,
+                    )
+                print(line("bare view (after)", processes, after, None, None), flush=True)
+                print(
+                    f"{'bare view (mean: the floor)':<30} {processes:>2}  {floors[processes]:8.1f}"
+                    f"  {'':7}  {'':7}  {'':7}  {floor_cpu:7.2f}",
+                    flush=True,
+                )
             finally:
                 stop_tier(argus)
                 stop_tier(bare)
-    report_goals(results, floors, args.processes)
+    report_goals(results, floors, cpu_floors, args.processes)
+    print(f"\nload average over the run's end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} cores")
     return 0
 
 
-def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, float], processes: list[int]) -> None:
+def report_goals(
+    results: dict[tuple[str, int], Measured], floors: dict[int, float], cpu_floors: dict[int, float], processes
+) -> None:
     if 1 in processes and 2 in processes:
         print("\n2 processes / 1 process:")
         for endpoint in ENDPOINTS:
@@ -387,7 +436,11 @@ def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, flo
     if 1 in processes:
         for name, goal in (("GET /api/v1/auth/me", 0.40), ("POST /events/ingest", 0.35)):
             share = results[(name, 1)].rate / floors[1]
-            print(f"  {name} >= {goal:.0%} of bare (1 process): {share:.1%} {verdict(share >= goal)}")
+            by_cpu = cpu_floors[1] / results[(name, 1)].cpu_ms
+            print(
+                f"  {name} >= {goal:.0%} of bare (1 process): {share:.1%} {verdict(share >= goal)}"
+                f" (by server CPU per request: {by_cpu:.1%})"
+            )
         for name in ("GET /api/v1/detections/live", "GET /api/v1/counts/realtime"):
             p95 = results[(name, 1)].p(0.95)
             print(f"  {name} p95 <= 30 ms (1 process): {p95:.1f} ms {verdict(p95 <= 30)}")
