@@ -6,6 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings \
+    DJANGO_DEBUG=false \
     ARGUS_VAR_DIR=/var/lib/argus
 
 # curl for the health checks; libglib2.0-0 and libgomp1 for OpenCV and dlib wheels.

@@ -12,6 +12,10 @@ class AccountsConfig(AppConfig):
         from config.system.services import service_restart_attempted
 
         signals.install_bulk_admin_audit()
+        from accounts.tokens import service_health
+        from config import health
+
+        health.register_service("beAuth", service_health, critical=True)  # 002's auth service
 
         # Processes serve users and API keys from their own copies while nothing changed them.
         from django.db.models.signals import post_delete, post_save

@@ -156,3 +156,14 @@ def access_token_for(user: User, *, ip: str | None = None, user_agent: str = "")
         expires_at=timezone.now() + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     )
     return pair.access
+
+
+def service_health() -> dict:
+    """002's ``beAuth``: the user table answers and a token signed now verifies (key and claims settings)."""
+    users = User.objects.count()
+    probe = AccessToken()
+    try:
+        AccessToken(str(probe))
+    except TokenError as exc:
+        raise RuntimeError(f"tokens signed now do not verify: {exc}") from None
+    return {"users": users}

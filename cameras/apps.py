@@ -9,8 +9,9 @@ class CamerasConfig(AppConfig):
         from cameras import figures
         from cameras.vision import registry
         from cameras.vision.camera_streams import camera_demands
-        from cameras.vision.health import report_health
+        from cameras.vision.health import report_health, service_health
         from cameras.vision.live import keep_live_image
+        from config import health
         from config.system import summary
 
         summary.contribute("active_cameras", figures.active_cameras)
@@ -18,3 +19,5 @@ class CamerasConfig(AppConfig):
         registry.register_demands("cameras", camera_demands)
         registry.register_analyzer("camera-health", report_health, order=10)
         registry.register_analyzer("live-image", keep_live_image, order=20)
+        # 002's beCamera: the API answers without the vision workers, so their absence only degrades.
+        health.register_service("beCamera", service_health, critical=False)

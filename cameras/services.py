@@ -19,7 +19,7 @@ from cameras import streams
 from cameras.choices import COUNTING_STATUS_ALIASES, CameraStatus, StreamType
 from cameras.models import Camera, Sensor, Zone
 from cameras.zones import validate_geometry, validate_sensor_config
-from config import realtime
+from config import outbound, realtime
 from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 
 # Fields a client may set directly (snake_case, as the serializers hand them over).
@@ -74,9 +74,17 @@ def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
         streams.validate_stream_url(stream_type, bare)
     except ValueError as exc:
         raise _invalid("stream_url", str(exc)) from None
-    camera.stream_url = bare
-    if not streams.is_masked_password(password):  # the masked value written back keeps the stored one
+    if streams.is_masked_password(password):
+        # The masked value written back keeps the stored password, but only for the address it was given
+        # for: pointed at another scheme, host or port it would hand the password to whoever runs that.
+        if camera.stream_password and not outbound.same_destination(camera.stream_url, bare):
+            raise _invalid(
+                "stream_url",
+                "The address changed: type the password again (*** keeps it only for the same scheme, host and port)",
+            )
+    else:
         camera.stream_password = password or ""
+    camera.stream_url = bare
     # The address follows the URL when the URL names one; a hostname leaves a set address alone.
     camera.ip_address = streams.ip_address_of(bare) or camera.ip_address
 
@@ -107,6 +115,33 @@ def _apply(camera: Camera, data: dict[str, Any]) -> None:
             raise _invalid("stream_url", str(exc)) from None
     if "zone_id" in data:
         camera.zone = _resolve_zone(data["zone_id"])
+    _fold_address(camera, data, stream_type)
+
+
+def _fold_address(camera: Camera, data: dict[str, Any], stream_type: str) -> None:
+    """000's ``port``, ``username`` and ``password`` folded into the stream URL (the password encrypted beside
+    it, like one written inside the URL). A camera with no URL yet gets ``rtsp://ip_address:port``."""
+    port, username, password = data.get("port"), data.get("username"), data.get("password")
+    if port is None and username is None and password is None:
+        return
+    field = "port" if port is not None else "username" if username is not None else "password"
+    url = camera.stream_url
+    if not url:
+        if not camera.ip_address:
+            raise _invalid(field, "Needs a stream_url or an ip_address to belong to")
+        if stream_type != StreamType.RTSP:
+            raise _invalid(field, f"A {stream_type} camera needs a stream_url; port and user go inside it")
+        url = streams.address_url(camera.ip_address, port)
+    elif stream_type not in (StreamType.RTSP, StreamType.HTTP):
+        raise _invalid(field, f"A {stream_type} stream has no {field}")
+    url = streams.with_address(url, port=port, user=username)
+    try:
+        streams.validate_stream_url(stream_type, url)
+    except ValueError as exc:
+        raise _invalid(field, str(exc)) from None
+    camera.stream_url = url
+    if password is not None and not streams.is_masked_password(password):
+        camera.stream_password = password
 
 
 def normalise_status(value: str) -> str:

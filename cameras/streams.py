@@ -80,6 +80,44 @@ def with_password(url: str, password: str) -> str:
     return _join(prefix, user or "", password, rest)
 
 
+def with_address(url: str, *, port: int | None = None, user: str | None = None) -> str:
+    """``url`` with its port and/or user name replaced (000 sends them beside the address); ``user=""``
+    removes the user name. The password (if any) stays where it is. A URL without a scheme is returned as is.
+    """
+    prefix, old_user, password, rest = _split_raw((url or "").strip())
+    if not prefix:
+        return url
+    if port is not None:
+        match = _HOST_PREFIX.match(rest)
+        if match:
+            rest = f"{match.group(1)}:{port}{rest[match.end() :]}"
+    if user is not None:
+        old_user = user or None
+    return _join(prefix, old_user, password if old_user is not None else None, rest)
+
+
+def address_url(host: str, port: int | None) -> str:
+    """The RTSP URL of a camera known only by its address and port (000's camera has no stream URL)."""
+    literal = f"[{host}]" if ":" in host else host
+    return f"rtsp://{literal}:{port or 554}"
+
+
+def port_of(url: str) -> int | None:
+    """The port of a stream URL, or its scheme's default (554 for RTSP), or None (device, file, garbage)."""
+    prefix, _user, _password, rest = _split_raw((url or "").strip())
+    try:
+        port = urlsplit("//" + rest).port
+    except ValueError:
+        return None
+    return port or {"rtsp://": 554, "rtsps://": 322, "http://": 80, "https://": 443}.get(prefix.lower())
+
+
+def user_of(url: str) -> str | None:
+    """The user name of a stream URL (decoded), or None."""
+    _prefix, user, _password, _rest = _split_raw((url or "").strip())
+    return user or None
+
+
 def masked_url(url: str, password: str = "") -> str:
     """The URL for display: ``rtsp://admin:***@host:554/path`` when there is a password, else the URL as is.
 

@@ -1,7 +1,8 @@
 """Secrets at rest: a model field that stores its value encrypted (Fernet, AES-128-CBC + HMAC).
 
-The key is ``ARGUS_FIELD_ENCRYPTION_KEY`` (a Fernet key) or, when unset, derived from SECRET_KEY.
-Values are stored as ``enc:v1:<token>``; reading one that is not (a legacy plain value) returns it
+The keys are ``ARGUS_FIELD_ENCRYPTION_KEYS`` (Fernet keys, newest first: the first encrypts, all decrypt, so
+keys rotate without losing what older ones wrote) or, when unset, one derived from SECRET_KEY for this
+purpose alone. Values are stored as ``enc:v1:<token>``; reading one that is not (a legacy plain value) returns it
 as is, and the next save encrypts it.
 """
 
@@ -11,24 +12,25 @@ import base64
 import functools
 import hashlib
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
 PREFIX = "enc:v1:"
 MASK = "***"
+_UNDECRYPTABLE = "cannot decrypt a stored secret: was its key removed from ARGUS_FIELD_ENCRYPTION_KEYS?"
 
 
 @functools.cache
-def _fernet(configured: str, secret: str) -> Fernet:
+def _fernet(configured: tuple[str, ...], secret: str) -> MultiFernet:
     if configured:
-        return Fernet(configured.encode())
+        return MultiFernet([Fernet(key.encode()) for key in configured])
     derived = hashlib.sha256(("argus-field-encryption:" + secret).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
 
 
-def fernet() -> Fernet:
-    return _fernet(settings.ARGUS_FIELD_ENCRYPTION_KEY, settings.SECRET_KEY)
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.ARGUS_FIELD_ENCRYPTION_KEYS), settings.SECRET_KEY)
 
 
 def encrypt(value: str) -> str:
@@ -41,7 +43,7 @@ def decrypt(stored: str) -> str:
     try:
         return fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
-        raise ValueError("cannot decrypt a stored secret: was ARGUS_FIELD_ENCRYPTION_KEY changed?") from exc
+        raise ValueError(_UNDECRYPTABLE) from exc
 
 
 def mask(value: str | None) -> str | None:

@@ -1,13 +1,16 @@
-"""Liveness checks of the platform's components: database, Redis, storage.
+"""Health checks of the platform's components: database, Redis, storage, and the services apps register.
 
-Each check talks to the real component and times it. Any component down makes the platform
-unhealthy (503).
+Each check talks to the real component and times it. For 003's ``/healthz`` and 001's readiness any core
+component down makes the platform unhealthy (503). 002's ``/api/v1/health`` adds the services the apps
+register (:func:`register_service`: ``beAuth`` by accounts, ``beCamera`` by cameras, 002's names) and tells
+critical parts from the rest: a critical one down is ``unhealthy`` (503), only others down is ``degraded`` (200).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +91,23 @@ def _storage() -> dict[str, Any]:
 
 
 CHECKS = {"database": _database, "cache": _cache, "storage": _storage}
+# Without these nothing answers: the data, and Redis (rate limits, sessions' revocation, the broker).
+CRITICAL = {"database", "cache"}
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    check: Callable[[], dict[str, Any]]
+    critical: bool
+
+
+#: Services apps register in ``ready()`` under 002's names (a lower floor cannot import them).
+SERVICES: dict[str, ServiceCheck] = {}
+
+
+def register_service(name: str, check: Callable[[], dict[str, Any]], *, critical: bool) -> None:
+    """Add a service to 002's health: ``check`` returns details or raises with what is wrong."""
+    SERVICES[name] = ServiceCheck(check, critical)
 
 
 @dataclass
@@ -119,3 +139,35 @@ class PlatformHealth:
 def check_platform() -> PlatformHealth:
     """Run every component check now."""
     return PlatformHealth({name: _timed(check) for name, check in CHECKS.items()}, datetime.now(UTC))
+
+
+@dataclass
+class GatewayHealth:
+    """002's view: every component and registered service, and which of them are critical."""
+
+    components: dict[str, ComponentHealth]
+    critical: set[str]
+    checked_at: datetime
+
+    @property
+    def status(self) -> str:
+        down = {name for name, component in self.components.items() if not component.healthy}
+        if down & self.critical:
+            return "unhealthy"
+        return "degraded" if down else "healthy"
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "unhealthy" else 200
+
+    @property
+    def timestamp(self) -> str:
+        return utc_iso(self.checked_at)
+
+
+def check_gateway() -> GatewayHealth:
+    """Run the registered services' checks and the core ones now (002's ``/api/v1/health``)."""
+    components = {name: _timed(service.check) for name, service in SERVICES.items()}
+    components.update({name: _timed(check) for name, check in CHECKS.items()})
+    critical = CRITICAL | {name for name, service in SERVICES.items() if service.critical}
+    return GatewayHealth(components, critical, datetime.now(UTC))

@@ -25,6 +25,8 @@ def _manage(*args: str) -> None:
 
 
 def main() -> int:
+    # A development server: the settings default to production behaviour, so say so here (a set value wins).
+    os.environ.setdefault("DJANGO_DEBUG", "true")
     embedded = devservices.up()
     os.environ.update(embedded)
     os.environ.setdefault("ARGUS_PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")

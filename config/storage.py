@@ -19,8 +19,7 @@ from django.urls import reverse
 
 
 def _signature(name: str, expires: int) -> str:
-    key = hashlib.sha256(("argus-files:" + settings.SECRET_KEY).encode()).digest()
-    return hmac.new(key, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.ARGUS_FILE_URL_KEY.encode(), f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 class SignedFileSystemStorage(FileSystemStorage):

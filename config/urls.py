@@ -9,7 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import metrics
-from config.api import gateway_views
+from config.api import gateway_views, health_views
 from config.api.health_views import EdgeDetailedHealthView, EdgeHealthView, PlatformHealthView
 from config.api.schema_views import OpenApiJsonView
 from config.storage import serve_signed_file
@@ -46,6 +46,8 @@ urlpatterns = [
     path("face-service/api/v1/", include("recognition.face_service.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("health/live", health_views.live, name="health-live"),
+    path("health/ready", health_views.ready, name="health-ready"),
     path("healthz", EdgeHealthView.as_view(), name="healthz"),
     path("healthz/detailed", EdgeDetailedHealthView.as_view(), name="healthz-detailed"),
     path("", include("accounts.api.edge_urls")),

@@ -69,6 +69,12 @@ class Figures:
             "avg_confidence": self.sum_confidence / self.records if self.records else None,
         }
 
+    def as_totals(self) -> dict[str, Any]:
+        """:meth:`as_dict` with 000's names beside ours (``overall_avg``, ``peak_count``), for the per-camera
+        and overall figures, where 000's analytics query puts them."""
+        figures = self.as_dict()
+        return {**figures, "overall_avg": figures["avg_count"], "peak_count": figures["max_count"]}
+
 
 def _pick(choose, a: int | None, b: int | None) -> int | None:
     if a is None:
@@ -248,13 +254,13 @@ def _answer(
     for camera_id in sorted(per_camera):
         figures = per_camera[camera_id]
         overall = overall.merge(figures)
-        cameras.append({"camera_id": camera_id, "camera_name": names.get(camera_id), **figures.as_dict()})
+        cameras.append({"camera_id": camera_id, "camera_name": names.get(camera_id), **figures.as_totals()})
     return {
         "camera_id": camera_ids[0] if camera_ids and len(camera_ids) == 1 else None,
         "start_date": utc_iso(start),
         "end_date": utc_iso(end),
         "granularity": "hour",
-        "summary": overall.as_dict(),
+        "summary": overall.as_totals(),
         "cameras": cameras,
         "daily": [{"date": day, **per_day[day].as_dict()} for day in sorted(per_day)],
         "hourly": None

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 
 from cameras import alerting
 from cameras.services import next_id
+from config import outbound
 from config.api.contracts import ApiError, FieldError, Kind
 from config.crypto import MASK
 from config.resilience import BackoffStrategy, CircuitBreaker, RetryPolicy
@@ -239,24 +240,41 @@ def apply_changes(exporter: Exporter, data: dict[str, Any]) -> None:
     headers: dict[str, Any] = {}
     auth: dict[str, Any] = {}
     config: dict[str, Any] = {}
+    # Stored secrets stay with the exporter only while its scheme, host and port do: sent elsewhere they
+    # would go to whoever runs the new address, so there they must be sent again.
+    # (A URL refused on its own says so alone.)
+    url_refused = any(error.field == "url" for error in errors)
+    moved = (
+        not creating and not url_refused and "url" in data and not outbound.same_destination(exporter.url, data["url"])
+    )
+
+    def stored_plain(section: str) -> dict[str, Any]:
+        values = exporter.plain(section)
+        if not moved:
+            return values
+        incoming = {"headers": headers_in, "config": config_in}.get(section, auth_in)
+        if incoming is None and any(masking.is_secret(section, key) for key in values):
+            errors.add(section, "The url's address changed: send its secrets again")
+        return {key: value for key, value in values.items() if not masking.is_secret(section, key)}
+
     if kind == ExporterType.MQTT:
         if headers_in:
             errors.add("headers", "Headers are for REST exporters")
         if auth_in:
             errors.add("auth", "MQTT credentials go in config.username and config.password")
-        stored = exporter.plain("config") if exporter.type == ExporterType.MQTT else {}
+        stored = stored_plain("config") if exporter.type == ExporterType.MQTT else {}
         wanted = _merge(stored, config_in) if config_in is not None else stored
         config = _check_mqtt_config(masking.restore_masked("config", wanted, stored), errors)
     elif kind == ExporterType.REST:
         if config_in:
             errors.add("config", "config is for MQTT exporters (topic, qos, username, password)")
-        stored_headers = exporter.plain("headers")
+        stored_headers = stored_plain("headers")
         if headers_in is not None:
             restored = masking.restore_masked("headers", headers_in, stored_headers, case_insensitive=True)
             headers = _check_headers(restored, errors)
         else:
             headers = stored_headers
-        stored_auth = exporter.plain("auth")
+        stored_auth = stored_plain("auth")
         if auth_in is None:
             wanted_auth = stored_auth
         elif auth_in and auth_in.get("type", stored_auth.get("type")) == stored_auth.get("type"):

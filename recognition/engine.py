@@ -196,7 +196,12 @@ class FaceEngine:
             self._deepface()
             from deepface.modules import modeling
 
-            self._detector = modeling.build_model(task="face_detector", model_name=self.detector_name)
+            if self.detector_name == "yunet":
+                from recognition.yunet import YuNetDetector
+
+                self._detector = YuNetDetector(self.weights_dir / "shape_predictor_5_face_landmarks.dat")
+            else:
+                self._detector = modeling.build_model(task="face_detector", model_name=self.detector_name)
             self._model = modeling.build_model(task="facial_recognition", model_name=self.model_name)
 
     # -- detection -----------------------------------------------------------------------------------

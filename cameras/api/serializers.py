@@ -7,7 +7,7 @@ import re
 from rest_framework import serializers
 
 from accounts.models import Notification
-from cameras import services
+from cameras import services, streams
 from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType, ZoneType
 from cameras.models import Alert, Camera, Sensor, Zone
 from config.storage import signed_url
@@ -25,6 +25,8 @@ def _thumbnail(camera: Camera) -> str | None:
 
 class CameraSerializer(serializers.ModelSerializer):
     stream_url = serializers.SerializerMethodField()
+    port = serializers.SerializerMethodField(help_text="Port of the stream URL (000)")
+    username = serializers.SerializerMethodField(help_text="User name of the stream URL (000)")
     thumbnail = serializers.SerializerMethodField()
     resolution = serializers.CharField(read_only=True)
 
@@ -43,6 +45,8 @@ class CameraSerializer(serializers.ModelSerializer):
             "codec",
             "last_seen",
             "ip_address",
+            "port",
+            "username",
             "tags",
             "thumbnail",
             "stream_url",
@@ -62,6 +66,12 @@ class CameraSerializer(serializers.ModelSerializer):
 
     def get_stream_url(self, camera: Camera) -> str:
         return services.stream_url_for_client(camera)
+
+    def get_port(self, camera: Camera) -> int | None:
+        return streams.port_of(camera.stream_url)
+
+    def get_username(self, camera: Camera) -> str | None:
+        return streams.user_of(camera.stream_url)
 
     def get_thumbnail(self, camera: Camera) -> str | None:
         return _thumbnail(camera)
@@ -100,6 +110,21 @@ class CameraWriteSerializer(serializers.Serializer):
         required=False, min_value=120, max_value=2160, help_text="Frames are scaled down to fit this height"
     )
     version = serializers.IntegerField(required=False, min_value=1, help_text="Send it to refuse stale updates (409)")
+    # 000's camera: the address's port and credentials, folded into stream_url (the password kept encrypted)
+    port = serializers.IntegerField(
+        required=False, min_value=1, max_value=65535, help_text="Port of the stream URL (000); default 554"
+    )
+    username = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="User name of the stream URL (000)"
+    )
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="Stream password (000): stored encrypted, shown as *** in stream_url; *** keeps the stored one",
+    )
 
     def validate(self, attrs):
         resolution = attrs.pop("resolution", None)
@@ -375,19 +400,10 @@ class CountingCameraSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_port(self, camera: Camera) -> int | None:
-        from urllib.parse import urlsplit
-
-        try:
-            parts = urlsplit(camera.stream_url)
-            return parts.port or {"rtsp": 554, "http": 80, "https": 443}.get(parts.scheme)
-        except ValueError:
-            return None
+        return streams.port_of(camera.stream_url)
 
     def get_username(self, camera: Camera) -> str | None:
-        from urllib.parse import unquote, urlsplit
-
-        username = urlsplit(camera.stream_url).username
-        return unquote(username) if username else None
+        return streams.user_of(camera.stream_url)
 
     def get_status(self, camera: Camera) -> str:
         return _COUNTING_STATUS.get(camera.status, camera.status)

@@ -19,7 +19,6 @@ from config.api.base import AUTHENTICATED, validated
 from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
-from config.api.versioning import mark_superseded
 
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
@@ -40,10 +39,6 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
         "test_connection": "cameras:write",
         "snapshot": "cameras:write",
     }
-
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        return mark_superseded(response, successor="/api/v2/cameras")
 
     def _respond(self, camera: Camera, status_code: int = 200) -> Response:
         response = Response(serializers.CameraSerializer(camera).data, status=status_code)

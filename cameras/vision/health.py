@@ -152,6 +152,16 @@ def cameras_needing_analysis() -> list[Camera]:
     )
 
 
+def service_health() -> dict[str, Any]:
+    """002's ``beCamera``: the cameras that need analysis, and how many a vision worker is analysing now.
+    Raises when some need it and none is analysed (no vision worker runs, or none gets frames)."""
+    needing = [camera.pk for camera in cameras_needing_analysis()]
+    analysed = watched(needing)
+    if needing and not analysed:
+        raise RuntimeError(f"no vision worker is analysing any of the {len(needing)} cameras that need it")
+    return {"cameras_needing_analysis": len(needing), "cameras_analysed": len(analysed)}
+
+
 def supervise(now: float | None = None) -> dict[str, list[str]]:
     """Raise an alert for each camera that needs analysis and has had no worker with frames for a minute;
     resolve it when frames flow again. Returns the cameras watched and those alerted."""

@@ -1,29 +1,49 @@
-"""Health endpoints: 002's ``/api/v1/health`` and 003's ``/healthz`` and ``/healthz/detailed``."""
+"""Health endpoints: 002's ``/api/v1/health``, 003's ``/healthz`` and ``/healthz/detailed``, and 001's
+``/health/live`` and ``/health/ready`` (plain probes for orchestrators: no authentication, no rate limit)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from config.api.base import AUTHENTICATED, PUBLIC
+from config.api.contracts import now_iso
 from config.api.edge import EdgeAPIView
 from config.api.plain import GatewayAPIView
-from config.health import ComponentHealth, check_platform
+from config.health import ComponentHealth, check_gateway, check_platform
 
 # 003 names the storage component ``s3_storage`` whatever the backend.
 _EDGE_NAMES = {"database": "database", "cache": "cache", "storage": "s3_storage"}
 
 
 # Response shapes, for the OpenAPI document only (the views answer with dicts).
+class GatewayServiceSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["healthy", "unhealthy"])
+    responseTime = serializers.FloatField(help_text="Milliseconds the check took")
+    critical = serializers.BooleanField(help_text="Down means the platform is unhealthy, not just degraded")
+    error = serializers.CharField(required=False, help_text="What is wrong, when unhealthy")
+
+
 class PlatformHealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="healthy or unhealthy")
+    status = serializers.ChoiceField(
+        choices=["healthy", "degraded", "unhealthy"],
+        help_text="unhealthy (503): a critical service is down; degraded (200): only non-critical ones are",
+    )
     timestamp = serializers.DateTimeField()
     version = serializers.CharField()
     services = serializers.DictField(
-        child=serializers.DictField(), help_text="database, cache, storage: {status, responseTime[, error]}"
+        child=GatewayServiceSerializer(),
+        help_text=(
+            "002's names mapped to Argus's parts: beCamera = the camera service (the vision workers analysing "
+            "the cameras that need it; not critical), beAuth = authentication (the user table and token "
+            "signing; critical), database = PostgreSQL (critical); and cache = Redis (critical), "
+            "storage = object storage (not critical)"
+        ),
     )
 
 
@@ -47,10 +67,14 @@ class PlatformHealthView(GatewayAPIView):
 
     @extend_schema(responses={200: PlatformHealthSerializer, 503: PlatformHealthSerializer})
     def get(self, request):
-        health = check_platform()
+        health = check_gateway()
         services = {}
         for name, component in health.components.items():
-            services[name] = {"status": component.status, "responseTime": component.response_time_ms}
+            services[name] = {
+                "status": component.status,
+                "responseTime": component.response_time_ms,
+                "critical": name in health.critical,
+            }
             if component.error:
                 services[name]["error"] = component.error
         body = {
@@ -101,3 +125,25 @@ class EdgeDetailedHealthView(EdgeHealthView):
     required_permissions = AUTHENTICATED
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     detailed = True
+
+
+# --- 001's probes: /health/live and /health/ready (compose.yml's health checks) ---------------------------
+
+
+@require_safe
+def live(request):
+    """Liveness: this process answers. No dependency is touched, so a database outage never restarts it."""
+    return JsonResponse({"status": "alive", "timestamp": now_iso()})
+
+
+@require_safe
+def ready(request):
+    """Readiness: the database, Redis and storage all answer (503 naming the one that does not)."""
+    health = check_platform()
+    checks = {}
+    for name, component in health.components.items():
+        checks[name] = {"status": component.status, "response_time_ms": component.response_time_ms}
+        if component.error:
+            checks[name]["error"] = component.error
+    body = {"status": "ready" if health.healthy else "not_ready", "timestamp": health.timestamp, "checks": checks}
+    return JsonResponse(body, status=health.http_status)

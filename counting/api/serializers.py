@@ -71,7 +71,14 @@ class FiguresSerializer(serializers.Serializer):
     avg_confidence = serializers.FloatField(allow_null=True)
 
 
-class CameraFiguresSerializer(FiguresSerializer):
+class TotalsSerializer(FiguresSerializer):
+    """Figures over the whole range, with 000's names for two of them."""
+
+    overall_avg = serializers.FloatField(allow_null=True, help_text="000's name for avg_count")
+    peak_count = serializers.IntegerField(allow_null=True, help_text="000's name for max_count")
+
+
+class CameraFiguresSerializer(TotalsSerializer):
     camera_id = serializers.CharField()
     camera_name = serializers.CharField(allow_null=True)
 
@@ -91,7 +98,7 @@ class AnalyticsSerializer(serializers.Serializer):
     start_date = serializers.DateTimeField(help_text="Start of the range covered (the first whole hour)")
     end_date = serializers.DateTimeField(help_text="End of the range covered, exclusive (a whole hour)")
     granularity = serializers.CharField(help_text="Always 'hour': the range is widened to whole UTC hours")
-    summary = FiguresSerializer(help_text="Every camera asked for, over the whole range")
+    summary = TotalsSerializer(help_text="Every camera asked for, over the whole range")
     cameras = CameraFiguresSerializer(many=True, help_text="Per camera, over the whole range")
     daily = DailyFiguresSerializer(many=True, help_text="Per UTC day (of the cameras asked for)")
     hourly = HourlyFiguresSerializer(

@@ -36,7 +36,7 @@ _DATE_HELP = "ISO 8601 date-time (UTC where no zone is given) or a date"
 def _camera(camera_id: str) -> Camera:
     camera = Camera.objects.filter(pk=camera_id).first()
     if camera is None:
-        raise ApiError(Kind.NOT_FOUND, f"Camera {camera_id} not found")
+        raise ApiError(Kind.NOT_FOUND, f"Camera with ID {camera_id} not found", code="CAMERA_NOT_FOUND")
     return camera
 
 

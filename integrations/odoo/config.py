@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from attendance.choices import OdooStatus
 from attendance.models import AttendanceLog
+from config import outbound
 from config.api.contracts import ApiError, FieldError, Kind
 from config.crypto import MASK
 from config.resilience import CircuitBreaker, OutboundError
@@ -63,6 +64,7 @@ def update_config(data: dict[str, Any], *, expected_version: int | None = None) 
             )
         if data.get("api_key") == MASK:
             data.pop("api_key")
+        _refuse_key_following_a_new_address(config, data)
         if data.get("api_key") is None and "api_key" in data:
             data["api_key"] = ""
         reconnect = any(key in data and data[key] != getattr(config, key) for key in CONNECTION_FIELDS)
@@ -85,6 +87,15 @@ def update_config(data: dict[str, Any], *, expected_version: int | None = None) 
     return config
 
 
+def _refuse_key_following_a_new_address(config: OdooConfig, changes: dict[str, Any]) -> None:
+    """The stored key stays only while Odoo's scheme, host and port do: another address needs it typed again."""
+    if "api_key" in changes or not config.api_key or "base_url" not in changes:
+        return
+    if not outbound.same_destination(config.base_url, changes["base_url"]):
+        message = "Odoo's address changed: enter the API key again (*** keeps it only for the same address)"
+        raise ApiError(Kind.VALIDATION, message, field_errors=[FieldError("api_key", message)])
+
+
 def test_connection(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reach Odoo (``common.version``), authenticate, and count the employees the match field can find.
 
@@ -97,6 +108,7 @@ def test_connection(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
     if overrides.get("api_key") == MASK:
         overrides.pop("api_key")
+    _refuse_key_following_a_new_address(config, overrides)
     stored = all(overrides.get(key, values[key]) == values[key] for key in overrides)
     values.update(overrides)
     if not all(values[key] for key in CONNECTION_FIELDS):

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
+from config import outbound
 from config.crypto import MASK
 from config.resilience import CircuitBreaker
 from recognition.choices import ProviderKind
@@ -114,6 +115,20 @@ class ProviderConfigSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"endpoint": "An HTTP provider needs its endpoint"})
         if attrs.get("api_key") == MASK:
             attrs.pop("api_key")  # the masked value the client was shown: keep the stored key
+        stored = self.instance.api_key if self.instance else ""
+        if (
+            stored
+            and endpoint
+            and "api_key" not in attrs
+            and not outbound.same_destination(self.instance.endpoint, endpoint)
+        ):
+            # Every camera frame would go to the new endpoint with the stored key: it must be typed again.
+            raise serializers.ValidationError(
+                {
+                    "api_key": "The endpoint's address changed: enter the API key again (*** keeps it only for the "
+                    "same scheme, host and port)"
+                }
+            )
         return attrs
 
     def update(self, instance, validated_data):

@@ -151,12 +151,14 @@ def test_list_refuses_a_page_size_over_the_maximum(viewer_client, fleet):
     assert response.json()["error"]["details"]["field"] == "pageSize"
 
 
-def test_list_says_it_is_version_1_and_superseded_by_v2(viewer_client, fleet):
+def test_list_says_it_is_version_1_and_not_deprecated(viewer_client, fleet):
     response = viewer_client.get(CAMERAS)
     assert response["X-API-Version"] == "1"
-    assert response["Deprecation"] == "true"
-    assert response["Sunset"]
-    assert response["Link"] == '</api/v2/cameras>; rel="successor-version"'
+    assert (response["X-API-Status"], response.has_header("Deprecation"), response.has_header("Sunset")) == (
+        "stable",
+        False,
+        False,
+    )
 
 
 def test_list_needs_authentication(api_client, fleet):

@@ -59,8 +59,8 @@ def test_redis_is_checked_with_a_ping(services):
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
 
 
-def test_web_is_checked_on_healthz(services):
-    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+def test_web_is_checked_on_001s_readiness_probe(services):
+    assert "/health/ready" in " ".join(services["web"]["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,12 @@ def _figures(rows: list[tuple[int, float]]) -> dict:
     }
 
 
+def _totals(rows: list[tuple[int, float]]) -> dict:
+    """Figures over the whole range carry 000's ``overall_avg`` and ``peak_count`` too."""
+    figures = _figures(rows)
+    return {**figures, "overall_avg": figures["avg_count"], "peak_count": figures["max_count"]}
+
+
 def brute_force(data: dict[str, list[tuple[datetime, int, float]]], start: datetime, end: datetime, cameras=None):
     """The analytics answer computed in Python from the counts themselves."""
     chosen = {cam: rows for cam, rows in data.items() if cameras is None or cam in cameras}
@@ -45,9 +51,9 @@ def brute_force(data: dict[str, list[tuple[datetime, int, float]]], start: datet
             days[t.date().isoformat()].append((n, c))
             hours[t.replace(minute=0, second=0, microsecond=0).isoformat().replace("+00:00", "Z")].append((n, c))
     return {
-        "summary": _figures(everything),
+        "summary": _totals(everything),
         "cameras": [
-            {"camera_id": cam, **_figures([(n, c) for _, n, c in rows])} for cam, rows in sorted(inside.items()) if rows
+            {"camera_id": cam, **_totals([(n, c) for _, n, c in rows])} for cam, rows in sorted(inside.items()) if rows
         ],
         "daily": [{"date": day, **_figures(days[day])} for day in sorted(days)],
         "hourly": [{"hour": hour, **_figures(hours[hour])} for hour in sorted(hours)],
@@ -191,6 +197,8 @@ def test_range_without_counts_has_empty_figures(admin_client, counted):
         "min_count": None,
         "max_count": None,
         "avg_confidence": None,
+        "overall_avg": None,
+        "peak_count": None,
     }
     assert body["cameras"] == body["daily"] == body["hourly"] == []
 
@@ -206,7 +214,7 @@ def test_analytics_of_an_unknown_camera_is_a_404(admin_client, db):
     response = admin_client.get(URL, {"camera_id": "cam-nope"})
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "NOT_FOUND"
+    assert response.json()["error"]["code"] == "CAMERA_NOT_FOUND"
 
 
 @pytest.mark.django_db

@@ -126,7 +126,8 @@ def test_unknown_camera_is_a_404_in_000_shape(ingest_client, db):
 
     assert response.status_code == 404
     error = response.json()["error"]
-    assert error["code"] == "NOT_FOUND"
+    assert error["code"] == "CAMERA_NOT_FOUND"
+    assert error["type"] == "NOT_FOUND"
     assert error["status_code"] == 404
     assert error["path"] == "/api/v1/cameras/cam-nope/counts"
     assert error["request_id"] == response["X-Request-ID"]

@@ -77,7 +77,7 @@ def test_listing_counts_of_an_unknown_camera_is_a_404(reader_client, db):
     response = reader_client.get(counts_url("cam-nope"))
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "NOT_FOUND"
+    assert response.json()["error"]["code"] == "CAMERA_NOT_FOUND"
 
 
 @pytest.mark.django_db

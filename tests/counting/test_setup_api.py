@@ -193,7 +193,7 @@ def test_an_unknown_camera_is_404(admin_client):
     response = save(admin_client, LINE_SET_UP, "CAM-404")
 
     assert response.status_code == 404
-    assert response.json()["error"]["message"] == "Camera CAM-404 not found"
+    assert response.json()["error"]["message"] == "Camera with ID CAM-404 not found"
 
 
 def test_a_change_is_audited(admin_client, camera):

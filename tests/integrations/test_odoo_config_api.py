@@ -140,7 +140,7 @@ def test_changing_where_odoo_is_resets_the_status_and_the_circuit(admin_client):
     for _ in range(breaker.failure_threshold):
         breaker.record_failure()
 
-    data = put(admin_client, {"baseUrl": "http://127.0.0.1:8070"}).json()["data"]
+    data = put(admin_client, {"baseUrl": "http://127.0.0.1:8070", "apiKey": KEY}).json()["data"]
 
     assert (data["status"], data["serverVersion"]) == ("disconnected", "")
     assert breaker.state == CircuitState.CLOSED
