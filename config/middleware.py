@@ -8,6 +8,8 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.utils.module_loading import import_string
 
 from config import clients
 from config.api.contracts import ApiError, Contract, Kind, contract_for_path
@@ -159,3 +161,40 @@ class BodyLimit:
         headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": response.content})
+
+
+class DashboardOnlyMiddleware:
+    """The dashboard's own middleware (``settings.DASHBOARD_MIDDLEWARE``: sessions, the signed-in user, their
+    preferences, messages), run for dashboard and admin paths only.
+
+    API calls carry their credentials in headers, never a session cookie: for them this middleware did nothing
+    but cost time. Any ``process_view`` hook among them runs here, in order, for the same paths.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        handler = get_response
+        self.view_hooks = []
+        for path in reversed(settings.DASHBOARD_MIDDLEWARE):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self.view_hooks.insert(0, instance.process_view)
+            handler = instance
+        self.dashboard = handler
+
+    def __call__(self, request):
+        if contract_for_path(request.path) == Contract.HTML:
+            return self.dashboard(request)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if contract_for_path(request.path) != Contract.HTML:
+            return None
+        for hook in self.view_hooks:
+            response = hook(request, view_func, view_args, view_kwargs)
+            if response is not None:
+                return response
+        return None
