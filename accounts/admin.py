@@ -4,10 +4,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpResponse
 
+from accounts import services
 from accounts.models import ApiKey, AuditLog, Role, User, UserPreference, UserSession
 from accounts.permissions_catalogue import PERMISSIONS
 from accounts.tokens import revoke_all, revoke_session
+from config.api.contracts import ApiError
+from config.clients import client_ip
 
 # The admin is Argus's, not "Django administration".
 admin.site.site_header = "Argus administration"
@@ -216,3 +220,29 @@ class UserPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__name", "timezone"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+# --- The Admin's sign-in: the same rate limit and lockout as the dashboard and the API -------------------
+
+_admin_login = admin.site.login
+
+
+def guarded_admin_login(request, extra_context=None):
+    if request.method != "POST":
+        return _admin_login(request, extra_context)
+    email = request.POST.get("username", "")
+    try:
+        services.check_sign_in_allowed(client_ip(request) or "unknown", email)
+    except ApiError as error:
+        response = HttpResponse(error.text(), status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = error.headers.get("Retry-After", "60")
+        return response
+    response = _admin_login(request, extra_context)
+    if response.status_code == 200:  # the form came back: the credentials were wrong
+        services.record_failed_sign_in(email)
+    elif request.user.is_authenticated:
+        services.record_sign_in(request.user, "admin")
+    return response
+
+
+admin.site.login = guarded_admin_login

@@ -23,6 +23,7 @@ from accounts.forms import PreferencesForm
 from accounts.models import ApiKey, AuditLog, User, UserSession
 from config import home as home_panels
 from config.api.contracts import ApiError
+from config.clients import client_ip
 from config.health import check_platform
 from config.system import banners, metrics
 from config.system import services as system_services
@@ -70,7 +71,7 @@ class SignInView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         email = request.POST.get("username", "")
         try:
-            services.wait_before_attempt(email)
+            services.check_sign_in_allowed(client_ip(request) or "unknown", email)
         except ApiError as error:
             messages.error(request, f"{error.text()} ({error.headers.get('Retry-After', '?')} s)")
             return self.get(request, *args, **kwargs)
