@@ -13,6 +13,11 @@ from accounts.tokens import revoke_all, revoke_session
 from config.api.contracts import ApiError
 from config.clients import client_ip
 
+# The admin is Argus's, not "Django administration".
+admin.site.site_header = "Argus administration"
+admin.site.site_title = "Argus admin"
+admin.site.index_title = "Data and settings"
+
 
 class RoleForm(forms.ModelForm):
     class Meta:
@@ -119,19 +124,30 @@ class UserSessionAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {len(sessions)} sessions.", messages.SUCCESS)
 
 
+def scope_choices(current: list[str] | None = None) -> list[tuple[str, str]]:
+    """The catalogue's permissions as checkbox choices (what each grants beside its name), after "everything",
+    plus any wildcard (``resource:*``) a key already holds, so editing it does not drop it."""
+    choices = [("*", "* — everything")]
+    choices += [(name, f"{name} — {meaning}") for name, meaning in PERMISSIONS.items()]
+    known = {value for value, _ in choices}
+    choices += [(scope, f"{scope} — every {scope[:-2]} action") for scope in current or [] if scope not in known]
+    return choices
+
+
 class ApiKeyForm(forms.ModelForm):
+    # Ticked from the permissions catalogue: no JSON to type, no scope that does not exist.
+    scopes = forms.MultipleChoiceField(
+        choices=scope_choices, widget=forms.CheckboxSelectMultiple, help_text="What the key may do."
+    )
+
     class Meta:
         model = ApiKey
         fields = ["name", "scopes", "tier", "is_active", "expires_at"]
 
-    def clean_scopes(self):
-        scopes = self.cleaned_data["scopes"]
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise forms.ValidationError('A list of scopes, e.g. ["anpr:ingest"]')
-        unknown = [s for s in scopes if s != "*" and s not in PERMISSIONS and not s.endswith(":*")]
-        if unknown:
-            raise forms.ValidationError(f"Unknown scopes: {', '.join(unknown)}")
-        return scopes
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = [scope for scope in (self.instance.scopes or []) if isinstance(scope, str)]
+        self.fields["scopes"].choices = scope_choices([s for s in current if s.endswith(":*")])
 
 
 @admin.register(ApiKey)

@@ -409,8 +409,16 @@ def count_check(camera_id: str, *, online: bool, day) -> None:
 
 def uptime_percent(camera_id: str, day) -> float | None:
     """Share of today's checks that found the camera online; None before its first check."""
-    counts = cache.get_many([_check_counter(camera_id, day, "total"), _check_counter(camera_id, day, "online")])
-    total = counts.get(_check_counter(camera_id, day, "total"), 0)
-    if not total:
-        return None
-    return round(100 * counts.get(_check_counter(camera_id, day, "online"), 0) / total, 1)
+    return uptime_percents([camera_id], day)[camera_id]
+
+
+def uptime_percents(camera_ids: list[str], day) -> dict[str, float | None]:
+    """:func:`uptime_percent` of many cameras in one cache round trip (a fleet's summary)."""
+    keys = [_check_counter(camera_id, day, kind) for camera_id in camera_ids for kind in ("total", "online")]
+    counts = cache.get_many(keys) if keys else {}
+    shares: dict[str, float | None] = {}
+    for camera_id in camera_ids:
+        total = counts.get(_check_counter(camera_id, day, "total"), 0)
+        online = counts.get(_check_counter(camera_id, day, "online"), 0)
+        shares[camera_id] = round(100 * online / total, 1) if total else None
+    return shares

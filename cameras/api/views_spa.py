@@ -20,8 +20,12 @@ from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
 
+# 002's per-endpoint limit of /api/v1/cameras (100/min per client), for every camera route under it.
+CAMERAS_RATE_CATEGORY = "cameras"
+
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
+    rate_category = CAMERAS_RATE_CATEGORY
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.CameraSerializer
     filterset_class = CameraFilterSet
@@ -122,6 +126,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
 
 
 class CameraSummaryView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraSummarySerializer(many=True))
@@ -130,6 +135,7 @@ class CameraSummaryView(SpaAPIView):
 
 
 class CameraExportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraExportSerializer(many=True))
@@ -141,6 +147,7 @@ class CameraExportView(SpaAPIView):
 
 
 class CameraImportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:write"
     audit_resource = "camera"
 

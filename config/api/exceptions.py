@@ -38,7 +38,7 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[FieldError]:
             else:
                 errors.extend(flatten_errors(value, prefix))
         return errors
-    return [FieldError(field=prefix or "non_field_errors", message=str(detail))]
+    return [FieldError(field=prefix or "non_field_errors", message=str(detail), code=getattr(detail, "code", "") or "")]
 
 
 def to_api_error(exc: Exception) -> ApiError | None:

@@ -18,7 +18,7 @@ from config.api.base import AUTHENTICATED, PUBLIC
 from config.api.contracts import now_iso
 from config.api.edge import EdgeAPIView
 from config.api.plain import GatewayAPIView
-from config.health import ComponentHealth, check_gateway, check_platform
+from config.health import ComponentHealth, check_gateway, check_platform, edge_metrics
 
 # 003 names the storage component ``s3_storage`` whatever the backend.
 _EDGE_NAMES = {"database": "database", "cache": "cache", "storage": "s3_storage"}
@@ -77,6 +77,18 @@ class EdgeHealthSerializer(serializers.Serializer):
         help_text="database, cache, s3_storage: {status, response_time_ms | error[, details]}",
     )
     uptime_seconds = serializers.IntegerField()
+
+
+class EdgeMetricsSerializer(serializers.Serializer):
+    events_total = serializers.IntegerField(help_text="Plate events stored")
+    events_per_minute = serializers.FloatField(help_text="Over the last hour")
+    avg_processing_time_ms = serializers.FloatField(
+        allow_null=True, help_text="Mean of the edge workers' metadata.processing_time_ms over the last hour"
+    )
+
+
+class EdgeDetailedHealthSerializer(EdgeHealthSerializer):
+    metrics = EdgeMetricsSerializer(required=False, help_text="Absent while the database is down")
 
 
 class PlatformHealthView(GatewayAPIView):
@@ -139,6 +151,8 @@ class EdgeHealthView(EdgeAPIView):
         }
         if self.detailed:
             body["components"]["database"].setdefault("details", {})["last_check"] = health.timestamp
+            if health.components["database"].healthy:
+                body["metrics"] = edge_metrics()
         return Response(body, status=health.http_status)
 
 
@@ -146,6 +160,10 @@ class EdgeDetailedHealthView(EdgeHealthView):
     required_permissions = AUTHENTICATED
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     detailed = True
+
+    @extend_schema(responses={200: EdgeDetailedHealthSerializer, 503: EdgeDetailedHealthSerializer})
+    def get(self, request):
+        return super().get(request)
 
 
 # --- 001's probes: /health/live and /health/ready (compose.yml's health checks) ---------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -23,8 +24,14 @@ FREE_FORM_KEYS = frozenset({"payload", "metadata", "preferences", "context", "he
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+# Renaming runs on every key of every 001 body, and the keys are few: each is worked out once. Bounded, as
+# clients choose the keys they send.
+@functools.lru_cache(maxsize=8192)
 def snake(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+
+
+camel_cached = functools.lru_cache(maxsize=8192)(camel)
 
 
 def transform_keys(value: Any, rename) -> Any:
@@ -54,9 +61,9 @@ class EnvelopeRenderer(renderers.JSONRenderer):
         if response is not None and getattr(response, "argus_error", False):
             return super().render(data, accepted_media_type, renderer_context)
         if isinstance(data, Page):
-            body = {"success": True, "data": transform_keys(data["items"], camel), "meta": data["meta"]}
+            body = {"success": True, "data": transform_keys(data["items"], camel_cached), "meta": data["meta"]}
         else:
-            body = {"success": True, "data": transform_keys(data, camel)}
+            body = {"success": True, "data": transform_keys(data, camel_cached)}
         return super().render(body, accepted_media_type, renderer_context)
 
 
