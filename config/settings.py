@@ -380,10 +380,8 @@ API_RETIRED_VERSIONS = {
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", default=300)
-# Counting from video: the length of each Beat-dispatched run per camera, and the Celery queue runs go to
-# (empty: the default queue; give long runs their own queue and workers at sites with many cameras).
-COUNTING_VIDEO_RUN_SECONDS = env.int("ARGUS_COUNTING_VIDEO_RUN_SECONDS", default=300)
-COUNTING_VIDEO_QUEUE = env.str("ARGUS_COUNTING_VIDEO_QUEUE", default="")
+# Counting from video: the rate vision workers analyse counted cameras at (the counter is tuned for 25 fps).
+COUNTING_VIDEO_FPS = env.float("ARGUS_COUNTING_VIDEO_FPS", default=25.0)
 # Vision workers (manage.py run_vision): how often a worker reconciles its cameras (a change reaches it
 # within that), how often a watched camera's live picture and its stored thumbnail are refreshed.
 VISION_POLL_SECONDS = env.float("ARGUS_VISION_POLL_SECONDS", default=2.0)
