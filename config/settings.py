@@ -497,6 +497,8 @@ RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default
 # --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
 FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
 FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
+# How many frames a second a session camera's moving frames are searched for faces, at most.
+FACE_SERVICE_ANALYSIS_FPS = env.float("ARGUS_FACE_SERVICE_ANALYSIS_FPS", default=5.0)
 FACE_SERVICE_MIN_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_MIN_SCAN_INTERVAL", default=1)
 FACE_SERVICE_MAX_SESSIONS = env.int("ARGUS_FACE_SERVICE_MAX_SESSIONS", default=10)
 FACE_SERVICE_MAX_SESSION_HOURS = env.float("ARGUS_FACE_SERVICE_MAX_SESSION_HOURS", default=12)

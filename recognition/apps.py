@@ -10,6 +10,7 @@ class RecognitionConfig(AppConfig):
         from config import retention
         from config.system import summary
         from recognition import figures
+        from recognition.face_service import vision as face_service_vision
 
         summary.contribute("registered_people", figures.registered_people)
         summary.contribute("people_detected_today", figures.people_detected_today)
@@ -53,3 +54,4 @@ class RecognitionConfig(AppConfig):
                 on_delete=None,
             )
         )
+        face_service_vision.register()  # 004 session cameras are watched by the vision workers
