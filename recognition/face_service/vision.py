@@ -18,11 +18,13 @@ reporting period stands for that student's track.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection
 
 from cameras.vision.decoder import DecoderStats
 from cameras.vision.registry import AnalysedFrame, StreamDemand, VisionStream
@@ -68,7 +70,13 @@ class Sighting:
 
 
 class SessionCameraWatch:
-    """One session camera's face analysis on its stream's frames, reported every ``scanInterval``."""
+    """One session camera's face analysis on its stream's frames, reported every ``scanInterval``.
+
+    The faces are searched in a thread of the watch's own: a search takes far longer than a frame lasts, and
+    the stream's other analyzers (counting wants every frame) must not wait for it. The stream's thread only
+    picks the frames to search and hands over the newest; one picked while a search runs replaces the one
+    waiting.
+    """
 
     def __init__(self, demand: StreamDemand) -> None:
         self.camera_pk = int(demand.id)
@@ -77,54 +85,102 @@ class SessionCameraWatch:
         self.session_threshold = float(demand.settings["threshold"])
         self.min_gap = 1.0 / max(0.1, demand.fps)
         self.engine = None
-        self.students: list[tuple[int, np.ndarray]] | None = None
         self.threshold = 1.0
-        self.analysed_at = 0.0  # capture time of the last frame searched for faces
-        self.reported_at = time.time()
-        self.period = scanning.Period()
-        self.sightings: dict[int, Sighting] = {}
-
-    def _load(self) -> None:
-        # In the analysis thread, on the first frame: loading the model must not hold up the worker's beat.
-        self.engine = get_engine()
+        # The students are fixed for the session's life: read once, here (the search thread reads no database).
         self.students = [
             (pk, np.asarray(vector, dtype=np.float32))
             for pk, vector in SessionStudent.objects.filter(session_id=self.session_id).values_list("pk", "embedding")
         ]
-        self.threshold = scanning.effective_threshold(self.session_threshold, self.engine)
+        self.picked_at = 0.0  # capture time of the last frame picked for a search
+        self.reported_at = time.time()
+        self.period = scanning.Period()
+        self.sightings: dict[int, Sighting] = {}
+        self._lock = threading.Lock()
+        self._waiting: tuple[np.ndarray, float] | None = None
+        self._busy = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def on_frame(self, frame: AnalysedFrame) -> None:
         captured = frame.captured_at
-        since = captured - self.analysed_at
+        since = captured - self.picked_at
         # Where something moved, at the analysis rate; and once per interval whatever moved.
         if since < self.min_gap or not (frame.motion.active or since >= self.interval):
             return
+        self.picked_at = captured
+        with self._lock:
+            self._waiting = (frame.pixels, captured)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"faces session camera {self.camera_pk}")
+            self._thread.daemon = True
+            self._thread.start()
+        self._wake.set()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Whether every frame handed over has been searched, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._waiting is None and not self._busy:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(0.5)
+                self._wake.clear()
+                with self._lock:
+                    waiting, self._waiting = self._waiting, None
+                    self._busy = waiting is not None
+                if waiting is None:
+                    continue
+                try:
+                    self._search(*waiting)
+                except Exception:  # one frame's failure must not end the camera's analysis
+                    logger.exception("face search of session camera %s failed", self.camera_pk)
+                finally:
+                    with self._lock:
+                        self._busy = False
+        finally:
+            connection.close()
+
+    def _search(self, pixels: np.ndarray, captured: float) -> None:
         if self.engine is None:
-            self._load()
-        assert self.students is not None
-        self.analysed_at = captured
+            # In the search thread, on the first frame: loading the model must not hold up the worker's beat.
+            self.engine = get_engine()
+            self.threshold = scanning.effective_threshold(self.session_threshold, self.engine)
         started = time.perf_counter()
-        faces = faces_of(self.engine, [frame.pixels])[0]
+        faces = faces_of(self.engine, [pixels])[0]
         matches, matched = scanning.match_faces(
             [(face.face.box.as_api(), face.embedding) for face in faces], self.students, self.threshold
         )
-        self.period.add(faces=len(faces), matched=matched, seconds=time.perf_counter() - started, at=captured)
-        for match in matches:
-            best = self.sightings.get(match.student_id)
-            if best is None or match.similarity > best.similarity:
-                self.sightings[match.student_id] = Sighting(match.similarity, match.box, captured)
+        with self._lock:
+            self.period.add(faces=len(faces), matched=matched, seconds=time.perf_counter() - started, at=captured)
+            for match in matches:
+                best = self.sightings.get(match.student_id)
+                if best is None or match.similarity > best.similarity:
+                    self.sightings[match.student_id] = Sighting(match.similarity, match.box, captured)
 
     def tick(self, now: float, stats: DecoderStats) -> None:
         if now - self.reported_at >= self.interval:
             self._report(now, stats)
 
     def close(self) -> None:
+        self.wait_idle(timeout=5.0)  # what was seen before the stream was let go is still reported
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
         self._report(time.time(), None)
 
     def _report(self, now: float, stats: DecoderStats | None) -> None:
         self.reported_at = now
-        period, self.period = self.period, scanning.Period()
-        sightings, self.sightings = self.sightings, {}
+        with self._lock:
+            period, self.period = self.period, scanning.Period()
+            sightings, self.sightings = self.sightings, {}
         error = ""
         if stats is not None and not period.frames and not stats.connected:
             error = stats.last_error or "no frame from the camera"

@@ -51,6 +51,8 @@ def show(analyzer, stream, pixels, at: float, moving: bool = True, index: int = 
     frame = Frame(pixels=pixels, captured_at=at, index=index, connection=1)
     motion = Motion(active=moving, score=0.1 if moving else 0.0)
     analyzer.on_frame(AnalysedFrame(frame=frame, motion=motion, stream=stream))
+    # the search runs in the watch's own thread: wait for it, as the stream's thread never does
+    assert all(watch.wait_idle() for watch in analyzer.watches)
 
 
 def streaming() -> DecoderStats:
