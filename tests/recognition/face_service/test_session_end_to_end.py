@@ -17,10 +17,12 @@ import pytest
 from cameras import services
 from cameras.vision import health
 from counting.video import live as counting_live
+from counting.video import storage
+from counting.video.synthetic import short_scene
 from recognition.face_service.choices import DeliveryStatus
 from recognition.models import CallbackDelivery, SessionCamera
 from tests.integrations.peers import HttpPeer
-from tests.recognition.face_service.conftest import session_payload
+from tests.recognition.face_service.conftest import CLASSROOM, session_payload
 
 BACKOFF_MS = 200
 
@@ -120,3 +122,25 @@ def test_counting_and_a_session_on_one_camera_share_one_decoder(
     assert health.watched(["CAM-A101"]) == {"CAM-A101"}
     (decoder,) = ffmpeg_children(worker)  # one decoder for the camera, its counting and the session
     assert "fps=25," in " ".join(decoder.cmdline())  # at the highest rate asked: counting's
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_counting_counts_every_crossing_while_a_session_watches_the_same_camera(
+    celery_worker_process, vision_worker_processes, post, videos, classroom_stream, student_embeddings, http_peer
+):
+    walkway = videos["rtsp_folder"] / "walkway.mp4"
+    if not walkway.exists():
+        short_scene(lead_in=4.0).render(walkway)  # 2 in, 1 out; played once per connection
+    url = classroom_stream.split(CLASSROOM)[0] + walkway.name
+    set_up = {"enabled": True, "mode": "line", "line": {"x1": 40, "y1": 180, "x2": 600, "y2": 180},
+              "in_side": "right", "frame": {"width": 640, "height": 360}, "interval": 10}  # fmt: skip
+    services.create_camera({"id": "CAM-W", "name": "Walkway", "stream_url": url, "metadata": {"counting": set_up}})
+    started = post("recognition/process-session", session_payload(student_embeddings, [url], http_peer().url))
+    assert started.status_code == 200, started.content
+
+    vision_worker_processes("worker-a")
+
+    run = wait_for(lambda: storage.read_status(["CAM-W"]).get("CAM-W", {}).get("last_run"))
+    assert (run["in"], run["out"]) == (2, 1)
+    camera = wait_for(lambda: SessionCamera.objects.filter(camera_id=1, scans__gt=0).first())
+    assert camera.frames_processed > 0  # the session searched the moving frames of the same decoder
