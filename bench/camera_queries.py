@@ -29,8 +29,14 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
-from scratch import percentile, run_in_scratch_database, setup_django, timed
+# bench/http.py (another benchmark) shadows the standard library's http package for scripts run from here:
+# look in this folder last.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE] + [str(_HERE)]
+
+from scratch import percentile, run_in_scratch_database, setup_django, timed  # noqa: E402
 
 SCRATCH_DB = "argus_bench_camera_queries"
 SQUARE = {"type": "polygon", "points": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0, "y": 1}]}
