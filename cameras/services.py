@@ -72,6 +72,8 @@ def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
     bare, password = streams.split_credentials(url)
     try:
         streams.validate_stream_url(stream_type, bare)
+        if stream_type in (StreamType.RTSP, StreamType.HTTP):
+            outbound.check_target(bare, "The stream URL")
     except ValueError as exc:
         raise _invalid("stream_url", str(exc)) from None
     if streams.is_masked_password(password):
@@ -102,6 +104,10 @@ def _apply(camera: Camera, data: dict[str, Any]) -> None:
     stream_type = data.get("stream_type", camera.stream_type or StreamType.RTSP)
     if stream_type not in StreamType.values:
         raise _invalid("stream_type", f"One of {', '.join(StreamType.values)}")
+    for field in ("name", "location"):
+        # Shown in pages, exports, logs and alerts: a control character there would forge or garble them.
+        if isinstance(data.get(field), str) and not data[field].isprintable():
+            raise _invalid(field, f"{field} may not hold control characters")
     for field in CAMERA_FIELDS & data.keys():
         setattr(camera, field, data[field])
     if "status" in data:
@@ -210,6 +216,16 @@ def set_status(camera: Camera, status: str) -> Camera:
 
 def stream_url_for_client(camera: Camera) -> str:
     return streams.masked_url(camera.stream_url, camera.stream_password) if camera.stream_url else ""
+
+
+def require_stream_url(camera: Camera) -> None:
+    """Refuse to test or snapshot a camera that has no stream URL: a configuration error (409), not an outage."""
+    if not camera.stream_url:
+        raise ApiError(
+            Kind.CONFLICT,
+            f"Camera {camera.pk} has no stream URL configured; set streamUrl first",
+            code="CAMERA_NOT_CONFIGURED",
+        )
 
 
 def stream_url_for_platform(camera: Camera) -> str:

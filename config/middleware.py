@@ -7,9 +7,13 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.utils.module_loading import import_string
+
 from config import clients
 from config.api.contracts import ApiError, Contract, Kind, contract_for_path
-from config.api.exceptions import json_error_response
+from config.api.exceptions import DEPENDENCY_DOWN, json_error_response, to_api_error
 from config.logging import current_correlation_id, current_request_id
 
 logger = logging.getLogger("argus.api")
@@ -91,5 +95,106 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if contract_for_path(request.path) == Contract.HTML:
             return None
+        error = to_api_error(exception) if isinstance(exception, DEPENDENCY_DOWN) else None
+        if error is not None:
+            logger.warning("dependency down in %s %s: %s", request.method, request.path, exception)
+            return json_error_response(request.path, error)
         logger.exception("unhandled error in %s %s", request.method, request.path)
         return json_error_response(request.path, ApiError(Kind.INTERNAL))
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI wrapper: no request body past ``MAX_REQUEST_BODY_BYTES`` is read, whatever the route (uploads
+    included) and whether or not it announces its length. The answer is 413 in the path's family format.
+
+    Django reads a whole body (spooling to disk) before any view or middleware sees the request, so the
+    bound has to sit in front of it.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length and (not length.isdigit() or int(length) > limit):
+            return await self._refuse(scope, send, limit)
+        received = 0
+
+        async def bounded_receive():
+            nonlocal received
+            message = await receive()
+            if message.get("type") == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, bounded_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, send, limit)
+
+    @staticmethod
+    async def _refuse(scope, send, limit: int) -> None:
+        request_id = str(uuid.uuid4())
+        token = current_request_id.set(request_id)
+        try:
+            message = f"Request body larger than the limit of {limit} bytes"
+            response = json_error_response(
+                scope.get("path", ""), ApiError(Kind.MALFORMED, message, status=413, code="PAYLOAD_TOO_LARGE")
+            )
+        finally:
+            current_request_id.reset(token)
+        headers = [(b"content-type", b"application/json"), (b"x-request-id", request_id.encode())]
+        headers += [
+            (name.lower().encode(), value.encode())
+            for name, value in response.items()
+            if name.lower() != "content-type"
+        ]
+        headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content})
+
+
+class DashboardOnlyMiddleware:
+    """The dashboard's own middleware (``settings.DASHBOARD_MIDDLEWARE``: sessions, the signed-in user, their
+    preferences, messages), run for dashboard and admin paths only.
+
+    API calls carry their credentials in headers, never a session cookie: for them this middleware did nothing
+    but cost time. Any ``process_view`` hook among them runs here, in order, for the same paths.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        handler = get_response
+        self.view_hooks = []
+        for path in reversed(settings.DASHBOARD_MIDDLEWARE):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self.view_hooks.insert(0, instance.process_view)
+            handler = instance
+        self.dashboard = handler
+
+    def __call__(self, request):
+        if contract_for_path(request.path) == Contract.HTML:
+            return self.dashboard(request)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if contract_for_path(request.path) != Contract.HTML:
+            return None
+        for hook in self.view_hooks:
+            response = hook(request, view_func, view_args, view_kwargs)
+            if response is not None:
+                return response
+        return None

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from /static: /docs works offline
     "django_celery_beat",
     "channels",
     "config",
@@ -106,18 +107,25 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The signed-in dashboard user's time zone and language (needs request.user).
-    "accounts.middleware.UserPreferenceMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # DASHBOARD_MIDDLEWARE, for dashboard and admin paths only (API calls authenticate by header).
+    "config.middleware.DashboardOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
     "config.api.versioning.ApiVersionMiddleware",
     "config.middleware.ApiErrorMiddleware",
 ]
+
+DASHBOARD_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in dashboard user's time zone and language (needs request.user).
+    "accounts.middleware.UserPreferenceMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+# The admin looks for these three in MIDDLEWARE; they run for its paths, through DashboardOnlyMiddleware.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = None
@@ -215,7 +223,7 @@ STORAGES = {
 REDIS_PREFIX = env.str("ARGUS_REDIS_PREFIX", default=f"argus-test-{os.getpid()}" if TESTING else "argus")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",  # Django's, sharing one client per pool
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_PREFIX,
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -286,7 +294,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.handle_exception",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.ratelimit.TokenBucketThrottle"],
@@ -326,6 +334,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": ARGUS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     "APPEND_COMPONENTS": {
@@ -395,10 +406,8 @@ API_RETIRED_VERSIONS = {
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", default=300)
-# Counting from video: the length of each Beat-dispatched run per camera, and the Celery queue runs go to
-# (empty: the default queue; give long runs their own queue and workers at sites with many cameras).
-COUNTING_VIDEO_RUN_SECONDS = env.int("ARGUS_COUNTING_VIDEO_RUN_SECONDS", default=300)
-COUNTING_VIDEO_QUEUE = env.str("ARGUS_COUNTING_VIDEO_QUEUE", default="")
+# Counting from video: the rate vision workers analyse counted cameras at (the counter is tuned for 25 fps).
+COUNTING_VIDEO_FPS = env.float("ARGUS_COUNTING_VIDEO_FPS", default=25.0)
 # Vision workers (manage.py run_vision): how often a worker reconciles its cameras (a change reaches it
 # within that), how often a watched camera's live picture and its stored thumbnail are refreshed.
 VISION_POLL_SECONDS = env.float("ARGUS_VISION_POLL_SECONDS", default=2.0)
@@ -516,6 +525,8 @@ RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default
 # --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
 FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
 FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
+# How many frames a second a session camera's moving frames are searched for faces, at most.
+FACE_SERVICE_ANALYSIS_FPS = env.float("ARGUS_FACE_SERVICE_ANALYSIS_FPS", default=5.0)
 FACE_SERVICE_MIN_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_MIN_SCAN_INTERVAL", default=1)
 FACE_SERVICE_MAX_SESSIONS = env.int("ARGUS_FACE_SERVICE_MAX_SESSIONS", default=10)
 FACE_SERVICE_MAX_SESSION_HOURS = env.float("ARGUS_FACE_SERVICE_MAX_SESSION_HOURS", default=12)
@@ -565,3 +576,25 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+
+# --- Security and bounded inputs (issue 16) -------------------------------------------------------------
+# ANPR frames and crops: the most pixels an image may declare (read from its header before any decoding).
+ANPR_MAX_IMAGE_PIXELS = env.int("ARGUS_ANPR_MAX_IMAGE_PIXELS", default=40_000_000)
+# Address ranges no user-set destination (camera stream, exporter, detection provider, Odoo, face-service
+# callback or video URL) may reach: any of loopback, link-local, private. Development (make run, the suite)
+# reaches its own loopback services; production refuses loopback and link-local (cloud metadata) by default.
+OUTBOUND_BLOCKED_RANGES = env.list(
+    "ARGUS_OUTBOUND_BLOCKED_RANGES", default=["link-local"] if DEBUG else ["loopback", "link-local"]
+)
+# Face-service callbackUrl hosts the platform will post results (with its callback key) to; empty: none.
+FACE_SERVICE_CALLBACK_HOSTS = env.list(
+    "ARGUS_FACE_SERVICE_CALLBACK_HOSTS", default=["127.0.0.1", "localhost", "::1"] if DEBUG else []
+)
+# Local-file cameras: files must lie inside this folder.
+CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
+# The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
+MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)
+# A refresh token sent again within this many seconds of its rotation, from the same address and user agent,
+# is the client retrying after a lost answer: it gets the next pair instead of ending the session family.
+REFRESH_REUSE_GRACE_SECONDS = env.int("ARGUS_REFRESH_REUSE_GRACE_SECONDS", default=10)

@@ -90,7 +90,9 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
     @extend_schema(request=None, responses=serializers.ConnectionTestSerializer)
     @action(detail=True, methods=["post"], url_path="test-connection")
     def test_connection(self, request, pk=None):
-        result = monitoring.probe_camera(self.get_object())
+        camera = self.get_object()
+        services.require_stream_url(camera)
+        result = monitoring.probe_camera(camera)
         body = {
             "success": result.ok,
             "latency_ms": round(result.latency_ms) if result.latency_ms is not None else None,
@@ -106,6 +108,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
     @action(detail=True, methods=["post"], url_path="snapshot")
     def snapshot(self, request, pk=None):
         camera = self.get_object()
+        services.require_stream_url(camera)
         try:
             shot = snapshots.take_snapshot(camera)
         except StreamUnavailable as exc:

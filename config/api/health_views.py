@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
@@ -19,6 +22,24 @@ from config.health import ComponentHealth, check_gateway, check_platform, edge_m
 
 # 003 names the storage component ``s3_storage`` whatever the backend.
 _EDGE_NAMES = {"database": "database", "cache": "cache", "storage": "s3_storage"}
+# Anonymous health calls share one check per process for this long: each check writes and deletes a storage
+# object and queries every dependency, which nobody may make the server do at request rate.
+PUBLIC_CACHE_SECONDS = 5.0
+# What anonymous callers read for a failing part; the exception text (hosts, paths, driver messages) is for
+# the authenticated detailed view only.
+PUBLIC_ERROR = "unavailable"
+_public_cache: dict[str, tuple[float, object]] = {}
+_public_lock = threading.Lock()
+
+
+def _briefly_cached(name: str, check):
+    with _public_lock:
+        expires, value = _public_cache.get(name, (0.0, None))
+        if time.monotonic() < expires:
+            return value
+        value = check()
+        _public_cache[name] = (time.monotonic() + PUBLIC_CACHE_SECONDS, value)
+        return value
 
 
 # Response shapes, for the OpenAPI document only (the views answer with dicts).
@@ -79,7 +100,7 @@ class PlatformHealthView(GatewayAPIView):
 
     @extend_schema(responses={200: PlatformHealthSerializer, 503: PlatformHealthSerializer})
     def get(self, request):
-        health = check_gateway()
+        health = _briefly_cached("gateway", check_gateway)
         services = {}
         for name, component in health.components.items():
             services[name] = {
@@ -103,7 +124,7 @@ def _edge_component(component: ComponentHealth, detailed: bool) -> dict:
     if component.healthy:
         out["response_time_ms"] = component.response_time_ms
     else:
-        out["error"] = component.error
+        out["error"] = component.error if detailed else PUBLIC_ERROR
     if detailed and component.healthy:
         out["details"] = component.details
     return out
@@ -117,7 +138,7 @@ class EdgeHealthView(EdgeAPIView):
 
     @extend_schema(responses={200: EdgeHealthSerializer, 503: EdgeHealthSerializer})
     def get(self, request):
-        health = check_platform()
+        health = check_platform() if self.detailed else _briefly_cached("platform", check_platform)
         body = {
             "status": health.status,
             "timestamp": health.timestamp,

@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+from django.conf import settings
 from rest_framework import serializers
 
 from cameras.streams import validate_stream_url
+from config import outbound
 from config.api.contracts import ApiError, FieldError, Kind
 from recognition.face_service import conf, lift
 
@@ -122,6 +124,11 @@ def _check_callback_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("INVALID_CALLBACK_URL", "Callback URL must be an http:// or https:// URL", "config.callbackUrl")
+    try:
+        # The platform's callback key goes with every callback: only to hosts the site listed.
+        outbound.check_allowed_host(url, settings.FACE_SERVICE_CALLBACK_HOSTS, "Callback URL")
+    except outbound.BlockedTarget as exc:
+        raise invalid("INVALID_CALLBACK_URL", str(exc), "config.callbackUrl") from None
     return url
 
 
