@@ -32,8 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-# bench/http.py (another benchmark) shadows the standard library's http package for scripts run from here:
-# look in this folder last.
+# The project's modules before this folder's (a bench script must never hide a library module): look here last.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE] + [str(_HERE)]
 
