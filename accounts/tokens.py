@@ -131,6 +131,12 @@ def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> 
     return pair
 
 
+def _idle(session: UserSession) -> bool:
+    """True when the session (opened at sign-in or at its last refresh) went unrefreshed past the idle timeout."""
+    minutes = settings.SESSION_IDLE_MINUTES
+    return bool(minutes) and session.created_at < timezone.now() - timedelta(minutes=minutes)
+
+
 def _family_head(session: UserSession) -> UserSession:
     """The newest session ``session`` was rotated into (itself when it never was)."""
     current = session
@@ -154,12 +160,6 @@ def _a_retry(spent: UserSession, head: UserSession, *, ip: str | None, user_agen
         and head.ip_address == ip
         and head.user_agent == user_agent[:1000]
     )
-
-
-def _idle(session: UserSession) -> bool:
-    """True when the session (opened at sign-in or at its last refresh) went unrefreshed past the idle timeout."""
-    minutes = settings.SESSION_IDLE_MINUTES
-    return bool(minutes) and session.created_at < timezone.now() - timedelta(minutes=minutes)
 
 
 def revoke(raw_refresh: str, *, user: User | None = None) -> None:
