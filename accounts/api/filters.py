@@ -31,10 +31,22 @@ class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
     search = django_filters.CharFilter(method="filter_search")
+    # Everything done to or seen of one person: entries about a person carry their employee id in context.
+    person = django_filters.CharFilter(field_name="context__employee_id", max_length=50)
 
     class Meta:
         model = AuditLog
-        fields = ["actor", "action", "severity", "resource_type", "resource_id", "date_from", "date_to", "search"]
+        fields = [
+            "actor",
+            "action",
+            "severity",
+            "resource_type",
+            "resource_id",
+            "date_from",
+            "date_to",
+            "search",
+            "person",
+        ]
 
     query_aliases = {
         "from": "date_from",
@@ -43,6 +55,7 @@ class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
         "dateTo": "date_to",
         "resourceType": "resource_type",
         "resourceId": "resource_id",
+        "employeeId": "person",
     }
 
     def filter_search(self, queryset, name, value):
