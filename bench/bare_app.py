@@ -1,4 +1,4 @@
-"""The floor ``bench/http.py`` measures Argus against: one plain Django view (a small JSON answer, no
+"""The floor ``bench/request_path.py`` measures Argus against: one plain Django view (a small JSON answer, no
 middleware, no database) as an ASGI application under the same daphne.
 
     daphne bench.bare_app:application       (from the project directory)

@@ -406,10 +406,8 @@ API_RETIRED_VERSIONS = {
 # after it raised an alert.
 ANPR_MAX_IMAGE_BYTES = env.int("ARGUS_ANPR_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 ANPR_WATCHLIST_ALERT_COOLDOWN = env.int("ARGUS_ANPR_WATCHLIST_ALERT_COOLDOWN", default=300)
-# Counting from video: the length of each Beat-dispatched run per camera, and the Celery queue runs go to
-# (empty: the default queue; give long runs their own queue and workers at sites with many cameras).
-COUNTING_VIDEO_RUN_SECONDS = env.int("ARGUS_COUNTING_VIDEO_RUN_SECONDS", default=300)
-COUNTING_VIDEO_QUEUE = env.str("ARGUS_COUNTING_VIDEO_QUEUE", default="")
+# Counting from video: the rate vision workers analyse counted cameras at (the counter is tuned for 25 fps).
+COUNTING_VIDEO_FPS = env.float("ARGUS_COUNTING_VIDEO_FPS", default=25.0)
 # Vision workers (manage.py run_vision): how often a worker reconciles its cameras (a change reaches it
 # within that), how often a watched camera's live picture and its stored thumbnail are refreshed.
 VISION_POLL_SECONDS = env.float("ARGUS_VISION_POLL_SECONDS", default=2.0)
@@ -527,6 +525,8 @@ RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default
 # --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
 FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
 FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
+# How many frames a second a session camera's moving frames are searched for faces, at most.
+FACE_SERVICE_ANALYSIS_FPS = env.float("ARGUS_FACE_SERVICE_ANALYSIS_FPS", default=5.0)
 FACE_SERVICE_MIN_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_MIN_SCAN_INTERVAL", default=1)
 FACE_SERVICE_MAX_SESSIONS = env.int("ARGUS_FACE_SERVICE_MAX_SESSIONS", default=10)
 FACE_SERVICE_MAX_SESSION_HOURS = env.float("ARGUS_FACE_SERVICE_MAX_SESSION_HOURS", default=12)
@@ -595,3 +595,6 @@ FACE_SERVICE_CALLBACK_HOSTS = env.list(
 CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
 # The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
 MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)
+# A refresh token sent again within this many seconds of its rotation, from the same address and user agent,
+# is the client retrying after a lost answer: it gets the next pair instead of ending the session family.
+REFRESH_REUSE_GRACE_SECONDS = env.int("ARGUS_REFRESH_REUSE_GRACE_SECONDS", default=10)

@@ -6,7 +6,13 @@ class CountingConfig(AppConfig):
     verbose_name = "Counting"
 
     def ready(self) -> None:
+        from cameras.vision import registry
         from config import retention
+        from counting.video.live import count_stream, counting_demands
+
+        # Counted cameras are counted on the vision workers' frames (the camera's one decoder).
+        registry.register_demands("counting", counting_demands)
+        registry.register_analyzer("counting", count_stream, order=50)
 
         retention.register(
             retention.RetentionRule(

@@ -11,6 +11,7 @@ class RecognitionConfig(AppConfig):
         from config import retention
         from config.system import summary
         from recognition import figures
+        from recognition.face_service import vision as face_service_vision
         from recognition.vision import face_analyzer
 
         summary.contribute("registered_people", figures.registered_people)
@@ -57,3 +58,4 @@ class RecognitionConfig(AppConfig):
                 on_delete=None,
             )
         )
+        face_service_vision.register()  # 004 session cameras are watched by the vision workers

@@ -51,11 +51,13 @@ class DecoderSettings:
 
 @dataclass
 class Frame:
-    """One decoded frame: BGR pixels at the analysis size, when it was captured (epoch seconds), its number."""
+    """One decoded frame: BGR pixels at the analysis size, when it was captured (epoch seconds), its number,
+    and which of the decoder's connections it came from (a reconnected stream may restart its content)."""
 
     pixels: np.ndarray
     captured_at: float
     index: int
+    connection: int = 0
 
     @property
     def width(self) -> int:
@@ -266,7 +268,9 @@ class StreamDecoder:
             with self._ready:
                 if self._latest is not None:
                     self.stats.frames_dropped += 1
-                self._latest = Frame(pixels=pixels, captured_at=now, index=self.stats.frames_decoded)
+                self._latest = Frame(
+                    pixels=pixels, captured_at=now, index=self.stats.frames_decoded, connection=self.stats.connects
+                )
                 self._ready.notify_all()
 
     def _read_stderr(self, process: subprocess.Popen[bytes], size: list[int], size_known: threading.Event) -> None:

@@ -1,11 +1,18 @@
-"""Counting from cameras' live streams: one bounded run per camera, and the dispatcher that starts them.
+"""Counting from cameras' live streams, on the vision workers' frames: no decoder and no Celery run of its own.
 
-Beat calls the dispatcher every minute (``counting.run_counting``); it starts a run of
-``COUNTING_VIDEO_RUN_SECONDS`` (default 300) for every enabled camera whose ``metadata["counting"]`` is
-enabled and valid, unless that camera is being counted already (its lock is held). A run
-(``counting.count_camera_stream``) opens the stream, counts, stores each interval as it closes, and ends at
-its deadline; a dropped connection is reopened while time remains. Nothing loops without a bound: the next
-run comes from the next dispatch.
+Counting asks the pipeline (:mod:`cameras.vision.registry`) for the stream of every enabled camera whose
+``metadata["counting"]`` is enabled and valid (:func:`counting_demands`), at the counting rate
+(``COUNTING_VIDEO_FPS``: the counter's tracker and crossing rule are tuned for 25 fps, and on real footage
+5 fps loses a third of the crossings). It shares the camera's decoder: the pipeline decodes each URL once,
+at the highest rate any demand asks. Its analyzer (:func:`count_stream`) feeds each new frame to the
+existing counter (:class:`~counting.video.runner.FrameCounting`) and stores each interval as it closes,
+exactly as the bounded Celery runs did (count records with their rollups, the realtime cache, the live
+summary of :mod:`counting.video.storage`).
+
+A *run* is one connection's stretch of frames: when the stream reconnects, stalls or the worker lets the
+camera go, the run is finished (crossings under way are counted, the open interval is stored) and the next
+frame starts a new one, which learns the scene again. While a worker counts a camera it holds the camera's
+counting lock (:mod:`counting.video.locks`), so the counters API can tell which cameras are counted now.
 """
 
 from __future__ import annotations
@@ -15,90 +22,194 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from celery import signature
 from django.conf import settings
-from django.db import close_old_connections, connection
 
 from cameras.models import Camera
 from cameras.services import stream_url_for_platform
+from cameras.vision.decoder import DecoderStats
+from cameras.vision.registry import AnalysedFrame, StreamDemand, VisionStream
 from config.api.contracts import ApiError
 from counting.video import locks, storage
-from counting.video.config import ConfigError, CountingConfig, camera_config
-from counting.video.runner import IntervalCount, count_frames
-from counting.video.sources import Frame, LiveStream, SourceError
+from counting.video.config import ConfigError, CountingConfig, camera_config, parse_config
+from counting.video.runner import FrameCounting, IntervalCount
+from counting.video.sources import Frame
 
 logger = logging.getLogger("argus.counting")
 
-MAX_RUN_SECONDS = 3600
-# The Celery task (counting.tasks) that runs one camera, sent by name: it runs this module, so this module
-# never imports it.
-RUN_TASK = "counting.count_camera_stream"
-LOCK_GRACE_SECONDS = 120  # a queued run may wait this long for a worker before its lock lapses
-RECONNECT_PAUSE_SECONDS = 3.0
+COUNTING = "counting"  # the kind of counting's stream demands
+DEFAULT_FPS = 25.0
+# A run whose stream gave no frame for this long is finished, so its last interval is stored.
+STALL_SECONDS = 5.0
+LOCK_SECONDS = 30.0  # renewed every few seconds while counting; a killed worker's lock lapses by itself
+LOCK_RENEW_SECONDS = 5.0
 
 
-def run_seconds() -> float:
-    """Length of each dispatched run (``COUNTING_VIDEO_RUN_SECONDS``, default 300)."""
-    return float(getattr(settings, "COUNTING_VIDEO_RUN_SECONDS", 300))
-
-
-def run_queue() -> str | None:
-    """The Celery queue runs go to: ``COUNTING_VIDEO_QUEUE``, else the default queue.
-
-    Each run holds a worker for its whole length; a deployment counting many cameras gives them a queue and
-    workers of their own, so they cannot starve the platform's short tasks.
-    """
-    return getattr(settings, "COUNTING_VIDEO_QUEUE", None) or None
-
-
-def enabled_cameras() -> list[Camera]:
-    """Cameras marked for counting: enabled, with ``metadata["counting"]["enabled"]`` true."""
-    return list(Camera.objects.filter(enabled=True, metadata__counting__enabled=True).order_by("id"))
+def counting_fps() -> float:
+    """The rate counted cameras are analysed at (``COUNTING_VIDEO_FPS``), at least their own analysis rate."""
+    return float(getattr(settings, "COUNTING_VIDEO_FPS", DEFAULT_FPS))
 
 
 def _frame_size(camera: Camera) -> tuple[int, int] | None:
     return (camera.width, camera.height) if camera.width and camera.height else None
 
 
-def dispatch(seconds: float | None = None) -> dict[str, Any]:
-    """Start a bounded run for every camera marked for counting that is not being counted already.
-
-    Returns ``{"started": [ids], "skipped": {id: reason}}``.
-    """
-    seconds = min(float(seconds or run_seconds()), MAX_RUN_SECONDS)
-    started: list[str] = []
-    skipped: dict[str, str] = {}
-    for camera in enabled_cameras():
+def counted_cameras() -> Iterator[tuple[Camera, CountingConfig]]:
+    """Enabled cameras with a stream whose counting set-up is enabled and valid, with their set-up."""
+    cameras = Camera.objects.filter(enabled=True, metadata__counting__enabled=True).exclude(stream_url="")
+    for camera in cameras.order_by("pk"):
         try:
-            camera_config(camera.metadata, _frame_size(camera))
+            config = camera_config(camera.metadata, _frame_size(camera))
         except ConfigError as exc:
-            skipped[camera.pk] = f"invalid set-up: {exc}"
+            logger.info("%s is not counted: invalid set-up (%s)", camera.pk, exc)
             continue
-        if not camera.stream_url:
-            skipped[camera.pk] = "no stream URL"
-            continue
-        token = locks.acquire(camera.pk, seconds + LOCK_GRACE_SECONDS)
-        if token is None:
-            skipped[camera.pk] = "already being counted"
-            continue
+        if config is not None:
+            yield camera, config
+
+
+def counting_demands() -> Iterator[StreamDemand]:
+    """Demand provider: the stream of every counted camera, at the counting rate."""
+    for camera, config in counted_cameras():
+        yield StreamDemand(
+            kind=COUNTING,
+            id=camera.pk,
+            url=stream_url_for_platform(camera),
+            stream_type=camera.stream_type,
+            max_width=camera.detect_width,
+            max_height=camera.detect_height,
+            fps=max(float(camera.analysis_fps), counting_fps()),
+            # Only what the counter reads: a change of it restarts the analysis (the frame size the camera's
+            # health learns from the stream must not).
+            settings={"counting": config.to_metadata()},
+        )
+
+
+class CameraCounting:
+    """The counter of one camera on its stream's frames, run after run (one per connection)."""
+
+    def __init__(self, camera_id: str, config: CountingConfig) -> None:
+        self.camera_id = camera_id
+        self.config = config
+        self.run: FrameCounting | None = None
+        self.connection: int | None = None
+        self.last_time = 0.0
+        self.last_index = -1
+        self.totals = {"in": 0, "out": 0}
+        self.token = locks.take(camera_id, LOCK_SECONDS)
+        self.lock_renewed = time.monotonic()
+        storage.update_status(camera_id, running=True, mode=config.mode, stopped="", error="")
+
+    # --- Analyzer protocol -----------------------------------------------------------------------------
+
+    def on_frame(self, analysed: AnalysedFrame) -> None:
+        frame = analysed.frame
+        # A frame handed out again, or one older than what was counted, is never counted (twice).
+        if frame.index <= self.last_index or frame.captured_at <= self.last_time:
+            return
+        if self.run is not None and frame.connection != self.connection:
+            self._finish("stream reconnected")  # its content may start over: a new run learns the scene again
+        if self.run is None:
+            self._start(frame.width, frame.height, frame.connection)
+        assert self.run is not None
+        self.last_index, self.last_time = frame.index, frame.captured_at
+        self.run.feed(Frame(image=frame.pixels, time=frame.captured_at, index=frame.index))
+
+    def tick(self, now: float, stats: DecoderStats) -> None:
+        if self.run is not None and now - self.last_time > STALL_SECONDS:
+            self._finish("stream stalled")
+        if time.monotonic() - self.lock_renewed >= LOCK_RENEW_SECONDS:
+            self.lock_renewed = time.monotonic()
+            if not locks.extend(self.camera_id, self.token, LOCK_SECONDS):
+                self.token = locks.take(self.camera_id, LOCK_SECONDS)
+
+    def close(self) -> None:
         try:
-            options = {"queue": queue} if (queue := run_queue()) else {}
-            signature(RUN_TASK, args=(camera.pk, seconds), kwargs={"lock_token": token}).apply_async(**options)
-        except Exception:
-            locks.release(camera.pk, token)
-            raise
-        started.append(camera.pk)
-    if skipped:
-        logger.info("counting runs not started: %s", skipped)
-    return {"started": started, "skipped": skipped}
+            self._finish("stopped")
+            storage.update_status(self.camera_id, running=False)
+        finally:
+            locks.release(self.camera_id, self.token)
+
+    # --- Runs ------------------------------------------------------------------------------------------
+
+    def _start(self, width: int, height: int, connection: int) -> None:
+        self.connection = connection
+        self.totals = {"in": 0, "out": 0}
+        self.run = FrameCounting(
+            self.config, source_size=(width, height), origin=0.0, on_interval=self._store_interval, live=True
+        )
+        storage.update_status(
+            self.camera_id, running=True, run_started=time.time(), totals=self.totals, stopped="", error=""
+        )
+
+    def _store_interval(self, interval: IntervalCount) -> None:
+        self.totals["in"] += interval.entered
+        self.totals["out"] += interval.exited
+        error = ""
+        try:
+            storage.store_intervals(Camera(pk=self.camera_id), [interval], storage.epoch_moment, self.config.mode)
+        except ApiError as exc:
+            error = f"counts not stored: {exc}"
+            logger.warning("counts of %s not stored: %s", self.camera_id, exc)
+        except Exception as exc:  # the database away for a moment: this interval is lost, counting goes on
+            error = f"counts not stored: {type(exc).__name__}"
+            logger.exception("counts of %s not stored", self.camera_id)
+        storage.update_status(self.camera_id, running=True, interval=interval, totals=self.totals, error=error)
+
+    def _finish(self, reason: str) -> None:
+        """End the current run: crossings under way count, the open interval is stored."""
+        run, self.run = self.run, None
+        if run is None:
+            return
+        result = run.finish(reason)
+        summary = {
+            "in": result.totals["in"],
+            "out": result.totals["out"],
+            "frames": result.frames,
+            "started": result.started,
+            "ended": result.ended,
+            "stopped": reason,
+        }
+        storage.update_status(self.camera_id, running=True, stopped=reason, last_run=summary)
+        logger.info("counting run of %s ended (%s): %s", self.camera_id, reason, summary)
+
+
+class StreamCounting:
+    """Counting's analyzer of one stream: the counter of every counted camera that watches it."""
+
+    def __init__(self, cameras: list[CameraCounting]) -> None:
+        self.cameras = cameras
+
+    def on_frame(self, frame: AnalysedFrame) -> None:
+        for camera in self.cameras:
+            camera.on_frame(frame)
+
+    def tick(self, now: float, stats: DecoderStats) -> None:
+        for camera in self.cameras:
+            camera.tick(now, stats)
+
+    def close(self) -> None:
+        for camera in self.cameras:
+            camera.close()
+
+
+def count_stream(stream: VisionStream) -> StreamCounting | None:
+    """Analyzer factory: a counter per counted camera on ``stream``; None when no camera counts on it."""
+    cameras = []
+    for demand in stream.demands_of(COUNTING):
+        try:
+            config = parse_config(demand.settings["counting"])
+        except ConfigError as exc:  # validated by the provider a moment ago: only a race gets here
+            logger.warning("%s is not counted: invalid set-up (%s)", demand.id, exc)
+            continue
+        cameras.append(CameraCounting(demand.id, config))
+    return StreamCounting(cameras) if cameras else None
 
 
 def counter_states(camera_ids: list[str]) -> list[dict[str, Any]]:
     """What each camera's video counter is doing, in the order of ``camera_ids``.
 
-    Per camera: ``counting`` (its lock is held: a run is queued or under way), ``running``, the in/out split
-    of its ``last_interval``, this run's ``run_totals`` (the count records carry in + out only), when the
-    summary was ``updated`` and why the last run ``stopped`` (with its ``error``, if any).
+    Per camera: ``counting`` (a vision worker counts it now: its lock is held), ``running``, the in/out
+    split of its ``last_interval``, this run's ``run_totals`` (the count records carry in + out only), when
+    the summary was ``updated`` and why the last run ``stopped`` (with its ``error``, if any).
     """
     summaries = storage.read_status(camera_ids)
     counting = locks.held(camera_ids)
@@ -118,113 +229,3 @@ def counter_states(camera_ids: list[str]) -> list[dict[str, Any]]:
             }
         )
     return states
-
-
-def _guarded(stream: LiveStream, problems: list[str]) -> Iterator[Frame]:
-    # A stream that stalls mid-run ends this connection's frames; the run decides whether to reconnect.
-    try:
-        yield from stream
-    except SourceError as exc:
-        problems.append(str(exc))
-
-
-def run_camera(camera_id: str, seconds: float, lock_token: str | None = None) -> dict[str, Any]:
-    """Count ``camera_id``'s stream for ``seconds`` (at most an hour), storing each interval as it closes.
-
-    With ``lock_token`` (from the dispatcher) the run adopts that lock; without, it takes the camera's lock
-    itself. Returns the run's figures: ``status`` (``done``, ``skipped`` or ``failed``), ``in``, ``out``,
-    ``intervals`` stored, ``frames`` counted and ``dropped`` (the counter fell behind the stream), and
-    ``stopped``/``error`` saying why it ended.
-    """
-    seconds = max(1.0, min(float(seconds), MAX_RUN_SECONDS))
-    answer: dict[str, Any] = {"camera_id": camera_id, "in": 0, "out": 0, "intervals": 0, "frames": 0, "dropped": 0}
-    camera = Camera.objects.filter(pk=camera_id).first()
-    if camera is None:
-        return {**answer, "status": "skipped", "stopped": "no such camera"}
-    try:
-        config = camera_config(camera.metadata, _frame_size(camera))
-    except ConfigError as exc:
-        return {**answer, "status": "skipped", "stopped": f"invalid set-up: {exc}"}
-    if config is None:
-        return {**answer, "status": "skipped", "stopped": "no counting set-up"}
-    url = stream_url_for_platform(camera)
-    if not url:
-        return {**answer, "status": "skipped", "stopped": "no stream URL"}
-    if lock_token is None:
-        lock_token = locks.acquire(camera_id, seconds + LOCK_GRACE_SECONDS)
-        if lock_token is None:
-            return {**answer, "status": "skipped", "stopped": "already being counted"}
-    elif not locks.extend(camera_id, lock_token, seconds + LOCK_GRACE_SECONDS):
-        return {**answer, "status": "skipped", "stopped": "lock lost before the run started"}
-    try:
-        return _run(camera, config, url, seconds, lock_token, answer)
-    except BaseException as exc:  # a bug, or the task's time limit: the tiles must not say "counting now"
-        storage.update_status(camera_id, running=False, stopped="error", error=f"{type(exc).__name__}: {exc}")
-        raise
-    finally:
-        locks.release(camera_id, lock_token)
-
-
-def _run(
-    camera: Camera, config: CountingConfig, url: str, seconds: float, token: str, answer: dict[str, Any]
-) -> dict[str, Any]:
-    deadline = time.time() + seconds
-    problems: list[str] = []
-    stopped = "time limit"
-    storage.update_status(camera.pk, running=True, mode=config.mode, run_started=time.time(), error="")
-
-    def on_interval(interval: IntervalCount) -> None:
-        answer["in"] += interval.entered
-        answer["out"] += interval.exited
-        if not connection.in_atomic_block:  # (inside one, e.g. a test, closing would end the transaction)
-            close_old_connections()  # a run outlives the database's idle timeouts and restarts
-        try:
-            answer["intervals"] += storage.store_intervals(camera, [interval], storage.epoch_moment, config.mode)
-        except ApiError as exc:
-            logger.warning("counts of %s not stored: %s", camera.pk, exc)
-        storage.update_status(
-            camera.pk, running=True, interval=interval, totals={"in": answer["in"], "out": answer["out"]}
-        )
-        locks.extend(camera.pk, token, max(0.0, deadline - time.time()) + LOCK_GRACE_SECONDS)
-
-    def should_stop(frame: Frame) -> str | None:
-        return "time limit" if frame.time >= deadline else None
-
-    while time.time() < deadline:
-        stream = LiveStream(url, open_timeout=min(15.0, max(1.0, deadline - time.time())))
-        try:
-            stream.open()
-        except SourceError as exc:
-            problems.append(str(exc))
-        else:
-            try:
-                result = count_frames(
-                    _guarded(stream, problems),
-                    config,
-                    source_size=(stream.width, stream.height),
-                    origin=0.0,
-                    on_interval=on_interval,
-                    should_stop=should_stop,
-                )
-            finally:
-                stream.close()
-            answer["frames"] += result.frames
-            answer["dropped"] += stream.dropped
-            stopped = result.stopped
-            if stream.ended_cleanly:
-                stopped = "end of stream"  # a file served once, not a camera: reconnecting would replay it
-                break
-            if result.stopped == "time limit":
-                break
-        if time.time() + RECONNECT_PAUSE_SECONDS >= deadline:
-            break
-        time.sleep(RECONNECT_PAUSE_SECONDS)
-    if problems and not answer["frames"]:
-        status, stopped = "failed", "stream unavailable"
-    else:
-        status = "done"
-    error = problems[-1] if problems else ""
-    storage.update_status(
-        camera.pk, running=False, stopped=stopped, error=error, totals={"in": answer["in"], "out": answer["out"]}
-    )
-    return {**answer, "status": status, "stopped": stopped, "error": error}

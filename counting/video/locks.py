@@ -1,9 +1,10 @@
-"""One counting run per camera at a time: a Redis lock per camera, with an expiry and an owner token.
+"""Which cameras are being counted now: a Redis lock per camera, with an expiry and an owner token.
 
-The dispatcher takes the lock before it queues a run and hands the token to the run, which extends the lock
-while it works and releases it when done. A run that dies (worker killed) leaves a lock that expires on its
-own, so the camera is picked up again by a later dispatch. Owner-checked extend and release (small Lua
-scripts) mean a run never extends or drops a lock that has since passed to another run.
+The vision worker that counts a camera takes its lock when it starts (:func:`take`: the vision leases
+already make sure one worker analyses a camera at a time, so a lock left by a killed worker is simply taken
+over), renews it while it counts and releases it when it lets the camera go; a killed worker's lock expires
+on its own. Owner-checked extend and release (small Lua scripts) mean a worker never extends or drops a lock
+that has since passed to another.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def acquire(camera_id: str, seconds: float) -> str | None:
     token = secrets.token_hex(16)
     taken = get_redis().set(lock_key(camera_id), token, nx=True, px=max(1000, int(seconds * 1000)))
     return token if taken else None
+
+
+def take(camera_id: str, seconds: float) -> str:
+    """Hold the camera's lock for ``seconds`` whoever held it; the new owner token."""
+    token = secrets.token_hex(16)
+    get_redis().set(lock_key(camera_id), token, px=max(1000, int(seconds * 1000)))
+    return token
 
 
 def extend(camera_id: str, token: str, seconds: float) -> bool:

@@ -9,9 +9,8 @@ the Unix epoch for streams, so a 60 s interval runs from one wall-clock minute t
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import cv2
@@ -25,6 +24,7 @@ from counting.video.sources import Frame
 # real overhead footage.
 PRIME_SECONDS = 3.0
 PRIME_MAX_FRAMES = 25
+LIVE_PRIME_FRAMES = 10
 
 
 @dataclass
@@ -141,23 +141,116 @@ class IntervalTally:
             self._close(max(self.current.end, min(end, self._bounds(self.current.start)[1])))
 
 
-def _priming(frames: Iterator[Frame], size: tuple[int, int]) -> list[Frame]:
-    """The first couple of seconds of ``frames``, scaled to ``size`` (full-size copies would be hundreds of MB)."""
-    buffered: list[Frame] = []
-    for frame in frames:
-        image = frame.image
-        if (image.shape[1], image.shape[0]) != size:
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        buffered.append(Frame(image=image, time=frame.time, index=frame.index))
-        if frame.time - buffered[0].time >= PRIME_SECONDS:
-            break
-    return buffered
-
-
 def measured_fps(frames: list[Frame]) -> float:
     """Frames per second over ``frames`` (0 when they span no time)."""
     span = frames[-1].time - frames[0].time if len(frames) > 1 else 0.0
     return (len(frames) - 1) / span if span > 0 else 0.0
+
+
+class FrameCounting:
+    """The counter fed push-style, one frame at a time, as a live stream delivers them (files are fed the same).
+
+    The background is learnt from the first :data:`PRIME_SECONDS` of frames, which are held back (scaled to
+    the processing size: full-size copies would be hundreds of MB) and then counted too. ``fps`` None
+    measures the rate over those frames (container headers and stream descriptions can be wrong).
+    Each finished interval goes to ``on_interval`` as it closes; :meth:`finish` ends the run.
+
+    ``live``: the frames come from a stream in real time, and the counter must keep up with it. The scene is
+    learnt from fewer frames (:data:`LIVE_PRIME_FRAMES`) and the held-back frames are not counted afterwards:
+    counting a few seconds of frames at once would stall the analysis for as long, the stream's frames
+    meanwhile dropped, and tracks of people crossing just then lost. A live run counts from the end of its
+    first :data:`PRIME_SECONDS`.
+    """
+
+    def __init__(
+        self,
+        config: CountingConfig,
+        *,
+        source_size: tuple[int, int],
+        fps: float | None = None,
+        interval: float | None = None,
+        origin: float = 0.0,
+        params: CounterParams | None = None,
+        on_interval: Callable[[IntervalCount], None] | None = None,
+        on_frame: Callable[[Frame, list[CountEvent]], None] | None = None,
+        live: bool = False,
+    ) -> None:
+        self.config = config
+        self.live = live
+        self.source_size = source_size
+        self.fps = fps
+        self.params = params or CounterParams()
+        self.size = processing_size(*source_size, self.params.process_width)
+        self.tally = IntervalTally(interval or config.interval, origin, on_interval)
+        self.on_frame = on_frame
+        self.counter: VideoCounter | None = None
+        self.primer: list[Frame] = []
+        self.first: float | None = None
+        self.last: float | None = None
+        self.finished: RunResult | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return dict(self.counter.totals) if self.counter is not None else {IN: 0, OUT: 0}
+
+    def feed(self, frame: Frame) -> list[CountEvent]:
+        """Count in the next frame; returns the crossings completed (none while the scene is being learnt)."""
+        if self.counter is None:
+            image = frame.image
+            if (image.shape[1], image.shape[0]) != self.size:
+                image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+            self.primer.append(Frame(image=image, time=frame.time, index=frame.index))
+            if frame.time - self.primer[0].time < PRIME_SECONDS:
+                return []
+            return self._start()
+        return self._count(frame)
+
+    def _start(self) -> list[CountEvent]:
+        primer, self.primer = self.primer, []
+        self.counter = VideoCounter(
+            self.config, self.source_size, fps=self.fps or measured_fps(primer), params=self.params
+        )
+        most = LIVE_PRIME_FRAMES if self.live else PRIME_MAX_FRAMES
+        if primer:
+            self.counter.prime([frame.image for frame in primer[:: max(1, len(primer) // most)]])
+        events: list[CountEvent] = []
+        for frame in [] if self.live else primer:
+            events.extend(self._count(frame))
+        return events
+
+    def _count(self, frame: Frame) -> list[CountEvent]:
+        assert self.counter is not None
+        self.first = frame.time if self.first is None else self.first
+        self.last = frame.time
+        self.tally.frame(frame.time)
+        events = self.counter.process(frame.image, frame.time)
+        self.tally.events(events)
+        if self.on_frame is not None:
+            self.on_frame(frame, events)
+        return events
+
+    def finish(self, stopped: str = "end of video") -> RunResult:
+        """No more frames: count the crossings under way at the last frame, close the open interval."""
+        if self.finished is not None:
+            return self.finished
+        if self.counter is None and self.primer:
+            self._start()  # a source shorter than the priming: its frames are counted all the same
+        if self.counter is not None and self.last is not None:
+            step = 1.0 / self.counter.fps
+            self.tally.events(self.counter.finish(self.last))
+            self.tally.finish(self.last + step)
+        counter = self.counter
+        self.finished = RunResult(
+            totals=self.totals,
+            intervals=self.tally.closed,
+            frames=counter.frames if counter is not None else 0,
+            tracks=counter.tracks_started if counter is not None else 0,
+            started=self.first,
+            ended=None if self.last is None or counter is None else self.last + 1.0 / counter.fps,
+            processing_size=self.size,
+            stopped=stopped,
+        )
+        return self.finished
 
 
 def count_frames(
@@ -178,41 +271,20 @@ def count_frames(
     ``interval`` defaults to the set-up's. ``should_stop`` is asked after every frame and ends the run
     when it answers a reason (a time limit). Crossings under way at the last frame are counted
     (see :meth:`VideoCounter.finish`). Frames of any size are scaled to the counter's processing size.
-
-    The background is learnt from the first :data:`PRIME_SECONDS` of frames, which are then counted too.
-    ``fps`` None measures the rate over those frames (container headers and stream descriptions can be wrong).
+    See :class:`FrameCounting`, which this feeds, for the priming and ``fps``.
     """
-    iterator = iter(frames)
-    params = params or CounterParams()
-    primer = _priming(iterator, processing_size(*source_size, params.process_width))
-    counter = VideoCounter(config, source_size, fps=fps or measured_fps(primer), params=params)
-    if primer:
-        counter.prime([frame.image for frame in primer[:: max(1, len(primer) // PRIME_MAX_FRAMES)]])
-    tally = IntervalTally(interval or config.interval, origin, on_interval)
-    stopped = "end of video"
-    first = last = None
-    step = 1.0 / counter.fps
-    for frame in itertools.chain(primer, iterator):
-        first = frame.time if first is None else first
-        last = frame.time
-        tally.frame(frame.time)
-        events = counter.process(frame.image, frame.time)
-        tally.events(events)
-        if on_frame is not None:
-            on_frame(frame, events)
-        if should_stop is not None and (reason := should_stop(frame)):
-            stopped = reason
-            break
-    if last is not None:
-        tally.events(counter.finish(last))
-        tally.finish(last + step)
-    return RunResult(
-        totals=dict(counter.totals),
-        intervals=tally.closed,
-        frames=counter.frames,
-        tracks=counter.tracks_started,
-        started=first,
-        ended=None if last is None else last + step,
-        processing_size=counter.size,
-        stopped=stopped,
+    run = FrameCounting(
+        config,
+        source_size=source_size,
+        fps=fps,
+        interval=interval,
+        origin=origin,
+        params=params,
+        on_interval=on_interval,
+        on_frame=on_frame,
     )
+    for frame in frames:
+        run.feed(frame)
+        if should_stop is not None and (reason := should_stop(frame)):
+            return run.finish(reason)
+    return run.finish()

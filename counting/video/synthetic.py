@@ -263,10 +263,12 @@ def jitter_scene(seed: int = 11) -> Scene:
     return Scene(walkers=_walkers(paths, jitter=6.0), seconds=10.0, seed=seed, line=STANDARD_LINE, zone=STANDARD_ZONE)
 
 
-def short_scene(seed: int = 3) -> Scene:
+def short_scene(seed: int = 3, lead_in: float = 0.0) -> Scene:
     """10 s at 640x360 over :data:`STANDARD_LINE`: 2 "in", 1 "out", one walker parallel to the line.
 
     Short enough to stream over RTSP in a test; nobody crosses in the first 3 s (the counter's warm-up).
+    ``lead_in`` seconds of the empty scene come first: a live counter learns the scene for 3 s from the
+    moment it joins the stream and counts nothing meanwhile, and joining takes a moment of its own.
     """
     paths = [
         [(0.5, 110, -30), (7.5, 120, 390)],  # in at ~4 s
@@ -274,4 +276,5 @@ def short_scene(seed: int = 3) -> Scene:
         [(2.5, 300, -30), (8.5, 310, 390)],  # in at ~5.5 s
         [(0.0, -20, 280), (9.5, 660, 290)],  # parallel below: none
     ]
-    return Scene(walkers=_walkers(paths), seconds=10.0, seed=seed, line=STANDARD_LINE, zone=STANDARD_ZONE)
+    paths = [[(t + lead_in, x, y) for t, x, y in path] for path in paths]
+    return Scene(walkers=_walkers(paths), seconds=10.0 + lead_in, seed=seed, line=STANDARD_LINE, zone=STANDARD_ZONE)

@@ -37,6 +37,11 @@ def scan_interval() -> int:
     return int(_get("FACE_SERVICE_SCAN_INTERVAL", 5))
 
 
+def analysis_fps() -> float:
+    """How many frames a second a session camera is searched for faces, at most."""
+    return float(_get("FACE_SERVICE_ANALYSIS_FPS", 5.0))
+
+
 def min_scan_interval() -> int:
     return int(_get("FACE_SERVICE_MIN_SCAN_INTERVAL", 1))
 

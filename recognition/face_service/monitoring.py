@@ -46,7 +46,7 @@ def health() -> tuple[int, str, dict[str, Any]]:
     problems = []
     try:
         get_redis().ping()
-    except Exception:  # any Redis failure means the same thing here: scans cannot be scheduled
+    except Exception:  # any Redis failure means the same thing here: callbacks cannot be queued
         problems.append("Redis unavailable")
     try:
         get_engine().ensure_weights()

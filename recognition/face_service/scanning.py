@@ -1,4 +1,7 @@
-"""One scan of one session camera: grab a frame, find the faces, match them against the session's students.
+"""What a session camera saw, matched and recorded: faces against the session's students, reported per interval.
+
+The vision workers search a session camera's frames for faces (:mod:`recognition.face_service.vision`) and
+report every ``scanInterval`` seconds through :func:`record_report`.
 
 Matching is 1:N over the students the caller sent with the session (not the enrolled profiles of
 the platform): each face takes the student whose embedding is most similar (cosine), and counts as
@@ -8,43 +11,29 @@ calibrated one (``1 - engine.threshold``, 0.92 for Dlib): 004's default 0.85 was
 model, and under Dlib it would take some strangers for students (different people measure 0.90 there).
 
 A student is recorded once per session (the first time a camera sees them); later sightings only
-count in the camera's statistics. Each scan re-reads the session, so a stopped session ends its chain.
+count in the camera's statistics. A report on a stopped session or camera records no result.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-import cv2
 import numpy as np
+from celery import signature
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cameras.probing import StreamUnavailable, grab_frame
 from config.metrics import count_recognition
-from recognition.engine import FaceEngine, get_engine
+from recognition.engine import FaceEngine
 from recognition.face_service import conf
 from recognition.face_service.choices import SessionCameraStatus, SessionStatus
-from recognition.models import RecognitionResult, RecognitionSession, SessionCamera, SessionStudent
+from recognition.face_service.sessions import DELIVER_TASK
+from recognition.models import RecognitionResult, RecognitionSession, SessionCamera
 
 logger = logging.getLogger("argus.face_service")
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What a scan did. ``keep_scanning`` is False once the chain must end (session or camera stopped,
-    or the chain superseded); ``new_results`` counts students recognised for the first time."""
-
-    keep_scanning: bool
-    interval: int = 0
-    session_id: str | None = None
-    faces: int = 0
-    matched: int = 0
-    new_results: int = 0
-    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +41,25 @@ class FaceMatch:
     student_id: int
     similarity: float
     box: dict
+    captured_at: float | None = None  # epoch seconds of the frame it was seen in
+
+
+@dataclass
+class Period:
+    """What a camera's analysis did between two reports: frames searched, faces found and matched, time spent."""
+
+    frames: int = 0
+    faces: int = 0
+    matched: int = 0
+    seconds: float = 0.0
+    last_frame: float | None = None
+
+    def add(self, *, faces: int, matched: int, seconds: float, at: float) -> None:
+        self.frames += 1
+        self.faces += faces
+        self.matched += matched
+        self.seconds += seconds
+        self.last_frame = at
 
 
 def effective_threshold(session_threshold: float, engine: FaceEngine) -> float:
@@ -88,66 +96,46 @@ def match_faces(
     return list(best.values()), matched_faces
 
 
-def _claim(camera_pk: int, chain: str) -> SessionCamera | None:
-    """The camera if this chain is still the live one of an active camera of an active session."""
+def _moment(epoch: float | None) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else timezone.now()
+
+
+def record_report(camera_pk: int, period: Period, matches: list[FaceMatch], *, error: str = "") -> int:
+    """Record one report of a session camera: its statistics, and a result for each student matched for the
+    first time in the session (timed at the capture of the matching frame), whose callback delivery is then
+    queued. ``error`` (the stream gave no frame) counts a failed scan instead. Returns the new results."""
     camera = SessionCamera.objects.select_related("session").filter(pk=camera_pk).first()
-    if camera is None or str(camera.scan_chain) != str(chain):
-        return None
-    if camera.status != SessionCameraStatus.ACTIVE or camera.session.status != SessionStatus.ACTIVE:
-        return None
-    return camera
-
-
-def scan_camera(camera_pk: int, chain: str, engine: FaceEngine | None = None) -> ScanOutcome:
-    """Scan one camera once (see the module docstring); never raises for a camera or stream failure."""
-    camera = _claim(camera_pk, chain)
     if camera is None:
-        return ScanOutcome(keep_scanning=False)
+        return 0
     session = camera.session
-    base = {"interval": session.scan_interval, "session_id": str(session.pk)}
     log = {"slotId": session.slot_id, "cameraId": camera.camera_id}
     now = timezone.now()
-    try:
-        jpeg = grab_frame(camera.rtsp_url, timeout=conf.connect_timeout())
-        pixels = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
-        if pixels is None:
-            raise StreamUnavailable("The camera sent an undecodable frame")
-    except StreamUnavailable as exc:
-        SessionCamera.objects.filter(pk=camera.pk).update(
-            scans=F("scans") + 1,
-            failed_scans=F("failed_scans") + 1,
-            consecutive_failures=F("consecutive_failures") + 1,
-            error=str(exc)[:1000],
-            last_scan_at=now,
-        )
-        logger.warning("camera frame grab failed: %s", exc, extra=log)
-        return ScanOutcome(keep_scanning=True, error=str(exc), **base)
-
-    engine = engine or get_engine()
-    started = time.perf_counter()
-    faces = [(face.box.as_api(), vector) for face, vector in engine.represent(pixels)]
-    students = [
-        (pk, np.asarray(vector, dtype=np.float32))
-        for pk, vector in SessionStudent.objects.filter(session=session).values_list("pk", "embedding")
-    ]
-    matches, matched_faces = match_faces(faces, students, effective_threshold(session.similarity_threshold, engine))
-    elapsed = time.perf_counter() - started
-
     new_results = 0
     with transaction.atomic():
         current = RecognitionSession.objects.select_for_update().get(pk=session.pk)
-        SessionCamera.objects.filter(pk=camera.pk).update(
-            scans=F("scans") + 1,
-            consecutive_failures=0,
-            error="",
-            frames_processed=F("frames_processed") + 1,
-            processing_seconds=F("processing_seconds") + elapsed,
-            faces_detected=F("faces_detected") + len(faces),
-            faces_matched=F("faces_matched") + matched_faces,
-            last_scan_at=now,
-            last_frame_at=now,
-        )
-        if current.status == SessionStatus.ACTIVE and matches:
+        if error:
+            SessionCamera.objects.filter(pk=camera.pk).update(
+                scans=F("scans") + 1,
+                failed_scans=F("failed_scans") + 1,
+                consecutive_failures=F("consecutive_failures") + 1,
+                error=error[:1000],
+                last_scan_at=now,
+            )
+            logger.warning("camera gave no frame: %s", error, extra=log)
+        else:
+            SessionCamera.objects.filter(pk=camera.pk).update(
+                scans=F("scans") + 1,
+                consecutive_failures=0,
+                error="",
+                frames_processed=F("frames_processed") + period.frames,
+                processing_seconds=F("processing_seconds") + period.seconds,
+                faces_detected=F("faces_detected") + period.faces,
+                faces_matched=F("faces_matched") + period.matched,
+                last_scan_at=now,
+                last_frame_at=_moment(period.last_frame) if period.last_frame is not None else F("last_frame_at"),
+            )
+        active = current.status == SessionStatus.ACTIVE and camera.status == SessionCameraStatus.ACTIVE
+        if active and matches:
             known = set(
                 RecognitionResult.objects.filter(
                     session=session, student_id__in=[m.student_id for m in matches]
@@ -160,7 +148,7 @@ def scan_camera(camera_pk: int, chain: str, engine: FaceEngine | None = None) ->
                     camera=camera,
                     similarity=round(match.similarity, 4),
                     bounding_box=match.box,
-                    detected_at=now,
+                    detected_at=_moment(match.captured_at),
                 )
                 for match in matches
                 if match.student_id not in known
@@ -169,19 +157,11 @@ def scan_camera(camera_pk: int, chain: str, engine: FaceEngine | None = None) ->
             # last word all the same.
             RecognitionResult.objects.bulk_create(fresh, ignore_conflicts=True)
             new_results = len(fresh)
-    count_recognition("recognized", matched_faces)
-    count_recognition("unknown", len(faces) - matched_faces)
+            if new_results:
+                session_id = str(session.pk)
+                transaction.on_commit(lambda: signature(DELIVER_TASK).delay(session_id))
+    count_recognition("recognized", period.matched)
+    count_recognition("unknown", period.faces - period.matched)
     if new_results:
         logger.info("students recognised", extra={**log, "recognitions": new_results})
-    return ScanOutcome(keep_scanning=True, faces=len(faces), matched=matched_faces, new_results=new_results, **base)
-
-
-def scan_camera_outcome_after_error(camera_pk: int, chain: str) -> ScanOutcome:
-    """After an unexpected error in a scan: go on with the chain if it is still the live one."""
-    camera = _claim(camera_pk, chain)
-    if camera is None:
-        return ScanOutcome(keep_scanning=False)
-    SessionCamera.objects.filter(pk=camera.pk).update(
-        scans=F("scans") + 1, failed_scans=F("failed_scans") + 1, last_scan_at=timezone.now()
-    )
-    return ScanOutcome(keep_scanning=True, interval=camera.session.scan_interval, session_id=str(camera.session_id))
+    return new_results

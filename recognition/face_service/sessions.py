@@ -1,15 +1,15 @@
 """Starting and stopping recognition sessions (004 ``process-session`` / ``stop-session``).
 
 A session lives in the database (not in one process's memory, as 004's FastAPI design had it), so a
-restart of the web or worker processes loses none: each camera has one durable scan chain, a Celery task
-that re-reads its session every run and schedules its own next run, and a Beat watchdog restarts any
-chain that went quiet (a worker that died with the scheduled run).
+restart of the web or worker processes loses none: the vision workers watch the active cameras of active
+sessions (:mod:`recognition.face_service.vision`) and take a session camera up again on another worker
+when one dies, as they do the platform's cameras. A Beat watchdog expires sessions never stopped and sends
+what waits to be delivered.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -28,9 +28,8 @@ from recognition.models import RecognitionResult, RecognitionSession, SessionCam
 
 logger = logging.getLogger("argus.face_service")
 
-# The Celery tasks (recognition.face_service.tasks) that scan and call back, sent by name: they run this
-# module, so it never imports them.
-SCAN_TASK = "recognition.face_service.scan_camera"
+# The Celery task (recognition.face_service.tasks) that calls back, sent by name: it runs this module, so
+# this module never imports it.
 DELIVER_TASK = "recognition.face_service.deliver_callbacks"
 
 
@@ -46,18 +45,6 @@ def probe_cameras(urls: list[str]) -> list[ProbeResult]:
         return list(pool.map(lambda url: probe_stream(url, timeout=conf.connect_timeout()), urls))
 
 
-def start_scan_chain(camera: SessionCamera) -> str:
-    """Give the camera a new scan chain and run its first scan now; an older chain ends at its next run."""
-    chain = str(uuid.uuid4())
-    SessionCamera.objects.filter(pk=camera.pk).update(scan_chain=chain)
-    _first_scan_after_commit(camera, chain)
-    return chain
-
-
-def _first_scan_after_commit(camera: SessionCamera, chain: str) -> None:
-    transaction.on_commit(lambda: signature(SCAN_TASK).delay(camera.pk, chain))
-
-
 def ensure_slot_free(slot_id: int) -> None:
     """409 SESSION_ALREADY_EXISTS while the slot has an active session (004 checks this right after
     validation, before anything else can fail)."""
@@ -66,7 +53,8 @@ def ensure_slot_free(slot_id: int) -> None:
 
 
 def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
-    """Start scanning a slot's cameras; the 004 ``process-session`` answer data.
+    """Start watching a slot's cameras (the vision workers pick them up within a couple of seconds); the 004
+    ``process-session`` answer data.
 
     409 SESSION_ALREADY_EXISTS while the slot has an active session; 503 MAX_SESSIONS_REACHED at
     FACE_SERVICE_MAX_SESSIONS; 500 ALL_CAMERAS_FAILED when no camera answers (nothing is stored then).
@@ -124,7 +112,7 @@ def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
                 )
                 for student in request.students
             )
-            cameras = SessionCamera.objects.bulk_create(
+            SessionCamera.objects.bulk_create(
                 SessionCamera(
                     session=session,
                     camera_id=camera.camera_id,
@@ -136,14 +124,9 @@ def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
                     width=probe.width,
                     height=probe.height,
                     latency_ms=probe.latency_ms,
-                    # Stored with the row: setting each camera's chain afterwards would cost a query per camera.
-                    scan_chain=uuid.uuid4() if probe.ok else None,
                 )
                 for camera, probe in zip(request.cameras, probes, strict=True)
             )
-            for camera in cameras:
-                if camera.status == SessionCameraStatus.ACTIVE:
-                    _first_scan_after_commit(camera, str(camera.scan_chain))
     except IntegrityError:
         # Another request started this slot's session between the check above and this insert.
         raise _conflict(request.slot_id) from None
@@ -164,14 +147,13 @@ def start_session(request: SessionRequest, model_name: str) -> dict[str, Any]:
 
 
 def end_session(session: RecognitionSession, status: str) -> None:
-    """Mark a locked, active session ended: its cameras stop and their scan chains end at their next run."""
+    """Mark a locked, active session ended: its cameras stop (the vision workers let them go)."""
     session.status = status
     session.stopped_at = timezone.now()
     session.save(update_fields=["status", "stopped_at"])
     SessionCamera.objects.filter(session=session, status=SessionCameraStatus.ACTIVE).update(
         status=SessionCameraStatus.STOPPED
     )
-    SessionCamera.objects.filter(session=session).update(scan_chain=None)
 
 
 def stop_session(slot_id: int) -> dict[str, Any]:
@@ -206,16 +188,9 @@ def stop_session(slot_id: int) -> dict[str, Any]:
     }
 
 
-def quiet_after(session: RecognitionSession) -> timedelta:
-    """How long a camera of ``session`` may go without a scan before its chain counts as lost: three
-    intervals plus a frame grab's worst case plus a full callback retry cycle in the same worker."""
-    callback_cycle = session.callback_max_attempts * session.callback_timeout
-    return timedelta(seconds=3 * session.scan_interval + 2 * conf.connect_timeout() + callback_cycle + 30)
-
-
 def watch_sessions() -> dict[str, int]:
-    """The watchdog (Celery Beat, every minute): expire sessions never stopped, restart lost scan chains,
-    send recognitions left waiting, and requeue batches a dead worker left half sent."""
+    """The watchdog (Celery Beat, every minute): expire sessions never stopped, send recognitions left
+    waiting, and requeue batches a dead worker left half sent."""
     from recognition.face_service.callbacks import release_interrupted
     from recognition.face_service.camera_checks import prune_previews
 
@@ -231,20 +206,6 @@ def watch_sessions() -> dict[str, int]:
                 end_session(session, SessionStatus.EXPIRED)
                 expired += 1
 
-    restarted = 0
-    cameras = SessionCamera.objects.select_related("session").filter(
-        status=SessionCameraStatus.ACTIVE, session__status=SessionStatus.ACTIVE
-    )
-    for camera in cameras:
-        last = camera.last_scan_at or camera.session.started_at
-        if now - last > quiet_after(camera.session):
-            with transaction.atomic():
-                start_scan_chain(camera)
-            restarted += 1
-            logger.warning(
-                "scan chain restarted", extra={"slotId": camera.session.slot_id, "cameraId": camera.camera_id}
-            )
-
     requeued = release_interrupted(older_than_seconds=conf.callback_timeout() * 5 + 120)
     previews = prune_previews(now)
     waiting = set(
@@ -254,7 +215,6 @@ def watch_sessions() -> dict[str, int]:
         signature(DELIVER_TASK).delay(str(session_id))
     return {
         "expired": expired,
-        "restarted": restarted,
         "requeued": requeued,
         "deliveries": len(waiting),
         "previews_pruned": previews,

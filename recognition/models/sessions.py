@@ -57,7 +57,7 @@ class RecognitionSession(models.Model):
 
 
 class SessionCamera(models.Model):
-    """A camera of a session and its scanning state and counters."""
+    """A camera of a session (watched by the vision workers while both are active) and its counters."""
 
     session = models.ForeignKey(RecognitionSession, on_delete=models.CASCADE, related_name="cameras")
     camera_id = models.IntegerField(help_text="The caller's camera id")
@@ -69,8 +69,6 @@ class SessionCamera(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.FloatField(default=0.0)
-    # The token of the one live scan chain: a scan task carrying another token has been superseded.
-    scan_chain = models.UUIDField(null=True, blank=True)
     scans = models.PositiveIntegerField(default=0)
     failed_scans = models.PositiveIntegerField(default=0)
     consecutive_failures = models.PositiveIntegerField(default=0)

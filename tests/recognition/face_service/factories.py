@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -21,7 +20,7 @@ def make_session(
     students: dict[int, list[float]] | None = None,
     **fields,
 ) -> RecognitionSession:
-    """An active session with one active camera (scan chain set) and its students."""
+    """An active session with one active camera and its students."""
     students = students if students is not None else {201: list(np.ones(128, dtype=np.float32))}
     session = RecognitionSession.objects.create(
         slot_id=slot_id,
@@ -45,7 +44,6 @@ def make_session(
         name="Camera A101-01",
         rtsp_url=camera_url,
         status=SessionCameraStatus.ACTIVE,
-        scan_chain=uuid.uuid4(),
         frame_rate=10.0,
     )
     SessionStudent.objects.bulk_create(

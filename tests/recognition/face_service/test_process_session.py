@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from recognition.face_service.choices import SessionCameraStatus, SessionStatus
+from recognition.face_service.vision import session_camera_demands
 from recognition.models import RecognitionSession, SessionCamera, SessionStudent
 from tests.recognition.face_service.conftest import BASE, session_payload
 
@@ -173,10 +174,11 @@ def test_it_starts_a_session_with_the_cameras_that_connect(post, student_embeddi
     assert session.status == SessionStatus.ACTIVE
     assert SessionStudent.objects.filter(session=session).count() == 3
     cameras = {c.camera_id: c for c in SessionCamera.objects.filter(session=session)}
-    assert cameras[1].status == SessionCameraStatus.ACTIVE and cameras[1].scan_chain is not None
+    assert cameras[1].status == SessionCameraStatus.ACTIVE
     assert (cameras[1].width, cameras[1].height) == (960, 360)
     assert cameras[2].status == SessionCameraStatus.FAILED and cameras[2].error == "Connection refused"
-    assert cameras[2].scan_chain is None
+    # the vision workers are asked for the camera that answered only
+    assert [demand.id for demand in session_camera_demands()] == [str(cameras[1].pk)]
 
 
 def test_it_keeps_the_camera_password_encrypted_at_rest(post, student_embeddings, classroom_stream):

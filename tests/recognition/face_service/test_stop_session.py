@@ -38,12 +38,15 @@ def test_it_stops_the_session_and_sums_it_up(post):
     assert session.stopped_at <= timezone.now()
 
 
-def test_it_ends_every_scan_chain_of_the_session(post):
+def test_its_cameras_are_no_longer_watched(post):
+    from recognition.face_service.vision import session_camera_demands
+
     session = make_session()
+    assert len(list(session_camera_demands())) == 1
     post("recognition/stop-session", {"slotId": 1})
     camera = SessionCamera.objects.get(session=session)
     assert camera.status == SessionCameraStatus.STOPPED
-    assert camera.scan_chain is None
+    assert list(session_camera_demands()) == []
 
 
 def test_recognitions_not_yet_delivered_are_not_counted_as_sent(post):

@@ -1,7 +1,7 @@
 """The request path: Argus's common endpoints against a bare Django view, under daphne, 1 and 2 processes.
 
-    .venv/bin/python bench/http.py                       # about 2.5 minutes
-    .venv/bin/python bench/http.py --seconds 8 --processes 1
+    .venv/bin/python bench/request_path.py                       # about 2.5 minutes
+    .venv/bin/python bench/request_path.py --seconds 8 --processes 1
 
 1. A scratch database (``argus_bench_http``) is created beside the platform's (``DATABASE_URL`` or the
    embedded server) and migrated; in it an admin (with a JWT access token), an enterprise API key with
@@ -29,8 +29,7 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the standard library's ``http`` package: its own folder must not be on the path,
-# or every ``import http.client`` (Django, httpx) would find this script instead.
+# The project is imported from its root (``bench.bare_app``, the apps): the root goes first on the path.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.getcwd()) != _HERE]
 BASE_DIR = os.path.dirname(_HERE)
