@@ -170,4 +170,13 @@ def expire_exports_naming(employee_id: str) -> list[str]:
         if names_person(job, employee_id):
             keys.append(job.s3_key)
             ExportJob.objects.filter(pk=job.pk).update(s3_key="", download_url="", expires_at=now, updated_at=now)
+    # A history export not yet run would name them after the erasure: a queued job is never claimed now.
+    ExportJob.objects.filter(
+        type=ExportType.HISTORY, filters__employeeId=employee_id, status=ExportStatus.QUEUED
+    ).update(
+        status=ExportStatus.FAILED,
+        error_message="The person was erased; their history is no longer exported.",
+        expires_at=now,
+        updated_at=now,
+    )
     return keys

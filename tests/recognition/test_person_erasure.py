@@ -166,3 +166,15 @@ def test_an_export_of_someone_else_is_kept(admin_client, person, django_capture_
 
     kept.refresh_from_db()
     assert kept.s3_key and default_storage.exists(kept.s3_key) and jobs.download_url(kept)
+
+
+def test_a_queued_history_export_of_them_is_never_run(admin_client, person, django_capture_on_commit_callbacks):
+    queued = jobs.create_export_job(
+        user=None, export_type=ExportType.HISTORY, export_format=ExportFormat.CSV, filters={"employeeId": EMPLOYEE}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.delete(f"/api/v1/faces/{person['profile'].pk}")
+
+    queued.refresh_from_db()
+    assert queued.status == ExportStatus.FAILED and queued.expires_at <= timezone.now()
