@@ -83,3 +83,9 @@ def test_the_audit_page_filters_by_person(client, admin_user, admin_client, prof
     page = client.get("/accounts/audit/", {"person": "EMP-SEEN"}).content.decode()
 
     assert "Grace Hopper" in page and "Someone Else" not in page
+
+
+def test_an_overlong_person_filter_is_refused(admin_client):
+    response = admin_client.get("/api/v1/audit", {"person": "E" * 51})
+
+    assert response.status_code == 400
