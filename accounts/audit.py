@@ -76,6 +76,30 @@ def actor_of(request) -> tuple[str, str]:
     return getattr(user, "email", str(user)), getattr(user, "role_id", "") or ""
 
 
+def record_read(
+    request, *, action: str, employee_id: str, message: str, resource_type: str, resource_id: str = "", **context
+) -> None:
+    """Audit a read of biometric data or of a person's history (face images, embeddings, detections of one
+    person): who looked, at whom (``context.employee_id``, what the audit's ``person`` filter finds), from
+    where. A failure to write is logged and never refuses the read."""
+    try:
+        actor, role = actor_of(request)
+        if actor == "anonymous" and getattr(request, "user", None) is not None and request.user.is_authenticated:
+            actor, role = getattr(request.user, "email", str(request.user)), getattr(request.user, "role_id", "") or ""
+        record(
+            actor=actor,
+            actor_role=role,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            message=message,
+            context={"employee_id": employee_id, "path": request.path, **context},
+            origin=origin_of(request),
+        )
+    except Exception:
+        logger.exception("could not write the read audit entry for %s", request.path)
+
+
 # Which restart outcomes deserve which severity in the trail: a refusal is a warning, a failure critical.
 _RESTART_SEVERITY = {"restarted": Severity.INFO, "failed": Severity.CRITICAL}
 

@@ -8,10 +8,10 @@ class AttendanceConfig(AppConfig):
     def ready(self) -> None:
         from attendance import figures
         from attendance.home import today_panel
-        from attendance.receivers import record_recognized_person
+        from attendance.receivers import erase_person, record_recognized_person
         from config import home, retention
         from config.system import summary
-        from recognition.signals import person_recognized
+        from recognition.signals import person_erased, person_recognized
 
         retention.register(
             retention.RetentionRule(
@@ -29,3 +29,4 @@ class AttendanceConfig(AppConfig):
         summary.contribute("attendance_completion", figures.attendance_completion)
 
         person_recognized.connect(record_recognized_person, dispatch_uid="attendance.record_recognized_person")
+        person_erased.connect(erase_person, dispatch_uid="attendance.erase_person")

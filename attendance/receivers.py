@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from attendance import services
 from attendance.services import record_recognition
 
 
@@ -16,3 +17,8 @@ def record_recognized_person(sender, *, detection, camera, **kwargs) -> None:
         accuracy=detection.confidence,
         thumbnail=detection.thumbnail,
     )
+
+
+def erase_person(sender, *, employee_id, **kwargs) -> dict[str, int]:
+    """A person erased by recognition loses their presence thumbnail and the export files naming them."""
+    return services.erase_person(employee_id)

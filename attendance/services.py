@@ -388,3 +388,27 @@ def refresh_compliance(now: datetime | None = None) -> dict[str, float]:
             ShiftSchedule.objects.filter(pk=shift.pk).update(compliance=percent, updated_at=timezone.now())
         results[shift.pk] = percent
     return results
+
+
+def erase_person(employee_id: str) -> dict[str, int]:
+    """What attendance keeps of a person that is biometric or exported: the face crop on their presence row
+    (cleared) and every export file naming them (job expired). Files are deleted once the caller's
+    transaction commits. Returns the counts, for the erasure's audit entry."""
+    from django.core.files.storage import default_storage
+
+    from attendance.exports.jobs import expire_exports_naming
+
+    records = AttendanceRecord.objects.filter(person_id=employee_id).exclude(thumbnail="")
+    keys = list(records.values_list("thumbnail", flat=True))
+    presence = records.update(thumbnail="")
+    exports = expire_exports_naming(employee_id)
+
+    def delete_files() -> None:
+        for key in [*keys, *exports]:
+            try:
+                default_storage.delete(key)
+            except Exception:  # a file left behind is logged for an operator; the rows no longer name it
+                logger.exception("could not delete stored file %s of an erased person", key)
+
+    transaction.on_commit(delete_files)
+    return {"presence_thumbnails": presence, "export_files": len(exports)}

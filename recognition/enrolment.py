@@ -20,13 +20,14 @@ import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from config.api.contracts import ApiError, FieldError, Kind
 from recognition import analysis, inference
 from recognition.choices import ProfileStatus
 from recognition.engine import DetectedFace, FaceEngine, get_engine
 from recognition.images import UploadedImage, read_upload
-from recognition.models import FaceEmbedding, FaceImage, FaceProfile
+from recognition.models import Detection, FaceEmbedding, FaceImage, FaceProfile, SessionStudent
 
 logger = logging.getLogger("argus.recognition")
 
@@ -349,21 +350,39 @@ def delete_image(image: FaceImage, *, by: Editor | None = None) -> None:
 
 
 def delete_profile(profile: FaceProfile, *, by: Editor = SYSTEM) -> dict[str, int]:
-    """Delete a profile and everything biometric of it: rows, embeddings and files. Always audited, as
-    ``faces.profile.delete`` with what was removed. Returns the counts."""
+    """Erase a person: the profile and everything biometric about them, in one transaction. Removed are
+    their images (rows and files), embeddings, the face crops (thumbnails) of their detections, the
+    face-service students (vectors) enrolled under their employee id, and whatever the apps above keep
+    (:data:`recognition.signals.person_erased`: presence thumbnails, export files naming them). Detection
+    rows stay as unnamed-crop history. Always audited, as ``faces.profile.delete`` with what was removed.
+    Used by the API, the admin and the dashboard alike. Returns the counts."""
+    from recognition.signals import person_erased
+
     with transaction.atomic():
         keys = list(profile.images.values_list("storage_key", flat=True))
         counts = {"images": len(keys), "embeddings": profile.embeddings.count()}
         profile_id, employee_id, name = str(profile.pk), profile.employee_id, profile.name
+        detections = Detection.objects.filter(Q(profile=profile) | Q(person_id=employee_id)).exclude(thumbnail="")
+        thumbnails = list(detections.values_list("thumbnail", flat=True).distinct())
+        counts["detection_thumbnails"] = detections.update(thumbnail="")
+        # The face service's students carry the caller's roll number, which is the employee id here.
+        students = SessionStudent.objects.filter(roll_number=employee_id)
+        counts["face_service_students"] = students.count()
+        students.delete()  # their recognition results go with them (cascade)
         profile.delete()
+        for _receiver, removed in person_erased.send(
+            sender=FaceProfile, employee_id=employee_id, name=name, profile_id=profile_id
+        ):
+            counts.update(removed or {})
         _delete_files_on_commit(keys, folder=f"faces/{profile_id}")
+        _delete_files_on_commit(thumbnails)
         _audit(
             by,
             "faces.profile.delete",
             profile_id,
             employee_id,
-            f"Deleted the face profile of {employee_id} ({name}): "
-            f"{counts['images']} images and {counts['embeddings']} embeddings",
+            f"Deleted the face profile of {employee_id} ({name}) and everything biometric about them: "
+            + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in counts.items()),
             **counts,
         )
     return counts

@@ -28,3 +28,11 @@ def announce_recognition(detection, camera) -> None:
                 detection.pk,
                 exc_info=(type(outcome), outcome, outcome.__traceback__),
             )
+
+
+#: An enrolled person is being erased (their profile deleted). Sent inside the deletion's transaction with
+#: ``employee_id``, ``name`` and ``profile_id``, so a subscriber that fails undoes the whole deletion (nothing
+#: half erased). Each subscriber removes what it keeps of the person that is biometric or names them in a
+#: file (attendance: presence thumbnails, export files), deletes files with ``transaction.on_commit`` and
+#: returns a ``{what: count}`` dict for the audit entry.
+person_erased = Signal()

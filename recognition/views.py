@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import preferences
+from accounts.audit import record_read
 from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
@@ -280,7 +281,16 @@ def _detail(
 @require_GET
 @permission_required("faces:read")
 def face_detail(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
-    return _detail(request, _profile_or_404(profile_id))
+    profile = _profile_or_404(profile_id)
+    record_read(
+        request,
+        action="face_profile.view",
+        employee_id=profile.employee_id,
+        message=f"Viewed the face profile and images of {profile.employee_id} ({profile.name}) (dashboard)",
+        resource_type="face_profile",
+        resource_id=str(profile.pk),
+    )
+    return _detail(request, profile)
 
 
 @require_POST

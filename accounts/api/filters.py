@@ -31,10 +31,23 @@ class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
     date_from = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     date_to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
     search = django_filters.CharFilter(method="filter_search")
+    # Everything done to or seen of one person: entries about a person carry their employee id in context,
+    # and calls on a path keyed by employee id (a history export) name it as their resource.
+    person = django_filters.CharFilter(method="filter_person", max_length=50)
 
     class Meta:
         model = AuditLog
-        fields = ["actor", "action", "severity", "resource_type", "resource_id", "date_from", "date_to", "search"]
+        fields = [
+            "actor",
+            "action",
+            "severity",
+            "resource_type",
+            "resource_id",
+            "date_from",
+            "date_to",
+            "search",
+            "person",
+        ]
 
     query_aliases = {
         "from": "date_from",
@@ -43,7 +56,11 @@ class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
         "dateTo": "date_to",
         "resourceType": "resource_type",
         "resourceId": "resource_id",
+        "employeeId": "person",
     }
+
+    def filter_person(self, queryset, name, value):
+        return queryset.filter(Q(context__employee_id=value) | Q(resource_id=value))
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(message__icontains=value) | Q(actor__icontains=value) | Q(action__icontains=value))

@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from accounts.audit import record_read
 from accounts.permissions import holds
 from attendance import export_tasks, exports
 from attendance.api.export_serializers import (
@@ -96,4 +97,17 @@ class ExportJobView(SpaGenericAPIView):
 
     @extend_schema(responses=ExportJobSerializer, summary="Export job status")
     def get(self, request, job_id):
-        return Response(self.get_serializer(self.get_object()).data)
+        job = self.get_object()
+        data = self.get_serializer(job).data
+        if job.type == ExportType.HISTORY and data.get("download_url", data.get("downloadUrl")):
+            # The signed URL is the download: handing it out is the read of the person's history.
+            employee_id = (job.filters or {}).get("employeeId", "")
+            record_read(
+                request,
+                action="person_history.download",
+                employee_id=employee_id,
+                message=f"Downloaded the history export of {employee_id}",
+                resource_type="export_job",
+                resource_id=str(job.pk),
+            )
+        return Response(data)

@@ -7,6 +7,8 @@ knows nothing of Celery.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from attendance.choices import ExportFormat, ExportStatus
+from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.exports.plans import ExportFilterError
 from attendance.exports.rendering import EXPORT_CHUNK_SIZE, ProgressCallback, render_csv, render_pdf
 from attendance.exports.sources import source_for
@@ -130,3 +132,51 @@ def write_export(
         # Storage reads the spooled file in chunks (File.chunks / multipart upload), never all at once.
         name = default_storage.save(key, File(spool, name=key))
     return name, rows
+
+
+def names_person(job: ExportJob, employee_id: str) -> bool:
+    """Whether the job's file holds the person: their history, or attendance filters that select their logs,
+    or (CSV) a row with their employee id. Audit exports are the audit trail and are kept."""
+    filters = job.filters or {}
+    if job.type == ExportType.HISTORY:
+        return filters.get("employeeId") == employee_id
+    if job.type != ExportType.ATTENDANCE:
+        return False
+    try:
+        selects = source_for(job.type).plan(filters).sections[0].queryset.filter(employee_id=employee_id).exists()
+    except (ExportFilterError, AttributeError, IndexError):
+        selects = False
+    return selects or (job.format == ExportFormat.CSV and _csv_names(job.s3_key, employee_id))
+
+
+def _csv_names(key: str, employee_id: str) -> bool:
+    # The logs may have changed since the file was written: the file itself is what must not name them.
+    try:
+        with default_storage.open(key, "rb") as handle:
+            reader = csv.reader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline=""))
+            header = next(reader, [])
+            column = header.index("employeeId") if "employeeId" in header else 1
+            return any(len(row) > column and row[column] == employee_id for row in reader)
+    except (OSError, ValueError, csv.Error):
+        return False
+
+
+def expire_exports_naming(employee_id: str) -> list[str]:
+    """Expire every export job whose file names the person (the file key cleared, the job expired now) and
+    return the keys of their files, for the caller to delete once its transaction commits."""
+    now = timezone.now()
+    keys = []
+    for job in ExportJob.objects.exclude(s3_key="").select_for_update():
+        if names_person(job, employee_id):
+            keys.append(job.s3_key)
+            ExportJob.objects.filter(pk=job.pk).update(s3_key="", download_url="", expires_at=now, updated_at=now)
+    # A history export not yet run would name them after the erasure: a queued job is never claimed now.
+    ExportJob.objects.filter(
+        type=ExportType.HISTORY, filters__employeeId=employee_id, status=ExportStatus.QUEUED
+    ).update(
+        status=ExportStatus.FAILED,
+        error_message="The person was erased; their history is no longer exported.",
+        expires_at=now,
+        updated_at=now,
+    )
+    return keys

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from accounts.audit import record_read
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
@@ -129,4 +130,13 @@ class PersonHistoryView(SpaGenericAPIView):
             raise ApiError(Kind.NOT_FOUND, f"No person with employee id {employee_id}")
         page = self.paginate_queryset(self.filter_queryset(queryset.select_related("camera")))
         items = [{**detections.detection_payload(d), "camera_name": d.camera.name} for d in page]
+        record_read(
+            request,
+            action="person_history.view",
+            employee_id=employee_id,
+            message=f"Viewed the detection history (with face crops) of {employee_id}",
+            resource_type="person_history",
+            resource_id=employee_id,
+            detections=len(items),
+        )
         return self.get_paginated_response(items)

@@ -13,7 +13,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.audit import actor_of
+from accounts.audit import actor_of, record_read
 from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.spa import SpaAPIView, SpaViewSet
@@ -45,6 +45,18 @@ def _form_fields(request) -> dict:
     if hasattr(data, "getlist"):
         return {key: data.get(key) for key in data if key not in request.FILES}
     return dict(data)
+
+
+def _audit_view(request, profile: FaceProfile, action: str, message: str) -> None:
+    # Face images are biometric: who looked at whose is audited (issue 20), reads included.
+    record_read(
+        request,
+        action=action,
+        employee_id=profile.employee_id,
+        message=f"{message} of {profile.employee_id} ({profile.name})",
+        resource_type="face_profile",
+        resource_id=str(profile.pk),
+    )
 
 
 def _images_with_profiles():
@@ -79,7 +91,9 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
 
     @extend_schema(responses=serializers.FaceProfileDetailSerializer)
     def retrieve(self, request, pk=None):
-        return Response(serializers.FaceProfileDetailSerializer(self.get_object()).data)
+        profile = self.get_object()
+        _audit_view(request, profile, "face_profile.view", "Viewed the face profile and images")
+        return Response(serializers.FaceProfileDetailSerializer(profile).data)
 
     @extend_schema(
         request={"multipart/form-data": serializers.FaceProfileCreateSchemaSerializer},
@@ -109,6 +123,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
     @action(detail=True, methods=["get"], url_path="images")
     def images(self, request, pk=None):
         profile = self.get_object()
+        _audit_view(request, profile, "face_profile.view_images", "Viewed the face images")
         return Response(serializers.FaceImageSerializer(profile.images.all(), many=True).data)
 
     @extend_schema(

@@ -234,7 +234,7 @@ def test_list_query_count_does_not_grow_with_profiles_and_images(admin_client, d
 def test_listing_images_costs_the_same_queries_however_many(admin_client, count, django_assert_max_num_queries):
     profile = FaceProfileFactory(images=count)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # one of them writes the read's audit entry
         response = admin_client.get(f"/api/v1/faces/{profile.pk}/images")
 
     assert len(response.json()["data"]) == count
@@ -312,7 +312,8 @@ def test_delete_profile_is_audited(admin_client, astronaut_profile, django_captu
 
     entry = AuditLog.objects.get(action="faces.profile.delete")
     assert entry.actor == "admin@example.com" and entry.resource_id == astronaut_profile["id"]
-    assert entry.context == {"employee_id": "EMP-100", "images": 1, "embeddings": 1}
+    assert entry.context["employee_id"] == "EMP-100"
+    assert (entry.context["images"], entry.context["embeddings"]) == (1, 1)
 
 
 # --- images of a profile --------------------------------------------------------------------------------------

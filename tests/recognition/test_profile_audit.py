@@ -70,7 +70,15 @@ def test_deleting_a_profile_without_an_editor_is_the_systems(profile):
     enrolment.delete_profile(profile)
 
     [entry] = entries("faces.profile.delete")
-    assert entry.actor == "system" and entry.context == {"employee_id": "EMP-7", "images": 1, "embeddings": 1}
+    assert entry.actor == "system" and entry.context == {
+        "employee_id": "EMP-7",
+        "images": 1,
+        "embeddings": 1,
+        "detection_thumbnails": 0,
+        "face_service_students": 0,
+        "presence_thumbnails": 0,
+        "export_files": 0,
+    }
 
 
 def test_editing_on_the_dashboard_is_audited_by_the_service(admin_user, profile):
