@@ -37,5 +37,6 @@ RUN DJANGO_DEBUG=false \
 USER argus
 EXPOSE 8000
 
-# HTTP and WebSocket. Behind a TLS-terminating proxy add --proxy-headers (and set ARGUS_TRUSTED_PROXIES).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+# HTTP and WebSocket: one daphne server per core on port 8000 (config/webtier.py; ARGUS_WEB_PROCESSES to
+# choose). Behind a TLS-terminating proxy add --proxy-headers (and set ARGUS_TRUSTED_PROXIES).
+CMD ["python", "-m", "config.webtier", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

@@ -4,10 +4,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpResponse
 
+from accounts import services
 from accounts.models import ApiKey, AuditLog, Role, User, UserPreference, UserSession
 from accounts.permissions_catalogue import PERMISSIONS
 from accounts.tokens import revoke_all, revoke_session
+from config.api.contracts import ApiError
+from config.clients import client_ip
+
+# The admin is Argus's, not "Django administration".
+admin.site.site_header = "Argus administration"
+admin.site.site_title = "Argus admin"
+admin.site.index_title = "Data and settings"
 
 
 class RoleForm(forms.ModelForm):
@@ -115,19 +124,30 @@ class UserSessionAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {len(sessions)} sessions.", messages.SUCCESS)
 
 
+def scope_choices(current: list[str] | None = None) -> list[tuple[str, str]]:
+    """The catalogue's permissions as checkbox choices (what each grants beside its name), after "everything",
+    plus any wildcard (``resource:*``) a key already holds, so editing it does not drop it."""
+    choices = [("*", "* — everything")]
+    choices += [(name, f"{name} — {meaning}") for name, meaning in PERMISSIONS.items()]
+    known = {value for value, _ in choices}
+    choices += [(scope, f"{scope} — every {scope[:-2]} action") for scope in current or [] if scope not in known]
+    return choices
+
+
 class ApiKeyForm(forms.ModelForm):
+    # Ticked from the permissions catalogue: no JSON to type, no scope that does not exist.
+    scopes = forms.MultipleChoiceField(
+        choices=scope_choices, widget=forms.CheckboxSelectMultiple, help_text="What the key may do."
+    )
+
     class Meta:
         model = ApiKey
         fields = ["name", "scopes", "tier", "is_active", "expires_at"]
 
-    def clean_scopes(self):
-        scopes = self.cleaned_data["scopes"]
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise forms.ValidationError('A list of scopes, e.g. ["anpr:ingest"]')
-        unknown = [s for s in scopes if s != "*" and s not in PERMISSIONS and not s.endswith(":*")]
-        if unknown:
-            raise forms.ValidationError(f"Unknown scopes: {', '.join(unknown)}")
-        return scopes
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = [scope for scope in (self.instance.scopes or []) if isinstance(scope, str)]
+        self.fields["scopes"].choices = scope_choices([s for s in current if s.endswith(":*")])
 
 
 @admin.register(ApiKey)
@@ -200,3 +220,29 @@ class UserPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__name", "timezone"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+# --- The Admin's sign-in: the same rate limit and lockout as the dashboard and the API -------------------
+
+_admin_login = admin.site.login
+
+
+def guarded_admin_login(request, extra_context=None):
+    if request.method != "POST":
+        return _admin_login(request, extra_context)
+    email = request.POST.get("username", "")
+    try:
+        services.check_sign_in_allowed(client_ip(request) or "unknown", email)
+    except ApiError as error:
+        response = HttpResponse(error.text(), status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = error.headers.get("Retry-After", "60")
+        return response
+    response = _admin_login(request, extra_context)
+    if response.status_code == 200:  # the form came back: the credentials were wrong
+        services.record_failed_sign_in(email)
+    elif request.user.is_authenticated:
+        services.record_sign_in(request.user, "admin")
+    return response
+
+
+admin.site.login = guarded_admin_login

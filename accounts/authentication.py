@@ -7,9 +7,8 @@ Every API call authenticates, so the common case costs one Redis round trip and 
   it saw when it read the row. Saving or deleting a user, a role or an API key (suspension included) bumps
   the stamp (at once and again when the transaction commits), so every process reads the row again on its
   next call; logout revokes the session, which is checked on every call.
-- The session's revocation marker, the stamps and the once-a-minute activity marker are read and set in one
-  pipelined round trip. The cache and the platform's own keys live in the one Redis (``REDIS_URL``), so the
-  cache's keys are named as the cache names them and read on the platform's connection.
+- The session's revocation marker, the stamps and the once-a-minute activity marker (all cache keys) are read
+  and set in one pipelined round trip on the cache's connection.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import uuid
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.core.cache import cache
 from django.db import router, transaction
 from django.utils import timezone
@@ -33,7 +31,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from accounts.models import ApiKey, Role, User
 from accounts.tokens import revocation_key
-from config.redis import get_redis
+from config.api import ratelimit
+from config.cache import cache_client
 
 logger = logging.getLogger("argus.auth")
 
@@ -47,10 +46,11 @@ _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
 _KEY_FIELDS = [field.attname for field in ApiKey._meta.concrete_fields]
 _KEY_PK = _KEY_FIELDS.index(ApiKey._meta.pk.attname)
+_KEY_TIER = _KEY_FIELDS.index("tier")
 
 
 def _stamp_key(kind: str, ident: object = "") -> str:
-    return f"{settings.REDIS_PREFIX}:auth:stamp:{kind}:{ident}"
+    return cache.make_and_validate_key(f"auth:stamp:{kind}:{ident}")
 
 
 class CredentialCache:
@@ -93,13 +93,16 @@ users = CredentialCache()
 api_keys = CredentialCache()
 
 
-def bump_stamp(kind: str, ident: object = "") -> None:
-    """Announce a change of a user (``ident`` its pk), of the roles or of the API keys (``ident`` empty)."""
+def bump_stamp(kind: str, ident: object = "", *, after_commit: bool = True) -> None:
+    """Announce a change of a user (``ident`` its pk), of the roles or of the API keys (``ident`` empty).
+
+    ``after_commit=False`` for changes that matter little if another process briefly serves the old copy
+    (the last-active time): one bump, nothing queued on the request's transaction."""
     key = _stamp_key(kind, ident)
 
     def bump() -> None:
         try:
-            pipe = get_redis().pipeline(transaction=False)
+            pipe = cache_client().pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, STAMP_TTL_SECONDS)
             pipe.execute()
@@ -108,8 +111,9 @@ def bump_stamp(kind: str, ident: object = "") -> None:
             logger.warning("could not announce a credential change (%s): %s", key, exc)
 
     bump()
-    # Once more after the commit: a process that read the old row meanwhile cached it under the first bump.
-    transaction.on_commit(bump)
+    if after_commit:
+        # Once more after the commit: a process that read the old row meanwhile cached it under the first bump.
+        transaction.on_commit(bump)
 
 
 def user_changed(sender, instance, **kwargs) -> None:
@@ -144,6 +148,15 @@ def _row_of(user: User) -> tuple:
 class AccessTokenAuthentication(JWTAuthentication):
     """Bearer access tokens whose session is still open and whose user is active."""
 
+    request = None  # DRF's request while authenticating it
+
+    def authenticate(self, request):
+        self.request = request
+        try:
+            return super().authenticate(request)
+        finally:
+            self.request = None
+
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)
         if token.get("token_type") != "access":
@@ -157,13 +170,19 @@ class AccessTokenAuthentication(JWTAuthentication):
             raise AuthenticationFailed("User not found") from None
         sid = validated_token.get("sid")
         # One round trip: is the session revoked, have the user or the roles changed, first call this minute?
-        pipe = get_redis().pipeline(transaction=False)
+        pipe = cache_client().pipeline(transaction=False)
         if sid:
             pipe.exists(cache.make_and_validate_key(revocation_key(sid)))
         pipe.get(_stamp_key("user", user_id))
         pipe.get(_stamp_key("role"))
         pipe.set(cache.make_and_validate_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
+        # The token the view's throttle will take, in the same round trip (config.api.ratelimit.prefetch_for).
+        prefetch = ratelimit.prefetch_for(self.request, f"user:{user_id}", None) if self.request else None
+        if prefetch is not None:
+            ratelimit.queue_prefetch(pipe, prefetch)
         replies = pipe.execute()
+        if prefetch is not None:
+            ratelimit.read_prefetch(self.request, prefetch, replies.pop())
         if sid and replies.pop(0):
             raise AuthenticationFailed("Session has been revoked")
         user_stamp, role_stamp, first_this_minute = replies
@@ -200,7 +219,8 @@ def record_activity(user: User) -> None:
     User.objects.filter(pk=user.pk).update(last_active=now)
     user.last_active = now
     users.forget(str(user.pk))
-    bump_stamp("user", user.pk)  # the other processes' copies show the old time: read again
+    # The other processes' copies show the old time: read again (a late copy only shows an older time).
+    bump_stamp("user", user.pk, after_commit=False)
 
 
 def touch_last_active(user: User) -> None:
@@ -230,15 +250,24 @@ class ApiKeyPrincipal:
         return self.key.grants(permission)
 
 
-def authenticate_api_key(raw: str) -> ApiKey:
+def authenticate_api_key(raw: str, request=None) -> ApiKey:
+    """The usable key ``raw`` names, or AuthenticationFailed. With DRF's ``request``, the token its view's
+    throttle will take is taken in the same round trip (config.api.ratelimit.prefetch_for)."""
     key_hash = ApiKey.hash_key(raw)
     known = api_keys.peek(key_hash)
     # One round trip for a key this process knows: have the keys changed, first use this minute?
-    pipe = get_redis().pipeline(transaction=False)
+    pipe = cache_client().pipeline(transaction=False)
     pipe.get(_stamp_key("key"))
+    prefetch = None
     if known is not None:
         pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
+        if request is not None:
+            prefetch = ratelimit.prefetch_for(request, f"key:{known[_KEY_PK]}", known[_KEY_TIER])
+            if prefetch is not None:
+                ratelimit.queue_prefetch(pipe, prefetch)
     replies = pipe.execute()
+    if prefetch is not None:
+        ratelimit.read_prefetch(request, prefetch, replies.pop())
     stamps = (replies[0],)
     row = api_keys.get(key_hash, stamps)
     if row is not None and known is not None and row[_KEY_PK] == known[_KEY_PK]:
@@ -268,7 +297,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         raw = request.headers.get("X-API-Key") or request.query_params.get("api_key")
         if not raw:
             return None
-        key = authenticate_api_key(raw)
+        key = authenticate_api_key(raw, request)
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request):

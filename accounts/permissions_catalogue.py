@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, str] = {
     "anpr:ingest": "Ingest plate events (edge workers)",
     "counts:read": "See counts and analytics",
     "counts:ingest": "Ingest count data (counters)",
+    "analytics:read": "002's name for counts:read (counts and their analytics)",
+    "analytics:write": "002's name for counts:ingest (write count data)",
     "face-service": "Call the face-service API (attendance backend)",
     "developer:use": "Use the developer console",
     "gateway:read": "See API usage statistics of all clients",
@@ -40,6 +42,12 @@ SEEDED_ROLES = [
         "description": "Operational access",
     },
     {
+        "id": "ROLE-MANAGER",
+        "name": "Manager",
+        "permissions": ["cameras:read", "cameras:write", "analytics:read", "users:read"],
+        "description": "Manager access (002)",
+    },
+    {
         "id": "ROLE-VIEWER",
         "name": "Viewer",
         "permissions": ["cameras:read", "attendance:read", "system:read"],
@@ -48,9 +56,19 @@ SEEDED_ROLES = [
 ]
 
 
+# 002's analytics permissions are counting's: granting one grants what it stands for.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "analytics:read": ("counts:read",),
+    "analytics:write": ("counts:ingest",),
+    "analytics:*": ("counts:read", "counts:ingest"),
+}
+
+
 def grants(granted: list[str], required: str) -> bool:
     """Whether a list of permission strings covers ``required``."""
     if "*" in granted or required in granted:
+        return True
+    if any(required in ALIASES.get(permission, ()) for permission in granted):
         return True
     resource, _, level = required.partition(":")
     # Who may change a resource may see it: 001's Operator holds faces:write without faces:read.

@@ -55,6 +55,17 @@ def display_settings(user: Any) -> tuple[str, str, str] | None:
     return UserPreference.objects.filter(user=user).values_list("timezone", "language", "theme").first()
 
 
+def grid_columns(user: Any) -> int:
+    """How many camera tiles a row of the Live view holds for ``user``: their grid (2, 3 or 4 by …), else 3."""
+    chosen = None
+    if isinstance(user, User):
+        chosen = UserPreference.objects.filter(user=user).values_list("grid_mode", flat=True).first()
+    try:
+        return int((chosen or GridMode.THREE.value).split("x")[0])
+    except ValueError:
+        return 3
+
+
 def theme(request) -> dict[str, str]:
     """Template context: the signed-in user's theme (``dark``, ``light`` or ``system``), set by the
     preference middleware; the default theme for everyone else."""

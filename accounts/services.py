@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import redis
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +18,9 @@ from django.utils import timezone
 from accounts import audit
 from accounts.choices import Severity
 from accounts.models import ApiKey, Role, User
+from accounts.permissions_catalogue import grants
 from accounts.tokens import TokenPair, issue_tokens, revoke_all
+from config.api import ratelimit
 from config.api.contracts import ApiError, FieldError, Kind
 
 
@@ -53,6 +56,19 @@ def wait_before_attempt(email: str) -> None:
     delay = login_delay(cache.get(_failure_key(email), 0))
     if delay:
         time.sleep(delay)
+
+
+def check_sign_in_allowed(ip: str, email: str) -> None:
+    """The sign-in rate limit of the client's address (the API's ``login`` bucket, shared by the dashboard
+    and the Django Admin), then the account's lockout and delay. Raises ApiError (429) when refused."""
+    if settings.RATE_LIMIT_ENABLED and settings.RATE_LIMITS["login"]:
+        try:
+            state = ratelimit.take_token(f"login:ip:{ip}", settings.RATE_LIMITS["login"])
+        except redis.RedisError:
+            state = None  # as the API's throttle: the lockout below still holds
+        if state is not None and not state.allowed:
+            raise ApiError(Kind.RATE_LIMITED, headers={"Retry-After": str(max(1, state.retry_after))})
+    wait_before_attempt(email)
 
 
 def record_failed_sign_in(email: str) -> None:
@@ -126,9 +142,33 @@ def _role(role_id: str) -> Role:
     return role
 
 
-def create_user(*, name: str, email: str, role_id: str, password: str | None = None, status: str | None = None) -> User:
-    """Create a user. Without a password the account cannot sign in until one is set."""
+def check_may_grant(by: User | None, role: Role) -> None:
+    """Nobody hands out a role broader than their own: each of its permissions must be one ``by`` holds.
+
+    Otherwise a role with ``users:write`` alone could make its holder (or an accomplice) an administrator.
+    """
+    if by is None or by.is_superuser:
+        return
+    held = by.permission_strings if by.role_id else []
+    beyond = [permission for permission in role.permissions if not grants(held, permission)]
+    if beyond:
+        message = f"You cannot grant {role.pk}: it holds permissions you do not ({', '.join(sorted(beyond))})"
+        raise ApiError(Kind.FORBIDDEN, message, field_errors=[FieldError("role_id", message)])
+
+
+def create_user(
+    *,
+    name: str,
+    email: str,
+    role_id: str,
+    password: str | None = None,
+    status: str | None = None,
+    by: User | None = None,
+) -> User:
+    """Create a user. Without a password the account cannot sign in until one is set. ``by`` (the user
+    acting) may only grant a role within their own permissions."""
     role = _role(role_id)
+    check_may_grant(by, role)
     email = email.strip().lower()
     if password:
         check_password_strength(password, User(email=email, name=name))
@@ -146,10 +186,12 @@ def create_user(*, name: str, email: str, role_id: str, password: str | None = N
         ) from None
 
 
-def update_user(user: User, changes: dict, *, expected_version: int | None = None) -> User:
-    """Apply changes to name, email, role and status; a stale ``version`` is refused with 409."""
+def update_user(user: User, changes: dict, *, expected_version: int | None = None, by: User | None = None) -> User:
+    """Apply changes to name, email, role and status; a stale ``version`` is refused with 409. ``by`` (the
+    user acting) may only grant a role within their own permissions."""
     if "role_id" in changes:
         changes["role"] = _role(changes.pop("role_id"))
+        check_may_grant(by, changes["role"])
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     query = User.objects.filter(pk=user.pk)

@@ -10,6 +10,7 @@ the cache outlives any access token of the session).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,8 +44,9 @@ def _access_for(user: User, session: UserSession) -> AccessToken:
     return access
 
 
-def issue_tokens(user: User, *, ip: str | None = None, user_agent: str = "") -> TokenPair:
-    """Open a refresh session for ``user`` and return its token pair."""
+def issue_tokens(user: User, *, ip: str | None = None, user_agent: str = "", new_session: bool = True) -> TokenPair:
+    """Open a refresh session for ``user`` and return its token pair. A new sign-in (``new_session``, not a
+    rotation) ends the user's oldest open sessions past ``SESSION_MAX_PER_USER`` (002)."""
     refresh = RefreshToken()
     refresh["sub"] = str(user.pk)
     session = UserSession.objects.create(
@@ -55,9 +57,18 @@ def issue_tokens(user: User, *, ip: str | None = None, user_agent: str = "") -> 
         user_agent=user_agent[:1000],
     )
     refresh["sid"] = str(session.pk)
+    if new_session and settings.SESSION_MAX_PER_USER:
+        _end_sessions_past_limit(user, settings.SESSION_MAX_PER_USER)
     access = _access_for(user, session)
     lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
     return TokenPair(access=str(access), refresh=str(refresh), access_expires_in=lifetime)
+
+
+def _end_sessions_past_limit(user: User, limit: int) -> None:
+    """End the oldest of ``user``'s open sessions beyond the newest ``limit`` (their access tokens too)."""
+    open_sessions = UserSession.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    for session in open_sessions.order_by("-created_at", "-pk")[limit:]:
+        _revoke_chain(session, reason="session-limit")
 
 
 def _decode_refresh(raw: str) -> RefreshToken:
@@ -73,6 +84,7 @@ def _decode_refresh(raw: str) -> RefreshToken:
 def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> TokenPair:
     """Exchange a refresh token for a new pair; the presented one is spent."""
     token = _decode_refresh(raw_refresh)
+    idle = False
     with transaction.atomic():
         session = (
             UserSession.objects.select_for_update()
@@ -89,8 +101,11 @@ def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> 
             raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
         elif not session.user.is_active:
             raise ApiError(Kind.UNAUTHENTICATED, "Account is not active")
+        elif _idle(session):
+            idle = True
+            _revoke_chain(session, reason="idle")
         else:
-            pair = issue_tokens(session.user, ip=ip, user_agent=user_agent)
+            pair = issue_tokens(session.user, ip=ip, user_agent=user_agent, new_session=False)
             successor = UserSession.objects.get(token_hash=UserSession.hash_token_id(RefreshToken(pair.refresh)["jti"]))
             session.revoked_at = timezone.now()
             session.revoked_reason = "rotated"
@@ -99,8 +114,17 @@ def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> 
     if reused:
         # Refused only once the block has committed: raising inside it would roll the revocation back.
         raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
+    if idle:
+        minutes = settings.SESSION_IDLE_MINUTES
+        raise ApiError(Kind.TOKEN_EXPIRED, f"Session ended after {minutes} minutes without activity; sign in again")
     # Access tokens minted from the old session stay valid: the session lives on in its successor.
     return pair
+
+
+def _idle(session: UserSession) -> bool:
+    """True when the session (opened at sign-in or at its last refresh) went unrefreshed past the idle timeout."""
+    minutes = settings.SESSION_IDLE_MINUTES
+    return bool(minutes) and session.created_at < timezone.now() - timedelta(minutes=minutes)
 
 
 def revoke(raw_refresh: str, *, user: User | None = None) -> None:
@@ -151,7 +175,7 @@ def access_token_for(user: User, *, ip: str | None = None, user_agent: str = "")
     token is dropped unused, so the row is cut to the access token's life: it does not count as an
     open session for 14 days.
     """
-    pair = issue_tokens(user, ip=ip, user_agent=user_agent)
+    pair = issue_tokens(user, ip=ip, user_agent=user_agent, new_session=False)  # not a sign-in: ends none
     UserSession.objects.filter(pk=AccessToken(pair.access)["sid"]).update(
         expires_at=timezone.now() + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     )

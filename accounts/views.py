@@ -21,24 +21,45 @@ from accounts.api.filters import AuditLogFilterSet
 from accounts.dashboard import paging_query, permission_required
 from accounts.forms import PreferencesForm
 from accounts.models import ApiKey, AuditLog, User, UserSession
+from config import home as home_panels
 from config.api.contracts import ApiError
+from config.clients import client_ip
 from config.health import check_platform
 from config.system import banners, metrics
 from config.system import services as system_services
 from config.system.choices import BADGE_COLOURS as SYSTEM_BADGES
+
+_CALL_VERBS = {"POST": "Created", "PUT": "Updated", "PATCH": "Updated", "DELETE": "Deleted"}
+
+
+def describe_entry(entry: AuditLog) -> str:
+    """An audit entry in words: an API call's entry says what it did to what (and whether it was refused)
+    rather than its raw ``PUT /api/... -> 400``; other entries keep their own message."""
+    context = entry.context or {}
+    status, method = context.get("status"), context.get("method")
+    if not isinstance(status, int) or method not in _CALL_VERBS:
+        return entry.message
+    what = " ".join(part for part in (entry.resource_type.replace("_", " "), str(entry.resource_id or "")) if part)
+    text = f"{_CALL_VERBS[method]} {what}".strip()
+    return text if status < 400 else f"{text}: refused ({status})"
 
 
 @login_required
 def home(request):
     health = check_platform()
     now = timezone.now()
+    recent = list(AuditLog.objects.order_by("-timestamp")[:10])
+    for entry in recent:
+        entry.description = describe_entry(entry)
     context = {
+        "panels": home_panels.panels_for(request),
         "health": health,
         "users_total": User.objects.count(),
         "users_active": User.objects.filter(status="active").count(),
         "api_keys_active": ApiKey.objects.usable().count(),
         "sessions_open": UserSession.objects.filter(revoked_at__isnull=True, expires_at__gt=now).count(),
-        "recent_audit": AuditLog.objects.order_by("-timestamp")[:10],
+        "recent_audit": recent,
+        "can_read_audit": request.user.has_permission("audit:read"),
     }
     return render(request, "home.html", context)
 
@@ -50,7 +71,7 @@ class SignInView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         email = request.POST.get("username", "")
         try:
-            services.wait_before_attempt(email)
+            services.check_sign_in_allowed(client_ip(request) or "unknown", email)
         except ApiError as error:
             messages.error(request, f"{error.text()} ({error.headers.get('Retry-After', '?')} s)")
             return self.get(request, *args, **kwargs)
@@ -69,9 +90,11 @@ class SignInView(auth_views.LoginView):
 @permission_required("audit:read")
 def audit_page(request):
     filterset = AuditLogFilterSet(request.GET or None, queryset=AuditLog.objects.order_by("-timestamp"))
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else AuditLog.objects.order_by("-timestamp")
+    valid = not filterset.is_bound or filterset.is_valid()
+    queryset = filterset.qs if filterset.is_bound and valid else AuditLog.objects.order_by("-timestamp")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": request.GET, "paging_query": paging_query(request)}
+    invalid = "" if valid else "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+    context = {"page": page, "filters": request.GET, "paging_query": paging_query(request), "invalid": invalid}
     return render(request, "accounts/audit.html", context)
 
 

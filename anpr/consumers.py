@@ -5,6 +5,10 @@ Authenticated by ``?token=`` (a JWT access token) or ``?api_key=`` in the query 
 ``anpr:read`` (a role permission, or an API key scope). Optional ``camera_id`` and ``zone_id`` query
 parameters narrow the stream. Bad credentials close the handshake with 4401, missing permission 4403.
 The client may send ``{"type": "ping"}`` to keep an idle connection open; it gets ``{"type": "pong"}``.
+
+003 allows one connection per edge worker: a second connection with the same API key replaces the first,
+which is closed with 4409 (on any web process: the replacement goes through the channel layer). People
+(JWT) may open several, one per page.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from anpr.stream import GROUP
 from config.realtime import CLOSE_UNAUTHENTICATED
 
 CLOSE_FORBIDDEN = 4403
+CLOSE_REPLACED = 4409  # the edge worker's key opened a newer connection
 REQUIRED_PERMISSION = "anpr:read"
 
 
@@ -61,6 +66,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not principal.has_permission(REQUIRED_PERMISSION):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        key = getattr(principal, "key", None)
+        if key is not None:
+            self.worker_group = f"anpr-stream.key.{key.pk}"
+            await self.channel_layer.group_send(self.worker_group, {"type": "stream.replaced", "by": self.channel_name})
+            await self.channel_layer.group_add(self.worker_group, self.channel_name)
         await self.channel_layer.group_add(GROUP, self.channel_name)
         self.joined = True
         await self.accept()
@@ -68,6 +78,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if getattr(self, "joined", False):
             await self.channel_layer.group_discard(GROUP, self.channel_name)
+        if getattr(self, "worker_group", None):
+            await self.channel_layer.group_discard(self.worker_group, self.channel_name)
+
+    async def stream_replaced(self, message):
+        if message["by"] != self.channel_name:
+            await self.close(code=CLOSE_REPLACED)
 
     @classmethod
     async def decode_json(cls, text_data):

@@ -13,11 +13,16 @@ from django.utils import timezone
 from anpr import ingest
 from anpr.choices import ListType, ModelType
 from anpr.models import DetectionModel, PlateEvent, WatchlistEntry
+from cameras.demo import DEMO_CAMERA_ID, DEMO_FACE_CAMERA_ID
 
 DEMO_PREFIX = "demo-"
 DEMO_PLATES = ["ABC-123", "KLM 456", "XYZ-789", "JKL-012", "MNO 345", "PQR-678", "STU-901", "BAD-666"]
 DENIED_PLATE = "BAD-666"
 EVENTS = 48
+# The events name the demo's real cameras (the Cameras page lists them), not cameras nobody can find.
+DEMO_CAMERAS = [DEMO_CAMERA_ID, DEMO_FACE_CAMERA_ID]
+# Earlier demo data named cameras that do not exist; they are moved to the real ones.
+OLD_DEMO_CAMERAS = {"cam-001": DEMO_CAMERA_ID, "cam-002": DEMO_FACE_CAMERA_ID}
 
 
 def plate_images(text: str, seed: int) -> tuple[bytes, bytes]:
@@ -75,7 +80,7 @@ def create_demo_data(command) -> list[str]:
             event = ingest.ValidEvent(
                 event_id=f"{DEMO_PREFIX}{number:04d}",
                 timestamp=moment - timedelta(minutes=1),
-                camera_id=rng.choice(["cam-001", "cam-002"]),
+                camera_id=rng.choice(DEMO_CAMERAS),
                 zone_id=rng.choice(["zone-entrance", "zone-exit"]),
                 plate_text=plate,
                 confidence=confidence,
@@ -88,4 +93,7 @@ def create_demo_data(command) -> list[str]:
             )
             ingest.store_event(event, [ingest.ValidImage("frame", frame), ingest.ValidImage("crop", crop)])
         stored = EVENTS
+    demo_events = PlateEvent.objects.filter(event_id__startswith=DEMO_PREFIX)
+    for old, new in OLD_DEMO_CAMERAS.items():
+        demo_events.filter(camera_id=old).update(camera_id=new)
     return [f"anpr: {stored} demo plate events (see /anpr/), 2 models, deny-listed plate {DENIED_PLATE}"]

@@ -20,6 +20,7 @@ Order of work, and why:
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import re
@@ -35,6 +36,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from anpr import delivery, watchlists
 from anpr.models import EVENT_ID_MAX, PLATE_MAX, SOURCE_ID_MAX, PlateEvent
@@ -206,6 +208,8 @@ def _plate(value: Any, errors: list[FieldError]) -> str:
         errors.append(FieldError("plate_text", "plate_text must be a string"))
     elif len(value.strip()) > PLATE_MAX:
         errors.append(FieldError("plate_text", f"plate_text must be at most {PLATE_MAX} characters"))
+    elif not value.strip().isprintable():
+        errors.append(FieldError("plate_text", "plate_text may not hold control characters"))
     elif not normalize_plate(value):
         errors.append(FieldError("plate_text", "plate_text must hold at least one letter or digit"))
     else:
@@ -281,6 +285,8 @@ def validate_image(field: str, upload: UploadedFile, errors: list[FieldError]) -
     if not data:
         errors.append(FieldError(field, f"{field} is empty"))
         return None
+    if data.startswith((JPEG_MAGIC, PNG_MAGIC)) and not _within_pixel_limit(field, data, errors):
+        return None
     if data.startswith(JPEG_MAGIC):
         if _decodes_as_jpeg(data):
             return ValidImage(field, data)
@@ -293,6 +299,25 @@ def validate_image(field: str, upload: UploadedFile, errors: list[FieldError]) -
         return None
     errors.append(FieldError(field, f"{field} is not a readable JPEG or PNG image (corrupt or truncated)"))
     return None
+
+
+def _within_pixel_limit(field: str, data: bytes, errors: list[FieldError]) -> bool:
+    # A small file may declare a huge picture (a PNG of zeros compresses ~1000:1): decoding one would
+    # allocate gigabytes. The header says the size without decoding anything.
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except Image.DecompressionBombError:  # Pillow's own ceiling, far above ours
+        width = height = None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        errors.append(FieldError(field, f"{field} is not a readable JPEG or PNG image (corrupt or truncated)"))
+        return False
+    limit = settings.ANPR_MAX_IMAGE_PIXELS
+    if width is None or height is None or width * height > limit:
+        size = f"{width}x{height} pixels" if width else "too many pixels"
+        errors.append(FieldError(field, f"{field} declares {size}; at most {limit} pixels"))
+        return False
+    return True
 
 
 def _decodes_as_jpeg(data: bytes) -> bool:

@@ -14,13 +14,16 @@ per hour rather than as an infinite rate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min
-from django.db.models.functions import Trunc
+from django.db.models import Avg, Count, FloatField, Max, Min
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Trunc
+from django.utils import timezone
 
 from anpr.choices import INTERVAL_SECONDS, StatsInterval
+from anpr.models import PlateEvent
 from anpr.payloads import iso
 from anpr.search import EventQuery, filter_events, invalid_query, parse_bound
 from config.api.contracts import FieldError
@@ -110,4 +113,24 @@ def event_rate(total: int, start: datetime | None, end: datetime | None, interva
         "per_second": round(per_second, 6),
         "per_minute": round(per_second * 60, 4),
         "per_hour": round(per_second * 3600, 2),
+    }
+
+
+METRICS_WINDOW = timedelta(hours=1)
+
+
+def engine_metrics(now: datetime | None = None) -> dict[str, Any]:
+    """003's ``metrics`` block of ``/healthz/detailed``: every event stored, the events per minute over the last
+    hour (by the time they were stored), and the average ``metadata.processing_time_ms`` the edge workers
+    reported for that hour's events (null when none reported one)."""
+    now = now or timezone.now()
+    recent = PlateEvent.objects.filter(created_at__gte=now - METRICS_WINDOW)
+    figures = recent.aggregate(
+        count=Count("pk"),
+        processing=Avg(Cast(KeyTextTransform("processing_time_ms", "metadata"), FloatField())),
+    )
+    return {
+        "events_total": PlateEvent.objects.count(),
+        "events_per_minute": round(figures["count"] / (METRICS_WINDOW.total_seconds() / 60), 2),
+        "avg_processing_time_ms": _round(figures["processing"], 1),
     }

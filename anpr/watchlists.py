@@ -92,16 +92,23 @@ def save_entry(entry: WatchlistEntry | None, data: dict, *, user=None) -> Watchl
         if field in data:
             setattr(entry, field, data[field])
     normalized = normalize_plate(entry.plate_text or "")
+    if not (entry.plate_text or "").isprintable():
+        raise ApiError(
+            Kind.VALIDATION,
+            "Validation error",
+            field_errors=[FieldError("plate_text", "plate_text may not hold control characters")],
+        )
     if not normalized:
         raise ApiError(
             Kind.VALIDATION,
             "Validation error",
             field_errors=[FieldError("plate_text", "plate_text must hold at least one letter or digit")],
         )
-    clash = WatchlistEntry.objects.filter(plate_normalized=normalized, list_type=entry.list_type).exclude(pk=entry.pk)
+    # One list per plate: allowed and denied at once would make every sighting's outcome a matter of order.
+    clash = WatchlistEntry.objects.filter(plate_normalized=normalized).exclude(pk=entry.pk).first()
     conflict = ApiError(Kind.CONFLICT, f"{normalized} is already on the {entry.list_type} list")
-    if clash.exists():
-        raise conflict
+    if clash is not None:
+        raise ApiError(Kind.CONFLICT, f"{normalized} is already on the {clash.list_type} list")
     try:
         with transaction.atomic():
             entry.save()

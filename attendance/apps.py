@@ -7,8 +7,9 @@ class AttendanceConfig(AppConfig):
 
     def ready(self) -> None:
         from attendance import figures
+        from attendance.home import today_panel
         from attendance.receivers import record_recognized_person
-        from config import retention
+        from config import home, retention
         from config.system import summary
         from recognition.signals import person_recognized
 
@@ -24,6 +25,7 @@ class AttendanceConfig(AppConfig):
             )
         )
         summary.contribute("manual_overrides", figures.manual_overrides)
+        home.register(home.HomePanel("attendance", "home/_attendance.html", today_panel, order=30))
         summary.contribute("attendance_completion", figures.attendance_completion)
 
         person_recognized.connect(record_recognized_person, dispatch_uid="attendance.record_recognized_person")

@@ -13,10 +13,10 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.charts import Series, bar_chart
 from accounts.dashboard import paging_query, permission_required
-from attendance import shifts as shift_rules
 from attendance import statistics
 from attendance.api.filters import AttendanceLogFilterSet
 from attendance.choices import BADGE_COLOURS, AttendanceStatus, OdooStatus
@@ -40,9 +40,10 @@ def _filtered(request: HttpRequest) -> tuple[dict[str, str], Any, list[str]]:
     return filters, filterset, errors
 
 
-def _site_time(moment) -> str | None:
-    # Attendance is read in the site's wall-clock time, as the API's timeIn/timeOut, whoever looks.
-    return shift_rules.site_local(moment).strftime("%H:%M:%S") if moment else None
+def _shown_time(moment) -> str | None:
+    # In the viewer's time zone like every other page (their preference, else the site's), so a sighting
+    # reads the same here as on Live view. The API's timeIn/timeOut stay in site time, as the contract says.
+    return timezone.localtime(moment).strftime("%H:%M:%S") if moment else None
 
 
 def _common(filters: dict[str, str]) -> dict[str, Any]:
@@ -66,8 +67,8 @@ def logs_page(request: HttpRequest) -> HttpResponse:
         "rows": [
             {
                 "log": log,
-                "time_in": _site_time(log.check_in),
-                "time_out": _site_time(log.check_out),
+                "time_in": _shown_time(log.check_in),
+                "time_out": _shown_time(log.check_out),
                 "badge": BADGE_COLOURS.get(log.status, ""),
                 "odoo_badge": BADGE_COLOURS.get(log.odoo_status, ""),
             }

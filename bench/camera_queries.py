@@ -13,9 +13,10 @@ such caches: every read goes to PostgreSQL. This measures whether it needs them.
 3. Timed through Django's test client as an admin (the whole middleware, JWT auth, rate limit and usage
    recording, in-process), ``--runs`` times each after a warm-up, nothing cached between runs:
    the baseline ``GET /api/v1/auth/me`` (the floor every authenticated answer stands on), 000's camera by id,
-   001's camera list (default page and ``pageSize=100``), 000's ``/api/v2/cameras?limit=1000``, the per-camera
-   summary of every camera and the system summary. Printed: p50 and p95, the ratio of each p50 to the baseline's,
-   the spec's target and whether p95 is under it.
+   001's camera list (default page and ``pageSize=100``), 000's ``/api/v2/cameras`` (its default page and its
+   largest, 1,000), the per-camera summary of every camera (no target: no page) and the system summary.
+   Printed: p50, p95 and mean, the ratio of each p50 to the baseline's, the spec's target and whether the mean
+   is under it (000 and 001 state their targets as averages).
 4. The scratch database is dropped (``--keep`` leaves it).
 
 Loopback servers only (the embedded ones, or local ``DATABASE_URL``/``REDIS_URL``). The machine is shared and
@@ -41,7 +42,7 @@ def parent(args: argparse.Namespace) -> int:
         SCRATCH_DB,
         args.keep,
         # The limiter still runs on every call; it just must not refuse the repeated ones.
-        extra_env={"ARGUS_RATE_STANDARD": os.environ.get("ARGUS_RATE_STANDARD", "100000000")},
+        extra_env={name: os.environ.get(name, "100000000") for name in ("ARGUS_RATE_STANDARD", "ARGUS_RATE_CAMERAS")},
     )
 
 
@@ -113,27 +114,29 @@ def measure(args: argparse.Namespace) -> bool:
         ("001 GET /api/v1/cameras (default page)", get("/api/v1/cameras"), 300, "001 caches 10 s"),
         ("001 GET /api/v1/cameras?pageSize=100", get("/api/v1/cameras", {"pageSize": 100}), 300, "001 caches 10 s"),
         ("001 GET /api/v1/cameras?search=camera 5", get("/api/v1/cameras", {"search": "camera 5"}), 300, ""),
-        ("000 GET /api/v2/cameras?limit=1000", get("/api/v2/cameras", {"limit": 1000}), 200, ""),
-        ("001 GET /api/v1/cameras/summary (all)", get("/api/v1/cameras/summary"), 300, ""),
+        ("000 GET /api/v2/cameras (limit 100)", get("/api/v2/cameras"), 200, ""),
+        ("000 GET /api/v2/cameras?limit=1000", get("/api/v2/cameras", {"limit": 1000}), None, "the largest page"),
+        ("001 GET /api/v1/cameras/summary (all)", get("/api/v1/cameras/summary"), None, "every camera, no page"),
         ("001 GET /api/v1/system/summary", get("/api/v1/system/summary"), 300, "001 caches 15 s"),
     ]
     print()
     print(f"{args.cameras:,} cameras, {args.runs} runs each after a warm-up, nothing cached")
-    print(f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'target':>7}  verdict")
+    print(f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'x base':>7} {'target':>7}  verdict")
     base = None
     all_under = True
     for label, call, target, note in cases:
         samples, _ = timed(call, args.runs)
-        p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
+        p50, p95, mean = percentile(samples, 0.5), percentile(samples, 0.95), sum(samples) / len(samples)
         base = base or p50
-        verdict = ""
+        verdict = note if not target else ""
         if target:
-            under = p95 < target
+            under = mean < target  # the specs' targets are averages (000: "<200ms average")
             all_under &= under
             verdict = ("under" if under else "OVER") + (f" ({note})" if note else "")
-        print(f"{label:<44} {p50:>8.1f} {p95:>8.1f} {p50 / base:>7.1f} {target or '':>7}  {verdict}", flush=True)
+        row = f"{label:<44} {p50:>8.1f} {p95:>8.1f} {mean:>8.1f} {p50 / base:>7.1f} {target or '':>7}  {verdict}"
+        print(row, flush=True)
     print()
-    print("every p95 under its target: " + ("yes" if all_under else "NO"))
+    print("every mean under its target: " + ("yes" if all_under else "NO"))
     return all_under
 
 

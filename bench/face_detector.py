@@ -30,7 +30,11 @@ import cv2
 import numpy as np
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts bench/ first on the path, where bench/http.py would hide the standard library's.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BASE_DIR / "bench"]
 sys.path.insert(0, str(BASE_DIR))
+# A development tool on loopback servers: development settings (the embedded services, the dev secret).
+os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402

@@ -86,16 +86,29 @@ BARE = Endpoint("bare view", "GET", "/bare", 200, "none")
 class Measured:
     count: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the web servers' CPU (user + system) over the counted window
+    # The sum over clients of each one's answered requests per second of its own counted time, which runs from
+    # the moment it turned to this target to the end of its last request there (a slow request finishing
+    # after its turn is not charged to the next target's turn).
+    client_rate: float | None = None
     latencies: list[float] = field(default_factory=list)  # ms, expected status only
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
 
     @property
     def rate(self) -> float:
+        if self.client_rate is not None:
+            return self.client_rate
         return self.count / self.seconds if self.seconds else 0.0
 
     def p(self, share: float) -> float:
         return percentile(self.latencies, share) if self.latencies else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per answered request: what a request costs, whatever else the machine was doing."""
+        answered = sum(self.statuses.values())
+        return self.cpu_seconds * 1000 / answered if answered else float("nan")
 
 
 # --- The client ------------------------------------------------------------------------------------------
@@ -118,90 +131,146 @@ def event_body(prefix: str, number: int) -> bytes:
     return json.dumps(document).encode()
 
 
-def client_thread(port, endpoint, headers, prefix, start_at, counted_from, stop_at, out: Measured) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    time.sleep(max(0.0, start_at - time.time()))
-    for number in range(MAX_REQUESTS_PER_CLIENT):
-        now = time.time()
-        if now >= stop_at:
-            break
-        body = event_body(prefix, number) if endpoint.body == "event" else None
-        started = time.perf_counter()
-        try:
-            conn.request(endpoint.method, endpoint.path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            out.errors[type(exc).__name__] += 1
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            continue
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        if now < counted_from:
-            continue
-        out.statuses[response.status] += 1
-        if response.status == endpoint.expected:
-            out.count += 1
-            out.latencies.append(elapsed_ms)
-    conn.close()
+@dataclass(frozen=True)
+class Slice:
+    """A stretch of the run in which every client drives one target."""
+
+    label: str  # "bare" or "argus"
+    port: int
+    endpoint: Endpoint
+    start: float  # epoch seconds
+    end: float
+    counted: bool
 
 
-def client_process(port, endpoint, headers, prefix, threads, start_at, counted_from, stop_at, queue) -> None:
-    results = [Measured() for _ in range(threads)]
+def schedule(bare_port: int, argus_port: int, endpoint: Endpoint, warmup: float, seconds: float, rounds: int):
+    """Bare and Argus take turns (``rounds`` times each, after an uncounted turn each to warm up), so both meet
+    the same background load on this shared machine; each gets ``seconds`` counted in all."""
+    slices = []
+    at = time.time() + 1.5  # the client processes are up by then
+    turns = [(False, warmup / 2)] + [(True, seconds / rounds)] * rounds
+    for counted, length in turns:
+        for label, port, target in (("bare", bare_port, BARE), ("argus", argus_port, endpoint)):
+            slices.append(Slice(label, port, target, at, at + length, counted))
+            at += length
+    return slices
+
+
+def client_thread(slices, headers_by_label, prefix, out: dict[str, Measured]) -> None:
+    connections: dict[int, http.client.HTTPConnection] = {}
+    number = 0
+    for part in slices:
+        conn = connections.get(part.port) or http.client.HTTPConnection("127.0.0.1", part.port, timeout=30)
+        connections[part.port] = conn
+        time.sleep(max(0.0, part.start - time.time()))
+        began = last_end = time.time()  # the previous turn's last request may have ended after part.start
+        headers = headers_by_label[part.label]
+        result = out[part.label]
+        while number < MAX_REQUESTS_PER_CLIENT and time.time() < part.end:
+            number += 1
+            body = event_body(prefix, number) if part.endpoint.body == "event" else None
+            started = time.perf_counter()
+            try:
+                conn.request(part.endpoint.method, part.endpoint.path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                if part.counted:
+                    result.errors[type(exc).__name__] += 1
+                conn.close()
+                conn = connections[part.port] = http.client.HTTPConnection("127.0.0.1", part.port, timeout=30)
+                continue
+            last_end = time.time()
+            if not part.counted:
+                continue
+            result.statuses[response.status] += 1
+            if response.status == part.endpoint.expected:
+                result.count += 1
+                result.latencies.append((time.perf_counter() - started) * 1000)
+        if part.counted:
+            result.seconds += last_end - began
+    for conn in connections.values():
+        conn.close()
+
+
+def client_process(slices, headers_by_label, prefix, threads, queue) -> None:
+    results = [{"bare": Measured(), "argus": Measured()} for _ in range(threads)]
     workers = [
-        threading.Thread(
-            target=client_thread,
-            args=(port, endpoint, headers, f"{prefix}-{n}", start_at, counted_from, stop_at, results[n]),
-        )
+        threading.Thread(target=client_thread, args=(slices, headers_by_label, f"{prefix}-{n}", results[n]))
         for n in range(threads)
     ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    merged = Measured()
-    for result in results:
-        merged.count += result.count
-        merged.latencies.extend(result.latencies)
-        merged.statuses.update(result.statuses)
-        merged.errors.update(result.errors)
-    queue.put((merged.count, merged.latencies, dict(merged.statuses), dict(merged.errors)))
+    merged = {}
+    for label in ("bare", "argus"):
+        count, latencies, statuses, errors, rate = 0, [], Counter(), Counter(), 0.0
+        for result in results:
+            count += result[label].count
+            latencies.extend(result[label].latencies)
+            statuses.update(result[label].statuses)
+            errors.update(result[label].errors)
+            rate += result[label].count / result[label].seconds if result[label].seconds else 0.0
+        merged[label] = (count, latencies, dict(statuses), dict(errors), rate)
+    queue.put(merged)
 
 
-def drive(port: int, endpoint: Endpoint, headers: dict, clients: int, warmup: float, seconds: float) -> Measured:
-    """``clients`` keep-alive connections on ``endpoint`` for ``warmup`` + ``seconds``; the latter counted."""
+def drive(tiers: dict, endpoint: Endpoint, headers: dict, args) -> dict[str, Measured]:
+    """``args.clients`` keep-alive connections, bare and Argus (``endpoint``) taking turns; by label."""
+    slices = schedule(tiers["bare"][1], tiers["argus"][1], endpoint, args.warmup, args.seconds, args.rounds)
+    headers_by_label = {"bare": {}, "argus": headers}
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    start_at = time.time() + 1.5  # the client processes are up by then
-    counted_from = start_at + warmup
-    stop_at = counted_from + seconds
+    clients = args.clients
     shares = [
         clients // CLIENT_PROCESSES + (1 if n < clients % CLIENT_PROCESSES else 0) for n in range(CLIENT_PROCESSES)
     ]
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     processes = [
-        context.Process(
-            target=client_process,
-            args=(port, endpoint, headers, f"{prefix}-{n}", share, start_at, counted_from, stop_at, queue),
-        )
+        context.Process(target=client_process, args=(slices, headers_by_label, f"{prefix}-{n}", share, queue))
         for n, share in enumerate(shares)
         if share
     ]
     for process in processes:
         process.start()
-    measured = Measured(seconds=seconds)
+    measured = {label: Measured(client_rate=0.0) for label in ("bare", "argus")}
+    # Each tier's CPU over its own counted turns (the other tier idles meanwhile).
+    for part in slices:
+        time.sleep(max(0.0, part.start - time.time()))
+        cpu_before = server_cpu(tiers[part.label][0])
+        time.sleep(max(0.0, part.end - time.time()))
+        if part.counted:
+            measured[part.label].cpu_seconds += server_cpu(tiers[part.label][0]) - cpu_before
+            measured[part.label].seconds += part.end - part.start
     for _ in processes:
-        count, latencies, statuses, errors = queue.get(timeout=warmup + seconds + 120)
-        measured.count += count
-        measured.latencies.extend(latencies)
-        measured.statuses.update(statuses)
-        measured.errors.update(errors)
+        merged = queue.get(timeout=120)
+        for label, (count, latencies, statuses, errors, rate) in merged.items():
+            measured[label].client_rate += rate
+            measured[label].count += count
+            measured[label].latencies.extend(latencies)
+            measured[label].statuses.update(statuses)
+            measured[label].errors.update(errors)
     for process in processes:
         process.join(timeout=30)
     return measured
 
 
 # --- Servers ---------------------------------------------------------------------------------------------
+
+
+def server_cpu(tier: subprocess.Popen) -> float:
+    """CPU seconds (user + system) the tier's servers have used so far."""
+    import psutil
+
+    total = 0.0
+    for server in psutil.Process(tier.pid).children():
+        try:
+            times = server.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def free_port() -> int:
@@ -306,7 +375,6 @@ def server_env(metrics_dir: str) -> dict:
     return {
         **os.environ,
         "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": BENCH_SECRET,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "ARGUS_RATE_STANDARD": RAISED_LIMIT,
         "ARGUS_RATE_INGEST": RAISED_LIMIT,
@@ -317,14 +385,15 @@ def server_env(metrics_dir: str) -> dict:
     }
 
 
-def line(name: str, processes: int, measured: Measured, floor: float | None) -> str:
-    share = f"{measured.rate / floor * 100:5.1f} %" if floor else "    -  "
+def line(name: str, processes: int, measured: Measured, bare: Measured | None) -> str:
+    share = f"{measured.rate / bare.rate * 100:5.1f} %" if bare and bare.rate else "    -  "
+    cpu_share = f"{bare.cpu_ms / measured.cpu_ms * 100:5.1f} %" if bare else "    -  "
     other = {k: v for k, v in measured.statuses.items() if k not in (200, 202)}
     extra = f"  other: {other}" if other else ""
     extra += f"  errors: {dict(measured.errors)}" if measured.errors else ""
     return (
         f"{name:<30} {processes:>2}  {measured.rate:8.1f}  {measured.p(0.5):7.1f}  {measured.p(0.95):7.1f}  "
-        f"{share}{extra}"
+        f"{share}  {measured.cpu_ms:7.2f}  {cpu_share}{extra}"
     )
 
 
@@ -340,45 +409,47 @@ def child(args: argparse.Namespace) -> int:
         "none": {},
     }
     results: dict[tuple[str, int], Measured] = {}
-    floors: dict[int, float] = {}
-    print(f"{args.clients} keep-alive clients, {args.warmup:g} s warm-up + {args.seconds:g} s counted per line")
-    print(f"{'endpoint':<30} {'N':>2}  {'req/s':>8}  {'p50 ms':>7}  {'p95 ms':>7}  of bare")
+    floors: dict[tuple[str, int], Measured] = {}
+    print(
+        f"{args.clients} keep-alive clients; per endpoint, bare view and Argus take turns {args.rounds} times"
+        f" ({args.seconds:g} s counted each, after {args.warmup / 2:g} s each to warm up)"
+    )
+    print(f"{'endpoint':<30} {'N':>2}  {'req/s':>8}  {'p50 ms':>7}  {'p95 ms':>7}  of bare  {'CPU ms':>7}  of bare")
+    print("(the bare view's figures on the line under each endpoint are its own turns; CPU ms: the web servers'")
+    print(" CPU per answered request, and beside it the bare view's over this one's: the share of the bare rate")
+    print(" this endpoint would reach on equal CPU, a figure the machine's other load leaves mostly alone)")
     with tempfile.TemporaryDirectory(prefix="argus-bench-metrics-") as metrics_dir:
         env = server_env(metrics_dir)
         for processes in args.processes:
             argus, argus_port = start_tier("config.asgi:application", processes, env)
             bare, bare_port = start_tier("bench.bare_app:application", processes, env)
+            tiers = {"argus": (argus, argus_port), "bare": (bare, bare_port)}
             try:
                 wait_ready(argus, argus_port, "/healthz", processes)
                 wait_ready(bare, bare_port, "/bare", processes)
-                before = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
-                print(line("bare view (before)", processes, before, None), flush=True)
-                measured = {}
                 for endpoint in ENDPOINTS:
-                    measured[endpoint.name] = drive(
-                        argus_port, endpoint, headers[endpoint.credential], args.clients, args.warmup, args.seconds
-                    )
-                after = drive(bare_port, BARE, {}, args.clients, args.warmup, args.seconds)
-                floors[processes] = (before.rate + after.rate) / 2
-                for endpoint in ENDPOINTS:
-                    results[(endpoint.name, processes)] = measured[endpoint.name]
-                    print(line(endpoint.name, processes, measured[endpoint.name], floors[processes]), flush=True)
-                print(line("bare view (after)", processes, after, None), flush=True)
-                print(f"{'bare view (mean: the floor)':<30} {processes:>2}  {floors[processes]:8.1f}", flush=True)
+                    measured = drive(tiers, endpoint, headers[endpoint.credential], args)
+                    results[(endpoint.name, processes)] = measured["argus"]
+                    floors[(endpoint.name, processes)] = measured["bare"]
+                    print(line(endpoint.name, processes, measured["argus"], measured["bare"]), flush=True)
+                    print(line("  bare view, same turns", processes, measured["bare"], None), flush=True)
             finally:
                 stop_tier(argus)
                 stop_tier(bare)
     report_goals(results, floors, args.processes)
+    print(f"\nload average over the run's end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} cores")
     return 0
 
 
-def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, float], processes: list[int]) -> None:
+def report_goals(results: dict, floors: dict, processes: list[int]) -> None:
     if 1 in processes and 2 in processes:
-        print("\n2 processes / 1 process:")
+        print("\n2 processes / 1 process (rates):")
         for endpoint in ENDPOINTS:
             one, two = results[(endpoint.name, 1)], results[(endpoint.name, 2)]
-            print(f"  {endpoint.name:<30} {two.rate / one.rate if one.rate else float('nan'):5.2f}x")
-        print(f"  {'bare view':<30} {floors[2] / floors[1]:5.2f}x")
+            bare_one, bare_two = floors[(endpoint.name, 1)], floors[(endpoint.name, 2)]
+            scaling = two.rate / one.rate if one.rate else float("nan")
+            bare_scaling = bare_two.rate / bare_one.rate if bare_one.rate else float("nan")
+            print(f"  {endpoint.name:<30} {scaling:5.2f}x   (bare view in the same turns: {bare_scaling:5.2f}x)")
     print("\nissue 19's goals:")
 
     def verdict(ok: bool) -> str:
@@ -386,8 +457,13 @@ def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, flo
 
     if 1 in processes:
         for name, goal in (("GET /api/v1/auth/me", 0.40), ("POST /events/ingest", 0.35)):
-            share = results[(name, 1)].rate / floors[1]
-            print(f"  {name} >= {goal:.0%} of bare (1 process): {share:.1%} {verdict(share >= goal)}")
+            argus, bare = results[(name, 1)], floors[(name, 1)]
+            share = argus.rate / bare.rate if bare.rate else float("nan")
+            by_cpu = bare.cpu_ms / argus.cpu_ms
+            print(
+                f"  {name} >= {goal:.0%} of bare (1 process): {share:.1%} {verdict(share >= goal)}"
+                f" (by server CPU per request: {by_cpu:.1%})"
+            )
         for name in ("GET /api/v1/detections/live", "GET /api/v1/counts/realtime"):
             p95 = results[(name, 1)].p(0.95)
             print(f"  {name} p95 <= 30 ms (1 process): {p95:.1f} ms {verdict(p95 <= 30)}")
@@ -399,21 +475,28 @@ def report_goals(results: dict[tuple[str, int], Measured], floors: dict[int, flo
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, default=4.0, help="counted seconds per endpoint")
+    parser.add_argument("--seconds", type=float, default=4.0, help="counted seconds per endpoint, and as many bare")
     parser.add_argument("--warmup", type=float, default=1.0, help="untimed seconds before each count")
+    parser.add_argument("--rounds", type=int, default=4, help="turns bare and Argus take per endpoint")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--processes", type=lambda raw: [int(p) for p in raw.split(",")], default=[1, 2])
     parser.add_argument("--keep", action="store_true", help="leave the scratch database")
     args = parser.parse_args()
     if not 1 <= args.clients <= 256 or not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--clients 1..256, --seconds up to 600, --warmup up to 60")
+    if not 1 <= args.rounds <= 100:
+        parser.error("--rounds 1..100")
     if any(not 1 <= p <= 16 for p in args.processes):
         parser.error("--processes: counts from 1 to 16, comma-separated")
     if args.child:
         return child(args)
-    # The child mints the access token the servers check: one signing key for both.
+    # Production settings want a real secret; the child mints the access token the servers check with it.
+    os.environ.setdefault("DJANGO_SECRET_KEY", BENCH_SECRET)
     return run_in_scratch_database(
-        os.path.abspath(__file__), SCRATCH_DB, args.keep, extra_env={"DJANGO_SECRET_KEY": BENCH_SECRET}
+        os.path.abspath(__file__),
+        SCRATCH_DB,
+        args.keep,
+        extra_env={"DJANGO_SECRET_KEY": os.environ["DJANGO_SECRET_KEY"]},
     )
 
 

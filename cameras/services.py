@@ -72,6 +72,8 @@ def set_stream_url(camera: Camera, url: str | None, stream_type: str) -> None:
     bare, password = streams.split_credentials(url)
     try:
         streams.validate_stream_url(stream_type, bare)
+        if stream_type in (StreamType.RTSP, StreamType.HTTP):
+            outbound.check_target(bare, "The stream URL")
     except ValueError as exc:
         raise _invalid("stream_url", str(exc)) from None
     if streams.is_masked_password(password):
@@ -102,6 +104,10 @@ def _apply(camera: Camera, data: dict[str, Any]) -> None:
     stream_type = data.get("stream_type", camera.stream_type or StreamType.RTSP)
     if stream_type not in StreamType.values:
         raise _invalid("stream_type", f"One of {', '.join(StreamType.values)}")
+    for field in ("name", "location"):
+        # Shown in pages, exports, logs and alerts: a control character there would forge or garble them.
+        if isinstance(data.get(field), str) and not data[field].isprintable():
+            raise _invalid(field, f"{field} may not hold control characters")
     for field in CAMERA_FIELDS & data.keys():
         setattr(camera, field, data[field])
     if "status" in data:
@@ -210,6 +216,16 @@ def set_status(camera: Camera, status: str) -> Camera:
 
 def stream_url_for_client(camera: Camera) -> str:
     return streams.masked_url(camera.stream_url, camera.stream_password) if camera.stream_url else ""
+
+
+def require_stream_url(camera: Camera) -> None:
+    """Refuse to test or snapshot a camera that has no stream URL: a configuration error (409), not an outage."""
+    if not camera.stream_url:
+        raise ApiError(
+            Kind.CONFLICT,
+            f"Camera {camera.pk} has no stream URL configured; set streamUrl first",
+            code="CAMERA_NOT_CONFIGURED",
+        )
 
 
 def stream_url_for_platform(camera: Camera) -> str:
@@ -393,8 +409,16 @@ def count_check(camera_id: str, *, online: bool, day) -> None:
 
 def uptime_percent(camera_id: str, day) -> float | None:
     """Share of today's checks that found the camera online; None before its first check."""
-    counts = cache.get_many([_check_counter(camera_id, day, "total"), _check_counter(camera_id, day, "online")])
-    total = counts.get(_check_counter(camera_id, day, "total"), 0)
-    if not total:
-        return None
-    return round(100 * counts.get(_check_counter(camera_id, day, "online"), 0) / total, 1)
+    return uptime_percents([camera_id], day)[camera_id]
+
+
+def uptime_percents(camera_ids: list[str], day) -> dict[str, float | None]:
+    """:func:`uptime_percent` of many cameras in one cache round trip (a fleet's summary)."""
+    keys = [_check_counter(camera_id, day, kind) for camera_id in camera_ids for kind in ("total", "online")]
+    counts = cache.get_many(keys) if keys else {}
+    shares: dict[str, float | None] = {}
+    for camera_id in camera_ids:
+        total = counts.get(_check_counter(camera_id, day, "total"), 0)
+        online = counts.get(_check_counter(camera_id, day, "online"), 0)
+        shares[camera_id] = round(100 * online / total, 1) if total else None
+    return shares

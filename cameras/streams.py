@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from django.conf import settings
+
 MASK = "***"
 
 # Characters a userinfo may carry unencoded (RFC 3986 unreserved + sub-delims); the rest is percent-encoded.
@@ -201,7 +203,8 @@ def validate_stream_url(stream_type: str, url: str) -> str:
 
     RTSP wants ``rtsp://`` (or ``rtsps://``) with a host; HTTP ``http(s)://`` with a host; USB a device
     index (``0``) or ``/dev/video*``; Socket ``tcp://host:port`` or ``host:port``; Local File an existing
-    file (a path or ``file://`` URL). Raises ``ValueError`` saying what is wrong.
+    file inside ``CAMERA_FILES_ROOT`` (its full path or ``file://`` URL). Raises ``ValueError`` saying
+    what is wrong.
     """
     kind = _normalise_type(stream_type)
     url = (url or "").strip()
@@ -222,7 +225,11 @@ def validate_stream_url(stream_type: str, url: str) -> str:
         if urlsplit(target).port is None:
             raise ValueError(f"Socket stream needs a port: tcp://host:port or host:port (got {url!r})")
     else:
-        path = Path(unquote(urlsplit(url).path)) if url.lower().startswith("file://") else Path(url).expanduser()
-        if not path.is_file():
-            raise ValueError(f"Local file {str(path)!r} does not exist or is not a file")
+        path = Path(unquote(urlsplit(url).path)) if url.lower().startswith("file://") else Path(url)
+        root = Path(settings.CAMERA_FILES_ROOT).resolve()
+        # One answer for a path outside the folder, a missing file and a directory alike: the message must
+        # not tell whether some path exists on the server.
+        candidate = path.resolve()
+        if not path.is_absolute() or not candidate.is_relative_to(root) or not candidate.is_file():
+            raise ValueError("Local file must be the full path of a video file in ARGUS_CAMERA_FILES_ROOT")
     return url

@@ -45,12 +45,5 @@ def camera_summaries(cameras: Iterable[Camera]) -> list[dict[str, Any]]:
         for camera_id in camera_ids:
             for field in fields:
                 figures[camera_id][field] = found.get(camera_id, {}).get(field, 0)
-    today = timezone.now().date()
-    return [
-        {
-            "id": camera.pk,
-            **figures[camera.pk],
-            "uptime_percent": services.uptime_percent(camera.pk, today),
-        }
-        for camera in cameras
-    ]
+    uptime = services.uptime_percents(camera_ids, timezone.now().date())
+    return [{"id": camera.pk, **figures[camera.pk], "uptime_percent": uptime[camera.pk]} for camera in cameras]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from cameras import monitoring
+from cameras import monitoring, platform_alerts
 from cameras.models import Camera
 from cameras.vision import health
 
@@ -28,3 +28,9 @@ def check_camera_health() -> dict[str, int]:
 def supervise_vision() -> dict[str, list[str]]:
     """Every camera with recognition or counting on has a worker with frames, or an alert says it has not."""
     return health.supervise()
+
+
+@shared_task(name="cameras.evaluate_platform_alerts", ignore_result=True)
+def evaluate_platform_alerts() -> dict[str, object]:
+    """002's alerting rules (error rate, response time, open circuits), every minute."""
+    return platform_alerts.evaluate()

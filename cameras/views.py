@@ -27,7 +27,6 @@ from cameras.models import Alert, Camera
 from cameras.probing import StreamUnavailable
 from cameras.vision import live
 from config.api.contracts import ApiError
-from config.storage import signed_url
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -44,30 +43,37 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @permission_required("cameras:read")
 @require_GET
 def live_image(request: HttpRequest, camera_id: str) -> HttpResponse:
-    """The camera's newest frame as a JPEG (a vision worker keeps it about a second old); 404 while none."""
+    """The camera's newest frame as a JPEG (a vision worker keeps it about a second old); 204 while none.
+
+    No picture yet is not an error (the pages ask every couple of seconds and keep the thumbnail): a 404
+    would fill the browser's console with failed requests. An unknown camera is still a 404.
+    """
     camera = get_object_or_404(Camera, pk=camera_id)
     jpeg = live.latest_jpeg(camera.pk)
     if jpeg is None:
-        return HttpResponse("No live picture: no vision worker is watching this camera.", status=404)
+        response = HttpResponse(status=204)
+        response["Cache-Control"] = "no-store"
+        return response
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _tile(camera: Camera) -> dict[str, Any]:
+def _tile(camera: Camera, watched: set[str]) -> dict[str, Any]:
     return {
         "camera": camera,
         "badge": BADGE_COLOURS.get(camera.status, ""),
-        "thumbnail": signed_url(camera.thumbnail) if camera.thumbnail else None,
+        "thumbnail": live.first_picture(camera, watched),
         "stream_url": services.stream_url_for_client(camera),
     }
 
 
 @permission_required("cameras:read")
 def camera_list(request: HttpRequest) -> HttpResponse:
-    cameras = Camera.objects.order_by("id")
+    cameras = list(Camera.objects.order_by("id"))
+    watched = live.watched(camera.pk for camera in cameras)
     context = {
-        "tiles": [_tile(camera) for camera in cameras],
+        "tiles": [_tile(camera, watched) for camera in cameras],
         "can_write": request.user.has_permission("cameras:write"),
         "badges": {status: BADGE_COLOURS[status] for status in CameraStatus.values},
     }
@@ -165,8 +171,14 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     rows = [{"alert": alert, "badge": BADGE_COLOURS.get(alert.level, "")} for alert in page]
     recent = list(notifications.visible_to(request.user)[:20])
+    # A notification about an alert shows that alert's level (high, not the notification scale's critical).
+    alert_ids = {item.link.removeprefix("/alerts#") for item in recent if item.link.startswith("/alerts#")}
+    levels = dict(Alert.objects.filter(pk__in=alert_ids).values_list("id", "level"))
     for item in recent:
         item.dashboard_link = _notification_link(item.link)
+        alert_level = levels.get(item.link.removeprefix("/alerts#")) if item.link.startswith("/alerts#") else None
+        item.shown_level = alert_level or item.level
+        item.shown_badge = BADGE_COLOURS.get(alert_level, "") if alert_level else item.level
     context = {
         "page": page,
         "rows": rows,

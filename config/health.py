@@ -141,6 +141,23 @@ def check_platform() -> PlatformHealth:
     return PlatformHealth({name: _timed(check) for name, check in CHECKS.items()}, datetime.now(UTC))
 
 
+#: What apps add to 003's ``metrics`` block of ``/healthz/detailed`` (anpr: events_total and the rest).
+EDGE_METRICS: list[Callable[[], dict[str, Any]]] = []
+
+
+def contribute_edge_metrics(compute: Callable[[], dict[str, Any]]) -> None:
+    if compute not in EDGE_METRICS:
+        EDGE_METRICS.append(compute)
+
+
+def edge_metrics() -> dict[str, Any]:
+    """003's ``metrics`` block, from the apps' contributions."""
+    metrics: dict[str, Any] = {}
+    for compute in EDGE_METRICS:
+        metrics.update(compute())
+    return metrics
+
+
 @dataclass
 class GatewayHealth:
     """002's view: every component and registered service, and which of them are critical."""

@@ -8,6 +8,8 @@ import logging
 from datetime import UTC, datetime
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="-")
+# 002's X-Correlation-ID as the client sent it ("" when it sent none: the request id stands in).
+current_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_correlation_id", default="")
 
 
 def install_record_factory() -> None:
@@ -31,8 +33,12 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# What every LogRecord has; anything else on a record came from ``extra=`` and is the caller's data.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers."""
+    """One JSON object per line, for log shippers; fields given with ``extra=`` are kept, beside the standard ones."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -42,6 +48,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and key not in entry:
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from /static: /docs works offline
     "django_celery_beat",
     "channels",
     "config",
@@ -106,18 +107,25 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The signed-in dashboard user's time zone and language (needs request.user).
-    "accounts.middleware.UserPreferenceMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # DASHBOARD_MIDDLEWARE, for dashboard and admin paths only (API calls authenticate by header).
+    "config.middleware.DashboardOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
     "config.api.versioning.ApiVersionMiddleware",
     "config.middleware.ApiErrorMiddleware",
 ]
+
+DASHBOARD_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in dashboard user's time zone and language (needs request.user).
+    "accounts.middleware.UserPreferenceMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+# The admin looks for these three in MIDDLEWARE; they run for its paths, through DashboardOnlyMiddleware.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = None
@@ -215,7 +223,7 @@ STORAGES = {
 REDIS_PREFIX = env.str("ARGUS_REDIS_PREFIX", default=f"argus-test-{os.getpid()}" if TESTING else "argus")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",  # Django's, sharing one client per pool
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_PREFIX,
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -286,7 +294,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.handle_exception",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.ratelimit.TokenBucketThrottle"],
@@ -306,7 +314,16 @@ SIMPLE_JWT = {
     "TOKEN_TYPE_CLAIM": "token_type",
     "JTI_CLAIM": "jti",
     "UPDATE_LAST_LOGIN": False,
+    # 002: tokens name their issuer and audience, and both are checked, with 30 s of clock tolerance.
+    "ISSUER": env.str("JWT_ISSUER", default="beauth"),
+    "AUDIENCE": env.str("JWT_AUDIENCE", default="becamera"),
+    "LEEWAY": env.int("JWT_LEEWAY_SECONDS", default=30),
 }
+# 002's session limits: at most this many open sessions (refresh tokens) per person, a new sign-in ending
+# the oldest (0: no limit); and a session not refreshed for this many minutes ends (0: off; 002 says 30,
+# which cuts 001's 14-day refresh tokens to half an hour of inactivity).
+SESSION_MAX_PER_USER = env.int("ARGUS_SESSION_MAX_PER_USER", default=5)
+SESSION_IDLE_MINUTES = env.int("ARGUS_SESSION_IDLE_MINUTES", default=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Argus API",
@@ -317,6 +334,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": ARGUS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
     "APPEND_COMPONENTS": {
@@ -368,6 +388,12 @@ RATE_LIMITS = {
     "standard": env.int("ARGUS_RATE_STANDARD", default=1000),
     "anonymous": env.int("ARGUS_RATE_ANONYMOUS", default=100),
     "health": None,
+    # 002's per-endpoint limits where Argus has the route: /api/v1/cameras... and the counts analytics.
+    "cameras": env.int("ARGUS_RATE_CAMERAS", default=100),
+    "analytics": env.int("ARGUS_RATE_ANALYTICS", default=50),
+    # 002's global limit: one bucket for every request of every client (0: off). 002 says 1000/min, which
+    # the edge workers' ingest alone passes on a real site, so it is off unless a site sets it.
+    "global": env.int("ARGUS_RATE_GLOBAL", default=0) or None,
 }
 # 000's versioning: each /api/vN/ says its status; a retired version answers 410 with its Sunset date.
 API_VERSIONS = {"1": {"status": "stable"}, "2": {"status": "beta"}}
@@ -407,6 +433,8 @@ API_KEY_TIER_QUOTAS = {
         "monthly": env.int("ARGUS_QUOTA_ENTERPRISE_MONTHLY", default=250000000),
     },
 }
+# The tier whose quotas a signed-in person's requests (Bearer JWT or session) count against; empty: none.
+API_USER_QUOTA_TIER = env.str("ARGUS_USER_QUOTA_TIER", default="premium")
 RATE_LIMIT_ENABLED = env.bool("ARGUS_RATE_LIMIT_ENABLED", default=True)
 # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed, for rate limits and the audit trail.
 TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])
@@ -548,3 +576,22 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+
+# --- Security and bounded inputs (issue 16) -------------------------------------------------------------
+# ANPR frames and crops: the most pixels an image may declare (read from its header before any decoding).
+ANPR_MAX_IMAGE_PIXELS = env.int("ARGUS_ANPR_MAX_IMAGE_PIXELS", default=40_000_000)
+# Address ranges no user-set destination (camera stream, exporter, detection provider, Odoo, face-service
+# callback or video URL) may reach: any of loopback, link-local, private. Development (make run, the suite)
+# reaches its own loopback services; production refuses loopback and link-local (cloud metadata) by default.
+OUTBOUND_BLOCKED_RANGES = env.list(
+    "ARGUS_OUTBOUND_BLOCKED_RANGES", default=["link-local"] if DEBUG else ["loopback", "link-local"]
+)
+# Face-service callbackUrl hosts the platform will post results (with its callback key) to; empty: none.
+FACE_SERVICE_CALLBACK_HOSTS = env.list(
+    "ARGUS_FACE_SERVICE_CALLBACK_HOSTS", default=["127.0.0.1", "localhost", "::1"] if DEBUG else []
+)
+# Local-file cameras: files must lie inside this folder.
+CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
+# The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
+MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)

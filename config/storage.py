@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import mimetypes
+import re
 import time
 from urllib.parse import urlencode
 
@@ -51,4 +52,23 @@ def serve_signed_file(request, name: str):
     if not isinstance(default_storage, SignedFileSystemStorage) or not default_storage.exists(name):
         raise Http404("file not found")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:  # replaced between the check and the read (a camera's rotating thumbnail)
+        raise Http404("file not found") from None
+    download = download_name(request.GET.get("download", ""), name)
+    if download:
+        return FileResponse(handle, content_type=content_type, as_attachment=True, filename=download)
+    return FileResponse(handle, content_type=content_type)
+
+
+def download_name(asked: str, name: str) -> str:
+    """The name a download is saved under when the link asks for one (``?download=attendance_2026-11.csv``):
+    letters, digits, dot, dash and underscore only, at most 100 characters, and always the stored file's own
+    extension, so a link cannot pass the file off as another kind. "" when none (or nothing usable) is asked.
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]", "", asked.rsplit(".", 1)[0])[:100].strip("._-")
+    if not stem:
+        return ""
+    extension = name.rsplit(".", 1)[1] if "." in name.rsplit("/", 1)[-1] else ""
+    return f"{stem}.{extension}" if extension else stem

@@ -4,9 +4,11 @@
     python -m config.webtier --processes 4 --port 8000 --proxy-headers
 
 Daphne is one Twisted reactor and one interpreter: a single process never uses more than one core. Here a
-supervisor binds the listening socket once and starts ``--processes`` daphne servers that all accept from it
-(daphne's ``--fd``), so the kernel hands each new connection to whichever server takes it first. A server
-that dies is started again on the same socket, so the port never closes; SIGTERM or SIGINT stops them all
+supervisor opens one listening socket per server, all bound to the same port with ``SO_REUSEPORT``, and
+starts ``--processes`` daphne servers, each on its own socket (daphne's ``--fd``): the kernel spreads new
+connections evenly over the sockets, so no server grabs a burst of them while another idles. The
+supervisor keeps every socket open: a server that dies is started again on its socket, and the connections
+that arrived meanwhile wait in its backlog instead of being refused. SIGTERM or SIGINT stops them all
 (daphne finishes the requests in flight). Options after the known ones go to daphne unchanged, the last
 argument may name another ASGI application (``config.asgi:application`` by default).
 
@@ -45,9 +47,11 @@ def default_processes() -> int:
 
 
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    """An IPv4 TCP socket bound and listening, inheritable by the servers started from here."""
+    """An IPv4 TCP socket bound to ``host:port`` beside the others of the tier (``SO_REUSEPORT``) and listening,
+    inheritable by the server started on it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(backlog)
     sock.set_inheritable(True)
@@ -55,10 +59,11 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
 
 
 class WebTier:
-    """Starts, watches and stops the daphne servers sharing one listening socket."""
+    """Starts, watches and stops the daphne servers, one per listening socket of the port."""
 
-    def __init__(self, sock: socket.socket, processes: int, daphne_args: list[str], application: str):
-        self.sock = sock
+    def __init__(self, sockets: list[socket.socket], daphne_args: list[str], application: str):
+        self.sockets = sockets
+        processes = len(sockets)
         self.processes = processes
         self.daphne_args = daphne_args
         self.application = application
@@ -66,12 +71,12 @@ class WebTier:
         self.started_at: list[float] = [0.0] * processes
         self.stopping = False
 
-    def command(self) -> list[str]:
-        fd = self.sock.fileno()
+    def command(self, slot: int) -> list[str]:
+        fd = self.sockets[slot].fileno()
         return [sys.executable, "-m", "daphne", "--fd", str(fd), *self.daphne_args, self.application]
 
     def start(self, slot: int) -> None:
-        server = subprocess.Popen(self.command(), pass_fds=(self.sock.fileno(),))
+        server = subprocess.Popen(self.command(slot), pass_fds=(self.sockets[slot].fileno(),))
         self.servers[slot] = server
         self.started_at[slot] = time.monotonic()
         logger.info("web server %d started (pid %d)", slot, server.pid)
@@ -108,7 +113,8 @@ class WebTier:
                 logger.warning("web server pid %d did not stop in time: killed", server.pid)
                 server.kill()
                 server.wait()
-        self.sock.close()
+        for sock in self.sockets:
+            sock.close()
         return 0
 
 
@@ -122,6 +128,8 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     processes = args.processes if args.processes is not None else default_processes()
     if not 1 <= processes <= MAX_PROCESSES:
         parser.error(f"--processes must be from 1 to {MAX_PROCESSES}")
+    if not 1 <= args.port <= 65535:
+        parser.error("--port must be from 1 to 65535 (every server's socket binds the same one)")
     args.processes = processes
     return args, rest
 
@@ -132,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     application = DEFAULT_APPLICATION
     if rest and not rest[-1].startswith("-") and ":" in rest[-1]:
         application = rest.pop()
-    sock = listening_socket(args.bind, args.port, args.backlog)
-    tier = WebTier(sock, args.processes, rest, application)
+    sockets = [listening_socket(args.bind, args.port, args.backlog) for _ in range(args.processes)]
+    tier = WebTier(sockets, rest, application)
     signal.signal(signal.SIGTERM, tier.request_stop)
     signal.signal(signal.SIGINT, tier.request_stop)
     logger.info("serving %s on %s:%d with %d processes", application, args.bind, args.port, args.processes)

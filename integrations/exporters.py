@@ -22,6 +22,7 @@ import httpx
 import paho.mqtt.client as mqtt
 from django.core.serializers.json import DjangoJSONEncoder
 
+from config import outbound
 from config.api.contracts import now_iso
 from config.resilience import RETRYABLE_HTTP_STATUSES, ServiceTimeout, classify, describe
 from integrations import masking
@@ -82,6 +83,10 @@ def rest_headers(exporter: Exporter, extra: dict[str, str] | None = None) -> htt
 
 def _post(exporter: Exporter, body: bytes, extra_headers: dict[str, str]) -> int:
     try:
+        outbound.check_target(exporter.url, "The exporter's url")
+    except outbound.BlockedTarget as exc:
+        raise _Failure(str(exc), retryable=False) from None
+    try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
             response = client.post(exporter.url, content=body, headers=rest_headers(exporter, extra_headers))
     except httpx.HTTPError as exc:
@@ -128,6 +133,10 @@ def _publish(exporter: Exporter, body: bytes) -> None:
     client.on_connect = on_connect
     client.on_disconnect = on_disconnect
     deadline = time.monotonic() + TIMEOUT_SECONDS
+    try:
+        outbound.check_target(parts.geturl(), "The exporter's url")
+    except outbound.BlockedTarget as exc:
+        raise _Failure(str(exc), retryable=False) from None
     try:
         client.connect(parts.hostname, parts.port, keepalive=int(config.get("keepalive", 60)))
     except (OSError, TimeoutError) as exc:

@@ -86,6 +86,11 @@ def _check_url(kind: str, url: Any, errors: _Errors) -> None:
         where = "auth" if kind == ExporterType.REST else "config.username and config.password"
         errors.add("url", f"Credentials do not belong in the URL; put them in {where}")
         return
+    try:
+        outbound.check_target(url.strip(), "The url")
+    except outbound.BlockedTarget as exc:
+        errors.add("url", str(exc))
+        return
     if kind == ExporterType.REST:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             errors.add("url", "A REST exporter needs an http:// or https:// URL with a host")

@@ -7,15 +7,19 @@ class RecognitionConfig(AppConfig):
 
     def ready(self) -> None:
         from cameras import summary as camera_summary
+        from cameras.vision import registry as vision
         from config import retention
         from config.system import summary
         from recognition import figures
         from recognition.face_service import vision as face_service_vision
+        from recognition.vision import face_analyzer
 
         summary.contribute("registered_people", figures.registered_people)
         summary.contribute("people_detected_today", figures.people_detected_today)
         summary.contribute("unknown_face_alerts", figures.unknown_face_alerts)
         camera_summary.contribute(("detections_today", "unknown_faces"), figures.detections_per_camera)
+        # Cameras with recognition on: face tracks on the vision workers' frames, one detection per track.
+        vision.register_analyzer("faces", face_analyzer, order=50)
 
         retention.register(
             retention.RetentionRule(

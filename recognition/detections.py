@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import cv2
@@ -28,8 +28,8 @@ from config import metrics, realtime
 from config.api.contracts import camel, utc_iso
 from config.api.spa import transform_keys
 from config.storage import signed_url
-from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
-from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderKind
+from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
 from recognition.providers import ProvidedFace, ProviderAnswer, ProviderError, provider_for
 from recognition.signals import announce_recognition
 
@@ -226,15 +226,81 @@ def record_detections(
     return rows
 
 
-def _after_commit(camera: Camera, rows: list[Detection]) -> None:
+@dataclass
+class TrackVerdict:
+    """What the camera analyzer decided about one face track (``recognition.vision``)."""
+
+    track_id: str
+    profile: FaceProfile | None
+    distance: float | None
+    margin: float | None  # top-1/top-2 distance gap: the evidence of the decision
+    confidence: float  # percent: similarity of the match, or the detector's confidence for an unknown
+    box: dict[str, int]
+    captured_at: float  # epoch seconds: the capture time of the best shot's frame
+    shots: int  # embedded shots the decision read
+
+
+def record_track(
+    camera: Camera, pixels: np.ndarray, verdict: TrackVerdict, existing: Detection | None = None
+) -> tuple[Detection, bool]:
+    """Store a track's detection: created at its first decision, updated (best shot, thumbnail, timestamp)
+    when a better one comes. Pushed on the WebSocket like any detection once committed; the person is
+    announced (attendance) only when the track first becomes theirs. Returns (detection, announced)."""
+    at = datetime.fromtimestamp(verdict.captured_at, tz=UTC)
+    profile = verdict.profile
+    previous_person = existing.person_id if existing is not None else None
+    detection = existing or Detection(camera=camera, track_id=verdict.track_id, source=ProviderKind.BUILTIN)
+    old_thumbnail = detection.thumbnail if existing is not None else ""
+    detection.profile = profile
+    detection.person_id = profile.employee_id if profile else ""
+    detection.name = profile.name if profile else ""
+    detection.confidence = round(verdict.confidence, 2)
+    detection.distance = verdict.distance
+    detection.timestamp = at
+    detection.bounding_box = verdict.box
+    detection.thumbnail = _store_thumbnail(camera, pixels, verdict.box, at)
+    detection.status = _status_of_profile(profile)
+    event = DetectionEventLog(
+        camera=camera,
+        camera_name=camera.name,
+        timestamp=at,
+        status=DetectionEventStatus.RECEIVED,
+        trigger="track",
+        payload={
+            "trackId": verdict.track_id,
+            "personId": detection.person_id or None,
+            "distance": verdict.distance,
+            "margin": verdict.margin,
+            "shots": verdict.shots,
+        },
+    )
+    with transaction.atomic():
+        event.save()
+        detection.event = event
+        detection.save()
+    if old_thumbnail and old_thumbnail != detection.thumbnail:
+        transaction.on_commit(lambda: default_storage.delete(old_thumbnail))
+    announce = profile is not None and previous_person != detection.person_id
+    transaction.on_commit(lambda: _after_commit(camera, [detection], announce=announce, counted=existing is None))
+    return detection, announce
+
+
+def _status_of_profile(profile: FaceProfile | None) -> str:
+    if profile is None:
+        return DetectionStatus.UNKNOWN
+    return DetectionStatus.AUTHORIZED if profile.status == ProfileStatus.ACTIVE else DetectionStatus.VISITOR
+
+
+def _after_commit(camera: Camera, rows: list[Detection], *, announce: bool = True, counted: bool = True) -> None:
     _bump_live_version()
     for row in rows:
-        metrics.count_recognition("recognized" if row.profile_id else "unknown")
+        if counted:
+            metrics.count_recognition("recognized" if row.profile_id else "unknown")
         # The WebSocket skips the API renderer: keys are camelCased here, as 001's messages show them.
         realtime.detections.detection(
             camera.pk, transform_keys({**detection_payload(row), "camera_name": camera.name}, camel)
         )
-        if row.profile_id:
+        if row.profile_id and announce:
             announce_recognition(row, camera)
 
 
@@ -316,18 +382,3 @@ def check_provider() -> dict[str, Any]:
             tags=["detection-provider"],
         )
     return {"status": report.status, "latency_ms": report.latency_ms, "message": report.message}
-
-
-# --- Recognition loops -----------------------------------------------------------------------------------
-
-
-def cameras_due_for_scan(now: datetime | None = None) -> list[Camera]:
-    """Cameras marked for recognition whose interval has passed since their last scan (claimed atomically in
-    the cache, so two dispatchers never scan one camera twice in an interval)."""
-    now = now or timezone.now()
-    due = []
-    for camera in Camera.objects.filter(recognition_enabled=True, enabled=True).exclude(stream_url=""):
-        interval = max(1, camera.recognition_interval)
-        if cache.add(f"recognition:scan:{camera.pk}", now.timestamp(), timeout=interval):
-            due.append(camera)
-    return due

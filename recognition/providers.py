@@ -26,6 +26,7 @@ import cv2
 import httpx
 import numpy as np
 
+from config import outbound
 from config.api.contracts import now_iso
 from config.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
 from recognition.choices import ProviderKind, ProviderStatus
@@ -162,9 +163,20 @@ class HttpProvider:
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
 
+        try:
+            outbound.check_target(self.config.endpoint, "The provider's endpoint")
+        except outbound.BlockedTarget as exc:
+            raise ProviderError(str(exc)) from None
+
         def send() -> tuple[dict[str, Any], int]:
             started = time.perf_counter()
-            response = httpx.post(self.config.endpoint, json=body, headers=headers, timeout=self.config.timeout_seconds)
+            response = httpx.post(
+                self.config.endpoint,
+                json=body,
+                headers=headers,
+                timeout=self.config.timeout_seconds,
+                follow_redirects=False,
+            )
             response.raise_for_status()
             latency = round((time.perf_counter() - started) * 1000)
             try:

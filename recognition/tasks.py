@@ -1,13 +1,12 @@
 """Recognition Celery tasks (001 "Detection Tasks"), and the face-service (004) tasks' registration.
 
-Beat schedules (migration ``0004_detection_schedules``, editable in Admin): ``recognition.dispatch_scans``
-every 5 s hands each camera marked for recognition to ``recognition.scan_camera`` once per its interval;
-``recognition.check_detection_provider`` runs every 5 minutes.
+Beat schedule (migration ``0004_detection_schedules``, editable in Admin): ``recognition.check_detection_provider``
+every 5 minutes. Cameras with recognition on are no longer scanned from Beat: the vision workers watch them
+continuously (``recognition.vision``; migration ``0005`` removed the scans' schedule).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from celery import shared_task
@@ -58,29 +57,6 @@ def send_frame_for_detection(self, event_id: str) -> dict:
             return {"status": "error", "error": str(exc)}
         raise self.retry(exc=exc, countdown=backoff_delay(self.request.retries + 1, "exponential", 1000, 8000)) from exc
     return {"status": "received", "detections": len(result.detections)}
-
-
-@shared_task(name="recognition.scan_camera", soft_time_limit=30, time_limit=40, ignore_result=True)
-def scan_camera(camera_id: str) -> None:
-    """One recognition-loop scan of a camera: a detection job logged with trigger ``scan``."""
-    from cameras.models import Camera
-
-    camera = Camera.objects.filter(pk=camera_id, recognition_enabled=True).first()
-    if camera is None:
-        return
-    event = detections.start_event(camera, "scan")
-    # A failure is logged on the event; the next interval tries again.
-    with contextlib.suppress(detections.FrameUnavailable, ProviderError):
-        detections.process_frame(event)
-
-
-@shared_task(name="recognition.dispatch_scans", ignore_result=True)
-def dispatch_scans() -> list[str]:
-    """Queue a scan for every camera whose recognition interval has passed (Beat, every 5 s)."""
-    due = [camera.pk for camera in detections.cameras_due_for_scan()]
-    for camera_id in due:
-        scan_camera.delay(camera_id)
-    return due
 
 
 @shared_task(name="recognition.check_detection_provider", ignore_result=True)

@@ -23,10 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import preferences
 from accounts.dashboard import forbidden, paging_query, permission_required
 from cameras.choices import BADGE_COLOURS as CAMERA_BADGES
 from cameras.choices import CameraStatus
 from cameras.models import Camera
+from cameras.vision import live as live_pictures
 from config.api.contracts import ApiError
 from config.storage import signed_url
 from recognition import enrolment
@@ -56,6 +58,7 @@ def _start_of_today() -> datetime:
 
 
 def _tiles(cameras: list[Camera]) -> list[dict[str, Any]]:
+    watched = live_pictures.watched(camera.pk for camera in cameras)
     today = dict(
         Detection.objects.filter(camera__in=[camera.pk for camera in cameras], timestamp__gte=_start_of_today())
         .order_by()
@@ -66,8 +69,8 @@ def _tiles(cameras: list[Camera]) -> list[dict[str, Any]]:
         {
             "camera": camera,
             "badge": CAMERA_BADGES.get(camera.status, ""),
-            # Camera.thumbnail is the latest snapshot (cameras.snapshots keeps it current).
-            "snapshot": signed_url(camera.thumbnail) if camera.thumbnail else None,
+            # The live picture of a watched camera, else its latest snapshot (cameras.snapshots keeps it).
+            "snapshot": live_pictures.first_picture(camera, watched),
             "today": today.get(camera.pk, 0),
         }
         for camera in cameras
@@ -109,6 +112,7 @@ def live(request: HttpRequest, camera_id: str | None = None) -> HttpResponse:
     context = {
         **_feed_context(request, focus.pk if focus else None),
         "focus": focus,
+        "grid_columns": preferences.grid_columns(request.user),
         "cameras": cameras,
         "tiles": _tiles([focus] if focus else cameras),
         "camera_names": {camera.pk: camera.name for camera in cameras},
@@ -261,6 +265,7 @@ def _detail(
         "images": images,
         "embedding_count": profile.embeddings.count(),
         "max_images": enrolment.MAX_IMAGES_PER_PROFILE,
+        "per_upload": enrolment.MAX_IMAGES_PER_UPLOAD,
         "history": [
             {"detection": detection, "badge": BADGE_COLOURS.get(detection.status, "")}
             for detection in history[:PROFILE_HISTORY_SIZE]

@@ -43,6 +43,15 @@ def _isolated_redis():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_public_health():
+    """Anonymous health answers are cached for a few seconds per process: each test checks afresh."""
+    from config.api import health_views
+
+    health_views._public_cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer. channels_redis's layer holds asyncio locks that bind to the event
     loop that first waits on them; pytest-asyncio gives every async test a new loop, so a layer kept from an

@@ -136,7 +136,7 @@ class UserViewSet(
     @extend_schema(request=serializers.UserCreateSerializer, responses={201: serializers.UserSerializer})
     def create(self, request):
         data = validated(serializers.UserCreateSerializer, request.data)
-        user = services.create_user(**data)
+        user = services.create_user(**data, by=request.user)
         return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.UserUpdateSerializer, responses=serializers.UserSerializer)
@@ -144,7 +144,7 @@ class UserViewSet(
         user = self.get_object()
         data = dict(validated(serializers.UserUpdateSerializer, request.data))
         version = data.pop("version", None)
-        user = services.update_user(user, data, expected_version=version)
+        user = services.update_user(user, data, expected_version=version, by=request.user)
         return Response(serializers.UserSerializer(user).data)
 
     partial_update = update

@@ -31,11 +31,15 @@ FILTER_PARAMETERS = [
 ]
 
 
+# 003's "Events API" limit (1000/min per edge worker) covers ingest and the event reads alike: one bucket.
+EVENTS_RATE_CATEGORY = "ingest"
+
+
 class EventIngestView(EdgeAPIView):
     """``POST /events/ingest``: an edge worker's event, JSON or multipart with ``frame`` and ``crop`` images."""
 
     required_permissions = "anpr:ingest"
-    rate_category = "ingest"
+    rate_category = EVENTS_RATE_CATEGORY
     # The stored event is the record of this call. An audit row per machine event would double the
     # write cost of the busiest endpoint and drown people's actions in the trail.
     audit_enabled = False
@@ -70,6 +74,7 @@ class EventListView(EdgeGenericAPIView):
     """``GET /events``: search with filters, sort and skip/limit."""
 
     required_permissions = "anpr:read"
+    rate_category = EVENTS_RATE_CATEGORY
     queryset = PlateEvent.objects.all()  # names the model for the schema; the search builds the real one
 
     @extend_schema(
@@ -93,6 +98,7 @@ class EventStatsView(EdgeAPIView):
     """``GET /events/stats``: totals, per camera and zone, unique plates, event rate and the timeline."""
 
     required_permissions = "anpr:read"
+    rate_category = EVENTS_RATE_CATEGORY
 
     @extend_schema(
         operation_id="events_stats",
@@ -114,6 +120,7 @@ class EventDetailView(EdgeGenericAPIView):
     lookup_url_kwarg = "event_id"
     not_found = "Event not found"
     required_permissions = "anpr:read"
+    rate_category = EVENTS_RATE_CATEGORY
 
     @extend_schema(operation_id="events_retrieve", responses=serializers.EventSerializer)
     def get(self, request, event_id: str):

@@ -6,8 +6,10 @@ from typing import ClassVar
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from accounts.permissions import holds
 from attendance import export_tasks, exports
 from attendance.api.export_serializers import (
     AttendanceExportRequestSerializer,
@@ -69,6 +71,12 @@ class PersonHistoryExportView(StartExportView):
     export_type = ExportType.HISTORY
     request_serializer = HistoryExportRequestSerializer
     required_permissions = {"POST": "attendance:write"}
+
+    def post(self, request, **kwargs):
+        # The export holds the person's detections too: it needs what reading them needs.
+        if not holds(request.user, "detections:read"):
+            raise PermissionDenied()
+        return super().post(request, **kwargs)
 
     def serializer_context(self) -> dict:
         return {**super().serializer_context(), "employee_id": self.kwargs["employee_id"]}

@@ -99,6 +99,7 @@ class CameraViewSet(_ConfigViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         camera = self.get_object()
+        services.require_stream_url(camera)
         try:
             timeout = int(request.query_params.get("timeout", 10))
         except ValueError:

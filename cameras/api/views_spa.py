@@ -20,8 +20,12 @@ from config.api.contracts import ApiError, FieldError, Kind, utc_iso
 from config.api.exceptions import flatten_errors
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView, SpaViewSet, expected_version
 
+# 002's per-endpoint limit of /api/v1/cameras (100/min per client), for every camera route under it.
+CAMERAS_RATE_CATEGORY = "cameras"
+
 
 class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet):
+    rate_category = CAMERAS_RATE_CATEGORY
     queryset = Camera.objects.order_by("id")
     serializer_class = serializers.CameraSerializer
     filterset_class = CameraFilterSet
@@ -86,7 +90,9 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
     @extend_schema(request=None, responses=serializers.ConnectionTestSerializer)
     @action(detail=True, methods=["post"], url_path="test-connection")
     def test_connection(self, request, pk=None):
-        result = monitoring.probe_camera(self.get_object())
+        camera = self.get_object()
+        services.require_stream_url(camera)
+        result = monitoring.probe_camera(camera)
         body = {
             "success": result.ok,
             "latency_ms": round(result.latency_ms) if result.latency_ms is not None else None,
@@ -102,6 +108,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
     @action(detail=True, methods=["post"], url_path="snapshot")
     def snapshot(self, request, pk=None):
         camera = self.get_object()
+        services.require_stream_url(camera)
         try:
             shot = snapshots.take_snapshot(camera)
         except StreamUnavailable as exc:
@@ -119,6 +126,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SpaViewSet
 
 
 class CameraSummaryView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraSummarySerializer(many=True))
@@ -127,6 +135,7 @@ class CameraSummaryView(SpaAPIView):
 
 
 class CameraExportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:read"
 
     @extend_schema(responses=serializers.CameraExportSerializer(many=True))
@@ -138,6 +147,7 @@ class CameraExportView(SpaAPIView):
 
 
 class CameraImportView(SpaAPIView):
+    rate_category = CAMERAS_RATE_CATEGORY
     required_permissions = "cameras:write"
     audit_resource = "camera"
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import cv2
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from cameras.models import Camera
 from cameras.vision.camera_streams import cameras_of
 from cameras.vision.decoder import DecoderStats
 from cameras.vision.registry import AnalysedFrame, VisionStream
 from config.redis import get_redis
+from config.storage import signed_url
 
 logger = logging.getLogger("argus.vision")
 
@@ -38,6 +41,26 @@ def live_key(camera_id: str) -> str:
 def latest_jpeg(camera_id: str) -> bytes | None:
     """The camera's newest frame as a JPEG, if a worker watches it."""
     return get_redis().get(live_key(camera_id))
+
+
+def watched(camera_ids: Iterable[str]) -> set[str]:
+    """The cameras whose live picture is kept now (a vision worker watches them), in one Redis round trip."""
+    ids = list(camera_ids)
+    if not ids:
+        return set()
+    pipe = get_redis().pipeline(transaction=False)
+    for camera_id in ids:
+        pipe.exists(live_key(camera_id))
+    return {camera_id for camera_id, found in zip(ids, pipe.execute(), strict=True) if found}
+
+
+def first_picture(camera: Camera, watched_ids: set[str]) -> str | None:
+    """What a page shows for ``camera`` before its script refreshes it: the live picture of a watched camera
+    (its stored thumbnail is replaced, and the old file deleted, every few seconds: a page could ask for one
+    already gone), else the stored thumbnail, else None."""
+    if camera.pk in watched_ids:
+        return reverse("cameras:live-image", args=[camera.pk])
+    return signed_url(camera.thumbnail) if camera.thumbnail else None
 
 
 def encode_jpeg(pixels, max_width: int = LIVE_MAX_WIDTH, quality: int = LIVE_JPEG_QUALITY) -> bytes:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from config.logging import current_correlation_id
+
 
 class Contract(StrEnum):
     SPA = "001"  # the SPA: /api/v1, envelope {success, data, meta}
@@ -194,6 +196,8 @@ CODES[Contract.HTML] = CODES[Contract.SPA]
 # answer request validation errors (a bad query parameter, a malformed or invalid body) with 422.
 CONTRACT_STATUS: dict[Contract, dict[Kind, int]] = {
     Contract.COUNTING: {Kind.MALFORMED: 422, Kind.VALIDATION: 422},
+    # 004 has one refusal of a caller, 401 INVALID_API_KEY: a key without the face-service scope gets it too.
+    Contract.FACE_SERVICE: {Kind.FORBIDDEN: 401},
 }
 
 # 000 names an error *type* beside the code (FastAPI handler of its spec).
@@ -215,6 +219,7 @@ class FieldError:
     field: str
     message: str
     location: str = "body"  # where the value was sent: body or query (000 reports it in ``loc``)
+    code: str = ""  # DRF's code of the refusal ("required", "invalid", ...), where known
 
 
 @dataclass
@@ -242,7 +247,20 @@ class ApiError(Exception):
         return self.status or CONTRACT_STATUS.get(contract, {}).get(self.kind) or DEFAULT_STATUS[self.kind]
 
     def code_for(self, contract: Contract) -> str:
-        return self.code or CODES[contract][self.kind]
+        if self.code:
+            return self.code
+        if contract == Contract.GATEWAY and self.missing_field:
+            return "VAL_002"  # 002's MISSING_REQUIRED_FIELD
+        return CODES[contract][self.kind]
+
+    @property
+    def missing_field(self) -> str | None:
+        """The field a validation error is about when every refusal says it is missing (002's VAL_002)."""
+        if self.kind != Kind.VALIDATION or not self.field_errors:
+            return None
+        if all(item.code == "required" for item in self.field_errors):
+            return self.field_errors[0].field
+        return None
 
     def text(self) -> str:
         return self.message or DEFAULT_MESSAGE[self.kind]
@@ -307,7 +325,7 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
             message = error.field_errors[0].message
         if error.kind in (Kind.UNAUTHENTICATED, Kind.TOKEN_EXPIRED) and not error.message:
             message = "Invalid or missing API key"  # 004's one authentication error
-        body = {"status": error.http_status, "message": message, "code": code}
+        body = {"status": error.status_for(contract), "message": message, "code": code}
         if error.field_errors:
             body["errors"] = [{"field": _camel_path(i.field), "message": i.message} for i in error.field_errors]
         return body
@@ -330,7 +348,11 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
             inner["details"] = error.details
         return {"error": inner}
     # GATEWAY (002)
+    message = error_body_message(contract, error)
     inner = {"code": code, "message": message, "timestamp": now_iso(), "requestId": request_id}
+    correlation = current_correlation_id.get()
+    if correlation:
+        inner["correlationId"] = correlation
     if error.field_errors:
         inner["details"] = {item.field: item.message for item in error.field_errors}
     elif error.details is not None:
@@ -339,11 +361,25 @@ def error_body(contract: Contract, error: ApiError, request_id: str, path: str) 
 
 
 def error_headers(contract: Contract, error: ApiError) -> dict[str, str]:
+    """002's error headers, on the errors of every family (X-Request-ID and X-Correlation-ID are set on
+    every response by the request id middleware)."""
     headers = dict(error.headers)
-    if contract == Contract.GATEWAY:
-        headers["X-Error-Code"] = error.code_for(contract)
-        headers["X-Error-Message"] = error.text()
+    headers["X-Error-Code"] = error.code_for(contract)
+    headers["X-Error-Message"] = header_text(error_body_message(contract, error))
     return headers
+
+
+def error_body_message(contract: Contract, error: ApiError) -> str:
+    if contract == Contract.GATEWAY and error.code_for(contract) == "VAL_002" and not error.message:
+        return f"Missing required field: {error.missing_field}"
+    return error.text()
+
+
+def header_text(text: str, limit: int = 200) -> str:
+    """``text`` fit for a header value: one line of printable ASCII (others become '?'), at most ``limit``."""
+    flat = " ".join(text.split())
+    safe = "".join(ch if " " <= ch <= "~" else "?" for ch in flat)
+    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
 
 
 def _camel_path(path: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -15,6 +17,9 @@ from config.api.contracts import ApiError, Contract, FieldError, Kind, contract_
 from config.logging import current_request_id
 
 logger = logging.getLogger("argus.api")
+
+# A dependency that is down, not a bug: answered 503 in the family's format, and recovered from by itself.
+DEPENDENCY_DOWN = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> list[FieldError]:
@@ -33,7 +38,7 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[FieldError]:
             else:
                 errors.extend(flatten_errors(value, prefix))
         return errors
-    return [FieldError(field=prefix or "non_field_errors", message=str(detail))]
+    return [FieldError(field=prefix or "non_field_errors", message=str(detail), code=getattr(detail, "code", "") or "")]
 
 
 def to_api_error(exc: Exception) -> ApiError | None:
@@ -67,6 +72,17 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return ApiError(Kind.RATE_LIMITED, headers={"Retry-After": str(wait)})
     if isinstance(exc, drf.APIException):
         return ApiError(Kind.INTERNAL, str(exc.detail), status=exc.status_code)
+    if isinstance(exc, DEPENDENCY_DOWN):
+        # PostgreSQL or Redis unreachable: the request was fine and may be sent again shortly.
+        return ApiError(
+            Kind.UNAVAILABLE,
+            "A service the platform depends on is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, DataError) or (isinstance(exc, ValueError) and "NUL (0x00)" in str(exc)):
+        # A value the database cannot hold (a number past bigint, a time zone offset past ±15:59, a NUL
+        # byte in text) came from the request: the request is wrong, not the server.
+        return ApiError(Kind.VALIDATION, "A value in the request is out of range or contains characters not allowed")
     return None
 
 

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+
+from config.api.contracts import ApiError, FieldError, Kind
+
+# What a yes/no filter's widget reads (Django's NullBooleanSelect; "1"/"0" as django-filter's DRF widget).
+_READABLE_BOOLEANS = ("true", "false", "True", "False", "1", "0")
+
 
 class QueryAliases:
     """Mixin for a ``django_filters.FilterSet``: accept each alias of ``query_aliases`` for its filter."""
@@ -22,3 +30,21 @@ class QueryAliases:
                 if alias in data and name not in data:
                     data[name] = data[alias]
         super().__init__(data, *args, **kwargs)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that refuses a yes/no filter it cannot read (``?muted=xyz``) instead of ignoring it:
+    a client that misspells a value would otherwise get every row and take them for the filtered ones."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = [
+                FieldError(name, "must be true or false")
+                for name, declared in filterset.filters.items()
+                if isinstance(declared, django_filters.BooleanFilter)
+                and str(filterset.data.get(name, "")).strip() not in ("", *_READABLE_BOOLEANS)
+            ]
+            if errors:
+                raise ApiError(Kind.VALIDATION, "Invalid filter value", field_errors=errors)
+        return filterset

@@ -50,7 +50,9 @@ class _QuotasSerializer(serializers.Serializer):
 class RateLimitStatusSerializer(serializers.Serializer):
     clientId = serializers.CharField(help_text="key:<id>, user:<id> or ip:<address>")
     limits = _LimitsSerializer()
-    quotas = _QuotasSerializer(allow_null=True, help_text="API keys only; null for people")
+    quotas = _QuotasSerializer(
+        allow_null=True, help_text="null for anonymous callers, and for people when no user quota tier is set"
+    )
 
 
 class _EndpointUsageSerializer(serializers.Serializer):
@@ -76,7 +78,8 @@ class UsageStatsSerializer(serializers.Serializer):
 
 
 class RateLimitStatusView(GatewayAPIView):
-    """The caller's standard bucket (read, not taken) and, for API keys, the daily and monthly quotas."""
+    """The caller's standard bucket (read, not taken) and the daily and monthly quotas (API keys by their
+    tier, people by ``API_USER_QUOTA_TIER``)."""
 
     required_permissions = AUTHENTICATED
     # Reading the status takes no token and uses no quota: a client may poll it while throttled.
@@ -88,7 +91,8 @@ class RateLimitStatusView(GatewayAPIView):
         limit = limit_for("standard", tier, authenticated=True)
         try:
             state = bucket_status(f"standard:{owner}", limit)
-            quota_state = quotas.status(owner, tier) if tier else None
+            quota = quotas.quota_tier(owner, tier)
+            quota_state = quotas.status(owner, quota) if quota else None
         except redis.RedisError:
             raise ApiError(Kind.UNAVAILABLE, "Rate limit store unavailable") from None
         return Response(

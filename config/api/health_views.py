@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
@@ -15,10 +18,28 @@ from config.api.base import AUTHENTICATED, PUBLIC
 from config.api.contracts import now_iso
 from config.api.edge import EdgeAPIView
 from config.api.plain import GatewayAPIView
-from config.health import ComponentHealth, check_gateway, check_platform
+from config.health import ComponentHealth, check_gateway, check_platform, edge_metrics
 
 # 003 names the storage component ``s3_storage`` whatever the backend.
 _EDGE_NAMES = {"database": "database", "cache": "cache", "storage": "s3_storage"}
+# Anonymous health calls share one check per process for this long: each check writes and deletes a storage
+# object and queries every dependency, which nobody may make the server do at request rate.
+PUBLIC_CACHE_SECONDS = 5.0
+# What anonymous callers read for a failing part; the exception text (hosts, paths, driver messages) is for
+# the authenticated detailed view only.
+PUBLIC_ERROR = "unavailable"
+_public_cache: dict[str, tuple[float, object]] = {}
+_public_lock = threading.Lock()
+
+
+def _briefly_cached(name: str, check):
+    with _public_lock:
+        expires, value = _public_cache.get(name, (0.0, None))
+        if time.monotonic() < expires:
+            return value
+        value = check()
+        _public_cache[name] = (time.monotonic() + PUBLIC_CACHE_SECONDS, value)
+        return value
 
 
 # Response shapes, for the OpenAPI document only (the views answer with dicts).
@@ -58,6 +79,18 @@ class EdgeHealthSerializer(serializers.Serializer):
     uptime_seconds = serializers.IntegerField()
 
 
+class EdgeMetricsSerializer(serializers.Serializer):
+    events_total = serializers.IntegerField(help_text="Plate events stored")
+    events_per_minute = serializers.FloatField(help_text="Over the last hour")
+    avg_processing_time_ms = serializers.FloatField(
+        allow_null=True, help_text="Mean of the edge workers' metadata.processing_time_ms over the last hour"
+    )
+
+
+class EdgeDetailedHealthSerializer(EdgeHealthSerializer):
+    metrics = EdgeMetricsSerializer(required=False, help_text="Absent while the database is down")
+
+
 class PlatformHealthView(GatewayAPIView):
     """002: overall status with each service's status and response time."""
 
@@ -67,7 +100,7 @@ class PlatformHealthView(GatewayAPIView):
 
     @extend_schema(responses={200: PlatformHealthSerializer, 503: PlatformHealthSerializer})
     def get(self, request):
-        health = check_gateway()
+        health = _briefly_cached("gateway", check_gateway)
         services = {}
         for name, component in health.components.items():
             services[name] = {
@@ -91,7 +124,7 @@ def _edge_component(component: ComponentHealth, detailed: bool) -> dict:
     if component.healthy:
         out["response_time_ms"] = component.response_time_ms
     else:
-        out["error"] = component.error
+        out["error"] = component.error if detailed else PUBLIC_ERROR
     if detailed and component.healthy:
         out["details"] = component.details
     return out
@@ -105,7 +138,7 @@ class EdgeHealthView(EdgeAPIView):
 
     @extend_schema(responses={200: EdgeHealthSerializer, 503: EdgeHealthSerializer})
     def get(self, request):
-        health = check_platform()
+        health = check_platform() if self.detailed else _briefly_cached("platform", check_platform)
         body = {
             "status": health.status,
             "timestamp": health.timestamp,
@@ -118,6 +151,8 @@ class EdgeHealthView(EdgeAPIView):
         }
         if self.detailed:
             body["components"]["database"].setdefault("details", {})["last_check"] = health.timestamp
+            if health.components["database"].healthy:
+                body["metrics"] = edge_metrics()
         return Response(body, status=health.http_status)
 
 
@@ -125,6 +160,10 @@ class EdgeDetailedHealthView(EdgeHealthView):
     required_permissions = AUTHENTICATED
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     detailed = True
+
+    @extend_schema(responses={200: EdgeDetailedHealthSerializer, 503: EdgeDetailedHealthSerializer})
+    def get(self, request):
+        return super().get(request)
 
 
 # --- 001's probes: /health/live and /health/ready (compose.yml's health checks) ---------------------------

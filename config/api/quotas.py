@@ -67,6 +67,16 @@ class QuotaState:
         }
 
 
+def quota_tier(owner: str, key_tier: str | None) -> str | None:
+    """The tier whose quotas count ``owner``'s requests: an API key's own, a person's the configured one
+    (``API_USER_QUOTA_TIER``: Bearer callers have quotas too, 002), none for anonymous callers."""
+    if key_tier:
+        return key_tier
+    if owner.startswith("user:"):
+        return settings.API_USER_QUOTA_TIER or None
+    return None
+
+
 def limits_for(tier: str) -> dict[str, int]:
     configured = settings.API_KEY_TIER_QUOTAS.get(tier) or {}
     return {period: int(configured.get(period) or 0) for period in PERIODS}

@@ -35,7 +35,7 @@ local ts = tonumber(state[2])
 if tokens == nil then tokens = capacity; ts = now end
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * per_ms)
 local allowed = 0
-if tokens >= cost then tokens = tokens - cost; allowed = 1 end
+if tokens >= cost then tokens = math.min(capacity, tokens - cost); allowed = 1 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + 1000)
 """
@@ -124,6 +124,75 @@ def _bucket_state(allowed: bool, limit_per_minute: int, tokens: float, now_ms: i
     return BucketState(bool(allowed), limit_per_minute, max(0, math.floor(tokens)), reset_epoch, retry_after)
 
 
+# --- Taking the token in the authentication's round trip ------------------------------------------------------
+#
+# Authentication already makes one round trip to Redis per call (accounts.authentication). The token the
+# throttle will take is taken in that same round trip, for the bucket the throttle will use; the throttle then
+# finds it on the request instead of asking Redis again. A request that never reaches the throttle (refused
+# by authentication or permissions) gives its token back, and its quota count, when its usage is recorded
+# (the same round trip again): the figures end as if it had never taken one.
+
+
+@dataclass
+class Prefetch:
+    bucket: str
+    limit: int
+    owner: str
+    tier: str | None
+    plan: quotas.ConsumePlan | None = None
+    state: BucketState | None = None
+    quota: quotas.QuotaState | None = None
+    used: bool = False  # the throttle took it over
+
+
+def prefetch_for(request, owner: str, tier: str | None) -> Prefetch | None:
+    """What the throttle of ``request``'s view will take for ``owner``, or None when it takes nothing (no
+    limit, limits off) or cannot be known here. ``request`` is DRF's, during authentication."""
+    if not settings.RATE_LIMIT_ENABLED or settings.CACHES["default"].get("LOCATION") != settings.REDIS_URL:
+        return None  # the authentication's round trip goes to the cache's Redis: only when it is this one
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    throttles = getattr(view, "throttle_classes", None) or ()
+    if not any(isinstance(cls, type) and issubclass(cls, TokenBucketThrottle) for cls in throttles):
+        return None
+    category = getattr(view, "rate_category", "standard")
+    limit = limit_for(category, tier, True) if category is not None else None
+    if limit is None:
+        return None
+    return Prefetch(f"{category}:{owner}", limit, owner, tier)
+
+
+def queue_prefetch(pipe, prefetch: Prefetch) -> None:
+    """Add the take (and the quota count of an API key) to ``pipe``; :func:`read_prefetch` reads its reply."""
+    per_ms = prefetch.limit / 60000.0
+    quota_tier = quotas.quota_tier(prefetch.owner, prefetch.tier)  # people have quotas too (002)
+    if quota_tier is not None:
+        prefetch.plan = quotas.consume_plan(prefetch.owner, quota_tier)
+    if prefetch.plan is not None and prefetch.plan.keys is not None:
+        keys = [_bucket_key(prefetch.bucket), *prefetch.plan.keys]
+        pipe.eval(_TOKEN_BUCKET_AND_QUOTA, len(keys), *keys, prefetch.limit, per_ms, 1, *prefetch.plan.args)
+    else:
+        pipe.eval(_TOKEN_BUCKET, 1, _bucket_key(prefetch.bucket), prefetch.limit, per_ms, 1)
+
+
+def read_prefetch(request, prefetch: Prefetch, reply) -> None:
+    prefetch.state = _bucket_state(bool(reply[0]), prefetch.limit, float(reply[1]), int(reply[2]), 1)
+    if prefetch.state.allowed and prefetch.plan is not None:
+        prefetch.quota = prefetch.plan.state(reply[3:6] if prefetch.plan.keys is not None else None)
+    request._request.argus_prefetch = prefetch
+
+
+def queue_refund(pipe, request) -> None:
+    """Give back what authentication took for a request that never reached its throttle (see above)."""
+    prefetch = getattr(request, "argus_prefetch", None)
+    if prefetch is None or prefetch.used or prefetch.state is None or not prefetch.state.allowed:
+        return
+    per_ms = prefetch.limit / 60000.0
+    pipe.eval(_TOKEN_BUCKET, 1, _bucket_key(prefetch.bucket), prefetch.limit, per_ms, -1)
+    if prefetch.quota is not None and prefetch.quota.allowed and prefetch.plan.keys is not None:
+        for key in prefetch.plan.keys:
+            pipe.decr(key)
+
+
 def bucket_status(bucket: str, limit_per_minute: int) -> BucketState:
     """The bucket as it stands, without taking a token (for /api/v1/rate-limit/status)."""
     return take_token(bucket, limit_per_minute, cost=0)
@@ -169,12 +238,22 @@ class TokenBucketThrottle(BaseThrottle):
         if limit is None:
             return True
         quota = None
+        quota_tier = quotas.quota_tier(owner, tier)
+        prefetch = getattr(request._request, "argus_prefetch", None)
         try:
-            if tier is None:
+            if (
+                prefetch is not None
+                and not prefetch.used
+                and (prefetch.bucket, prefetch.limit, prefetch.tier) == (f"{category}:{owner}", limit, tier)
+            ):
+                # Taken in the authentication's round trip (see prefetch_for).
+                prefetch.used = True
+                state, quota = prefetch.state, prefetch.quota
+            elif quota_tier is None:
                 state = take_token(f"{category}:{owner}", limit)
             else:
-                # API keys also have daily and monthly quotas (002); a request the bucket refuses uses none.
-                state, quota = take_token_and_quota(f"{category}:{owner}", limit, owner, tier)
+                # Daily and monthly quotas (002), for keys and people; a request the bucket refuses uses none.
+                state, quota = take_token_and_quota(f"{category}:{owner}", limit, owner, quota_tier)
         except redis.RedisError as exc:
             # Fail open: a Redis outage shows in health checks; it must not take the API down with it.
             logger.warning("rate limiter unavailable, request allowed: %s", exc)
@@ -182,6 +261,14 @@ class TokenBucketThrottle(BaseThrottle):
         request._request.argus_ratelimit = state
         if not state.allowed:
             raise rate_limited_error(getattr(view, "contract", Contract.SPA), state)
+        overall = settings.RATE_LIMITS.get("global")
+        if overall:
+            try:
+                shared = take_token("global:all", overall)  # 002's global rule: all clients, one bucket
+            except redis.RedisError:
+                shared = None
+            if shared is not None and not shared.allowed:
+                raise rate_limited_error(getattr(view, "contract", Contract.SPA), shared)
         if quota is not None and not quota.allowed:
             raise quotas.quota_error(quota)
         return True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
 
+from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import generics, mixins, parsers, renderers, viewsets
 from rest_framework.pagination import BasePagination
@@ -22,8 +24,14 @@ FREE_FORM_KEYS = frozenset({"payload", "metadata", "preferences", "context", "he
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+# Renaming runs on every key of every 001 body, and the keys are few: each is worked out once. Bounded, as
+# clients choose the keys they send.
+@functools.lru_cache(maxsize=8192)
 def snake(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+
+
+camel_cached = functools.lru_cache(maxsize=8192)(camel)
 
 
 def transform_keys(value: Any, rename) -> Any:
@@ -53,9 +61,9 @@ class EnvelopeRenderer(renderers.JSONRenderer):
         if response is not None and getattr(response, "argus_error", False):
             return super().render(data, accepted_media_type, renderer_context)
         if isinstance(data, Page):
-            body = {"success": True, "data": transform_keys(data["items"], camel), "meta": data["meta"]}
+            body = {"success": True, "data": transform_keys(data["items"], camel_cached), "meta": data["meta"]}
         else:
-            body = {"success": True, "data": transform_keys(data, camel)}
+            body = {"success": True, "data": transform_keys(data, camel_cached)}
         return super().render(body, accepted_media_type, renderer_context)
 
 
@@ -67,7 +75,11 @@ class CamelCaseJSONParser(parsers.JSONParser):
 class CamelCaseFormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        return data.__class__({snake(k): v for k, v in data.lists()}) if hasattr(data, "lists") else data
+        # A QueryDict is built from a query string, not a dict: copy the lists over under their new names.
+        renamed = QueryDict(mutable=True)
+        for key, values in data.lists():
+            renamed.setlistdefault(snake(key), []).extend(values)
+        return renamed
 
 
 class CamelCaseMultiPartParser(parsers.MultiPartParser):
@@ -114,9 +126,11 @@ class PagePagination(BasePagination):
 
     default_page_size = 20
     max_page_size = 200
+    # Bounded so the row offset stays far inside PostgreSQL's bigint; past the last page a page is empty.
+    max_page = 1_000_000
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.page = _positive_int(request.query_params.get("page"), 1, "page")
+        self.page = _positive_int(request.query_params.get("page"), 1, "page", self.max_page)
         self.page_size = _positive_int(
             request.query_params.get("pageSize"), self.default_page_size, "pageSize", self.max_page_size
         )
@@ -148,8 +162,18 @@ class PagePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "pageSize", "in": "query", "required": False, "schema": {"type": "integer", "maximum": 200}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page},
+            },
+            {
+                "name": "pageSize",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]
 
 

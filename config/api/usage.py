@@ -29,7 +29,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from config.api.contracts import Contract, contract_for_path, utc_iso
-from config.api.ratelimit import client_identity
+from config.api.ratelimit import client_identity, queue_refund
 from config.metrics import route_of
 from config.redis import get_redis
 
@@ -51,17 +51,22 @@ def _keys(minute: int | None = None) -> str:
 
 def record(client_id: str, method: str, route: str, status: int, elapsed_us: int, *, now: float | None = None) -> None:
     """Count one request in its minute's Redis hash: one pipelined round trip."""
+    pipe = get_redis().pipeline(transaction=False)
+    queue_record(pipe, client_id, method, route, status, elapsed_us, now=now)
+    pipe.execute()
+
+
+def queue_record(pipe, client_id, method, route, status, elapsed_us, *, now: float | None = None) -> None:
+    """:func:`record`'s commands, added to ``pipe``."""
     minute = int((time.time() if now is None else now) // 60) * 60
     key = _keys(minute)
     base = f"{client_id}{SEP}{method}{SEP}{route}{SEP}"
-    pipe = get_redis().pipeline(transaction=False)
     pipe.hincrby(key, base + "r", 1)
     pipe.hincrby(key, base + "us", max(0, elapsed_us))
     if status >= 400:
         pipe.hincrby(key, base + "e", 1)
     pipe.expire(key, BUCKET_TTL)
     pipe.zadd(_keys(), {str(minute): minute})
-    pipe.execute()
 
 
 class UsageMiddleware:
@@ -84,13 +89,17 @@ class UsageMiddleware:
         owner, _ = client_identity(request)
         method = request.method if request.method in KNOWN_METHODS else "OTHER"
         entry = (owner, method, route_of(request), response.status_code, elapsed_us)
-        response._resource_closers.append(lambda: _record_quietly(*entry))
+        response._resource_closers.append(lambda: _record_quietly(request, entry))
         return response
 
 
-def _record_quietly(*entry) -> None:
+def _record_quietly(request, entry) -> None:
     try:
-        record(*entry)
+        pipe = get_redis().pipeline(transaction=False)
+        queue_record(pipe, *entry)
+        # A rate-limit token authentication took for a request that never reached its throttle goes back.
+        queue_refund(pipe, request)
+        pipe.execute()
     except redis.RedisError as exc:
         logger.warning("usage not recorded: %s", exc)
 

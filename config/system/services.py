@@ -189,11 +189,29 @@ def _component_status(component) -> str:
     return ServiceStatus.DEGRADED if component.response_time_ms > SLOW_COMPONENT_MS else "running"
 
 
+# The health checks' facts in words for the System health page (the API keeps the raw keys).
+_FACTS = {
+    "connections_active": "{} connections open",
+    "connections_max": "{} allowed",
+    "memory_used_mb": "{} MB used",
+    "memory_max_mb": "{} MB at most",
+    "keys_count": "{} keys",
+    "bucket": "bucket {}",
+}
+
+
+def _fact(key: str, value: Any) -> str:
+    if key == "accessible":
+        return "" if value else "not readable"
+    return _FACTS.get(key, key.replace("_", " ") + " {}").format(value)
+
+
 def _component_detail(component) -> str:
     if component.error:
         return f"Check failed after {component.response_time_ms} ms: {component.error}"
-    facts = ", ".join(f"{key} {value}" for key, value in component.details.items() if value is not None)
-    return f"Answered in {component.response_time_ms} ms" + (f"; {facts}" if facts else "")
+    facts = [_fact(key, value) for key, value in component.details.items() if value is not None]
+    shown = ", ".join(fact for fact in facts if fact)
+    return f"Answered in {component.response_time_ms} ms" + (f"; {shown}" if shown else "")
 
 
 def _platform_checks() -> dict[str, ServiceCheck]:

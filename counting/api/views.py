@@ -222,6 +222,7 @@ class RealtimeCountsView(CountingAPIView):
 
 class CountAnalyticsView(CountingAPIView):
     required_permissions = "counts:read"
+    rate_category = "analytics"  # 002: analytics endpoints 50/min per client
 
     @extend_schema(
         operation_id="counts_analytics",

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from config import outbound
 from config.resilience import (
     CircuitBreaker,
     CircuitOpen,
@@ -125,6 +126,10 @@ class OdooClient:
         return masking.scrub(text, [self._api_key])
 
     def _call_once(self, service: str, method: str, args: list[Any]) -> Any:
+        try:
+            outbound.check_target(self.url, "Odoo's base URL")
+        except outbound.BlockedTarget as exc:
+            raise OdooError("BlockedTarget", str(exc)) from None
         body = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}}
         body["id"] = next(_ids)
         response = self._http.post(self.url, json=body)

@@ -89,6 +89,10 @@ def update_config(data: dict[str, Any], *, expected_version: int | None = None) 
 
 def _refuse_key_following_a_new_address(config: OdooConfig, changes: dict[str, Any]) -> None:
     """The stored key stays only while Odoo's scheme, host and port do: another address needs it typed again."""
+    try:
+        outbound.check_target(changes.get("base_url"), "Odoo's base URL")
+    except outbound.BlockedTarget as exc:
+        raise ApiError(Kind.VALIDATION, str(exc), field_errors=[FieldError("base_url", str(exc))]) from None
     if "api_key" in changes or not config.api_key or "base_url" not in changes:
         return
     if not outbound.same_destination(config.base_url, changes["base_url"]):

@@ -106,6 +106,10 @@ class ProviderConfigSerializer(serializers.ModelSerializer):
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise serializers.ValidationError("An http:// or https:// URL with a host")
+            try:
+                outbound.check_target(value, "The endpoint")
+            except outbound.BlockedTarget as exc:
+                raise serializers.ValidationError(str(exc)) from None
         return value
 
     def validate(self, attrs):

@@ -16,9 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config import outbound
 from config.api.contracts import now_iso, utc_iso
 from config.resilience import CircuitBreaker, OutboundError, RetryPolicy, call_with_policy
 from recognition.face_service import conf
@@ -108,7 +110,13 @@ def send(delivery: CallbackDelivery) -> CallbackDelivery:
     def attempt() -> None:
         entry: dict[str, Any] = {"at": now_iso()}  # to the microsecond: the backoff is measured from it
         try:
-            response = httpx.post(session.callback_url, json=payload, headers=headers, timeout=session.callback_timeout)
+            response = httpx.post(
+                session.callback_url,
+                json=payload,
+                headers=headers,
+                timeout=session.callback_timeout,
+                follow_redirects=False,
+            )
             entry["status"] = response.status_code
             response.raise_for_status()
         except Exception as exc:
@@ -120,6 +128,15 @@ def send(delivery: CallbackDelivery) -> CallbackDelivery:
             delivery.http_status = entry.get("status")
             delivery.save(update_fields=["attempts", "attempt_log", "http_status"])
 
+    try:
+        # Checked again at each use: the allow-list may have shrunk, or the name now resolve elsewhere.
+        outbound.check_allowed_host(session.callback_url, settings.FACE_SERVICE_CALLBACK_HOSTS, "Callback URL")
+    except outbound.BlockedTarget as exc:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.last_error = str(exc)
+        delivery.save(update_fields=["status", "last_error"])
+        logger.error("recognition callback refused: %s", exc, extra={"slotId": session.slot_id})
+        return delivery
     try:
         call_with_policy(attempt, breaker=breaker_for(session.callback_url), policy=policy_of(session))
     except OutboundError as exc:

@@ -22,7 +22,7 @@ from config.api.contracts import ApiError, Contract, Kind
 from recognition import analysis, inference
 from recognition.analysis import VideoFaces
 from recognition.engine import FaceEngine, FaceEngineUnavailable, get_engine
-from recognition.face_service import conf
+from recognition.face_service import conf, lift
 from recognition.face_service.choices import EmbeddingJobKind
 from recognition.face_service.video import VideoNotFound, VideoUnreadable, open_video
 from recognition.models import EmbeddingJob
@@ -112,7 +112,7 @@ def generate_embedding(video_url: str, submission_id: int, engine: FaceEngine | 
     )
     return {
         "submissionId": submission_id,
-        "embeddingVector": [round(float(value), 8) for value in vector],
+        "embeddingVector": [round(float(value), 8) for value in lift.lift(vector)],  # 004's 512 dimensions
         "quality": round(score, 2),
         "faceDetected": True,
         "totalFrames": scan.total_frames,

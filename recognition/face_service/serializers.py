@@ -14,11 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+from django.conf import settings
 from rest_framework import serializers
 
 from cameras.streams import validate_stream_url
+from config import outbound
 from config.api.contracts import ApiError, FieldError, Kind
-from recognition.face_service import conf
+from recognition.face_service import conf, lift
 
 SHORT_MAX = 32767
 # PostgreSQL integer and bigint: a larger id is the client's 400, not a database error.
@@ -40,7 +42,11 @@ class FaceServiceStudentSerializer(serializers.Serializer):
     userId = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     fullName = serializers.CharField(max_length=255)
     rollNumber = serializers.CharField(max_length=50)
-    embeddingVector = serializers.ListField(child=serializers.FloatField(), allow_empty=False)
+    embeddingVector = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_empty=False,
+        help_text="512 numbers, as embeddings/generate answers them (the model's vector lifted to 512)",
+    )
     embeddingVersion = serializers.IntegerField(min_value=-INT_MAX - 1, max_value=INT_MAX)
 
 
@@ -118,6 +124,11 @@ def _check_callback_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("INVALID_CALLBACK_URL", "Callback URL must be an http:// or https:// URL", "config.callbackUrl")
+    try:
+        # The platform's callback key goes with every callback: only to hosts the site listed.
+        outbound.check_allowed_host(url, settings.FACE_SERVICE_CALLBACK_HOSTS, "Callback URL")
+    except outbound.BlockedTarget as exc:
+        raise invalid("INVALID_CALLBACK_URL", str(exc), "config.callbackUrl") from None
     return url
 
 
@@ -148,13 +159,10 @@ def parse_process_session(data: Any, dimension: int) -> SessionRequest:
 
     students = []
     for index, student in enumerate(valid["students"]):
-        vector = np.asarray(student["embeddingVector"], dtype=np.float32)
-        if vector.shape != (dimension,) or not np.all(np.isfinite(vector)):
-            raise invalid(
-                "INVALID_EMBEDDING_DIMENSION",
-                f"Embedding vector must have exactly {dimension} dimensions",
-                f"students.{index}.embeddingVector",
-            )
+        try:
+            vector = lift.lower(student["embeddingVector"], dimension)
+        except lift.NotLifted as exc:
+            raise invalid("INVALID_EMBEDDING_DIMENSION", str(exc), f"students.{index}.embeddingVector") from None
         students.append(
             StudentIn(
                 user_id=student["userId"],

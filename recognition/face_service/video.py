@@ -29,6 +29,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 
 from cameras.probing import ffmpeg_exe, input_args
+from config import outbound
 from recognition.face_service import conf
 
 ALLOWED_FORMATS = ("MP4", "MOV", "AVI")
@@ -65,10 +66,19 @@ def _is_remote(video_url: str) -> bool:
 def _download(video_url: str, target: Path) -> None:
     limit = conf.max_video_bytes()
     try:
+        outbound.check_target(video_url, "videoUrl")
+    except outbound.BlockedTarget as exc:
+        raise VideoUnreadable(str(exc)) from None
+    # One deadline for the whole download: a per-read timeout alone lets a server trickle bytes for ever.
+    deadline = time.monotonic() + conf.callback_timeout()
+    try:
         with (
-            httpx.stream("GET", video_url, timeout=conf.callback_timeout(), follow_redirects=True) as response,
+            # No redirects: the policy checked this address, not wherever a redirect would lead.
+            httpx.stream("GET", video_url, timeout=conf.callback_timeout(), follow_redirects=False) as response,
             target.open("wb") as handle,
         ):
+            if 300 <= response.status_code < 400:
+                raise VideoUnreadable(f"Video download failed (HTTP {response.status_code} redirect not followed)")
             if response.status_code == 404:
                 raise VideoNotFound(video_url)
             if response.status_code >= 400:
@@ -78,6 +88,8 @@ def _download(video_url: str, target: Path) -> None:
                 size += len(chunk)
                 if size > limit:
                     raise VideoUnreadable(f"Video exceeds the maximum size of {limit // (1024 * 1024)}MB")
+                if time.monotonic() > deadline:
+                    raise VideoUnreadable("Video download took longer than the time allowed")
                 handle.write(chunk)
     except httpx.HTTPError as exc:
         raise VideoUnreadable(f"Video download failed ({type(exc).__name__})") from None

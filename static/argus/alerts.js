@@ -79,6 +79,13 @@
     const title = document.createElement("strong");
     // Notifications link alerts the SPA way (/alerts#ID); here that alert is the row with that id.
     const link = item.link && item.link.startsWith("/alerts#") ? item.link.slice("/alerts".length) : item.link;
+    // About an alert on this page: its level, as its row says (not the notification scale's word).
+    const row = link && link.startsWith("#") ? document.getElementById(link.slice(1)) : null;
+    const rowLevel = row && row.querySelector('[data-role="level"]');
+    if (rowLevel) {
+      badge.className = rowLevel.className;
+      badge.textContent = rowLevel.textContent;
+    }
     if (link) {
       const anchor = document.createElement("a");
       anchor.href = link;

@@ -22,6 +22,7 @@
     const progress = exportBox.querySelector('[data-role="progress"]');
     const state = exportBox.querySelector('[data-role="state"]');
     const download = exportBox.querySelector('[data-role="download"]');
+    const open = exportBox.querySelector('[data-role="open"]');
     const buttons = exportBox.querySelectorAll("button[data-format]");
 
     function show(data) {
@@ -31,10 +32,24 @@
       state.textContent = `${data.status}${data.status === "processing" ? ` ${data.progress || 0}%` : ""}${rows}`;
       if (data.status === "failed") state.textContent = "failed: " + (data.errorMessage || data.error || "unknown error");
       if (data.status === "completed" && data.downloadUrl) {
-        download.href = data.downloadUrl;
+        const name = fileName(data.format || chosenFormat);
+        // The server names the file too (Content-Disposition wins over the download attribute).
+        download.href = data.downloadUrl + (data.downloadUrl.includes("?") ? "&" : "?") + "download=" + encodeURIComponent(name);
+        download.download = name;
         download.hidden = false;
         download.textContent = "Download" + (data.expiresAt ? ` (until ${ArgusLive.formatTime(data.expiresAt)})` : "");
+        // A PDF can be read in the browser: in a tab of its own, so the dashboard stays where it was.
+        open.href = data.downloadUrl;
+        open.hidden = (data.format || chosenFormat) !== "pdf";
       }
+    }
+
+    let chosenFormat = "csv";
+    // The saved file's name says what it holds, e.g. attendance_2026-11-01_2026-11-30.csv (not the job's id).
+    function fileName(format) {
+      const today = new Date().toISOString().slice(0, 10);
+      const span = [filters.dateFrom, filters.dateTo].filter(Boolean).join("_") || today;
+      return `attendance_${span}.${format}`;
     }
 
     async function poll(jobId) {
@@ -54,7 +69,9 @@
     buttons.forEach((button) =>
       button.addEventListener("click", async () => {
         buttons.forEach((other) => (other.disabled = true));
+        chosenFormat = button.dataset.format;
         download.hidden = true;
+        open.hidden = true;
         show({ status: "queued", progress: 0 });
         try {
           const data = await call("POST", root.dataset.exportUrl, { format: button.dataset.format, ...filters });
@@ -95,7 +112,9 @@
           dd.textContent = key === "lastSync" ? ArgusLive.formatTime(data[key]) : String(data[key]);
           list.append(dt, dd);
         });
-        if (data.configured === false) message.textContent = "Odoo is not configured yet.";
+        // Sync stays off until Odoo is set up (Admin → Odoo): the API would only refuse it.
+        if (sync) sync.disabled = data.configured === false;
+        message.textContent = data.configured === false ? "Odoo is not configured yet (Admin → Odoo)." : "";
       } catch (err) {
         message.textContent = "Odoo status unavailable: " + err.message;
       }
@@ -111,8 +130,7 @@
         } catch (err) {
           message.textContent = "sync refused: " + err.message;
         }
-        sync.disabled = false;
-        setTimeout(refresh, 2000);
+        setTimeout(refresh, 2000); // refresh() turns the button back on
       });
     }
     refresh();

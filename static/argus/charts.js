@@ -27,7 +27,9 @@ window.ArgusCharts = (function () {
     const stacked = data.series.length > 1;
     const labelAxis = {
       stacked,
-      title: title(data.labelTitle),
+      // A horizontal chart of a row or two is shorter than its turned title ("Department" would be cut to
+      // "Departme"): there the section's heading names the rows instead.
+      title: title(data.horizontal && data.labels.length < 4 ? "" : data.labelTitle),
       grid: { display: false },
       ticks: {
         // Labels never run into each other: along the bottom some are left out when there is no room (none

@@ -145,7 +145,7 @@ window.ArgusLive = (function () {
 
   // Camera pictures marked img[data-live-src] follow the camera's live picture (kept by a vision worker):
   // every couple of seconds, while the page is visible, the newest one is loaded and swapped in. A camera no
-  // worker watches answers 404 and keeps its stored thumbnail (or its placeholder).
+  // worker watches answers 204 (no picture yet) and keeps its stored thumbnail (or its placeholder).
   function livePictures(every = 2000) {
     const refresh = () => {
       if (document.hidden) return;
@@ -167,7 +167,24 @@ window.ArgusLive = (function () {
     refresh();
     setInterval(refresh, every);
   }
-  document.addEventListener("DOMContentLoaded", () => livePictures());
+  // The Menu button of narrow screens (base.html): opens and closes the folded navigation.
+  function menu() {
+    const toggle = document.querySelector(".menu-toggle");
+    if (!toggle) return;
+    toggle.addEventListener("click", () => {
+      const open = toggle.closest(".topbar").classList.toggle("open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+  // Forms marked data-confirm (a removal, say) ask first; nothing is sent unless the user agrees.
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    menu();
+    livePictures();
+  });
 
   return { token, api, call, problem, connect, timeElement, formatTime };
 })();

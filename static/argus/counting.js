@@ -26,7 +26,8 @@
         (await response.json()).forEach((item) => {
           const element = tile(item.camera_id);
           if (!element) return;
-          setText(element, "status", item.status || "");
+          const badge = element.querySelector('[data-role="status"]');
+          if (badge && item.status) badge.title = "camera " + item.status; // the badge itself says whether it counts
           if (item.count === null || item.count === undefined) return;
           const before = element.querySelector('[data-role="count"]').textContent;
           setText(element, "count", String(item.count));

@@ -37,6 +37,8 @@
     payload.disabled = !["POST", "PUT", "PATCH", "DELETE"].includes(selected.method);
     if (payload.disabled) payload.value = "";
     send.disabled = false;
+    // The request panel comes to the row: beside it on a wide screen (sticky), scrolled to on a narrow one.
+    document.getElementById("invoke-form").scrollIntoView({ block: "nearest" });
   });
 
   function parsed(field, label) {

@@ -20,7 +20,7 @@
       detail.textContent = service ? (service.error || service.responseTime + " ms") : "platform did not answer";
     });
     const stamp = document.getElementById("health-time");
-    if (stamp && body) stamp.textContent = body.timestamp;
+    if (stamp && body) stamp.replaceChildren(ArgusLive.timeElement(body.timestamp));
   }
   setInterval(refresh, 15000);
 })();

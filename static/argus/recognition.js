@@ -156,15 +156,12 @@
   });
 })();
 
-// Forms that delete biometric data ask first (a whole profile has its own confirmation page); an
-// enrolment runs the face detector on every image, so its button says it is busy meanwhile.
+// Forms that delete biometric data ask first (data-confirm, which core.js handles for every page; a whole
+// profile has its own confirmation page); an enrolment runs the face detector on every image, so its
+// button says it is busy meanwhile.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const question = form.dataset && form.dataset.confirm;
-  if (question && !window.confirm(question)) {
-    event.preventDefault();
-    return;
-  }
+  if (event.defaultPrevented) return; // not confirmed: nothing is sent
   const button = form.querySelector("button[data-busy]");
   if (!button) return;
   // Disabled after the submit is under way, so the click still submits; no second click meanwhile.

@@ -11,12 +11,18 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/roles"
 
 
-def test_it_returns_the_three_seeded_roles(admin_client):
+def test_it_returns_001s_three_seeded_roles_and_002s_manager(admin_client):
     response = admin_client.get(URL)
 
     assert response.status_code == 200
     assert response.json()["data"] == [
         {"id": "ROLE-ADMIN", "name": "Admin", "permissions": ["*"], "description": "Full system access"},
+        {
+            "id": "ROLE-MANAGER",
+            "name": "Manager",
+            "permissions": ["cameras:read", "cameras:write", "analytics:read", "users:read"],
+            "description": "Manager access (002)",
+        },
         {
             "id": "ROLE-OPERATOR",
             "name": "Operator",

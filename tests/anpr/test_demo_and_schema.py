@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand
 
 from anpr import demo
 from anpr.models import DetectionModel, PlateEvent, WatchlistEntry
+from cameras import demo as cameras_demo
+from cameras.models import Camera
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +78,21 @@ def test_schema_documents_ingest_as_json_or_multipart_with_binary_images(schema)
     properties = schema["components"]["schemas"][name]["properties"]
     assert properties["frame"]["format"] == "binary"
     assert properties["crop"]["format"] == "binary"
+
+
+def test_demo_events_come_from_the_demo_cameras():
+    cameras_demo.create_demo_data(None)
+    demo.create_demo_data(None)
+
+    cameras = set(PlateEvent.objects.values_list("camera_id", flat=True))
+    assert cameras and cameras <= set(Camera.objects.values_list("pk", flat=True))
+
+
+def test_demo_events_of_earlier_runs_move_to_the_demo_cameras():
+    cameras_demo.create_demo_data(None)
+    demo.create_demo_data(None)
+    PlateEvent.objects.update(camera_id="cam-001")
+
+    demo.create_demo_data(None)
+
+    assert set(PlateEvent.objects.values_list("camera_id", flat=True)) == {cameras_demo.DEMO_CAMERA_ID}

@@ -442,3 +442,19 @@ def test_each_tile_follows_its_cameras_live_picture(viewer_user, camera):
     html = signed_in(viewer_user).get("/cameras/").content.decode()
 
     assert 'data-live-src="/cameras/CAM-07/live.jpg"' in html
+
+
+def test_a_watched_cameras_tile_starts_from_its_live_picture(client, admin_user):
+    # Its stored thumbnail is replaced (and the old file deleted) every few seconds: a page could ask for one
+    # already gone. The live picture is always there while a worker watches the camera.
+    from cameras.vision.live import live_key
+    from config.redis import get_redis
+
+    Camera.objects.create(id="CAM-07", name="Gate", thumbnail="thumbnails/CAM-07/old.jpg")
+    get_redis().set(live_key("CAM-07"), b"\xff\xd8\xff", ex=30)
+    client.force_login(admin_user)
+
+    html = client.get("/cameras/").content.decode()
+
+    assert 'src="/cameras/CAM-07/live.jpg"' in html
+    assert "thumbnails/CAM-07/old.jpg" not in html

@@ -70,3 +70,111 @@ def test_the_003_edge_config_refuses_the_masked_password_on_another_host(admin_c
 
     assert response.status_code in (400, 422)
     assert Camera.objects.get(pk=camera_id).stream_password == SECRET
+
+
+# --- Local files: confined to the camera files folder, one answer whatever the path -------------------
+
+
+@pytest.fixture
+def camera_files(tmp_path, settings):
+    root = tmp_path / "camera-files"
+    root.mkdir()
+    (root / "lobby.mp4").write_bytes(b"\0")
+    settings.CAMERA_FILES_ROOT = root
+    return root
+
+
+def create_local(client, url: str):
+    body = {"name": "Lobby", "streamType": "Local File", "streamUrl": url, "enabled": False}
+    return client.post(CAMERAS, body, format="json")
+
+
+def test_a_local_file_inside_the_folder_is_accepted(admin_client, camera_files):
+    assert create_local(admin_client, str(camera_files / "lobby.mp4")).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "/etc/no-such-file", "/etc", "../../etc/passwd"])
+def test_paths_outside_the_folder_get_one_generic_answer(admin_client, camera_files, path):
+    response = create_local(admin_client, path)
+
+    assert response.status_code == 400
+    issue = response.json()["error"]["details"]["issue"]
+    assert issue == "Local file must be the full path of a video file in ARGUS_CAMERA_FILES_ROOT"
+
+
+def test_a_symlink_out_of_the_folder_is_refused(admin_client, camera_files):
+    (camera_files / "escape.mp4").symlink_to("/etc/passwd")
+
+    assert create_local(admin_client, str(camera_files / "escape.mp4")).status_code == 400
+
+
+def test_climbing_out_with_dot_dot_is_refused(admin_client, camera_files):
+    assert create_local(admin_client, f"{camera_files}/../../../etc/passwd").status_code == 400
+
+
+# --- Configuration errors are not outages --------------------------------------------------------------
+
+
+@pytest.fixture
+def unconfigured(admin_client) -> str:
+    response = admin_client.post(CAMERAS, {"name": "Bare", "streamType": "RTSP", "enabled": False}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]["id"]
+
+
+@pytest.mark.parametrize("action", ["test-connection", "snapshot"])
+def test_a_camera_without_a_stream_url_answers_409_not_503(admin_client, unconfigured, action):
+    response = admin_client.post(f"{CAMERAS}/{unconfigured}/{action}")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "CAMERA_NOT_CONFIGURED"
+
+
+def test_the_003_test_of_a_camera_without_a_stream_url_answers_409(admin_client, unconfigured):
+    response = admin_client.post(f"/config/cameras/{unconfigured}/test")
+
+    assert response.status_code == 409
+    assert response.json()["error_code"] == "CAMERA_NOT_CONFIGURED"
+
+
+@pytest.mark.parametrize("field", ["name", "location"])
+def test_control_characters_in_names_are_refused(admin_client, field):
+    body = {"name": "Gate", "streamType": "RTSP", "enabled": False, field: "Gate\x1b[31m\r\nFAKE LOG LINE"}
+
+    response = admin_client.post(CAMERAS, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == field
+    assert not Camera.objects.exists()
+
+
+# --- The outbound policy ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["rtsp://169.254.169.254/latest", "http://169.254.169.254/latest/meta-data/", "rtsp://[fe80::1]/x"],
+)
+def test_a_stream_url_on_a_link_local_address_is_refused(admin_client, url):
+    stream_type = "HTTP" if url.startswith("http") else "RTSP"
+    body = {"name": "Meta", "streamType": stream_type, "streamUrl": url, "enabled": False}
+
+    response = admin_client.post(CAMERAS, body, format="json")
+
+    assert response.status_code == 400
+    assert "may not point at this address" in response.json()["error"]["details"]["issue"]
+
+
+def test_loopback_is_refused_when_the_policy_blocks_it(admin_client, settings):
+    settings.OUTBOUND_BLOCKED_RANGES = ["loopback", "link-local"]
+    body = {"name": "Self", "streamType": "RTSP", "streamUrl": "rtsp://localhost:8554/x", "enabled": False}
+
+    assert admin_client.post(CAMERAS, body, format="json").status_code == 400
+
+
+def test_private_addresses_are_allowed_unless_blocked(admin_client, settings):
+    body = {"name": "Lan", "streamType": "RTSP", "streamUrl": "rtsp://10.1.2.3/x", "enabled": False}
+    assert admin_client.post(CAMERAS, body, format="json").status_code == 201
+
+    settings.OUTBOUND_BLOCKED_RANGES = ["private"]
+    assert admin_client.post(CAMERAS, {**body, "streamUrl": "rtsp://10.1.2.4/x"}, format="json").status_code == 400

@@ -113,7 +113,8 @@ def test_validate_accepts_a_url_of_its_stream_type(stream_type, url):
     assert validate_stream_url(stream_type, url) == url
 
 
-def test_validate_accepts_an_existing_local_file(tmp_path: Path):
+def test_validate_accepts_an_existing_local_file(tmp_path: Path, settings):
+    settings.CAMERA_FILES_ROOT = tmp_path
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\0")
     assert validate_stream_url("Local File", f"  {video}  ") == str(video)
@@ -130,7 +131,7 @@ def test_validate_accepts_an_existing_local_file(tmp_path: Path):
         ("USB", "/dev/sda", "device index"),
         ("Socket", "10.0.0.5", "needs a port"),
         ("Socket", "http://10.0.0.5:9000", "tcp://host:port"),
-        ("Local File", "/no/such/video.mp4", "does not exist"),
+        ("Local File", "/no/such/video.mp4", "ARGUS_CAMERA_FILES_ROOT"),
         ("RTSP", "   ", "required"),
         ("Carrier pigeon", "rtsp://cam/live", "unknown stream type"),
     ],

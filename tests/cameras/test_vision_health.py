@@ -72,7 +72,10 @@ def test_an_unwatched_camera_has_no_live_picture(client, admin_user):
     Camera.objects.create(id="CAM-01", name="Lobby", stream_url="rtsp://127.0.0.1:9/x.mp4")
     client.force_login(admin_user)
 
-    assert client.get("/cameras/CAM-01/live.jpg").status_code == 404
+    response = client.get("/cameras/CAM-01/live.jpg")
+
+    assert response.status_code == 204
+    assert response.content == b""
 
 
 def test_a_dead_stream_is_reported_offline(worker):

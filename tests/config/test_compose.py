@@ -91,8 +91,8 @@ def test_argus_services_start_after_migrations_succeed(services, name):
     assert services[name]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
 
 
-def test_web_serves_asgi_with_daphne(services):
-    assert services["web"]["command"][:1] == ["daphne"]
+def test_web_serves_asgi_with_the_web_tier(services):
+    assert services["web"]["command"][:3] == ["python", "-m", "config.webtier"]
     assert "config.asgi:application" in services["web"]["command"]
 
 
@@ -152,12 +152,14 @@ def test_the_image_runs_as_a_non_root_user():
     assert users and users[-1] not in ("root", "0")
 
 
-def test_the_image_collects_static_files_and_serves_with_daphne():
+def test_the_image_collects_static_files_and_serves_with_the_web_tier():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
 
     assert "pip install -r requirements/base.txt" in dockerfile
     assert "collectstatic --noinput" in dockerfile
-    assert re.search(r'^CMD \["daphne".*"config\.asgi:application"\]', dockerfile, flags=re.MULTILINE)
+    assert re.search(
+        r'^CMD \["python", "-m", "config\.webtier".*"config\.asgi:application"\]', dockerfile, flags=re.MULTILINE
+    )
 
 
 def test_the_build_context_leaves_out_local_state():

@@ -249,9 +249,10 @@ def test_gateway_malformed_json_is_400_val_001(api_client):
 
 
 @pytest.mark.urls("tests.config.error_urls")
-def test_gateway_missing_fields_are_400_val_003_naming_each_field(api_client):
+def test_gateway_missing_fields_are_400_val_002_naming_each_field(api_client):
     response = api_client.post("/api/v1/rate-limit/status", data={}, format="json")
-    error = assert_gateway_error(response, 400, "VAL_003")
+    error = assert_gateway_error(response, 400, "VAL_002")
+    assert error["message"] == "Missing required field: slot_id"
     assert set(error["details"]) == {"slot_id", "cameras"}
 
 
@@ -360,11 +361,11 @@ def test_face_service_unknown_api_key_is_401_invalid_api_key(api_client):
 
 
 @pytest.mark.urls("tests.config.error_urls")
-def test_face_service_key_without_its_scope_is_403_invalid_api_key(api_client, api_key):
+def test_face_service_key_without_its_scope_is_401_invalid_api_key(api_client, api_key):
     response = api_client.post(
         "/face-service/api/v1/echo", data={"slot_id": 1, "cameras": ["C"]}, format="json", HTTP_X_API_KEY=api_key.raw
     )
-    assert_face_service_error(response, 403, "INVALID_API_KEY")
+    assert_face_service_error(response, 401, "INVALID_API_KEY")
 
 
 @pytest.mark.urls("tests.config.error_urls")

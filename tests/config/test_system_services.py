@@ -79,6 +79,14 @@ def test_storage_is_running():
     assert "Answered in" in row.detail
 
 
+def test_a_components_facts_read_as_words_not_keys():
+    from config.health import ComponentHealth
+
+    component = ComponentHealth(True, 3.5, details={"bucket": "filesystem", "accessible": True, "keys_count": 12})
+
+    assert system._component_detail(component) == "Answered in 3.5 ms; bucket filesystem, 12 keys"
+
+
 @pytest.mark.django_db
 def test_web_reports_this_process():
     row = checked("web")

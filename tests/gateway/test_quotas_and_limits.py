@@ -119,8 +119,9 @@ def test_each_tier_has_its_own_quota(settings):
     assert results == {"free": [200, 403, 403], "premium": [200, 200, 403], "enterprise": [200, 200, 200]}
 
 
-def test_people_have_no_quota(admin_client, settings):
+def test_people_have_no_quota_without_a_user_quota_tier(admin_client, settings):
     settings.API_KEY_TIER_QUOTAS = {tier: {"daily": 1, "monthly": 1} for tier in ("free", "premium", "enterprise")}
+    settings.API_USER_QUOTA_TIER = ""
 
     responses = [admin_client.get("/api/v1/stats/usage") for _ in range(3)]
 
@@ -219,7 +220,9 @@ def test_reading_the_status_uses_no_quota(tiny_quota):
     assert client.get(STATUS).json()["quotas"]["daily"]["used"] == 0
 
 
-def test_status_of_a_person_has_no_quotas(admin_client, admin_user):
+def test_status_of_a_person_has_no_quotas_when_people_have_no_tier(admin_client, admin_user, settings):
+    settings.API_USER_QUOTA_TIER = ""
+
     body = admin_client.get(STATUS).json()
 
     assert body["clientId"] == f"user:{admin_user.pk}"

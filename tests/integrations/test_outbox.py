@@ -15,7 +15,7 @@ from config.resilience import CircuitBreaker, CircuitState
 from integrations import outbox, services, tasks
 from integrations.models import DeliveryAttempt, DeliveryStatus, Exporter, OutboxMessage
 from integrations.outbox import Outcome
-from tests.integrations.conftest import make_due, mqtt_exporter, open_circuit_since, rest_exporter
+from tests.integrations.conftest import TOKEN, make_due, mqtt_exporter, open_circuit_since, rest_exporter
 from tests.integrations.peers import HttpPeer, free_port
 
 EVENT = {"event_id": "evt-001", "plate_text": "ABC123", "confidence": 0.95}
@@ -350,7 +350,8 @@ def test_new_url_closes_the_circuit_of_the_old_one(http_peer, django_capture_on_
     exporter = rest_exporter(http_peer(fail_first=100).url)
     _five_failures(exporter)
     with django_capture_on_commit_callbacks(execute=True):
-        services.update_exporter(exporter, {"url": http_peer().url})
+        # Another port is another address: the token must come again (it never follows a new address).
+        services.update_exporter(exporter, {"url": http_peer().url, "auth": {"type": "bearer", "token": TOKEN}})
     assert CircuitBreaker(f"exporter:{exporter.pk}").state == CircuitState.CLOSED
 
 

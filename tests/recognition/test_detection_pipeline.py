@@ -170,26 +170,13 @@ def test_the_builtin_engine_reports_itself_connected(engine):
     assert DetectionProviderConfig.load().status == "connected"
 
 
-def test_the_recognition_loop_takes_each_marked_camera_once_per_interval():
-    CameraFactory(id="CAM-01", name="Door", stream_url=NOWHERE, recognition_enabled=True, recognition_interval=60)
-    CameraFactory(id="CAM-02", name="Yard", stream_url=NOWHERE, recognition_enabled=False)
-    CameraFactory(id="CAM-03", name="Gate", stream_url=NOWHERE, recognition_enabled=True, enabled=False)
-
-    first = [c.pk for c in detections.cameras_due_for_scan()]
-    second = [c.pk for c in detections.cameras_due_for_scan()]
-
-    assert first == ["CAM-01"]
-    assert second == []
-
-
-def test_beat_scans_for_recognition_every_5_s_and_checks_the_provider_every_5_min():
+def test_beat_checks_the_provider_every_5_min_and_no_longer_scans_cameras():
     from django_celery_beat.models import PeriodicTask
 
-    scans = PeriodicTask.objects.get(task="recognition.dispatch_scans")
     provider = PeriodicTask.objects.get(task="recognition.check_detection_provider")
 
-    assert (scans.interval.every, scans.interval.period) == (5, "seconds")
     assert (provider.interval.every, provider.interval.period) == (300, "seconds")
+    assert not PeriodicTask.objects.filter(task="recognition.dispatch_scans").exists()
 
 
 @pytest.mark.parametrize(

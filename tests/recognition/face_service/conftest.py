@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from cameras.rtsp_server import RtspTestServer, free_port
 from recognition.engine import FaceEngine
+from recognition.face_service.lift import lift
 from tests.conftest import SHARED_DATA
 from tests.factories import ApiKeyFactory
 
@@ -138,7 +139,8 @@ def students_payload(embeddings: dict[int, list[float]]) -> list[dict[str, Any]]
             "userId": user_id,
             "fullName": names[user_id][0],
             "rollNumber": names[user_id][1],
-            "embeddingVector": vector,
+            # As the caller holds them: from embeddings/generate, lifted to 004's 512 dimensions.
+            "embeddingVector": [float(v) for v in lift(vector)],
             "embeddingVersion": 1,
         }
         for user_id, vector in embeddings.items()

@@ -30,7 +30,7 @@ def test_generate_runs_its_inference_in_a_worker(post, videos, engine, no_engine
 
     assert response.status_code == 200, response.content
     data = response.json()["data"]
-    assert len(data["embeddingVector"]) == engine.dimension and data["framesWithFace"] == 6
+    assert len(data["embeddingVector"]) == 512 and data["framesWithFace"] == 6
 
 
 def test_validate_runs_its_inference_in_a_worker(client, videos, no_engine_in_this_process):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 CALLBACK = "http://127.0.0.1:9/api/v1/attendance/recognition-result"
 URL = f"{BASE}/recognition/process-session"
-VECTOR = [0.01] * 128
+VECTOR = [0.01] * 128  # Dlib's; session_payload lifts them to 004's 512, as the caller holds them
 EMBEDDINGS = {201: VECTOR, 202: [0.02] * 128}
 
 
@@ -80,20 +80,29 @@ def test_it_refuses_empty_cameras(post, body):
     assert payload["message"] == "Cameras array must not be empty"
 
 
-def test_it_refuses_an_embedding_of_the_wrong_dimension_naming_the_models_size(post, body):
-    body["students"][1]["embeddingVector"] = [0.1] * 512  # 004's size; the configured Dlib model makes 128
+def test_it_refuses_an_embedding_of_the_wrong_dimension(post, body):
+    body["students"][1]["embeddingVector"] = [0.1] * 128  # the Dlib model's own size, not 004's
     payload = refused(post("recognition/process-session", body), 400, "INVALID_EMBEDDING_DIMENSION")
-    assert payload["message"] == "Embedding vector must have exactly 128 dimensions"
+    assert payload["message"] == "Embedding vector must have exactly 512 dimensions"
     assert payload["errors"][0]["field"] == "students.1.embeddingVector"
 
 
-def test_the_expected_dimension_follows_the_face_model(post, body, monkeypatch):
+def test_it_refuses_a_512_vector_that_did_not_come_from_the_lift(post, body):
+    body["students"][1]["embeddingVector"] = [0.1] * 512  # 004's size, but not [128 of Dlib's, then zeros]
+    payload = refused(post("recognition/process-session", body), 400, "INVALID_EMBEDDING_DIMENSION")
+    assert "was not made here" in payload["message"]
+    assert payload["errors"][0]["field"] == "students.1.embeddingVector"
+
+
+def test_a_512_dimension_model_takes_any_512_vector(post, body, monkeypatch):
     from recognition.engine import FaceEngine
 
     monkeypatch.setattr(FaceEngine, "dimension", property(lambda self: 512))
     monkeypatch.setattr(FaceEngine, "ensure_weights", lambda self: None)
+    body["students"][1]["embeddingVector"] = [0.1] * 512
+    body["students"][0]["embeddingVector"] = [0.1] * 128
     payload = refused(post("recognition/process-session", body), 400, "INVALID_EMBEDDING_DIMENSION")
-    assert payload["message"] == "Embedding vector must have exactly 512 dimensions"
+    assert payload["errors"][0]["field"] == "students.0.embeddingVector"
 
 
 @pytest.mark.parametrize("threshold", [1.2, -0.1, "high"])
@@ -219,7 +228,7 @@ def test_starting_costs_the_same_queries_however_many_cameras_and_students(
             "userId": 300 + number,
             "fullName": f"Student {number}",
             "rollNumber": f"HE{300 + number}",
-            "embeddingVector": [0.01 * (number + 1)] * 128,
+            "embeddingVector": [0.01 * (number + 1)] * 128 + [0.0] * 384,  # lifted to 004's 512
             "embeddingVersion": 1,
         }
         for number in range(3 * cameras)

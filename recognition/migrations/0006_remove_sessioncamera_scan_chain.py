@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recognition", "0004_detection_schedules"),
+        ("recognition", "0005_remove_recognition_scans"),
     ]
 
     operations = [

@@ -1,0 +1,92 @@
+"""How Argus runs Django's HTTP requests under daphne: each request's synchronous part on a pool of
+long-lived threads, in one hop.
+
+Django's own ASGI handler runs the synchronous code of a request (the ``request_started`` receivers, the
+middleware and the view, then ``response.close()``) in a thread made for that request and discarded after
+it, three hops between the event loop and that thread. Every view and middleware of Argus is synchronous,
+and Django keeps database connections per thread: so every request also opened a new PostgreSQL
+connection and dropped it (``CONN_MAX_AGE`` could not keep one), and paid a thread's start.
+
+Here ``request_started``, the request's creation, the middleware and the view run in one call on a pool of
+``ARGUS_WEB_THREADS`` threads that live as long as the process, so their connections are kept as
+``CONN_MAX_AGE`` says (checked by ``request_started`` as under a WSGI server); ``response.close()`` (where
+``request_finished`` and the usage record run) follows once the response is sent. Streaming responses and
+anything that asks for Django's thread-sensitive mode still get the request's own thread, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse
+from django.urls import set_script_prefix
+
+logger = logging.getLogger("argus.http")
+
+# The most requests one web process runs at once (each may hold a database connection); more wait their turn.
+# Requests that wait on face inference hold theirs meanwhile, hence room above the cores' count.
+DEFAULT_THREADS = 16
+
+
+def request_threads() -> int:
+    configured = os.environ.get("ARGUS_WEB_THREADS", "").strip()
+    return max(1, min(512, int(configured))) if configured else DEFAULT_THREADS
+
+
+class PooledASGIHandler(ASGIHandler):
+    """Django's ASGI handler with the middleware chain built synchronous and run on a thread pool."""
+
+    def __init__(self, threads: int | None = None):
+        super().__init__()
+        # The synchronous chain: the middleware and views are all synchronous, so no adapter between them.
+        self.load_middleware(is_async=False)
+        self.executor = ThreadPoolExecutor(max_workers=threads or request_threads(), thread_name_prefix="request")
+
+    def _in_pool(self, function):
+        return sync_to_async(function, thread_sensitive=False, executor=self.executor)
+
+    def respond(self, scope, body_file):
+        """The request's synchronous part, on a pool thread: its response (an error response for a request
+        that cannot be built)."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            return error_response
+        response = self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size  # the server does its own chunking
+        return response
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await self._in_pool(self.respond)(scope, body_file)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while the response was sent
+            finally:
+                # Always closed, as a WSGI server would: request_finished and the usage record run here.
+                await self._in_pool(response.close)()
+        finally:
+            body_file.close()
+
+
+def get_pooled_asgi_application() -> PooledASGIHandler:
+    """Django set up, then the handler (as ``django.core.asgi.get_asgi_application`` does)."""
+    import django
+
+    django.setup(set_prefix=False)
+    return PooledASGIHandler()

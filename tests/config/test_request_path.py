@@ -1,0 +1,128 @@
+"""The request path's Redis traffic: a known caller's API call is one round trip before the answer (session,
+stamps, activity, and the rate-limit token with the key's quota) and one after it (usage); a call refused
+before its throttle ends having taken no token and no quota, as before the token moved into that trip."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from tests.conftest import client_for, key_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_buckets(settings):
+    """Ten calls a minute: a token comes back every 6 s, so counts taken over a test's second are exact."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "standard": 10}
+    settings.API_KEY_TIER_LIMITS = dict.fromkeys(settings.API_KEY_TIER_LIMITS, 10)
+
+
+STATUS = "/api/v1/rate-limit/status"  # reads the caller's bucket and quotas without taking anything
+ME = "/api/v1/auth/me"
+CAMERAS = "/api/v1/cameras"
+
+
+def _remaining(client) -> int:
+    return client.get(STATUS).json()["limits"]["remaining"]
+
+
+def _daily_quota_used(client) -> int:
+    return client.get(STATUS).json()["quotas"]["daily"]["used"]
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Every round trip to Redis (a pipeline sent, or a command on its own), in order."""
+    trips: list[str] = []
+    real_execute = redis.client.Pipeline.execute
+    real_command = redis.Redis.execute_command
+
+    def execute(pipe, *args, **kwargs):
+        trips.append("pipeline")
+        return real_execute(pipe, *args, **kwargs)
+
+    def execute_command(client, *args, **options):
+        trips.append(str(args[0]))
+        return real_command(client, *args, **options)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(redis.Redis, "execute_command", execute_command)
+    return trips
+
+
+def test_a_known_users_call_is_one_round_trip_before_the_answer_and_one_after(viewer_user, round_trips):
+    client = client_for(viewer_user)
+    for _ in range(2):  # the first call of the minute also records activity and reads the user
+        assert client.get(ME).status_code == 200
+    round_trips.clear()
+
+    assert client.get(ME).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]  # authentication + token; usage once the answer is closed
+
+
+def test_a_known_api_keys_call_is_one_round_trip_before_the_answer_and_one_after(round_trips):
+    client = key_client("cameras:read")
+    for _ in range(2):  # the first call reads the key and marks its use
+        assert client.get(CAMERAS).status_code == 200
+    round_trips.clear()
+
+    assert client.get(CAMERAS).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]  # authentication + token + quota; usage after the answer
+
+
+def test_calls_through_the_throttle_take_their_tokens(viewer_user):
+    client = client_for(viewer_user)
+    before = _remaining(client)
+
+    for _ in range(3):
+        assert client.get(ME).status_code == 200
+
+    assert _remaining(client) == before - 3
+
+
+def test_a_call_refused_by_permissions_takes_no_token(viewer_user):
+    client = client_for(viewer_user)
+    before = _remaining(client)
+
+    for _ in range(3):
+        assert client.get("/api/v1/users").status_code == 403
+
+    assert _remaining(client) == before
+
+
+def test_a_call_with_a_revoked_session_takes_no_token(viewer_user):
+    client = client_for(viewer_user)
+    other = client_for(viewer_user)  # a second session of the same user: the same bucket
+    other.post("/api/v1/auth/logout", {"refreshToken": other.tokens.refresh}, format="json")
+    before = _remaining(client)
+
+    for _ in range(3):
+        assert other.get(ME).status_code == 401
+
+    assert _remaining(client) == before
+
+
+def test_an_api_keys_call_refused_by_its_scopes_uses_no_quota():
+    client = key_client("cameras:read")
+    assert client.get(CAMERAS).status_code == 200  # known to this process from here on
+    used = _daily_quota_used(client)
+
+    for _ in range(3):
+        assert client.get("/api/v1/users").status_code == 403
+
+    assert _daily_quota_used(client) == used
+
+
+def test_an_api_keys_calls_through_the_throttle_count_against_its_quota():
+    client = key_client("cameras:read")
+    assert client.get(CAMERAS).status_code == 200  # known to this process from here on
+    used = _daily_quota_used(client)
+
+    for _ in range(3):
+        assert client.get(CAMERAS).status_code == 200
+
+    assert _daily_quota_used(client) == used + 3
