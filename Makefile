@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format services-up services-down clean
+.PHONY: setup browser run test lint format services-up services-down clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,14 @@ $(STAMP): requirements/base.txt requirements/dev.txt
 run: setup
 	$(PY) -m config.runner
 
-test: setup
+# The browser tests drive Debian's Chromium (Playwright's own download cannot work offline): installed here
+# when absent and this is a root shell with apt; otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "could not install chromium: the browser tests will skip" >&2
+
+test: setup browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

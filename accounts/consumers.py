@@ -5,6 +5,7 @@ The channels, their permissions and their publishers are ``config.realtime``; th
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -30,6 +31,20 @@ def user_for_token(raw: str):
     return user if user is not None and user.is_active else None
 
 
+@database_sync_to_async
+def current_user(user_id, session_id: str | None):
+    """The connection's user as they are now, or None when suspended, deleted or signed out."""
+    if session_id and session_revoked(session_id):
+        return None
+    user = User.objects.select_related("role").filter(pk=user_id).first()
+    return user if user is not None and user.is_active else None
+
+
+# Permissions are checked again at most this often while messages flow: a suspended user, a revoked
+# session or a withdrawn permission stops receiving within that, not at the next reconnect.
+RECHECK_SECONDS = 2.0
+
+
 class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     """Auth is the access token in the query string (browsers cannot set headers on a WebSocket),
     so cookies play no part and no Origin check is needed for CSRF's sake."""
@@ -41,6 +56,8 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.session_id = AccessToken(raw).get("sid")
+        self.checked_at = time.monotonic()
         # channel -> camera filters (None in the set: every camera)
         self.subscriptions: dict[str, set[str | None]] = {}
         await self.accept()
@@ -83,9 +100,26 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name(channel), self.channel_name)
         await self.send_json({"type": "unsubscribed", "channel": channel, "cameraId": camera_id})
 
+    async def still_allowed(self, channel: str) -> bool:
+        """Re-read the user (at most every RECHECK_SECONDS); close the socket when they may no longer listen."""
+        if time.monotonic() - self.checked_at >= RECHECK_SECONDS:
+            self.user = await current_user(self.user.pk, self.session_id)
+            self.checked_at = time.monotonic()
+            if self.user is None:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return False
+        needed = CHANNEL_PERMISSIONS.get(channel)
+        if needed and not self.user.has_permission(needed):
+            self.subscriptions.pop(channel, None)
+            await self.channel_layer.group_discard(group_name(channel), self.channel_name)
+            return False
+        return True
+
     async def realtime_message(self, event):
         filters = self.subscriptions.get(event["channel"])
-        if not filters:
+        if not filters or self.user is None:
+            return
+        if not await self.still_allowed(event["channel"]):
             return
         if event.get("user_id") and event["user_id"] != str(self.user.pk):
             return

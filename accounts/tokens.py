@@ -96,7 +96,17 @@ def rotate(raw_refresh: str, *, ip: str | None = None, user_agent: str = "") -> 
             raise ApiError(Kind.UNAUTHENTICATED, "Invalid refresh token")
         reused = session.revoked_at is not None and session.revoked_reason == "rotated"
         if reused:
-            revoke_all(session.user, reason="reuse-detected")
+            head = _family_head(session)
+            if _a_retry(session, head, ip=ip, user_agent=user_agent):
+                # The same client sent the spent token again at once: its answer was lost on the way. It gets
+                # the family's next pair, as if it had sent the token it never received.
+                session, reused = head, False
+            else:
+                # OAuth's reuse detection: the token was copied. End its family (the sessions it rotated into
+                # and from), not the user's other devices.
+                _revoke_chain(head, reason="reuse-detected")
+        if reused:
+            pass  # refused below, once the revocation has committed
         elif session.revoked_at is not None:
             raise ApiError(Kind.UNAUTHENTICATED, "Refresh token has been revoked")
         elif not session.user.is_active:
@@ -125,6 +135,31 @@ def _idle(session: UserSession) -> bool:
     """True when the session (opened at sign-in or at its last refresh) went unrefreshed past the idle timeout."""
     minutes = settings.SESSION_IDLE_MINUTES
     return bool(minutes) and session.created_at < timezone.now() - timedelta(minutes=minutes)
+
+
+def _family_head(session: UserSession) -> UserSession:
+    """The newest session ``session`` was rotated into (itself when it never was)."""
+    current = session
+    for _ in range(10_000):  # a chain is as long as the refreshes of one sign-in; never a loop
+        successor = UserSession.objects.select_for_update().filter(rotated_from=current).first()
+        if successor is None:
+            break
+        current = successor
+    return current
+
+
+def _a_retry(spent: UserSession, head: UserSession, *, ip: str | None, user_agent: str) -> bool:
+    """Whether reusing ``spent`` looks like its client retrying: within the grace period of its rotation, the
+    family still open and the request from the address and user agent the rotation came from."""
+    grace = settings.REFRESH_REUSE_GRACE_SECONDS
+    return (
+        spent.rotated_to_id == head.pk
+        and head.revoked_at is None
+        and spent.revoked_at is not None
+        and (timezone.now() - spent.revoked_at).total_seconds() <= grace
+        and head.ip_address == ip
+        and head.user_agent == user_agent[:1000]
+    )
 
 
 def revoke(raw_refresh: str, *, user: User | None = None) -> None:

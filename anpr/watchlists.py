@@ -77,6 +77,7 @@ def on_sighting(event: PlateEvent, entry: WatchlistEntry | None) -> Alert | None
         level=AlertLevel.HIGH,
         camera=Camera.objects.filter(pk=event.camera_id).first(),
         tags=["anpr", "watchlist", f"plate:{event.plate_normalized}"],
+        permission="anpr:read",  # who may see plate events; a camera viewer may not
     )
     return alert
 

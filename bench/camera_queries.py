@@ -27,22 +27,41 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
+from pathlib import Path
 
-from scratch import percentile, run_in_scratch_database, setup_django, timed
+# bench/http.py (another benchmark) shadows the standard library's http package for scripts run from here:
+# look in this folder last.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE] + [str(_HERE)]
+
+from scratch import percentile, run_in_scratch_database, setup_django, timed  # noqa: E402
 
 SCRATCH_DB = "argus_bench_camera_queries"
 SQUARE = {"type": "polygon", "points": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0, "y": 1}]}
 
 
 def parent(args: argparse.Namespace) -> int:
+    # Production settings, as served (no debug), minus the HTTPS redirect the test client cannot follow; the
+    # parent sets Django up too (to find the database), so they go into this process's environment.
+    os.environ.update(
+        {
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(64),
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_ALLOWED_HOSTS": "testserver,localhost",
+        }
+    )
     return run_in_scratch_database(
         __file__,
         SCRATCH_DB,
         args.keep,
         # The limiter still runs on every call; it just must not refuse the repeated ones.
-        extra_env={name: os.environ.get(name, "100000000") for name in ("ARGUS_RATE_STANDARD", "ARGUS_RATE_CAMERAS")},
+        extra_env={
+            **{name: os.environ.get(name, "100000000") for name in ("ARGUS_RATE_STANDARD", "ARGUS_RATE_CAMERAS")},
+        },
     )
 
 

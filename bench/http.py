@@ -279,11 +279,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_tier(application: str, processes: int, env: dict) -> tuple[subprocess.Popen, int]:
+def start_tier(application: str, processes: int, env: dict, cwd: str = BASE_DIR) -> tuple[subprocess.Popen, int]:
     port = free_port()
     command = [sys.executable, "-m", "config.webtier", "--processes", str(processes), "-b", "127.0.0.1"]
     command += ["-p", str(port), "-v", "0", application]
-    tier = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tier = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return tier, port
 
 
@@ -421,7 +421,7 @@ def child(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="argus-bench-metrics-") as metrics_dir:
         env = server_env(metrics_dir)
         for processes in args.processes:
-            argus, argus_port = start_tier("config.asgi:application", processes, env)
+            argus, argus_port = start_tier("config.asgi:application", processes, env, args.argus_dir or BASE_DIR)
             bare, bare_port = start_tier("bench.bare_app:application", processes, env)
             tiers = {"argus": (argus, argus_port), "bare": (bare, bare_port)}
             try:
@@ -481,6 +481,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--processes", type=lambda raw: [int(p) for p in raw.split(",")], default=[1, 2])
     parser.add_argument("--keep", action="store_true", help="leave the scratch database")
+    parser.add_argument(
+        "--argus-dir",
+        help="serve Argus from this checkout instead (e.g. an older commit, to compare; it needs config/webtier.py"
+        " and a schema the scratch database's migrations match)",
+    )
     args = parser.parse_args()
     if not 1 <= args.clients <= 256 or not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--clients 1..256, --seconds up to 600, --warmup up to 60")

@@ -14,7 +14,9 @@ and how long from capture to the WebSocket.
    ASGI application and the Redis channel layer, as an admin) subscribes to ``detections``.
 4. The timeline runs on the stream's clock: its moment zero is the worker's first frame, which the worker
    reports (``cameras.vision.health``: frames decoded and the last one's time, at the analysis rate), so every
-   detection's capture time maps to a moment of the timeline.
+   detection's capture time maps to a moment of the timeline. That report is off by a second or two (a new
+   RTSP session starts with a burst); the shift within 3 s that most detections agree with is applied, and
+   printed.
 
 Printed: recall of the enrolled passings (a detection naming the person, captured during the passing, 0.5 s of
 slack), false accepts (a detection naming someone who was not passing then), unknown detections on strangers'
@@ -243,6 +245,22 @@ def report(plan: list[Passing], origin: float, messages: list[tuple[float, dict]
 
     def during(p: Passing, moment: float) -> bool:
         return p.start - SLACK <= moment <= p.end + SLACK
+
+    # The worker's report dates the stream's first frame within a second or two (a new RTSP session starts with
+    # a burst of buffered frames); the detections themselves settle it: the shift, within 3 s of the report,
+    # under which most of them (named and unknown) fall in a passing of who they say.
+    reported = origin
+
+    def agreeing(moment_zero: float) -> int:
+        return sum(
+            1
+            for d in detections.values()
+            if any(p.who == (d["personId"] or "") and during(p, d["captured"] - moment_zero) for p in plan)
+        )
+
+    shifts = [reported + step * 0.05 for step in range(-60, 61)]
+    origin = max(shifts, key=lambda moment_zero: (agreeing(moment_zero), -abs(moment_zero - reported)))
+    print(f"timeline clock: moment zero {origin - reported:+.2f} s from the worker's report")
 
     known = [p for p in plan if p.who]
     strangers = [p for p in plan if not p.who]

@@ -51,8 +51,10 @@ def raise_once(
     level: str,
     camera: Camera | None = None,
     tags: list[str] | None = None,
+    permission: str = "cameras:read",
 ) -> tuple[Alert, bool]:
-    """Open an alert for ``source`` unless one is open already. Returns (alert, created)."""
+    """Open an alert for ``source`` unless one is open already; its notification goes to the holders of
+    ``permission`` only. Returns (alert, created)."""
     existing = Alert.objects.filter(source=source, resolved_at__isnull=True).first()
     if existing:
         return existing, False
@@ -71,11 +73,17 @@ def raise_once(
         return Alert.objects.get(source=source, resolved_at__isnull=True), False
     payload = alert_payload(alert)
     transaction.on_commit(lambda: realtime.alerts.alert(payload, camera_id=alert.camera_id))
-    notifications.notify(title=title, message=description, level=_NOTIFICATION_LEVEL[level], link=f"/alerts#{alert.id}")
+    notifications.notify(
+        title=title,
+        message=description,
+        level=_NOTIFICATION_LEVEL[level],
+        link=f"/alerts#{alert.id}",
+        permission=permission,
+    )
     return alert, True
 
 
-def resolve(source: str, note: str = "") -> bool:
+def resolve(source: str, note: str = "", *, permission: str = "cameras:read") -> bool:
     """Close the open alert of ``source``, if any, and tell everyone."""
     alert = Alert.objects.filter(source=source, resolved_at__isnull=True).first()
     if alert is None:
@@ -86,7 +94,11 @@ def resolve(source: str, note: str = "") -> bool:
     transaction.on_commit(lambda: realtime.alerts.alert(payload, camera_id=alert.camera_id))
     if note:
         notifications.notify(
-            title=f"Resolved: {alert.title}", message=note, level=Severity.INFO, link=f"/alerts#{alert.id}"
+            title=f"Resolved: {alert.title}",
+            message=note,
+            level=Severity.INFO,
+            link=f"/alerts#{alert.id}",
+            permission=permission,
         )
     return True
 

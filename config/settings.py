@@ -595,3 +595,6 @@ FACE_SERVICE_CALLBACK_HOSTS = env.list(
 CAMERA_FILES_ROOT = Path(env.str("ARGUS_CAMERA_FILES_ROOT", default=str(VAR_DIR / "camera-files")))
 # The largest request body any route reads (uploads included: a 50 MB video, base64 in JSON); past it, 413.
 MAX_REQUEST_BODY_BYTES = env.int("ARGUS_MAX_BODY_BYTES", default=80 * 1024 * 1024)
+# A refresh token sent again within this many seconds of its rotation, from the same address and user agent,
+# is the client retrying after a lost answer: it gets the next pair instead of ending the session family.
+REFRESH_REUSE_GRACE_SECONDS = env.int("ARGUS_REFRESH_REUSE_GRACE_SECONDS", default=10)

@@ -97,6 +97,10 @@ class FaceTrack:
     embedding: np.ndarray | None = None  # of the best embedded shot, for re-association
     decision: Decision | None = None
     state: dict[str, Any] = field(default_factory=dict)  # the caller's (e.g. its stored detection)
+    # A shot that continued this track by overlap after missed frames: someone else may stand where this face
+    # was. The caller checks its embedding against the track's (:meth:`FaceTracker.confirm` or ``split``).
+    unconfirmed: Shot | None = None
+    _before: tuple[tuple[int, int, int, int], float, int] | None = None
 
     def wants_embedding(self, shot: Shot) -> bool:
         """Whether ``shot`` is worth the model: the first, or one markedly better than every embedded one."""
@@ -169,6 +173,9 @@ class FaceTracker:
                 assigned[i] = free.pop(key)
         result = []
         for shot, track in zip(shots, assigned, strict=True):
+            resumed = track is not None and self.frame - track.last_frame > 1 and track.embedding is not None
+            if resumed:
+                track._before = (track.box, track.last_seen, track.last_frame)
             if track is None:
                 track = FaceTrack(
                     id=f"TRACK-{uuid.uuid4().hex[:12]}",
@@ -179,10 +186,38 @@ class FaceTracker:
                 )
                 self.tracks[track.id] = track
             track.box, track.last_seen, track.last_frame = shot.box, shot.captured_at, self.frame
-            if track.best is None or shot.quality > track.best.quality:
+            track.unconfirmed = shot if resumed else None
+            if not resumed and (track.best is None or shot.quality > track.best.quality):
                 track.best = shot
             result.append(track)
         return result
+
+    def confirm(self, track: FaceTrack, shot: Shot) -> FaceTrack:
+        """The resumed track's face is still its person (``shot`` embedded): the shot joins it as usual, or,
+        when its embedding is further than MAX_EMBEDDING_JUMP from the track's, it starts a track of its own
+        and the old track goes back to where it was. Returns the shot's track."""
+        track.unconfirmed = None
+        if (
+            shot.embedding is None
+            or track.embedding is None
+            or _distance(shot.embedding, track.embedding) <= (MAX_EMBEDDING_JUMP)
+        ):
+            if track.best is None or shot.quality > track.best.quality:
+                track.best = shot
+            return track
+        if track._before is not None:
+            track.box, track.last_seen, track.last_frame = track._before
+        other = FaceTrack(
+            id=f"TRACK-{uuid.uuid4().hex[:12]}",
+            box=shot.box,
+            first_seen=shot.captured_at,
+            last_seen=shot.captured_at,
+            first_frame=self.frame,
+            last_frame=self.frame,
+            best=shot,
+        )
+        self.tracks[other.id] = other
+        return other
 
     def rejoin(self, track: FaceTrack) -> FaceTrack:
         """A new track whose first embedding is near an older track not seen in this frame is that face

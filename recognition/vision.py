@@ -80,13 +80,25 @@ class FaceAnalyzer:
         ]
         tracks = self.tracker.update(shots)
         for shot, track in zip(shots, tracks, strict=True):
-            if track.best is shot:
-                shot.pixels = pixels
-            if shot.box[2] >= MIN_EMBED_WIDTH and track.wants_embedding(shot) and not self._confident(track):
+            embeddable = shot.box[2] >= MIN_EMBED_WIDTH
+            if track.unconfirmed is shot:
+                # The face continues a track seen a few frames ago: the model says whether it is still them.
+                if embeddable:
+                    shot.pixels = pixels
+                    self._embed(shot)
+                    other = self.tracker.confirm(track, shot)
+                    if other is not track or track.wants_embedding(shot):
+                        other.add_embedded(shot)
+                    track = other
+                else:
+                    track.unconfirmed = None
+            elif embeddable and track.wants_embedding(shot) and not self._confident(track):
                 shot.pixels = pixels
                 self._embed(shot)
                 track.add_embedded(shot)
                 track = self.tracker.rejoin(track)
+            if track.best is shot:
+                shot.pixels = pixels
             self._decide(track)
         self._close_tracks(frame.captured_at)
 

@@ -65,12 +65,13 @@ class AttendanceRecordSerializer(serializers.ModelSerializer):
 
 class AttendanceLogSerializer(serializers.ModelSerializer):
     time_in = SiteTimeField(source="check_in", read_only=True)
-    time_out = SiteTimeField(source="check_out", read_only=True)
+    # Null until the person leaves, has a shift, is synced, or was seen by a camera: documented so.
+    time_out = SiteTimeField(source="check_out", read_only=True, allow_null=True)
     check_in = UtcDateTimeField(read_only=True)
-    check_out = UtcDateTimeField(read_only=True)
-    camera_id = serializers.CharField(read_only=True)
-    shift_id = serializers.CharField(read_only=True)
-    odoo_sync_time = UtcDateTimeField(read_only=True)
+    check_out = UtcDateTimeField(read_only=True, allow_null=True)
+    camera_id = serializers.CharField(read_only=True, allow_null=True)
+    shift_id = serializers.CharField(read_only=True, allow_null=True)
+    odoo_sync_time = UtcDateTimeField(read_only=True, allow_null=True)
     created_at = UtcDateTimeField(read_only=True)
     updated_at = UtcDateTimeField(read_only=True)
 

@@ -78,7 +78,11 @@ class ManualEntryView(SpaAPIView):
     audit_resource = "attendance_log"
     audit_action = "manual_entry"
 
-    @extend_schema(request=serializers.ManualEntrySerializer, responses={201: serializers.AttendanceLogSerializer})
+    @extend_schema(
+        request=serializers.ManualEntrySerializer,
+        responses={201: serializers.AttendanceLogSerializer, 200: serializers.AttendanceLogSerializer},
+        description="201 with the day's new log; 200 with the log corrected when the person has one that day.",
+    )
     def post(self, request):
         data = validated(serializers.ManualEntrySerializer, request.data)
         name, department = self._person(data)

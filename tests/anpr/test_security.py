@@ -84,3 +84,20 @@ def test_a_watchlist_plate_with_control_characters_is_refused(admin_client):
 
     assert response.status_code in (400, 422)
     assert WatchlistEntry.objects.count() == 0
+
+
+def test_a_deny_list_alert_reaches_plate_readers_not_camera_viewers(edge_client, viewer_user):
+    from accounts.models import Notification
+    from tests.factories import WatchlistEntryFactory, role_user
+
+    reader = role_user("ROLE-PLATES", ["anpr:read"])
+    WatchlistEntryFactory(plate_text="BAD666", list_type="deny")
+
+    edge_client.post(URL, spec_event(event_id="evt-deny", plate_text="BAD666"), format="json")
+
+    assert list(Notification.objects.values_list("user", flat=True)) == [reader.pk]
+    from tests.conftest import client_for
+
+    seen = client_for(viewer_user).get("/api/v1/notifications").json()["data"]
+    assert seen == []
+    assert len(client_for(reader).get("/api/v1/notifications").json()["data"]) == 1

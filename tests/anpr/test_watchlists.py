@@ -9,7 +9,7 @@ from accounts.models import Notification
 from anpr.models import PlateEvent, WatchlistEntry
 from cameras.models import Alert
 from tests.anpr.conftest import assert_003_error, spec_event
-from tests.factories import CameraFactory, UserFactory, WatchlistEntryFactory
+from tests.factories import CameraFactory, UserFactory, WatchlistEntryFactory, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +36,11 @@ def test_deny_listed_plate_raises_one_high_alert(edge_client):
 
 
 def test_deny_listed_plate_sends_one_notification(edge_client):
+    watcher = role_user("ROLE-ANPR-WATCH", ["anpr:read"])  # notifications go to who may see plate events
     WatchlistEntryFactory(plate_text="ABC123", list_type="deny")
     sight(edge_client, "evt-1", "ABC123")
     notification = Notification.objects.get()
+    assert notification.user == watcher
     assert notification.level == "critical"
     assert notification.title.startswith("Deny-listed plate ABC123")
     assert notification.link == f"/alerts#{Alert.objects.get().pk}"
@@ -86,6 +88,7 @@ def test_inactive_entry_is_ignored(edge_client):
 
 
 def test_repeated_sightings_within_the_cooldown_raise_one_alert(edge_client):
+    role_user("ROLE-ANPR-WATCH", ["anpr:read"])
     WatchlistEntryFactory(plate_text="ABC123", list_type="deny")
     sight(edge_client, "evt-1", "ABC123")
     second = sight(edge_client, "evt-2", "ABC123")

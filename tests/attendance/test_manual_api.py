@@ -129,3 +129,13 @@ def test_it_needs_attendance_write(viewer_client, person, lobby):
 
     assert response.status_code == 403
     assert not AttendanceLog.objects.exists()
+
+
+def test_a_correction_answers_what_the_document_says_for_200(writer_client, person, lobby):
+    from tests.documented import assert_documented
+
+    writer_client.post(URL, SPEC_BODY, format="json")
+    response = writer_client.post(URL, SPEC_BODY, format="json")
+
+    assert response.status_code == 200
+    assert_documented(response, "/api/v1/attendance/manual")

@@ -27,7 +27,7 @@ from cameras.monitoring import apply_probe, offline_source
 from cameras.probing import ProbeResult
 from config import realtime
 from config.asgi import application
-from tests.factories import CameraFactory, UserFactory
+from tests.factories import CameraFactory, UserFactory, role_user
 
 TIMEOUT = 5
 OK = ProbeResult(ok=True, latency_ms=42.0, fps=25.0, width=640, height=360, codec="h264", bitrate_mbps=1.5)
@@ -125,11 +125,12 @@ def test_offline_for_five_minutes_raises_exactly_one_alert():
 
 
 @pytest.mark.django_db
-def test_offline_alert_comes_with_one_site_wide_notification():
+def test_offline_alert_comes_with_one_notification_for_whoever_sees_cameras():
+    watcher = role_user("ROLE-CAM-WATCH", ["cameras:read"])
     camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     notification = Notification.objects.get()
-    assert notification.user is None
+    assert notification.user == watcher
     assert notification.level == "critical"
     assert notification.title == Alert.objects.get().title
     assert notification.link == f"/alerts#{Alert.objects.get().id}"
@@ -137,6 +138,7 @@ def test_offline_alert_comes_with_one_site_wide_notification():
 
 @pytest.mark.django_db
 def test_further_failed_checks_raise_no_second_alert():
+    role_user("ROLE-CAM-WATCH", ["cameras:read"])
     camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     later = [apply_probe(camera, DOWN) for _ in range(3)]
@@ -158,13 +160,14 @@ def test_recovery_resolves_the_open_alert():
 
 @pytest.mark.django_db
 def test_recovery_sends_a_resolved_notification():
+    watcher = role_user("ROLE-CAM-WATCH", ["cameras:read"])
     camera = offline_for(CameraFactory(**GATE), timedelta(minutes=6))
     apply_probe(camera, DOWN)
     apply_probe(camera, OK)
     resolved = Notification.objects.get(title__startswith="Resolved: ")
     assert resolved.title == f"Resolved: {Alert.objects.get().title}"
     assert resolved.level == "info"
-    assert resolved.user is None
+    assert resolved.user == watcher
 
 
 @pytest.mark.django_db

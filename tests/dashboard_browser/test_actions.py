@@ -205,3 +205,30 @@ def test_a_detection_arrives_live_on_the_live_view(open_page, admin, camera):
 
     expect(tab.page.locator(".feed li").first).to_contain_text("Eileen Collins", timeout=10000)
     assert tab.problems.all() == []
+
+
+def test_admin_list_columns_are_not_hidden_behind_the_filters(open_page, admin):
+    from tests.factories import PlateEventFactory
+
+    PlateEventFactory(camera_id="CAM-01", plate_text="ABC123")
+    admin.is_superuser = True
+    admin.save(update_fields=["is_superuser"])
+    tab = open_page(admin)
+    tab.goto("/admin/anpr/plateevent/")
+
+    hidden = tab.page.evaluate(
+        """() => {
+          const filters = document.getElementById("changelist-filter").getBoundingClientRect();
+          const results = document.querySelector("#changelist .results").getBoundingClientRect();
+          return [...document.querySelectorAll("#result_list thead th")].filter((th) => {
+            const box = th.getBoundingClientRect();
+            const underFilters = box.right > filters.left && box.left < filters.right
+              && box.bottom > filters.top && box.top < filters.bottom;
+            return underFilters || box.right > results.right + 1;
+          }).map((th) => th.textContent.trim());
+        }"""
+    )
+
+    tab.screenshot("admin-plate-events-1366")
+    assert hidden == []
+    expect(tab.page.locator("#site-name")).to_have_text("Argus administration")

@@ -164,3 +164,29 @@ def test_two_people_equally_near_are_not_decided_between():
     track.add_embedded(shot(100, 0.0, candidates=[Candidate("ann", 0.050), Candidate("bob", 0.052)]))
 
     assert track.decide(THRESHOLD) is None
+
+
+def test_a_face_resuming_a_track_with_its_embedding_stays_on_it():
+    tracker = FaceTracker()
+    vector = np.ones(8, dtype=np.float32)
+    track = tracker.update([shot(100, 0.0, embedding=vector)])[0]
+    track.add_embedded(track.best)
+    tracker.update([])
+    resumed = shot(105, 0.4, quality=0.9, embedding=vector)
+
+    assert tracker.update([resumed])[0] is track and track.unconfirmed is resumed
+    assert tracker.confirm(track, resumed) is track and track.best is resumed
+
+
+def test_someone_else_where_a_track_was_a_frame_ago_starts_a_new_track():
+    tracker = FaceTracker()
+    track = tracker.update([shot(100, 0.0, embedding=np.array([1.0, 0.0], np.float32))])[0]
+    track.add_embedded(track.best)
+    tracker.update([])
+    stranger = shot(105, 0.4, embedding=np.array([0.0, 1.0], np.float32))
+    tracker.update([stranger])
+
+    other = tracker.confirm(track, stranger)
+
+    assert other is not track and other.best is stranger and track.box == (100, 100, 80, 80)
+    assert len(tracker.tracks) == 2
