@@ -174,10 +174,20 @@ class SessionCameraWatch:
         ]
         named: list[FaceTrack] = []
         for shot, track in zip(shots, self.tracker.update(shots), strict=True):
+            embeddable = shot.box[2] >= MIN_EMBED_WIDTH
+            if track.unconfirmed is shot:
+                # The face continues a track seen a few frames ago: the model says whether it is still them.
+                if embeddable:
+                    self._embed(shot, pixels)
+                    other = self.tracker.confirm(track, shot)
+                    if other is not track or track.wants_embedding(shot):
+                        other.add_embedded(shot)
+                    track = other
+                else:
+                    track.unconfirmed = None
             # The model runs for a track's first shot and for markedly better ones only, not once per frame.
-            if shot.box[2] >= MIN_EMBED_WIDTH and track.wants_embedding(shot) and track.state.get("student") is None:
-                shot.embedding = self.engine.embed(pixels, shot.face)
-                shot.candidates = self._candidates(shot.embedding)
+            elif embeddable and track.wants_embedding(shot) and track.state.get("student") is None:
+                self._embed(shot, pixels)
                 track.add_embedded(shot)
                 track = self.tracker.rejoin(track)
             decision = track.decide(1.0 - self.threshold)
@@ -194,6 +204,10 @@ class SessionCameraWatch:
                 if best is None or similarity > best.similarity:
                     box = decision.shot.face.box.as_api()
                     self.sightings[decision.person] = Sighting(similarity, box, decision.shot.captured_at)
+
+    def _embed(self, shot: Shot, pixels: np.ndarray) -> None:
+        shot.embedding = self.engine.embed(pixels, shot.face)
+        shot.candidates = self._candidates(shot.embedding)
 
     def _candidates(self, embedding: np.ndarray) -> list[Candidate]:
         """The session's students nearest to ``embedding`` (cosine distance), for the track's decision."""
