@@ -10,9 +10,11 @@ what it saw (:func:`recognition.face_service.scanning.record_report`): a student
 time becomes one result, timed at the capture of the frame that matched best, and the callback delivery
 is queued. So ``scanInterval`` is the rate results are reported at, no longer how often a frame is taken.
 
-A student is one result per session whichever camera and however many frames saw them; until the face
-tracks of the camera analysis are available to sessions, the best frame-level match per student in each
-reporting period stands for that student's track.
+The faces are followed across frames with the camera analysis's tracks (:mod:`recognition.tracking`: box
+overlap, then embedding): the model runs for a track's first shot and markedly better ones only, and a track
+names a student when its best shots are within the session's threshold and nearer that student than the
+runner-up (the top-1/top-2 margin). A student is one result per session, whichever camera and however many
+tracks saw them.
 """
 
 from __future__ import annotations
@@ -28,13 +30,17 @@ from django.db import connection
 
 from cameras.vision.decoder import DecoderStats
 from cameras.vision.registry import AnalysedFrame, StreamDemand, VisionStream
-from recognition.analysis import faces_of
-from recognition.engine import get_engine
+from recognition import quality
 from recognition.face_service import conf, scanning
 from recognition.face_service.choices import SessionCameraStatus, SessionStatus
 from recognition.models import SessionCamera, SessionStudent
+from recognition.tracking import Candidate, FaceTrack, FaceTracker, Shot
+from recognition.vision import MIN_EMBED_WIDTH, video_engine
 
 logger = logging.getLogger("argus.face_service")
+
+# Students kept per embedded shot, for the track's top-1/top-2 decision.
+CANDIDATES = 3
 
 SESSION_CAMERA = "session-camera"
 
@@ -91,6 +97,9 @@ class SessionCameraWatch:
             (pk, np.asarray(vector, dtype=np.float32))
             for pk, vector in SessionStudent.objects.filter(session_id=self.session_id).values_list("pk", "embedding")
         ]
+        matrix = np.stack([vector for _, vector in self.students]) if self.students else np.zeros((0, 1))
+        self._matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        self.tracker = FaceTracker()
         self.picked_at = 0.0  # capture time of the last frame picked for a search
         self.reported_at = time.time()
         self.period = scanning.Period()
@@ -150,19 +159,64 @@ class SessionCameraWatch:
     def _search(self, pixels: np.ndarray, captured: float) -> None:
         if self.engine is None:
             # In the search thread, on the first frame: loading the model must not hold up the worker's beat.
-            self.engine = get_engine()
+            self.engine = video_engine()
             self.threshold = scanning.effective_threshold(self.session_threshold, self.engine)
         started = time.perf_counter()
-        faces = faces_of(self.engine, [pixels])[0]
-        matches, matched = scanning.match_faces(
-            [(face.face.box.as_api(), face.embedding) for face in faces], self.students, self.threshold
-        )
+        faces = self.engine.detect(pixels)
+        shots = [
+            Shot(
+                box=(face.box.x, face.box.y, face.box.w, face.box.h),
+                captured_at=captured,
+                quality=quality.quality(pixels, face, subject="Video")["score"],
+                face=face,
+            )
+            for face in faces
+        ]
+        named: list[FaceTrack] = []
+        for shot, track in zip(shots, self.tracker.update(shots), strict=True):
+            embeddable = shot.box[2] >= MIN_EMBED_WIDTH
+            if track.unconfirmed is shot:
+                # The face continues a track seen a few frames ago: the model says whether it is still them.
+                if embeddable:
+                    self._embed(shot, pixels)
+                    other = self.tracker.confirm(track, shot)
+                    if other is not track or track.wants_embedding(shot):
+                        other.add_embedded(shot)
+                    track = other
+                else:
+                    track.unconfirmed = None
+            # The model runs for a track's first shot and for markedly better ones only, not once per frame.
+            elif embeddable and track.wants_embedding(shot) and track.state.get("student") is None:
+                self._embed(shot, pixels)
+                track.add_embedded(shot)
+                track = self.tracker.rejoin(track)
+            decision = track.decide(1.0 - self.threshold)
+            if decision is not None and decision.person is not None:
+                track.state["student"] = decision
+                named.append(track)
+        self.tracker.expire(captured)
         with self._lock:
-            self.period.add(faces=len(faces), matched=matched, seconds=time.perf_counter() - started, at=captured)
-            for match in matches:
-                best = self.sightings.get(match.student_id)
-                if best is None or match.similarity > best.similarity:
-                    self.sightings[match.student_id] = Sighting(match.similarity, match.box, captured)
+            self.period.add(faces=len(faces), matched=len(named), seconds=time.perf_counter() - started, at=captured)
+            for track in named:
+                decision = track.state["student"]
+                similarity = 1.0 - decision.distance
+                best = self.sightings.get(decision.person)
+                if best is None or similarity > best.similarity:
+                    box = decision.shot.face.box.as_api()
+                    self.sightings[decision.person] = Sighting(similarity, box, decision.shot.captured_at)
+
+    def _embed(self, shot: Shot, pixels: np.ndarray) -> None:
+        shot.embedding = self.engine.embed(pixels, shot.face)
+        shot.candidates = self._candidates(shot.embedding)
+
+    def _candidates(self, embedding: np.ndarray) -> list[Candidate]:
+        """The session's students nearest to ``embedding`` (cosine distance), for the track's decision."""
+        if not self.students:
+            return []
+        unit = embedding / max(float(np.linalg.norm(embedding)), 1e-12)
+        distances = 1.0 - self._matrix @ unit
+        nearest = np.argsort(distances)[:CANDIDATES]
+        return [Candidate(self.students[i][0], float(distances[i])) for i in nearest]
 
     def tick(self, now: float, stats: DecoderStats) -> None:
         if now - self.reported_at >= self.interval:

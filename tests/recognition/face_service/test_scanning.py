@@ -99,6 +99,18 @@ def test_results_wait_for_the_scan_interval(classroom_stream, student_embeddings
     assert RecognitionResult.objects.filter(session=session).count() == 2
 
 
+def test_a_face_followed_across_frames_is_one_track_embedded_once(classroom_session, classroom_pixels, engine):
+    stream, analyzer = watch_of(classroom_session)
+    for index in range(5):
+        show(analyzer, stream, classroom_pixels, T0 + index / 2, index=index + 1)
+
+    (watch,) = analyzer.watches
+    # three people, three tracks; the model ran for each track's first shot only (the later ones are no better)
+    assert sorted(len(track.embedded) for track in watch.tracker.tracks.values()) == [1, 1, 1]
+    named = sorted(track.state["student"].person for track in watch.tracker.tracks.values() if "student" in track.state)
+    assert len(named) == 2
+
+
 def test_a_student_is_recorded_once_per_session(classroom_session, classroom_pixels, engine):
     stream, analyzer = watch_of(classroom_session)
     show(analyzer, stream, classroom_pixels, T0, index=1)
