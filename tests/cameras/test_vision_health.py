@@ -15,7 +15,7 @@ from cameras.vision import health, live
 from cameras.vision.worker import VisionWorker
 from tests.cameras.test_vision_worker import dead_camera, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
