@@ -259,6 +259,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def _seeded_roles_in_transactional_tests(request):
+    """A transactional test starts with the roles the migrations seed. The serialized restore brings them back
+    after an earlier test's flush, but not after every kind of test (the browser tests' live server holds its own
+    connections to the database): insert whichever is missing, so no test depends on the order it runs in."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from accounts.models import Role
+    from accounts.permissions_catalogue import SEEDED_ROLES
+
+    present = set(Role.objects.values_list("id", flat=True))
+    for role in SEEDED_ROLES:
+        if role["id"] not in present:
+            Role.objects.create(**role)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def django_db_serialized_rollback():
     """Every transactional test restores the migrated data (seeded roles, Beat schedules) when it ends.
 

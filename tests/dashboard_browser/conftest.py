@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import BASE_DIR, test_database_url
@@ -81,9 +82,13 @@ def server_media() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_url(django_db_setup, django_db_blocker, server_media) -> Iterator[str]:
-    """Argus under daphne on a free port, as ``make run`` serves it."""
+    """Argus under daphne on a free port, as ``make run`` serves it, for this package's tests.
+
+    The server writes to the test database from its own connections, also just after a test's flush (a page's
+    last poll): once it has stopped, the tables are emptied again, so the next transactional test restores the
+    migrated data into empty tables (content types created meanwhile would otherwise collide)."""
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
@@ -121,6 +126,8 @@ def live_url(django_db_setup, django_db_blocker, server_media) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
 
 
 @pytest.fixture
@@ -134,7 +141,9 @@ def same_media(settings, server_media):
     return server_media
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in this thread while it is open, and the async tests
+# that run after this package need the thread's loop to themselves.
+@pytest.fixture(scope="package")
 def browser() -> Iterator:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
