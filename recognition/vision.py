@@ -180,6 +180,9 @@ class FaceAnalyzer:
             box={"top": y, "left": x, "width": w, "height": h},
             captured_at=shot.captured_at,
             shots=len(track.embedded),
+            # Only an unknown track needs these (its cluster, recognition.unknowns): no model run, no copy.
+            embedding=track.embedding if decision.person is None else None,
+            quality=shot.quality,
         )
         close_old_connections()
         from cameras.models import Camera

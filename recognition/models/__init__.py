@@ -18,6 +18,7 @@ from recognition.models.sessions import (
     SessionCamera,
     SessionStudent,
 )
+from recognition.models.unknowns import UnknownCluster, UnknownSighting, cluster_index_name
 
 __all__ = [
     "HNSW_EF_CONSTRUCTION",
@@ -34,5 +35,8 @@ __all__ = [
     "RecognitionSession",
     "SessionCamera",
     "SessionStudent",
+    "UnknownCluster",
+    "UnknownSighting",
+    "cluster_index_name",
     "embedding_index_name",
 ]
