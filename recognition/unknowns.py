@@ -542,10 +542,15 @@ def clusters_expired(rows: Iterable[UnknownCluster]) -> None:
 
 
 def erase_person_clusters(sender, *, employee_id: str, profile_id: str, **kwargs) -> dict[str, int]:
-    """``person_erased`` receiver: the clusters enrolled into the erased person go (sightings, vectors,
-    crops), since their faces are that person's."""
+    """``person_erased`` receiver: the clusters enrolled into the erased person go (sightings, vectors, crops),
+    since their faces are that person's, and so do the face crops (thumbnails) of the unknown detections those
+    sightings came from: they show the person too, though no detection row names them."""
     clusters = list(UnknownCluster.objects.filter(employee_id=employee_id))
     crops = UnknownSighting.objects.filter(cluster__in=clusters).exclude(storage_key="").count()
+    detections = Detection.objects.filter(unknown_sighting__cluster__in=clusters).exclude(thumbnail="")
+    thumbnails = list(detections.values_list("thumbnail", flat=True))
+    cleared = detections.update(thumbnail="")
+    _delete_files_on_commit(thumbnails)
     for cluster in clusters:
         _drop(cluster, note="The person it was enrolled as was erased")
-    return {"unknown_clusters": len(clusters), "unknown_face_crops": crops}
+    return {"unknown_clusters": len(clusters), "unknown_face_crops": crops, "unknown_detection_thumbnails": cleared}
