@@ -304,7 +304,14 @@ def _cluster_unknown(
 
     try:
         if detection.profile_id is None and verdict.embedding is not None:
-            unknowns.record_sighting(detection, verdict.embedding, crop=crop, quality=verdict.quality, seen_at=at)
+            unknowns.record_sighting(
+                detection,
+                verdict.embedding,
+                crop=crop,
+                quality=verdict.quality,
+                seen_at=at,
+                new_detection=not updated,
+            )
         elif detection.profile_id is not None and updated:
             unknowns.withdraw_sighting(detection)
     except Exception:

@@ -45,6 +45,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
@@ -107,14 +108,16 @@ def record_sighting(
     quality: float = 0.0,
     seen_at: datetime | None = None,
     engine: FaceEngine | None = None,
+    new_detection: bool = False,
 ) -> UnknownSighting:
     """File an unknown detection's face in its cluster (joined or started) and raise the recurrence alert
     when it is due. ``crop`` is (JPEG bytes, face box within them). Called again for the same detection (the
-    track found a better shot), it updates that sighting instead: a track is one sighting."""
+    track found a better shot), it updates that sighting instead: a track is one sighting. ``new_detection``
+    says the detection was just created (so it has no sighting yet: one query fewer)."""
     engine = engine or get_engine()
     vector = check_dimension(embedding, engine.dimension)
     seen_at = seen_at or detection.timestamp
-    existing = UnknownSighting.objects.filter(detection=detection).first()
+    existing = None if new_detection else UnknownSighting.objects.filter(detection=detection).first()
     if existing is not None:
         return _better_shot(existing, vector, crop, quality, seen_at)
     found = nearest_cluster(vector, model=engine.model_name, dimension=engine.dimension)
@@ -130,23 +133,32 @@ def record_sighting(
                     model=engine.model_name,
                     dimension=engine.dimension,
                     centroid=_unit(vector).tolist(),
-                    count=0,
+                    count=1,
                     first_seen=seen_at,
                     last_seen=seen_at,
+                    cameras=[detection.camera_id] if detection.camera_id else [],
                 )
-            sighting = UnknownSighting.objects.create(
+                distance = None
+            else:
+                _absorb(cluster, [_unit(vector)], seen_at, seen_at, [detection.camera_id])
+                cluster.save(update_fields=["centroid", "count", "first_seen", "last_seen", "cameras", "updated_at"])
+                distance = found[1]
+            sighting = UnknownSighting(
                 cluster=cluster,
                 detection=detection,
                 camera_id=detection.camera_id,
                 seen_at=seen_at,
                 embedding=vector.tolist(),
                 quality=quality,
-                distance=found[1] if found is not None and cluster.count else None,
+                distance=distance,
             )
-            _absorb(cluster, [_unit(vector)], seen_at, seen_at, [detection.camera_id])
-            cluster.save()
-            if crop is not None and _deserves_crop(cluster, quality):
-                _give_crop(cluster, sighting, crop, stored)
+            # A new cluster has no crops yet: no need to ask which of them this one would beat.
+            keep, trim = (True, False) if distance is None else _crop_decision(cluster, quality)
+            if crop is not None and keep:
+                _attach_crop(sighting, crop, stored)
+            sighting.save(force_insert=True)
+            if crop is not None and trim:
+                _trim_crops(cluster)
     except BaseException:
         _delete_files(stored)
         raise
@@ -174,8 +186,14 @@ def _better_shot(
             sighting.quality = quality
             sighting.seen_at = seen_at
             sighting.save(update_fields=["embedding", "quality", "seen_at"])
-            if crop is not None and (sighting.storage_key or _deserves_crop(cluster, quality)):
-                _give_crop(cluster, sighting, crop, stored)
+            if crop is not None:
+                # The better shot's crop replaces its own; one without a crop competes for a place.
+                keep, trim = (True, False) if sighting.storage_key else _crop_decision(cluster, quality, sighting)
+                if keep:
+                    _delete_files_on_commit([_attach_crop(sighting, crop, stored)])
+                    sighting.save(update_fields=["storage_key", "crop_box"])
+                if trim:
+                    _trim_crops(cluster)
     except BaseException:
         _delete_files(stored)
         raise
@@ -208,27 +226,33 @@ def _crop_holders(cluster: UnknownCluster):
     return cluster.sightings.exclude(storage_key="")
 
 
-def _deserves_crop(cluster: UnknownCluster, quality: float) -> bool:
-    holders = list(_crop_holders(cluster).values_list("quality", flat=True))
-    return len(holders) < BEST_CROPS or quality > min(holders)
+def _crop_decision(
+    cluster: UnknownCluster, quality: float, exclude: UnknownSighting | None = None
+) -> tuple[bool, bool]:
+    """(keep, trim): whether a crop of ``quality`` earns a place among the cluster's BEST_CROPS (there is room,
+    or it beats the worst kept one), and whether one must then give its place up. One query."""
+    holders = _crop_holders(cluster)
+    if exclude is not None:
+        holders = holders.exclude(pk=exclude.pk)
+    figures = holders.aggregate(kept=Count("id"), worst=Min("quality"))
+    if figures["kept"] < BEST_CROPS:
+        return True, False
+    keep = quality > figures["worst"]
+    return keep, keep
 
 
-def _give_crop(
-    cluster: UnknownCluster, sighting: UnknownSighting, crop: tuple[bytes, dict[str, int]], stored: list[str]
-) -> None:
-    """Store ``crop`` as the sighting's (replacing its own), then drop the worst crops past BEST_CROPS."""
+def _attach_crop(sighting: UnknownSighting, crop: tuple[bytes, dict[str, int]], stored: list[str]) -> str:
+    """Store ``crop`` as the sighting's file (the row is saved by the caller); returns the key it replaced."""
     jpeg, box = crop
     key = default_storage.save(f"unknown-faces/{sighting.seen_at:%Y/%m/%d}/{sighting.pk}.jpg", ContentFile(jpeg))
     stored.append(key)
     old = sighting.storage_key
     sighting.storage_key, sighting.crop_box = key, box
-    sighting.save(update_fields=["storage_key", "crop_box"])
-    if old:
-        _delete_files_on_commit([old])
-    _trim_crops(cluster)
+    return old
 
 
 def _trim_crops(cluster: UnknownCluster) -> None:
+    """Drop the crops past the cluster's BEST_CROPS best (their files once committed)."""
     extra = list(_crop_holders(cluster).order_by("-quality", "-seen_at")[BEST_CROPS:])
     if extra:
         UnknownSighting.objects.filter(pk__in=[s.pk for s in extra]).update(storage_key="", crop_box={})
@@ -281,7 +305,7 @@ def check_recurrence(cluster: UnknownCluster, *, at: datetime):
 
     needed = int(getattr(settings, "ARGUS_UNKNOWN_RECUR_COUNT", 3) or 0)
     window = timedelta(seconds=int(getattr(settings, "ARGUS_UNKNOWN_RECUR_WINDOW", 3600) or 0))
-    if cluster.status != UnknownClusterStatus.OPEN or needed <= 0 or not window:
+    if cluster.status != UnknownClusterStatus.OPEN or needed <= 0 or not window or cluster.count < needed:
         return None
     if cluster.alerted_at is not None and cluster.alerted_at > at - window:
         return None  # debounced: one alert per window, even when an operator resolved the last one at once
