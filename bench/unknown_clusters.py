@@ -2,7 +2,8 @@
 unknown tracks form against the true number of strangers, how pure they are, and what clustering costs the
 pipeline.
 
-    .venv/bin/python bench/unknown_clusters.py [--people 100] [--strangers 30] [--passings 600] [--seed 7] [--keep]
+    .venv/bin/python bench/unknown_clusters.py [--people 100] [--strangers 30] [--passings 600] [--seed 7]
+        [--spread 0.35] [--noise 0.24] [--keep]
 
 Embeddings are *synthetic* (``../shared/data/faces`` holds about a dozen people, not 100): each identity is a
 unit vector with a shared component, as face embeddings have (different people are not orthogonal), and each
@@ -57,14 +58,16 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
 
 
-def identities(rng: np.random.Generator, count: int, dimension: int, common: np.ndarray) -> np.ndarray:
-    spread = rng.standard_normal((count, dimension)) / np.sqrt(dimension)
-    return _unit(common + IDENTITY_SPREAD * spread)
+def identities(
+    rng: np.random.Generator, count: int, dimension: int, common: np.ndarray, spread: float = IDENTITY_SPREAD
+) -> np.ndarray:
+    offsets = rng.standard_normal((count, dimension)) / np.sqrt(dimension)
+    return _unit(common + spread * offsets)
 
 
-def passing(rng: np.random.Generator, identity: np.ndarray) -> np.ndarray:
-    noise = rng.standard_normal(identity.shape[0]) / np.sqrt(identity.shape[0])
-    return _unit(identity + PASSING_NOISE * noise)
+def passing(rng: np.random.Generator, identity: np.ndarray, noise: float = PASSING_NOISE) -> np.ndarray:
+    offset = rng.standard_normal(identity.shape[0]) / np.sqrt(identity.shape[0])
+    return _unit(identity + noise * offset)
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -72,9 +75,17 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def measure(
-    people: int = 100, strangers: int = 30, passings: int = 600, seed: int = 7, stranger_share: float = 0.3
+    people: int = 100,
+    strangers: int = 30,
+    passings: int = 600,
+    seed: int = 7,
+    stranger_share: float = 0.3,
+    spread: float = IDENTITY_SPREAD,
+    noise: float = PASSING_NOISE,
 ) -> dict[str, Any]:
-    """Run the scene (see the module docstring) and return its figures; nothing is left in the database."""
+    """Run the scene (see the module docstring) and return its figures; nothing is left in the database.
+    ``spread`` and ``noise`` make it harder (smaller spread: people closer together; more noise: passings of
+    one person further apart)."""
     from django.core.files.storage import default_storage
     from django.db import transaction
 
@@ -88,8 +99,8 @@ def measure(
     engine = get_engine()
     rng = np.random.default_rng(seed)
     common = _unit(rng.standard_normal(engine.dimension))
-    enrolled = identities(rng, people, engine.dimension, common)
-    outsiders = identities(rng, strangers, engine.dimension, common)
+    enrolled = identities(rng, people, engine.dimension, common, spread)
+    outsiders = identities(rng, strangers, engine.dimension, common, spread)
     frame = np.full((240, 320, 3), 110, np.uint8)
     box = {"top": 60, "left": 100, "width": 90, "height": 90}
 
@@ -114,7 +125,7 @@ def measure(
                     profile=profile,
                     model=engine.model_name,
                     dimension=engine.dimension,
-                    embedding=passing(rng, enrolled[i]).tolist(),  # enrolled from one photo of them
+                    embedding=passing(rng, enrolled[i], noise).tolist(),  # enrolled from one photo of them
                 )
                 for i, (profile, image) in enumerate(zip(profiles, images, strict=True))
             )
@@ -132,7 +143,7 @@ def measure(
                 else:
                     who = int(rng.integers(people))
                     label, identity = f"person-{who}", enrolled[who]
-                embedding = passing(rng, identity)
+                embedding = passing(rng, identity, noise)
                 seen[label].append(embedding)
                 [best, *_] = matching.identify(embedding, limit=2, engine=engine) or [None]
                 profile = best.profile if best is not None and matching.is_match(best.distance, engine) else None
@@ -169,7 +180,7 @@ def measure(
             majority = sum(labels.most_common(1)[0][1] for labels in members.values())
             query_ms = []
             for _ in range(50):
-                probe = passing(rng, outsiders[int(rng.integers(strangers))])
+                probe = passing(rng, outsiders[int(rng.integers(strangers))], noise)
                 began = time.perf_counter()
                 unknowns.nearest_cluster(probe, model=engine.model_name, dimension=engine.dimension)
                 query_ms.append((time.perf_counter() - began) * 1000)
@@ -248,13 +259,24 @@ def main() -> int:
     parser.add_argument("--strangers", type=int, default=30)
     parser.add_argument("--passings", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--spread", type=float, default=IDENTITY_SPREAD, help="identity spread (smaller: harder)")
+    parser.add_argument("--noise", type=float, default=PASSING_NOISE, help="per-passing noise (larger: harder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.child:
         return run_in_scratch_database(__file__, SCRATCH_DB, args.keep)
     setup_django()
-    report(measure(people=args.people, strangers=args.strangers, passings=args.passings, seed=args.seed))
+    report(
+        measure(
+            people=args.people,
+            strangers=args.strangers,
+            passings=args.passings,
+            seed=args.seed,
+            spread=args.spread,
+            noise=args.noise,
+        )
+    )
     return 0
 
 
