@@ -72,6 +72,18 @@ class RecognitionConfig(AppConfig):
                 on_delete=unknowns.clusters_expired,
             )
         )
+        # ...and in a cluster still seen, the sightings older than the period (after the clusters' rule).
+        retention.register(
+            retention.RetentionRule(
+                name="unknown_face_sightings",
+                model="recognition.UnknownSighting",
+                date_field="seen_at",
+                setting="ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS",
+                default_days=30,
+                description="unknown-face sightings (vector, crop) older than the period, in clusters still seen",
+                on_delete=unknowns.sightings_expired,
+            )
+        )
         # Erasing a person erases the clusters enrolled into them.
         person_erased.connect(unknowns.erase_person_clusters, dispatch_uid="recognition.unknowns.erase")
         face_service_vision.register()  # 004 session cameras are watched by the vision workers

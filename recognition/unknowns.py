@@ -565,6 +565,16 @@ def clusters_expired(rows: Iterable[UnknownCluster]) -> None:
         _resolve_alert(cluster, "The unknown face passed its retention period")
 
 
+def sightings_expired(rows: Iterable[UnknownSighting]) -> None:
+    """The sightings rule's ``on_delete``: a stranger seen every day keeps a cluster, but not sightings (vectors,
+    crops) older than the period; their clusters' figures are recomputed, and a cluster left empty goes."""
+    for cluster in UnknownCluster.objects.filter(pk__in={row.cluster_id for row in rows}):
+        if cluster.sightings.exists():
+            recompute(cluster)
+        else:
+            _drop(cluster, note="The unknown face passed its retention period")
+
+
 def erase_person_clusters(sender, *, employee_id: str, profile_id: str, **kwargs) -> dict[str, int]:
     """``person_erased`` receiver: the clusters enrolled into the erased person go (sightings, vectors, crops),
     since their faces are that person's, and so do the face crops (thumbnails) of the unknown detections those

@@ -244,3 +244,21 @@ def test_the_retention_period_is_a_setting(faces, settings, django_capture_on_co
     retention.run_cleanup(now=START + minutes(60 * 24 * 31))
 
     assert UnknownCluster.objects.count() == 1
+
+
+def test_a_cluster_still_seen_loses_its_sightings_older_than_the_period(faces, django_capture_on_commit_callbacks):
+    camera = CameraFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        see(camera, faces["img13"], START)
+        see(camera, faces["img14"], START + minutes(60 * 24 * 29))
+    old = UnknownSighting.objects.get(seen_at=START)
+    assert old.storage_key and default_storage.exists(old.storage_key)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = retention.run_cleanup(now=START + minutes(60 * 24 * 31))
+
+    assert report["unknown_face_clusters"] == 0 and report["unknown_face_sightings"] == 1
+    cluster = UnknownCluster.objects.get()
+    assert cluster.count == 1 and cluster.first_seen == START + minutes(60 * 24 * 29)
+    assert not default_storage.exists(old.storage_key)
+    assert cosine_distance(cluster.centroid, faces["img14"].embedding) < 1e-6
