@@ -130,7 +130,7 @@ def measure(
                 for i, (profile, image) in enumerate(zip(profiles, images, strict=True))
             )
             profile_index = {str(p.pk): i for i, p in enumerate(profiles)}
-            truth: dict[int, str] = {}  # sighting row order -> identity label
+            truth: dict[Any, str] = {}  # detection id -> identity label
             unknown_ms: list[float] = []
             known_ms: list[float] = []
             seen: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -168,11 +168,11 @@ def measure(
                 elapsed = (time.perf_counter() - began) * 1000
                 (known_ms if profile is not None else unknown_ms).append(elapsed)
                 if profile is None:
-                    truth[hash(detection.pk)] = label
+                    truth[detection.pk] = label
             sightings = list(UnknownSighting.objects.values_list("detection_id", "cluster_id"))
             members: dict[Any, Counter] = defaultdict(Counter)
             for detection_id, cluster_id in sightings:
-                members[cluster_id][truth[hash(detection_id)]] += 1
+                members[cluster_id][truth[detection_id]] += 1
             clusters_of: dict[str, set] = defaultdict(set)
             for cluster_id, labels in members.items():
                 for label in labels:

@@ -249,7 +249,8 @@ def record_track(
 ) -> tuple[Detection, bool]:
     """Store a track's detection: created at its first decision, updated (best shot, thumbnail, timestamp)
     when a better one comes. Pushed on the WebSocket like any detection once committed; the person is
-    announced (attendance) only when the track first becomes theirs. Returns (detection, announced)."""
+    announced (attendance) only when the track first becomes theirs; an unknown track is filed in its
+    unknown-face cluster (``recognition.unknowns``). Returns (detection, announced)."""
     at = datetime.fromtimestamp(verdict.captured_at, tz=UTC)
     profile = verdict.profile
     previous_person = existing.person_id if existing is not None else None
@@ -299,21 +300,23 @@ def _cluster_unknown(
     updated: bool,
 ) -> None:
     """An unknown track joins (or starts) its unknown-face cluster; a track that turned out to be someone
-    enrolled leaves it. A failure here is logged: the detection is what the pipeline must never lose."""
+    enrolled leaves it. A failure here is logged and undoes the clustering only: the detection is what the
+    pipeline must never lose."""
     from recognition import unknowns
 
     try:
-        if detection.profile_id is None and verdict.embedding is not None:
-            unknowns.record_sighting(
-                detection,
-                verdict.embedding,
-                crop=crop,
-                quality=verdict.quality,
-                seen_at=at,
-                new_detection=not updated,
-            )
-        elif detection.profile_id is not None and updated:
-            unknowns.withdraw_sighting(detection)
+        with transaction.atomic():
+            if detection.profile_id is None and verdict.embedding is not None:
+                unknowns.record_sighting(
+                    detection,
+                    verdict.embedding,
+                    crop=crop,
+                    quality=verdict.quality,
+                    seen_at=at,
+                    new_detection=not updated,
+                )
+            elif detection.profile_id is not None and updated:
+                unknowns.withdraw_sighting(detection)
     except Exception:
         logger.exception("could not cluster the unknown face of detection %s", detection.pk)
 

@@ -3,6 +3,7 @@ pipeline's record_track; recurrence alerts; retention; what deleting a sighting 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -262,3 +263,13 @@ def test_a_cluster_still_seen_loses_its_sightings_older_than_the_period(faces, d
     assert cluster.count == 1 and cluster.first_seen == START + minutes(60 * 24 * 29)
     assert not default_storage.exists(old.storage_key)
     assert cosine_distance(cluster.centroid, faces["img14"].embedding) < 1e-6
+
+
+def test_a_face_that_cannot_be_clustered_still_leaves_its_detection(faces, django_capture_on_commit_callbacks):
+    wrong = faces["img13"].__class__("img13", faces["img13"].pixels, faces["img13"].box, np.zeros(7))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        detection = see(CameraFactory(), wrong, START)
+
+    assert Detection.objects.filter(pk=detection.pk, status="unknown").exists()
+    assert not UnknownCluster.objects.exists() and not UnknownSighting.objects.exists()
