@@ -94,7 +94,12 @@ def nearest_sql(dimension: int) -> str:
 def nearest_cluster(embedding: np.ndarray, *, model: str, dimension: int) -> tuple[str, float] | None:
     """(cluster id, cosine distance) of the nearest open or ignored cluster of ``model``, or None."""
     literal = "[" + ",".join(repr(float(value)) for value in embedding) + "]"
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # An HNSW scan hands back its ef_search nearest index entries and only then are rows filtered: the
+        # status condition and, above all, dead row versions (every sighting rewrites its cluster's centroid,
+        # so a busy cluster leaves many dead copies of itself right where the next face of them searches) would
+        # leave it empty-handed. An iterative scan (pgvector 0.8) goes on until a live, joinable row comes.
+        cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
         cursor.execute(nearest_sql(dimension), [literal, model, literal])
         row = cursor.fetchone()
     return (str(row[0]), float(row[1])) if row else None

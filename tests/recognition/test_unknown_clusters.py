@@ -273,3 +273,24 @@ def test_a_face_that_cannot_be_clustered_still_leaves_its_detection(faces, djang
 
     assert Detection.objects.filter(pk=detection.pk, status="unknown").exists()
     assert not UnknownCluster.objects.exists() and not UnknownSighting.objects.exists()
+
+
+def test_the_nearest_cluster_is_found_past_the_dead_copies_of_its_centroid(faces):
+    """Each sighting rewrites its cluster's centroid, leaving a dead row version in the HNSW index near the
+    next face of them; the search (on the index here) must still find the live row."""
+    embedding = faces["img13"].embedding
+    cluster = UnknownCluster.objects.create(
+        model="Dlib", dimension=128, centroid=list(embedding), first_seen=START, last_seen=START, count=1
+    )
+    rng = np.random.default_rng(1)
+    for _ in range(60):  # dead copies right on the face (each a little different: one index entry each)...
+        nearly = embedding + 1e-4 * np.linalg.norm(embedding) * rng.standard_normal(len(embedding))
+        UnknownCluster.objects.filter(pk=cluster.pk).update(centroid=list(nearly))
+    moved = embedding + 0.02 * np.linalg.norm(embedding) * np.eye(len(embedding))[0]
+    UnknownCluster.objects.filter(pk=cluster.pk).update(centroid=list(moved))  # ...the live one a little off
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    found = unknowns.nearest_cluster(embedding, model="Dlib", dimension=128)
+
+    assert found is not None and found[0] == str(cluster.pk) and 0 < found[1] < 0.01
