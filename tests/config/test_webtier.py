@@ -182,3 +182,10 @@ def test_a_server_that_dies_is_replaced_and_the_port_keeps_answering(tier):
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_serve_locally_says_why_a_server_did_not_start():
+    with pytest.raises(RuntimeError, match="did not start") as failure, serve_locally(application="no_such_module:app"):
+        pass
+
+    assert "no_such_module" in str(failure.value)  # the end of the server's own log
