@@ -33,6 +33,7 @@ class CameraForm(forms.ModelForm):
             "detection_model",
             "ocr_models",
             "metadata",
+            "match_threshold",
         ]
 
     def __init__(self, *args, **kwargs):

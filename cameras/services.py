@@ -29,6 +29,7 @@ CAMERA_FIELDS = {
     "analysis_fps",
     "detect_width",
     "detect_height",
+    "match_threshold",
     "location",
     "stream_type",
     "enabled",

@@ -45,7 +45,7 @@ FACE_MODELS: dict[str, FaceModelSpec] = {
         dimension=128,
         weight_files=("dlib_face_recognition_resnet_model_v1.dat",),
         threshold=0.07,
-        threshold_source="deepface's published threshold, checked on the shared photographs (see recognition/matching.py)",
+        threshold_source="deepface's published threshold, checked on the shared photographs (recognition/matching.py)",
     ),
     # Sites that provide the weights (DEEPFACE_HOME/.deepface/weights): deepface's published thresholds, unchecked
     # here (the weights do not ship).

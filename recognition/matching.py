@@ -54,6 +54,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -147,8 +148,15 @@ def identify(embedding: Sequence[float] | np.ndarray, limit: int = 5, engine: Fa
     return matches[:limit]
 
 
-def is_match(distance: float, engine: FaceEngine | None = None) -> bool:
-    return distance <= (engine or get_engine()).threshold
+def is_match(distance: float, engine: FaceEngine | None = None, threshold: float | None = None) -> bool:
+    return distance <= (threshold if threshold is not None else (engine or get_engine()).threshold)
+
+
+def threshold_for(camera: Any | None, engine: FaceEngine | None = None) -> float:
+    """The match threshold for faces seen by ``camera``: its own ``match_threshold`` when set, else the
+    model's (:attr:`FaceEngine.threshold`, the one identify and verify use)."""
+    own = getattr(camera, "match_threshold", None)
+    return float(own) if own is not None else (engine or get_engine()).threshold
 
 
 def verify(

@@ -26,12 +26,13 @@ import cv2
 import httpx
 import numpy as np
 
+from cameras.models import Camera
 from config import outbound
 from config.api.contracts import now_iso
 from config.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
 from recognition.choices import ProviderKind, ProviderStatus
 from recognition.engine import FaceEngine, get_engine
-from recognition.matching import identify
+from recognition.matching import identify, threshold_for
 from recognition.models import DetectionProviderConfig, FaceProfile
 
 # Slower than this and the provider answers, but is "degraded" (001: the live view needs < 200 ms reads;
@@ -83,12 +84,13 @@ class BuiltinProvider:
 
     def detect(self, pixels: np.ndarray, *, camera_id: str = "") -> ProviderAnswer:
         started = time.perf_counter()
+        threshold = threshold_for(Camera.objects.filter(pk=camera_id).first() if camera_id else None, self.engine)
         faces = []
         for face in self.engine.detect(pixels):
             embedding = self.engine.embed(pixels, face)
             best = next(iter(identify(embedding, limit=1, engine=self.engine)), None)
             box = face.box.as_api()
-            if best is not None and best.distance <= self.engine.threshold:
+            if best is not None and best.distance <= threshold:
                 faces.append(
                     ProvidedFace(
                         box=box,
@@ -111,7 +113,7 @@ class BuiltinProvider:
         payload = {
             "provider": "builtin",
             "model": self.engine.model_name,
-            "threshold": self.engine.threshold,
+            "threshold": threshold,
             "faces": [
                 {
                     "personId": f.person_id or None,

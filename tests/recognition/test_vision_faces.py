@@ -17,6 +17,7 @@ from cameras.models import Camera
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from cameras.vision.registry import StreamDemand, VisionStream, analyzer_factories
 from recognition import enrolment
+from recognition.choices import FACE_MODELS
 from recognition.models import Detection, DetectionEventLog
 from recognition.vision import FaceAnalyzer, face_analyzer
 from tests.recognition.conftest import jpeg_file, read_photo
@@ -90,7 +91,7 @@ def test_people_entering_and_leaving_give_one_detection_per_track(walk_stream, v
         assert started < row.timestamp.timestamp() <= row.created_at.timestamp()
         assert event.timestamp == row.timestamp and event.payload["trackId"] == row.track_id
     ann = DetectionEventLog.objects.get(pk=rows[0].event_id).payload
-    assert ann["distance"] <= 0.08 and (ann["margin"] is None or ann["margin"] > 0)
+    assert ann["distance"] <= FACE_MODELS["Dlib"].threshold and (ann["margin"] is None or ann["margin"] > 0)
     # Attendance heard Ann and Bob (and nobody for the stranger).
     assert sorted(AttendanceLog.objects.values_list("employee_id", flat=True)) == ["EMP-ANN", "EMP-BOB"]
 
