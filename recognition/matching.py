@@ -45,7 +45,8 @@ default accepts no impostor pair of the shared photographs.
 
 Negative feedback: an operator's rejection of a detection (:class:`~recognition.models.MatchRejection`) keeps
 the rejected face's embedding; :func:`identify` then refuses that profile for any face within
-:data:`REJECTION_RADIUS` of one of its rejected embeddings, so the next candidate (or nobody) stands.
+:data:`REJECTION_RADIUS` (a share of the threshold) of one of its rejected embeddings and nearer to it than to
+the profile's own images, so the next candidate (or nobody) stands.
 """
 
 from __future__ import annotations
@@ -61,13 +62,18 @@ from django.db import connection, transaction
 
 from recognition.choices import ProfileStatus
 from recognition.engine import FaceEngine, check_dimension, cosine_distance, get_engine
-from recognition.models import FaceEmbedding, FaceProfile
+from recognition.models import FaceEmbedding, FaceProfile, MatchRejection
 
 # HNSW candidate list size for a search (pgvector's default is 40): higher finds the exact nearest
 # neighbours more often (bench/face_match.py measures recall@1 at 40 and 100). Below about 4,000 enrolled
 # embeddings PostgreSQL prices an exact scan cheaper than the index at this setting and uses it instead:
 # exact and fast at that size.
 EF_SEARCH = 100
+
+# A rejected face refuses its profile for faces within this share of the model's threshold of it (the model's
+# own "same person" distance: Dlib 0.07), and only when they are nearer the rejected face than the profile's
+# own nearest image (see :func:`rejected_profiles`).
+REJECTION_RADIUS = 1.0
 
 
 @dataclass(frozen=True)
@@ -133,8 +139,9 @@ def nearest_embeddings(
 
 def identify(embedding: Sequence[float] | np.ndarray, limit: int = 5, engine: FaceEngine | None = None) -> list[Match]:
     """The enrolled people nearest to ``embedding``, best first, one entry per person (their nearest
-    image), at most ``limit``. Archived profiles are left out. Whether a match is good enough is the
-    caller's question (:func:`is_match`)."""
+    image), at most ``limit``. Archived profiles are left out, and so is a person an operator said this
+    face is not (:func:`rejected_profiles`). Whether a match is good enough is the caller's question
+    (:func:`is_match`)."""
     engine = engine or get_engine()
     vector = check_dimension(embedding, engine.dimension)
     # A person has several images, so more embeddings than people are fetched to fill ``limit`` people.
@@ -142,10 +149,34 @@ def identify(embedding: Sequence[float] | np.ndarray, limit: int = 5, engine: Fa
     best: dict[str, float] = {}
     for profile_id, distance in rows:
         best.setdefault(profile_id, distance)  # rows come nearest first
+    for refused in rejected_profiles(vector, best, engine):
+        del best[refused]
     wanted = FaceProfile.objects.exclude(status=ProfileStatus.ARCHIVED).filter(pk__in=list(best))
     profiles = {str(profile.pk): profile for profile in wanted}
     matches = [Match(profiles[pk], distance) for pk, distance in best.items() if pk in profiles]
     return matches[:limit]
+
+
+def rejected_profiles(vector: np.ndarray, nearest: dict[str, float], engine: FaceEngine) -> set[str]:
+    """The profiles among ``nearest`` ({profile id: distance to their nearest image}) refused for this face:
+    an operator rejected, for that profile, a face within :data:`REJECTION_RADIUS` of it that is also
+    nearer to it than the profile's own nearest image. The second condition keeps the true person: their
+    faces are nearer their own images than the stranger's rejected face (the pair was confused because the
+    two were close, so the radius alone would catch them too)."""
+    if not nearest:
+        return set()
+    cast = f"vector({int(engine.dimension)})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT profile_id::text, MIN((embedding::{cast}) <=> %s::{cast}) FROM {MatchRejection._meta.db_table} "
+            "WHERE model = %s AND profile_id = ANY(%s::uuid[]) GROUP BY profile_id",
+            [vector_literal(vector), engine.model_name, list(nearest)],
+        )
+        rejected = dict(cursor.fetchall())
+    radius = REJECTION_RADIUS * engine.threshold
+    return {
+        profile_id for profile_id, distance in rejected.items() if distance <= radius and distance < nearest[profile_id]
+    }
 
 
 def is_match(distance: float, engine: FaceEngine | None = None, threshold: float | None = None) -> bool:

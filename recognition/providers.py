@@ -56,6 +56,7 @@ class ProvidedFace:
     person_id: str = ""
     name: str = ""
     distance: float | None = None
+    margin: float | None = None  # top-1/top-2 distance gap (built-in engine only)
     track_id: str = ""
 
 
@@ -88,7 +89,10 @@ class BuiltinProvider:
         faces = []
         for face in self.engine.detect(pixels):
             embedding = self.engine.embed(pixels, face)
-            best = next(iter(identify(embedding, limit=1, engine=self.engine)), None)
+            # The runner-up too: the top-1/top-2 margin is the decision's evidence (shown with a rejection).
+            nearest = identify(embedding, limit=2, engine=self.engine)
+            best = nearest[0] if nearest else None
+            margin = round(nearest[1].distance - nearest[0].distance, 4) if len(nearest) > 1 else None
             box = face.box.as_api()
             if best is not None and best.distance <= threshold:
                 faces.append(
@@ -99,6 +103,7 @@ class BuiltinProvider:
                         person_id=best.profile.employee_id,
                         name=best.profile.name,
                         distance=round(best.distance, 4),
+                        margin=margin,
                     )
                 )
             else:
@@ -107,6 +112,7 @@ class BuiltinProvider:
                         box=box,
                         confidence=round(face.confidence * 100, 2),
                         distance=round(best.distance, 4) if best is not None else None,
+                        margin=margin,
                     )
                 )
         latency = round((time.perf_counter() - started) * 1000)
@@ -120,6 +126,7 @@ class BuiltinProvider:
                     "confidence": f.confidence,
                     "boundingBox": f.box,
                     "distance": f.distance,
+                    "margin": f.margin,
                 }
                 for f in faces
             ],

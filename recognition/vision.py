@@ -188,6 +188,7 @@ class FaceAnalyzer:
             box={"top": y, "left": x, "width": w, "height": h},
             captured_at=shot.captured_at,
             shots=len(track.embedded),
+            threshold=self.threshold,
         )
         close_old_connections()
         from cameras.models import Camera
