@@ -61,7 +61,8 @@ def enrolled_tradeoff(engine: FaceEngine | None = None) -> Tradeoff:
     sampled = len(rows) > MAX_EMBEDDINGS
     rows = rows[:MAX_EMBEDDINGS]
     labels = np.array([str(profile_id) for profile_id, _ in rows])
-    calibration = _pairs(labels, np.array([np.asarray(v, dtype=np.float32) for _, v in rows]).reshape(len(rows), -1))
+    vectors = np.array([np.asarray(v, dtype=np.float32) for _, v in rows]).reshape(len(rows), engine.dimension)
+    calibration = _pairs(labels, vectors)
     thresholds = {engine.threshold: "model default"}
     for camera in Camera.objects.filter(match_threshold__isnull=False).order_by("pk"):
         thresholds.setdefault(camera.match_threshold, f"camera {camera.pk}")
