@@ -37,7 +37,7 @@ BASELINE = 0.08  # the Dlib default before the calibration of issue 20
 
 def ratio(value: float, baseline: float) -> str:
     if baseline == 0:
-        return "  (0 base)" if value else "     x1.00"
+        return f"{f'+{value:g} (of 0)':>10}" if value else "     x1.00"
     return f"     x{value / baseline:.2f}"
 
 

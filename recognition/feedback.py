@@ -15,6 +15,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -81,7 +82,7 @@ def reject_detection(
             distance=decision["distance"],
             margin=decision["margin"],
             threshold=decision["threshold"],
-            rejected_by=user if getattr(user, "pk", None) else None,
+            rejected_by=user if isinstance(user, get_user_model()) else None,  # an API key is no user
             rejected_by_label=by.actor,
         )
         Detection.objects.filter(pk=detection.pk).update(
