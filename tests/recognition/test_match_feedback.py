@@ -176,6 +176,9 @@ def test_the_dashboard_shows_the_decision_and_rejects_with_its_button(
     assert MatchRejection.objects.get().detection_id == mistaken.pk
     entry = AuditLog.objects.get(action="detection.match_rejected")
     assert "(dashboard)" in entry.message
+    after = client.get(f"/recognition/detections/{mistaken.pk}/").content.decode()
+    assert "Unknown person" in after and "data-rejection-id" in after and "Person Thirteen" in after
+    assert "Wrong person" not in after  # nobody left to reject
 
 
 def test_the_admin_action_rejects_the_selected_detections(enrolled, loose_camera, astronaut, client, admin_user):
