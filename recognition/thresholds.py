@@ -63,7 +63,10 @@ def enrolled_tradeoff(engine: FaceEngine | None = None) -> Tradeoff:
     labels = np.array([str(profile_id) for profile_id, _ in rows])
     vectors = np.array([np.asarray(v, dtype=np.float32) for _, v in rows]).reshape(len(rows), engine.dimension)
     calibration = _pairs(labels, vectors)
-    thresholds = {engine.threshold: "model default"}
+    site_set = engine.threshold != engine.spec.threshold  # ARGUS_FACE_MATCH_THRESHOLD
+    thresholds = {engine.threshold: "site setting" if site_set else "model default"}
+    if site_set:
+        thresholds.setdefault(engine.spec.threshold, "model default")
     for camera in Camera.objects.filter(match_threshold__isnull=False).order_by("pk"):
         thresholds.setdefault(camera.match_threshold, f"camera {camera.pk}")
     for share in CANDIDATE_SHARES:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Notification
@@ -13,7 +12,6 @@ from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType, Zo
 from cameras.models import Alert, Camera, Sensor, Zone
 from cameras.models.fleet import MAX_MATCH_THRESHOLD, MIN_MATCH_THRESHOLD
 from config.storage import signed_url
-from recognition.choices import FACE_MODELS
 
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,49}$")
 RESOLUTION = re.compile(r"^(\d{1,5})x(\d{1,5})$")
@@ -138,12 +136,9 @@ class CameraWriteSerializer(serializers.Serializer):
     )
 
     def validate_match_threshold(self, value):
-        # Twice the model's calibrated threshold already accepts strangers freely (recognition.matching).
-        ceiling = round(2 * FACE_MODELS[settings.ARGUS_FACE_MODEL].threshold, 4)
+        ceiling = services.match_threshold_ceiling()
         if value is not None and value > ceiling:
-            raise serializers.ValidationError(
-                f"At most {ceiling} (twice the {settings.ARGUS_FACE_MODEL} model's default threshold)"
-            )
+            raise serializers.ValidationError(f"At most {ceiling} (twice the face model's default threshold)")
         return value
 
     def validate(self, attrs):

@@ -79,3 +79,11 @@ def test_the_page_needs_faces_read(client, viewer_user):
     client.force_login(viewer_user)
 
     assert client.get("/recognition/thresholds/").status_code == 403
+
+
+def test_a_site_threshold_is_shown_beside_the_models_default(enrolled, engine, settings):
+    settings.ARGUS_FACE_MATCH_THRESHOLD = 0.06
+
+    labels = {p.label: p.operating.threshold for p in enrolled_tradeoff(engine).points}
+
+    assert labels["site setting"] == 0.06 and labels["model default"] == engine.spec.threshold
