@@ -29,6 +29,7 @@ CAMERA_FIELDS = {
     "analysis_fps",
     "detect_width",
     "detect_height",
+    "match_threshold",
     "location",
     "stream_type",
     "enabled",
@@ -44,6 +45,16 @@ CAMERA_FIELDS = {
 }
 
 ID_STYLES = {"spa": ("CAM-", 2), "edge": ("cam-", 3)}
+
+
+def match_threshold_ceiling() -> float:
+    """The loosest match threshold a camera may set: twice the configured face model's default (beyond it the
+    model takes strangers for each other freely; recognition.matching explains the defaults)."""
+    from django.conf import settings
+
+    from recognition.choices import FACE_MODELS
+
+    return round(2 * FACE_MODELS[settings.ARGUS_FACE_MODEL].threshold, 4)
 
 
 def _invalid(field: str, message: str) -> ApiError:

@@ -503,7 +503,9 @@ DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface"))
 ARGUS_FACE_DETECT_MAX_SIDE = env.int("ARGUS_FACE_DETECT_MAX_SIDE", default=640)
 # Detections scored under this are ignored (dlib: real faces 0.5+, face-like patterns about 0.1).
 ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
-# Cosine distance at or under which two faces match; unset = the model's calibrated default.
+# Cosine distance at or under which two faces match; unset = the model's calibrated default (Dlib 0.07, see
+# recognition/matching.py). identify, verify, detections and the face service all read it (FaceEngine.threshold);
+# a camera may set its own (Camera.match_threshold).
 ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
 
 # --- Unknown faces (recognition/unknowns.py) --------------------------------------------------------------
@@ -533,6 +535,8 @@ ARGUS_INFERENCE_NICENESS = env.int("ARGUS_INFERENCE_NICENESS", default=10)
 RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default=15.0)
 
 # --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
+# 004's default similarity (0.85) is under Dlib's calibrated 0.93: while FACE_SERVICE_ENFORCE_MODEL_THRESHOLD is on
+# (the default) a session matches at max(its similarityThreshold, 1 - ARGUS_FACE_MATCH_THRESHOLD or the model's).
 FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
 FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
 # How many frames a second a session camera's moving frames are searched for faces, at most.

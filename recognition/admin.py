@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from config.api.contracts import ApiError
 from config.storage import signed_url
-from recognition import enrolment, unknowns
+from recognition import enrolment, feedback, unknowns
 from recognition.choices import UnknownClusterStatus
 from recognition.models import (
     CallbackDelivery,
@@ -16,6 +17,7 @@ from recognition.models import (
     FaceEmbedding,
     FaceImage,
     FaceProfile,
+    MatchRejection,
     RecognitionSession,
     SessionCamera,
     UnknownCluster,
@@ -92,6 +94,35 @@ class DetectionAdmin(ReadOnlyAdmin):
     search_fields = ["person_id", "name", "track_id"]
     date_hierarchy = "timestamp"
     list_select_related = ["camera"]
+    actions = ["reject_match"]
+
+    @admin.action(description="Wrong person: reject the match of the selected detections")
+    def reject_match(self, request, queryset) -> None:
+        editor = enrolment.Editor(
+            getattr(request.user, "email", str(request.user)), getattr(request.user, "role_id", "") or "", "admin"
+        )
+        rejected = 0
+        for detection in queryset.select_related("profile", "event"):
+            try:
+                feedback.reject_detection(detection, by=editor, user=request.user)
+            except ApiError as error:
+                self.message_user(request, f"{detection}: {error.text()}", messages.WARNING)
+            else:
+                rejected += 1
+        if rejected:
+            self.message_user(request, f"Rejected {rejected} match{'es' if rejected != 1 else ''}.", messages.SUCCESS)
+
+
+@admin.register(MatchRejection)
+class MatchRejectionAdmin(ReadOnlyAdmin):
+    """Operators' rejections (the vectors are not shown); deleting one lets the profile match that face again."""
+
+    list_display = ["created_at", "profile", "detection", "distance", "margin", "threshold", "rejected_by_label"]
+    list_filter = ["model"]
+    search_fields = ["profile__employee_id", "profile__name", "rejected_by_label"]
+    fields = ["profile", "detection", "model", "distance", "margin", "threshold", "rejected_by_label", "created_at"]
+    readonly_fields = fields
+    list_select_related = ["profile"]
 
 
 @admin.register(DetectionEventLog)

@@ -238,6 +238,7 @@ class TrackVerdict:
     box: dict[str, int]
     captured_at: float  # epoch seconds: the capture time of the best shot's frame
     shots: int  # embedded shots the decision read
+    threshold: float | None = None  # the match threshold the decision was made at
     # The track's embedding (its best embedded shot) and the stored shot's quality score: an unknown track
     # joins its unknown-face cluster with them (recognition.unknowns), without running the model again.
     embedding: np.ndarray | None = None
@@ -277,6 +278,7 @@ def record_track(
             "personId": detection.person_id or None,
             "distance": verdict.distance,
             "margin": verdict.margin,
+            "threshold": verdict.threshold,
             "shots": verdict.shots,
         },
     )

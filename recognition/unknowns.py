@@ -8,8 +8,8 @@ cluster whose centroid is within the cluster threshold, or starts a cluster of i
 (``<=>`` on the model's partial HNSW index) and a few row writes per track, never per frame.
 
 The threshold (``ARGUS_UNKNOWN_CLUSTER_THRESHOLD``) defaults to the face model's match threshold: a stranger seen
-again is "the same person" by the very rule that names enrolled people (Dlib: 0.08; on the shared photographs
-same-person pairs are at most 0.074 apart and different people at least 0.095, recognition/matching.py). A
+again is "the same person" by the very rule that names enrolled people (each model's default is calibrated in
+recognition/matching.py; a looser one would merge different strangers, a tighter one split one stranger). A
 centroid is the mean of its sightings' unit embeddings, so it sits nearer every member than the members sit to
 each other: a new face of the same stranger is nearer the centroid than to any one earlier face. Enrolled
 clusters take no sightings (their faces now match the person). Two workers that see a new stranger at the same

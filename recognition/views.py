@@ -32,7 +32,8 @@ from cameras.models import Camera
 from cameras.vision import live as live_pictures
 from config.api.contracts import ApiError
 from config.storage import signed_url
-from recognition import enrolment
+from recognition import enrolment, feedback
+from recognition import thresholds as recognition_thresholds
 from recognition.api.filters import FaceProfileFilterSet
 from recognition.choices import BADGE_COLOURS, DetectionStatus, ProfileStatus, UnknownClusterStatus
 from recognition.engine import FaceEngineUnavailable
@@ -522,3 +523,61 @@ def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str
         messages.error(request, error.text())
         return back
     raise Http404(f"No action {action}")
+
+
+# --- One detection: the decision behind it, and "wrong person" -------------------------------------------
+
+
+@require_GET
+@permission_required("detections:read")
+def detection_detail(request: HttpRequest, detection_id: uuid.UUID) -> HttpResponse:
+    detection = get_object_or_404(Detection.objects.select_related("camera", "profile", "event"), pk=detection_id)
+    rejections = list(detection.rejections.select_related("profile").order_by("-created_at", "id"))
+    record_read(
+        request,
+        action="detection.view",
+        employee_id=detection.person_id or (rejections[0].profile.employee_id if rejections else ""),
+        message=f"Viewed detection {detection.pk} and its face crop (dashboard)",
+        resource_type="detection",
+        resource_id=str(detection.pk),
+    )
+    context = {
+        "detection": detection,
+        "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
+        "badge": BADGE_COLOURS.get(detection.status, ""),
+        "decision": feedback.decision_of(detection),
+        "rejections": rejections,
+        "can_reject": detection.profile_id is not None and request.user.has_permission("faces:write"),
+    }
+    return render(request, "recognition/detection_detail.html", context)
+
+
+@require_POST
+@permission_required("faces:write")
+def detection_reject(request: HttpRequest, detection_id: uuid.UUID) -> HttpResponse:
+    """The operator says the detection is not the person it names (audited by the service)."""
+    detection = get_object_or_404(Detection.objects.select_related("profile", "event"), pk=detection_id)
+    name = detection.name
+    try:
+        feedback.reject_detection(detection, by=_editor(request), user=request.user)
+    except ApiError as error:
+        messages.error(request, error.text())
+    except FaceEngineUnavailable as exc:
+        messages.error(request, f"The face engine cannot run: {exc}")
+    else:
+        messages.success(request, f"Marked as not {name}: faces like this one will no longer be taken for them.")
+    return redirect("recognition:detection-detail", detection_id=detection.pk)
+
+
+# --- Thresholds: what they trade on the enrolled faces -----------------------------------------------------
+
+
+@require_GET
+@permission_required("faces:read")
+def thresholds(request: HttpRequest) -> HttpResponse:
+    try:
+        tradeoff = recognition_thresholds.enrolled_tradeoff()
+    except FaceEngineUnavailable as exc:
+        messages.error(request, f"The face engine cannot run: {exc}")
+        return redirect("recognition:faces")
+    return render(request, "recognition/thresholds.html", {"tradeoff": tradeoff})

@@ -214,6 +214,18 @@ def test_database_url() -> str:
     return f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def server_environment(**extra: str) -> dict[str, str]:
+    """The environment a server the tests start needs (with ``config.webtier.serve_locally``) to use this run's
+    database and Redis prefix; ``extra`` adds to it."""
+    return {
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "ARGUS_TESTING": "1",
+        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
+        **extra,
+    }
+
+
 @pytest.fixture
 def vision_worker_processes(transactional_db) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real ``manage.py run_vision`` processes on this run's database and Redis prefix:

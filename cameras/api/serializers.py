@@ -10,6 +10,7 @@ from accounts.models import Notification
 from cameras import services, streams
 from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType, ZoneType
 from cameras.models import Alert, Camera, Sensor, Zone
+from cameras.models.fleet import MAX_MATCH_THRESHOLD, MIN_MATCH_THRESHOLD
 from config.storage import signed_url
 
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,49}$")
@@ -56,6 +57,7 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_fps",
             "detect_width",
             "detect_height",
+            "match_threshold",
             "zone_id",
             "metadata",
             "version",
@@ -109,6 +111,13 @@ class CameraWriteSerializer(serializers.Serializer):
     detect_height = serializers.IntegerField(
         required=False, min_value=120, max_value=2160, help_text="Frames are scaled down to fit this height"
     )
+    match_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=MIN_MATCH_THRESHOLD,
+        max_value=MAX_MATCH_THRESHOLD,
+        help_text="This camera's face match threshold (cosine distance); null: the model's default",
+    )
     version = serializers.IntegerField(required=False, min_value=1, help_text="Send it to refuse stale updates (409)")
     # 000's camera: the address's port and credentials, folded into stream_url (the password kept encrypted)
     port = serializers.IntegerField(
@@ -125,6 +134,12 @@ class CameraWriteSerializer(serializers.Serializer):
         style={"input_type": "password"},
         help_text="Stream password (000): stored encrypted, shown as *** in stream_url; *** keeps the stored one",
     )
+
+    def validate_match_threshold(self, value):
+        ceiling = services.match_threshold_ceiling()
+        if value is not None and value > ceiling:
+            raise serializers.ValidationError(f"At most {ceiling} (twice the face model's default threshold)")
+        return value
 
     def validate(self, attrs):
         resolution = attrs.pop("resolution", None)

@@ -157,3 +157,19 @@ class ProviderTestSerializer(serializers.Serializer):
     status = serializers.CharField()
     latency_ms = serializers.IntegerField()
     message = serializers.CharField()
+
+
+class MatchRejectionSerializer(serializers.Serializer):
+    """``POST /detections/{id}/reject``'s answer: the rejected pair and the decision that made the mistake."""
+
+    id = serializers.UUIDField()
+    detection_id = serializers.UUIDField(allow_null=True)
+    person_id = serializers.CharField(source="profile.employee_id")
+    name = serializers.CharField(source="profile.name")
+    similarity = serializers.FloatField(allow_null=True)
+    distance = serializers.FloatField(allow_null=True)
+    margin = serializers.FloatField(allow_null=True, help_text="Top-1/top-2 distance gap of the decision")
+    threshold = serializers.FloatField(allow_null=True)
+    model = serializers.CharField()
+    rejected_by = serializers.CharField(source="rejected_by_label")
+    created_at = serializers.DateTimeField()

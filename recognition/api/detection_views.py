@@ -7,13 +7,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts.audit import record_read
+from accounts.audit import actor_of, record_read
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
-from recognition import detections, tasks
+from recognition import detections, feedback, tasks
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
+from recognition.enrolment import Editor
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
 
 
@@ -100,6 +101,23 @@ class TestProviderView(SpaAPIView):
     @extend_schema(request=None, responses=serializers.ProviderTestSerializer)
     def post(self, request):
         return Response(detections.check_provider())
+
+
+class RejectDetectionView(SpaAPIView):
+    """An operator says the detection is not the person it names (issue 20's negative feedback)."""
+
+    required_permissions = "faces:write"
+    audit_resource = "detection"
+    audit_action = "reject"
+
+    @extend_schema(request=None, responses={201: serializers.MatchRejectionSerializer})
+    def post(self, request, id):
+        detection = Detection.objects.select_related("profile", "event").filter(pk=id).first()
+        if detection is None:
+            raise ApiError(Kind.NOT_FOUND, f"Detection {id} not found")
+        actor, role = actor_of(request)
+        rejection = feedback.reject_detection(detection, by=Editor(actor, role), user=request.user)
+        return Response(serializers.MatchRejectionSerializer(rejection).data, status=status.HTTP_201_CREATED)
 
 
 class PersonHistoryView(SpaGenericAPIView):

@@ -1,7 +1,8 @@
-"""The recognition domain's tables: enrolled faces (profiles.py), detections (detections.py) and face-service
-sessions (sessions.py)."""
+"""The recognition domain's tables: enrolled faces (profiles.py), detections (detections.py), operators'
+rejections of matches (feedback.py) and face-service sessions (sessions.py)."""
 
 from recognition.models.detections import Detection, DetectionEventLog, DetectionProviderConfig
+from recognition.models.feedback import MatchRejection
 from recognition.models.profiles import (
     HNSW_EF_CONSTRUCTION,
     HNSW_M,
@@ -31,6 +32,7 @@ __all__ = [
     "FaceEmbedding",
     "FaceImage",
     "FaceProfile",
+    "MatchRejection",
     "RecognitionResult",
     "RecognitionSession",
     "SessionCamera",

@@ -20,8 +20,15 @@ from attendance.models import ExportJob
 from attendance.services import record_recognition
 from recognition import enrolment, unknowns
 from recognition.face_service.choices import SessionStatus
-from recognition.models import FaceProfile, RecognitionSession, SessionStudent, UnknownCluster, UnknownSighting
-from tests.factories import CameraFactory, DetectionFactory
+from recognition.models import (
+    FaceProfile,
+    MatchRejection,
+    RecognitionSession,
+    SessionStudent,
+    UnknownCluster,
+    UnknownSighting,
+)
+from tests.factories import CameraFactory, DetectionFactory, FaceProfileFactory
 from tests.recognition.conftest import enrol, media_files, photo_file
 from tests.recognition.unknown_faces import face_of, see
 
@@ -76,6 +83,15 @@ def person(admin_client, engine, django_capture_on_commit_callbacks) -> dict:
         embedding=list(profile.embeddings.get().embedding),
         embedding_version=1,
     )
+    # Operators' rejections: a stranger's face rejected as them, and their own face rejected as someone else.
+    their_face = list(profile.embeddings.get().embedding)
+    stranger = [value + 0.5 for value in their_face]
+    rejections = [
+        MatchRejection.objects.create(profile=profile, model="Dlib", dimension=128, embedding=stranger),
+        MatchRejection.objects.create(
+            profile=FaceProfileFactory(employee_id="EMP-SOMEONE"), model="Dlib", dimension=128, embedding=their_face
+        ),
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         see(camera, face_of(engine, "img2.jpg"), timezone.now())
     [cluster] = UnknownCluster.objects.all()
@@ -84,7 +100,7 @@ def person(admin_client, engine, django_capture_on_commit_callbacks) -> dict:
     assert any(f.startswith("faces/") for f in files) and any(f.startswith("detections/") for f in files)
     assert any(f.startswith("unknown-faces/") for f in files)
     assert any(f.startswith("exports/") for f in files)
-    return {"profile": profile, "files": files, "exports": exports}
+    return {"profile": profile, "files": files, "exports": exports, "rejections": rejections}
 
 
 def _exported(export_type: str, export_format: str, filters: dict) -> ExportJob:
@@ -114,6 +130,7 @@ def assert_nothing_biometric_left(person: dict) -> None:
                     assert not rows.exists(), f"{model.__name__} keeps their {field.name}"
                 else:
                     assert not rows.exclude(**{field.name: ""}).exists(), f"{model.__name__} keeps their {field.name}"
+    assert not MatchRejection.objects.filter(pk__in=[r.pk for r in person["rejections"]]).exists()
     left = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
     assert not left & person["files"], left & person["files"]
     photo = (FACES / "img1.jpg").read_bytes()
@@ -164,6 +181,17 @@ def test_the_erasure_is_audited_with_what_was_removed(admin_client, person, djan
     assert entry.context["unknown_detection_thumbnails"] == 1
     assert entry.context["detection_thumbnails"] == 2 and entry.context["presence_thumbnails"] == 1
     assert entry.context["face_service_students"] == 1 and entry.context["export_files"] == 2
+    assert entry.context["match_rejections"] == 2
+
+
+def test_a_rejection_of_someone_else_for_another_face_is_kept(admin_client, person, django_capture_on_commit_callbacks):
+    other = person["rejections"][1].profile
+    kept = MatchRejection.objects.create(profile=other, model="Dlib", dimension=128, embedding=[1.0] + [0.0] * 127)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.delete(f"/api/v1/faces/{person['profile'].pk}")
+
+    assert MatchRejection.objects.filter(pk=kept.pk).exists()
 
 
 def test_an_export_of_someone_else_is_kept(admin_client, person, django_capture_on_commit_callbacks):

@@ -18,6 +18,7 @@ from cameras.models import Camera
 from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from cameras.vision.registry import StreamDemand, VisionStream, analyzer_factories
 from recognition import enrolment
+from recognition.choices import FACE_MODELS
 from recognition.models import Detection, DetectionEventLog, UnknownCluster
 from recognition.vision import FaceAnalyzer, face_analyzer
 from tests.recognition.conftest import jpeg_file, read_photo
@@ -91,7 +92,7 @@ def test_people_entering_and_leaving_give_one_detection_per_track(walk_stream, v
         assert started < row.timestamp.timestamp() <= row.created_at.timestamp()
         assert event.timestamp == row.timestamp and event.payload["trackId"] == row.track_id
     ann = DetectionEventLog.objects.get(pk=rows[0].event_id).payload
-    assert ann["distance"] <= 0.08 and (ann["margin"] is None or ann["margin"] > 0)
+    assert ann["distance"] <= FACE_MODELS["Dlib"].threshold and (ann["margin"] is None or ann["margin"] > 0)
     # Attendance heard Ann and Bob (and nobody for the stranger).
     assert sorted(AttendanceLog.objects.values_list("employee_id", flat=True)) == ["EMP-ANN", "EMP-BOB"]
     # The stranger's track is one sighting of one unknown-face cluster, with a crop of its own (issue 20).
@@ -125,3 +126,30 @@ def test_only_the_cameras_with_recognition_on_a_shared_stream_are_analysed():
     analyzer = face_analyzer(stream_of(on, off))
 
     assert isinstance(analyzer, FaceAnalyzer) and analyzer.camera_ids == ["CAM-01"]
+
+
+def test_the_analyzer_decides_at_the_cameras_own_threshold_the_strictest_on_a_shared_stream():
+    url = "rtsp://127.0.0.1:1/x"
+    loose = StreamDemand(
+        kind="camera", id="CAM-01", url=url, settings={"recognition_enabled": True, "match_threshold": 0.09}
+    )
+    strict = StreamDemand(
+        kind="camera", id="CAM-02", url=url, settings={"recognition_enabled": True, "match_threshold": 0.05}
+    )
+
+    assert face_analyzer(stream_of(loose, strict)).threshold == 0.05
+    assert face_analyzer(stream_of(loose)).threshold == 0.09
+
+
+def test_without_a_camera_threshold_the_analyzer_uses_the_models():
+    plain = StreamDemand(kind="camera", id="CAM-01", url="rtsp://127.0.0.1:1/x", settings={"recognition_enabled": True})
+
+    assert face_analyzer(stream_of(plain)).threshold == FACE_MODELS["Dlib"].threshold
+
+
+def test_a_camera_threshold_is_part_of_what_its_analysis_reads():
+    from cameras.vision.camera_streams import analysis_settings
+
+    camera = Camera(id="CAM-09", name="Door", recognition_enabled=True, match_threshold=0.06)
+
+    assert analysis_settings(camera)["match_threshold"] == 0.06
