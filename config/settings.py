@@ -508,6 +508,16 @@ ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
 # a camera may set its own (Camera.match_threshold).
 ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
 
+# --- Unknown faces (recognition/unknowns.py) --------------------------------------------------------------
+# Cosine distance from a cluster's centroid within which an unknown track joins it; unset = the face model's
+# match threshold (a stranger is "the same person" by the rule that names enrolled people).
+ARGUS_UNKNOWN_CLUSTER_THRESHOLD = env.float("ARGUS_UNKNOWN_CLUSTER_THRESHOLD", default=None)
+# An open cluster seen this many times within ARGUS_UNKNOWN_RECUR_WINDOW seconds raises one alert.
+ARGUS_UNKNOWN_RECUR_COUNT = env.int("ARGUS_UNKNOWN_RECUR_COUNT", default=3)
+ARGUS_UNKNOWN_RECUR_WINDOW = env.int("ARGUS_UNKNOWN_RECUR_WINDOW", default=3600)
+# Clusters (their crops and vectors) not seen for this many days are deleted by the daily cleanup; 0 keeps them.
+ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS = env.int("ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS", default=30)
+
 # --- Face inference for requests (recognition/inference.py) ----------------------------------------------
 # Worker processes (per web process) that run face detection and embeddings for identify, verify, enrolment
 # and 004's embeddings, so one request's inference never stalls the others. 0 runs it on the request's

@@ -88,6 +88,14 @@ class DetectionStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class UnknownClusterStatus(models.TextChoices):
+    """Where an unknown face's cluster stands in the review queue."""
+
+    OPEN = "open", "Open"  # waiting for review; recurrence alerts on
+    IGNORED = "ignored", "Ignored"  # still clustered (so it stays one entry), never alerts
+    ENROLLED = "enrolled", "Enrolled"  # became (part of) a face profile; takes no new sightings
+
+
 class DetectionEventStatus(models.TextChoices):
     RECEIVED = "received", "Received"
     PROCESSING = "processing", "Processing"

@@ -239,6 +239,10 @@ class TrackVerdict:
     captured_at: float  # epoch seconds: the capture time of the best shot's frame
     shots: int  # embedded shots the decision read
     threshold: float | None = None  # the match threshold the decision was made at
+    # The track's embedding (its best embedded shot) and the stored shot's quality score: an unknown track
+    # joins its unknown-face cluster with them (recognition.unknowns), without running the model again.
+    embedding: np.ndarray | None = None
+    quality: float = 0.0
 
 
 def record_track(
@@ -246,7 +250,8 @@ def record_track(
 ) -> tuple[Detection, bool]:
     """Store a track's detection: created at its first decision, updated (best shot, thumbnail, timestamp)
     when a better one comes. Pushed on the WebSocket like any detection once committed; the person is
-    announced (attendance) only when the track first becomes theirs. Returns (detection, announced)."""
+    announced (attendance) only when the track first becomes theirs; an unknown track is filed in its
+    unknown-face cluster (``recognition.unknowns``). Returns (detection, announced)."""
     at = datetime.fromtimestamp(verdict.captured_at, tz=UTC)
     profile = verdict.profile
     previous_person = existing.person_id if existing is not None else None
@@ -259,7 +264,8 @@ def record_track(
     detection.distance = verdict.distance
     detection.timestamp = at
     detection.bounding_box = verdict.box
-    detection.thumbnail = _store_thumbnail(camera, pixels, verdict.box, at)
+    crop = face_crop(pixels, verdict.box)
+    detection.thumbnail = _save_thumbnail(camera, crop[0], at) if crop else ""
     detection.status = _status_of_profile(profile)
     event = DetectionEventLog(
         camera=camera,
@@ -282,9 +288,39 @@ def record_track(
         detection.save()
     if old_thumbnail and old_thumbnail != detection.thumbnail:
         transaction.on_commit(lambda: default_storage.delete(old_thumbnail))
+    _cluster_unknown(detection, verdict, crop, at, existing is not None)
     announce = profile is not None and previous_person != detection.person_id
     transaction.on_commit(lambda: _after_commit(camera, [detection], announce=announce, counted=existing is None))
     return detection, announce
+
+
+def _cluster_unknown(
+    detection: Detection,
+    verdict: TrackVerdict,
+    crop: tuple[bytes, dict[str, int]] | None,
+    at: datetime,
+    updated: bool,
+) -> None:
+    """An unknown track joins (or starts) its unknown-face cluster; a track that turned out to be someone
+    enrolled leaves it. A failure here is logged and undoes the clustering only: the detection is what the
+    pipeline must never lose."""
+    from recognition import unknowns
+
+    try:
+        with transaction.atomic():
+            if detection.profile_id is None and verdict.embedding is not None:
+                unknowns.record_sighting(
+                    detection,
+                    verdict.embedding,
+                    crop=crop,
+                    quality=verdict.quality,
+                    seen_at=at,
+                    new_detection=not updated,
+                )
+            elif detection.profile_id is not None and updated:
+                unknowns.withdraw_sighting(detection)
+    except Exception:
+        logger.exception("could not cluster the unknown face of detection %s", detection.pk)
 
 
 def _status_of_profile(profile: FaceProfile | None) -> str:
@@ -306,19 +342,37 @@ def _after_commit(camera: Camera, rows: list[Detection], *, announce: bool = Tru
             announce_recognition(row, camera)
 
 
-def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:
+def face_crop(pixels: np.ndarray, box: dict[str, int]) -> tuple[bytes, dict[str, int]] | None:
+    """The face in ``box`` with a margin around it, as JPEG bytes, and where the face is in that crop
+    ({top, left, width, height}); None when the box leaves nothing to crop."""
     height, width = pixels.shape[:2]
     margin_x, margin_y = int(box["width"] * THUMBNAIL_MARGIN), int(box["height"] * THUMBNAIL_MARGIN)
     x0, y0 = max(0, box["left"] - margin_x), max(0, box["top"] - margin_y)
     x1 = min(width, box["left"] + box["width"] + margin_x)
     y1 = min(height, box["top"] + box["height"] + margin_y)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return ""
+        return None
     ok, jpeg = cv2.imencode(".jpg", pixels[y0:y1, x0:x1], [cv2.IMWRITE_JPEG_QUALITY, 88])
     if not ok:
-        return ""
+        return None
+    left, top = box["left"] - x0, box["top"] - y0
+    inside = {
+        "top": max(0, top),
+        "left": max(0, left),
+        "width": min(x1 - x0, left + box["width"]) - max(0, left),
+        "height": min(y1 - y0, top + box["height"]) - max(0, top),
+    }
+    return jpeg.tobytes(), inside
+
+
+def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:
+    crop = face_crop(pixels, box)
+    return _save_thumbnail(camera, crop[0], at) if crop else ""
+
+
+def _save_thumbnail(camera: Camera, jpeg: bytes, at: datetime) -> str:
     key = f"detections/{camera.pk}/{at:%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
-    return default_storage.save(key, ContentFile(jpeg.tobytes()))
+    return default_storage.save(key, ContentFile(jpeg))
 
 
 def _iou(a: dict[str, int], b: dict[str, int]) -> float:

@@ -19,4 +19,11 @@ urlpatterns = [
     path("faces/<uuid:profile_id>/images/", views.face_images_add, name="face-images-add"),
     path("faces/<uuid:profile_id>/images/<uuid:image_id>/delete/", views.face_image_delete, name="face-image-delete"),
     path("faces/<uuid:profile_id>/delete/", views.face_delete, name="face-delete"),
+    path("unknowns/", views.unknown_faces, name="unknown-faces"),
+    path("unknowns/<uuid:cluster_id>/", views.unknown_face_detail, name="unknown-face-detail"),
+    path(
+        "unknowns/<uuid:cluster_id>/<str:action>/",
+        views.unknown_face_action,
+        name="unknown-face-action",
+    ),
 ]

@@ -189,6 +189,9 @@ class FaceAnalyzer:
             captured_at=shot.captured_at,
             shots=len(track.embedded),
             threshold=self.threshold,
+            # Only an unknown track needs these (its cluster, recognition.unknowns): no model run, no copy.
+            embedding=track.embedding if decision.person is None else None,
+            quality=shot.quality,
         )
         close_old_connections()
         from cameras.models import Camera

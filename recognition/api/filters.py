@@ -7,8 +7,8 @@ from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
 from config.api.filters import QueryAliases
-from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
-from recognition.models import Detection, DetectionEventLog, FaceProfile
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, UnknownClusterStatus
+from recognition.models import Detection, DetectionEventLog, FaceProfile, UnknownCluster
 
 
 class FaceProfileFilterSet(django_filters.FilterSet):
@@ -89,3 +89,20 @@ class PersonHistoryFilterSet(QueryAliases, django_filters.FilterSet):
     class Meta:
         model = Detection
         fields = ["camera_id", "status", "date_from", "date_to"]
+
+
+class UnknownClusterFilterSet(QueryAliases, django_filters.FilterSet):
+    """``GET /unknown-faces``: ``status``, ``cameraId`` (seen by that camera), ``since`` (seen since then)."""
+
+    status = django_filters.ChoiceFilter(choices=UnknownClusterStatus.choices)
+    camera_id = django_filters.CharFilter(method="filter_camera")
+    since = django_filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+
+    query_aliases = {"cameraId": "camera_id", "camera": "camera_id"}
+
+    class Meta:
+        model = UnknownCluster
+        fields = ["status", "camera_id", "since"]
+
+    def filter_camera(self, queryset, name, value):
+        return queryset.filter(cameras__contains=[value]) if value else queryset

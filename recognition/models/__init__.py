@@ -19,6 +19,7 @@ from recognition.models.sessions import (
     SessionCamera,
     SessionStudent,
 )
+from recognition.models.unknowns import UnknownCluster, UnknownSighting, cluster_index_name
 
 __all__ = [
     "HNSW_EF_CONSTRUCTION",
@@ -36,5 +37,8 @@ __all__ = [
     "RecognitionSession",
     "SessionCamera",
     "SessionStudent",
+    "UnknownCluster",
+    "UnknownSighting",
+    "cluster_index_name",
     "embedding_index_name",
 ]

@@ -18,10 +18,19 @@ from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.exports import jobs
 from attendance.models import ExportJob
 from attendance.services import record_recognition
+from recognition import enrolment, unknowns
 from recognition.face_service.choices import SessionStatus
-from recognition.models import FaceProfile, MatchRejection, RecognitionSession, SessionStudent
+from recognition.models import (
+    FaceProfile,
+    MatchRejection,
+    RecognitionSession,
+    SessionStudent,
+    UnknownCluster,
+    UnknownSighting,
+)
 from tests.factories import CameraFactory, DetectionFactory, FaceProfileFactory
 from tests.recognition.conftest import enrol, media_files, photo_file
+from tests.recognition.unknown_faces import face_of, see
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +41,10 @@ BIOMETRIC_KEYS = ("storage_key", "thumbnail", "s3_key")
 
 
 @pytest.fixture
-def person(admin_client, engine) -> dict:
+def person(admin_client, engine, django_capture_on_commit_callbacks) -> dict:
     """Enrolled from a real photo, seen twice by a camera (crops stored), present on site, exported twice
-    (history PDF, attendance CSV), and a student of a face-service session."""
+    (history PDF, attendance CSV), a student of a face-service session, and first seen as a stranger whose
+    unknown-face cluster (another photo of them) was then added to their profile."""
     response = enrol(admin_client, EMPLOYEE, "Grace Hopper", [photo_file(FACES / "img1.jpg")])
     assert response.status_code == 201, response.json()
     profile = FaceProfile.objects.get(employee_id=EMPLOYEE)
@@ -82,8 +92,13 @@ def person(admin_client, engine) -> dict:
             profile=FaceProfileFactory(employee_id="EMP-SOMEONE"), model="Dlib", dimension=128, embedding=their_face
         ),
     ]
+    with django_capture_on_commit_callbacks(execute=True):
+        see(camera, face_of(engine, "img2.jpg"), timezone.now())
+    [cluster] = UnknownCluster.objects.all()
+    unknowns.assign(cluster, profile, by=enrolment.SYSTEM)
     files = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
     assert any(f.startswith("faces/") for f in files) and any(f.startswith("detections/") for f in files)
+    assert any(f.startswith("unknown-faces/") for f in files)
     assert any(f.startswith("exports/") for f in files)
     return {"profile": profile, "files": files, "exports": exports, "rejections": rejections}
 
@@ -160,7 +175,10 @@ def test_the_erasure_is_audited_with_what_was_removed(admin_client, person, djan
 
     [entry] = AuditLog.objects.filter(action="faces.profile.delete")
     assert entry.context["employee_id"] == EMPLOYEE
-    assert entry.context["images"] == 1 and entry.context["embeddings"] == 1
+    # One enrolment photo and the one crop of the unknown-face cluster that was added to them.
+    assert entry.context["images"] == 2 and entry.context["embeddings"] == 2
+    assert entry.context["unknown_clusters"] == 1 and entry.context["unknown_face_crops"] == 1
+    assert entry.context["unknown_detection_thumbnails"] == 1
     assert entry.context["detection_thumbnails"] == 2 and entry.context["presence_thumbnails"] == 1
     assert entry.context["face_service_students"] == 1 and entry.context["export_files"] == 2
     assert entry.context["match_rejections"] == 2
@@ -199,3 +217,19 @@ def test_a_queued_history_export_of_them_is_never_run(admin_client, person, djan
 
     queued.refresh_from_db()
     assert queued.status == ExportStatus.FAILED and queued.expires_at <= timezone.now()
+
+
+def test_the_unknown_face_clusters_enrolled_into_them_are_erased_and_others_kept(
+    admin_client, engine, person, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        see(CameraFactory(), face_of(engine, "img26.jpg"), timezone.now())
+    stranger = UnknownCluster.objects.get(status="open")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.delete(f"/api/v1/faces/{person['profile'].pk}")
+
+    assert list(UnknownCluster.objects.all()) == [stranger]
+    assert list(UnknownSighting.objects.values_list("cluster_id", flat=True)) == [stranger.pk]
+    left = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
+    assert [f for f in left if f.startswith("unknown-faces/")] == [stranger.sightings.get().storage_key]

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 
 from attendance.models import AttendanceLog
 from cameras.models import Camera
@@ -18,7 +19,7 @@ from cameras.rtsp_server import RtspTestServer, make_slideshow_clip
 from cameras.vision.registry import StreamDemand, VisionStream, analyzer_factories
 from recognition import enrolment
 from recognition.choices import FACE_MODELS
-from recognition.models import Detection, DetectionEventLog
+from recognition.models import Detection, DetectionEventLog, UnknownCluster
 from recognition.vision import FaceAnalyzer, face_analyzer
 from tests.recognition.conftest import jpeg_file, read_photo
 
@@ -94,6 +95,11 @@ def test_people_entering_and_leaving_give_one_detection_per_track(walk_stream, v
     assert ann["distance"] <= FACE_MODELS["Dlib"].threshold and (ann["margin"] is None or ann["margin"] > 0)
     # Attendance heard Ann and Bob (and nobody for the stranger).
     assert sorted(AttendanceLog.objects.values_list("employee_id", flat=True)) == ["EMP-ANN", "EMP-BOB"]
+    # The stranger's track is one sighting of one unknown-face cluster, with a crop of its own (issue 20).
+    [cluster] = UnknownCluster.objects.all()
+    [sighting] = cluster.sightings.all()
+    assert sighting.detection_id == rows[1].pk and cluster.cameras == ["CAM-WALK"] and cluster.count == 1
+    assert sighting.storage_key.startswith("unknown-faces/") and default_storage.exists(sighting.storage_key)
 
 
 def stream_of(*demands: StreamDemand) -> VisionStream:
