@@ -11,8 +11,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cameras", "0008_platform_alerts_schedule"),
-        ("recognition", "0006_remove_sessioncamera_scan_chain"),
+        ("cameras", "0009_camera_match_threshold"),
+        ("recognition", "0007_match_rejection"),
     ]
 
     operations = [
