@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 from rest_framework import serializers
@@ -20,10 +21,23 @@ def _thumbnail(camera: Camera) -> str | None:
     return signed_url(camera.thumbnail) if camera.thumbnail else None
 
 
+class KeptFieldsMixin:
+    """ModelSerializer introspects the model for every serializer it makes (each request), and always gets the
+    same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on."""
+
+    _kept_fields: dict | None = None
+
+    def get_fields(self):
+        cls = type(self)
+        if cls.__dict__.get("_kept_fields") is None:
+            cls._kept_fields = super().get_fields()
+        return copy.deepcopy(cls._kept_fields)
+
+
 # --- 001 (/api/v1/cameras) --------------------------------------------------------------------------
 
 
-class CameraSerializer(serializers.ModelSerializer):
+class CameraSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     stream_url = serializers.SerializerMethodField()
     port = serializers.SerializerMethodField(help_text="Port of the stream URL (000)")
     username = serializers.SerializerMethodField(help_text="User name of the stream URL (000)")
