@@ -98,17 +98,28 @@ def read_stamps(names: list[str]) -> list[object]:
 
 
 @contextlib.contextmanager
-def prefetched() -> Iterator[None]:
-    """Within the block, every copy's stamp is the one read once at its start (one round trip for all)."""
+def prefetched(read: dict[str, object] | None = None) -> Iterator[None]:
+    """Within the block, every copy's stamp is the one read once at its start (one round trip for all), or the
+    one in ``read`` (from :func:`queue_read`'s round trip, made before the block)."""
     if getattr(_scope, "stamps", None) is not None:  # nested: the outer block's stamps hold
         yield
         return
     names = list(_registry)
-    _scope.stamps = dict(zip(names, read_stamps(names), strict=True)) if names else {}
+    if read is None:
+        read = dict(zip(names, read_stamps(names), strict=True)) if names else {}
+    _scope.stamps = read
     try:
         yield
     finally:
         _scope.stamps = None
+
+
+def queue_read(pipe) -> Callable[[list], dict[str, object]]:
+    """Read every copy's stamp in ``pipe`` (another round trip's pipeline on the cache's connection); the
+    function that turns its reply into what :func:`prefetched` takes."""
+    names = list(_registry)
+    pipe.mget([_stamp_key(name) for name in names] or [_stamp_key("-")])
+    return lambda reply: dict(zip(names, reply, strict=False))
 
 
 def forget_all() -> None:

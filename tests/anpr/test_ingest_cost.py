@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from anpr import watchlists
 from anpr.models import PlateEvent, WatchlistEntry
+from config import stamps
 from config.cache import cache_client
 from tests.anpr.conftest import spec_event
 from tests.factories import WatchlistEntryFactory
@@ -111,3 +112,15 @@ def test_a_watchlist_too_large_to_keep_is_asked_per_event(edge_client, monkeypat
 
     assert sight(edge_client, "evt-1", "ABC123").watchlist_match == "allow"
     assert sight(edge_client, "evt-2", "DEF456").watchlist_match == "deny"
+
+
+def test_the_stamps_ride_on_the_api_keys_round_trip(edge_client, monkeypatch):
+    sight(edge_client, "evt-warm", "XYZ999")  # the process now knows the key
+    separate_reads = []
+    read = stamps.read_stamps
+    monkeypatch.setattr(stamps, "read_stamps", lambda names: separate_reads.append(names) or read(names))
+
+    sight(edge_client, "evt-1", "ABC123")
+
+    assert separate_reads == []
+
