@@ -23,7 +23,8 @@ def _thumbnail(camera: Camera) -> str | None:
 
 class KeptFieldsMixin:
     """ModelSerializer introspects the model for every serializer it makes (each request), and always gets the
-    same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on."""
+    same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on.
+    A list's rows each walked the fields again to pick the readable ones: they are picked once per serializer."""
 
     _kept_fields: dict | None = None
 
@@ -32,6 +33,15 @@ class KeptFieldsMixin:
         if cls.__dict__.get("_kept_fields") is None:
             cls._kept_fields = super().get_fields()
         return copy.deepcopy(cls._kept_fields)
+
+    @property
+    def _readable_fields(self):
+        readable = self.__dict__.get("_readable_kept")
+        if readable is None:
+            readable = self.__dict__["_readable_kept"] = tuple(
+                field for field in self.fields.values() if not field.write_only
+            )
+        return readable
 
 
 # --- 001 (/api/v1/cameras) --------------------------------------------------------------------------
