@@ -52,6 +52,18 @@ def _fresh_public_health():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_copies():
+    """Each test reads afresh what processes keep between requests (config.stamps copies, the live detections):
+    the test database is rolled back and Redis emptied without anyone announcing it."""
+    from config import stamps
+    from recognition import detections
+
+    stamps.forget_all()
+    detections._live_local.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets its own channel layer. channels_redis's layer holds asyncio locks that bind to the event
     loop that first waits on them; pytest-asyncio gives every async test a new loop, so a layer kept from an

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 from rest_framework import serializers
@@ -21,10 +22,33 @@ def _thumbnail(camera: Camera) -> str | None:
     return signed_url(camera.thumbnail) if camera.thumbnail else None
 
 
+class KeptFieldsMixin:
+    """ModelSerializer introspects the model for every serializer it makes (each request), and always gets the
+    same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on.
+    A list's rows each walked the fields again to pick the readable ones: they are picked once per serializer."""
+
+    _kept_fields: dict | None = None
+
+    def get_fields(self):
+        cls = type(self)
+        if cls.__dict__.get("_kept_fields") is None:
+            cls._kept_fields = super().get_fields()
+        return copy.deepcopy(cls._kept_fields)
+
+    @property
+    def _readable_fields(self):
+        readable = self.__dict__.get("_readable_kept")
+        if readable is None:
+            readable = self.__dict__["_readable_kept"] = tuple(
+                field for field in self.fields.values() if not field.write_only
+            )
+        return readable
+
+
 # --- 001 (/api/v1/cameras) --------------------------------------------------------------------------
 
 
-class CameraSerializer(serializers.ModelSerializer):
+class CameraSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     stream_url = serializers.SerializerMethodField()
     port = serializers.SerializerMethodField(help_text="Port of the stream URL (000)")
     username = serializers.SerializerMethodField(help_text="User name of the stream URL (000)")

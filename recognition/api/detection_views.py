@@ -36,7 +36,7 @@ class LiveDetectionsView(SpaAPIView):
                 if value
             },
         )
-        return Response(detections.live_detections(query.get("camera_id") or None, query["limit"]))
+        return Response(detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"]))
 
 
 class SendFrameView(SpaAPIView):
