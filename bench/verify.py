@@ -9,6 +9,9 @@ person (genuine) and 107 of two (impostor). At the model's default threshold the
 false accept rate (FAR: impostor pairs accepted) with its 95% upper bound (what 107 pairs can prove), and the
 false reject rate (FRR: genuine pairs refused). The baseline, measured in the same run on the same pairs, is
 the previous Dlib default 0.08; each row shows its errors and their ratio to the baseline's.
+
+Then, unless ``--no-unknowns``, the unknown-face figures of ``bench/unknown_clusters.py`` (100 enrolled people
+and strangers passing a camera, on a scratch database: clusters formed against the true number of strangers).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--faces", type=Path, default=BASE_DIR.parent / "shared" / "data" / "faces")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[0.06, 0.065, 0.075])
+    parser.add_argument("--no-unknowns", action="store_true", help="skip the unknown-face clusters part")
     args = parser.parse_args()
 
     engine = get_engine()
@@ -99,6 +104,10 @@ def main() -> None:
         f"{default.impostor_pairs} impostor pairs bound the FAR at {default.far_upper_bound:.4f} (95%); "
         f"showing <= {TARGET_FALSE_ACCEPT_RATE} needs about {needed} impostor pairs with none accepted"
     )
+    if not args.no_unknowns:
+        print("\nunknown faces (bench/unknown_clusters.py, its own scratch database):", flush=True)
+        # Its own process: the scratch database is created and migrated around it.
+        subprocess.run([sys.executable, str(BASE_DIR / "bench" / "unknown_clusters.py")], cwd=BASE_DIR, check=True)
 
 
 if __name__ == "__main__":
