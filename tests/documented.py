@@ -9,15 +9,15 @@ dropped on one side only fails a test.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
-
-from config.api.contracts import Contract, contract_for_path
-from config.api.spa import snake, transform_keys
 
 
 @functools.cache
@@ -59,26 +59,21 @@ def documented_schema(path: str, method: str, status: int) -> dict[str, Any]:
     return _resolved(copy.deepcopy(content["application/json"]["schema"]), document["components"]["schemas"])
 
 
-def _as_documented(path: str, body: Any, schema: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """The part of ``body`` the schema describes, in the document's spelling: the 001 envelope's ``data``
-    back in snake_case (the renderer camel-cases what the serializer documents)."""
-    if contract_for_path(path) != Contract.SPA:
-        return body, schema
-    assert body.get("success") is True, body
-    if {"success", "data", "meta"} <= set(schema.get("properties", {})):  # a paged list documents the envelope
-        return {**body, "data": transform_keys(body["data"], snake)}, schema
-    return transform_keys(body["data"], snake), schema
-
-
 def documentation_problems(path: str, method: str, status: int, body: Any) -> list[str]:
     """What in ``body`` the document's schema for ``method path`` answering ``status`` does not allow."""
-    schema = documented_schema(path, method, status)
-    instance, schema = _as_documented(path, body, schema)
-    validator = OAS30Validator(schema, format_checker=oas30_format_checker)
+    return _problems(_validator(path, method.lower(), status), body)
+
+
+def _problems(validator: OAS30Validator, body: Any) -> list[str]:
     return sorted(
         f"{'/'.join(str(part) for part in error.absolute_path) or '(body)'}: {error.message}"
-        for error in validator.iter_errors(instance)
+        for error in validator.iter_errors(body)
     )
+
+
+@functools.cache
+def _validator(path: str, method: str, status: int) -> OAS30Validator:
+    return OAS30Validator(documented_schema(path, method, status), format_checker=oas30_format_checker)
 
 
 def assert_documented(response, path: str, method: str | None = None) -> None:
@@ -86,3 +81,88 @@ def assert_documented(response, path: str, method: str | None = None) -> None:
     method = method or response.request["REQUEST_METHOD"]
     problems = documentation_problems(path, method, response.status_code, response.json())
     assert not problems, f"{method} {path} sent what its document does not say:\n" + "\n".join(problems)
+
+
+# --- Every response a test client receives, held against the document ---------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{[^}]+\}")
+
+
+@functools.cache
+def _templates() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each documented path template as a pattern, literal paths before those with placeholders
+    (``/cameras/summary`` before ``/cameras/{id}``)."""
+    ordered = sorted(openapi()["paths"], key=lambda template: (template.count("{"), -len(template)))
+    return tuple(
+        (re.compile("^" + "[^/]+".join(re.escape(part) for part in _PLACEHOLDER.split(t)) + "/?$"), t) for t in ordered
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def documented_path(path: str) -> str | None:
+    """The documented template ``path`` is an instance of, if any."""
+    return next((template for pattern, template in _templates() if pattern.match(path)), None)
+
+
+def response_problems(method: str, path: str, status: int, content_type: str, content: bytes | None) -> list[str]:
+    """What the document does not say about an answer: an undocumented status for a documented operation, a
+    body of a media type it does not name, or a JSON body its schema refuses. Operations it does not
+    document (pages, files, HEAD and OPTIONS) are not its business."""
+    template = documented_path(path)
+    method = method.lower()
+    if template is None or method not in openapi()["paths"][template]:
+        return []
+    responses = openapi()["paths"][template][method]["responses"]
+    if str(status) not in responses:
+        return [f"{method.upper()} {template}: {status} is not documented (only {', '.join(sorted(responses))})"]
+    documented = responses[str(status)].get("content") or {}
+    media = content_type.split(";")[0].strip()
+    if not content:
+        return []
+    if media not in documented and "*/*" not in documented:
+        return [f"{method.upper()} {template} {status}: {media or 'a body'} is not documented ({sorted(documented)})"]
+    if media != "application/json":
+        return []
+    problems = _problems(_validator(template, method, status), json.loads(content))
+    return [f"{method.upper()} {template} {status}: {problem}" for problem in problems]
+
+
+class DocumentedResponses:
+    """Records what the document does not say about each answer a Django test client receives while
+    :meth:`watching`. ``problems`` lists them, one line each."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.checked = 0
+
+    def record(self, response) -> None:
+        if getattr(response, "streaming", False):
+            return
+        request = response.request
+        self.checked += 1
+        self.problems.extend(
+            response_problems(
+                request["REQUEST_METHOD"],
+                request["PATH_INFO"],
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+        )
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[DocumentedResponses]:
+        from django.test import Client
+
+        original = Client.request
+
+        def request(client, **kwargs):
+            response = original(client, **kwargs)
+            self.record(response)
+            return response
+
+        Client.request = request  # APIClient's request ends in Client.request: both are watched
+        try:
+            yield self
+        finally:
+            Client.request = original
