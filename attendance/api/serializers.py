@@ -37,7 +37,7 @@ def thumbnail_url(key: str) -> str | None:
 
 
 class AttendanceRecordSerializer(serializers.ModelSerializer):
-    camera_id = serializers.CharField(read_only=True)
+    camera_id = serializers.CharField(read_only=True, allow_null=True)  # null when no camera is linked
     timestamp = UtcDateTimeField(read_only=True)
     thumbnail = serializers.SerializerMethodField()
 

@@ -146,23 +146,25 @@ ERROR_DESCRIPTIONS = {
     "415": "The body's media type is not one the operation accepts",
     "422": "A value is invalid (000's request validation)",
     "429": "Rate limit exceeded (Retry-After says when to try again)",
+    "500": "The capture or processing failed (004's FRAME_CAPTURE_FAILED, VIDEO_PROCESSING_FAILED...)",
     "503": "A service the operation depends on is unavailable; try again shortly",
 }
 
 
 def _error_statuses(contract: Contract, path: str, method: str, operation: dict[str, Any]) -> list[str]:
     """The error answers an operation can give: any operation can be refused as unauthenticated, forbidden,
-    rate limited or unavailable; a value it reads can be invalid; an object it names can be missing; a write
+    rate limited or unavailable, a value it reads can be invalid, an object it names can be missing; a write
     can conflict; a body can be too large or of a type it does not take."""
-    statuses = ["400", "401", "403", "429", "503"]
+    # 404: an object named in the path, the body or a filter (``?camera_id=``) does not exist.
+    statuses = ["400", "401", "403", "404", "429", "503"]
     if contract == Contract.COUNTING:
         statuses.append("422")  # 000 answers an invalid request with 422 (a malformed one too)
-    if "{" in path or method != "get":
-        statuses.append("404")
     if method != "get":
         statuses += ["409", "413"]
     if "requestBody" in operation:
         statuses.append("415")
+    if contract == Contract.FACE_SERVICE:
+        statuses.append("500")  # 004 answers a failed capture or processing with 500 and its code
     if re.match(r"^/api/v\d+/", path):
         statuses.append("410")  # a version a site retired answers 410 (000's versioning)
     return sorted(statuses)
