@@ -135,6 +135,20 @@ ERROR_SCHEMAS: dict[Contract, tuple[str, dict[str, Any]]] = {
     ),
 }
 
+# 000's answer to a retired API version (config.api.versioning), whichever family the path belongs to.
+RETIRED_VERSION = (
+    "RetiredApiVersion",
+    {
+        "type": "object",
+        "required": ["error", "sunset_date", "message"],
+        "properties": {
+            "error": {"type": "string", "enum": ["API version deprecated"]},
+            "sunset_date": {"type": "string", "description": "HTTP date, as in the Sunset header"},
+            "message": _TEXT,
+        },
+    },
+)
+
 ERROR_DESCRIPTIONS = {
     "400": "The request is malformed or a value is invalid",
     "401": "Not authenticated, or the credentials are invalid or expired",
@@ -267,7 +281,7 @@ def document_families(result: dict[str, Any], generator, request, public) -> dic
             camel_schema["properties"]["success"] = {"type": "boolean", "enum": [True]}
             camel_schema["properties"]["meta"]["required"] = ["page", "pageSize", "total", "totalPages"]
 
-    for name, schema in (entry for entry in ERROR_SCHEMAS.values()):
+    for name, schema in (*ERROR_SCHEMAS.values(), RETIRED_VERSION):
         schemas[name] = schema
 
     for path, method, operation, contract in operations:
@@ -285,5 +299,6 @@ def document_families(result: dict[str, Any], generator, request, public) -> dic
             for status in _error_statuses(contract, path, method, operation):
                 response = responses.setdefault(status, {"description": ERROR_DESCRIPTIONS[status]})
                 if not response.get("content"):
-                    response["content"] = {"application/json": {"schema": {"$ref": REF + name}}}
+                    body = RETIRED_VERSION[0] if status == "410" else name
+                    response["content"] = {"application/json": {"schema": {"$ref": REF + body}}}
     return result
