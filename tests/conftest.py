@@ -37,6 +37,19 @@ def pytest_addoption(parser):
     )
 
 
+_guard_cost = {"answers": 0, "seconds": 0.0}
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.getoption("--documented") and _guard_cost["answers"]:
+        from tests.documented import BUILD_SECONDS
+
+        terminalreporter.write_line(
+            f"--documented: {_guard_cost['answers']} answers checked in {_guard_cost['seconds']:.2f} s, "
+            f"the document built in {sum(BUILD_SECONDS):.2f} s"
+        )
+
+
 @pytest.fixture
 def documented_responses() -> Iterator[DocumentedResponses]:
     """Every answer a Django test client receives in the test, held against the OpenAPI document: what the
@@ -57,6 +70,8 @@ def _every_response_documented(request):
         return
     with DocumentedResponses().watching() as ledger:
         yield
+    _guard_cost["answers"] += ledger.checked
+    _guard_cost["seconds"] += ledger.seconds
     if ledger.problems and os.environ.get("ARGUS_DOCUMENTED_LOG"):  # a whole run's mismatches, in one file
         with open(os.environ["ARGUS_DOCUMENTED_LOG"], "a", encoding="utf-8") as log:
             log.writelines(f"{request.node.nodeid}\t{problem}\n" for problem in dict.fromkeys(ledger.problems))

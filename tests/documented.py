@@ -5,6 +5,10 @@ task) and document it with a serializer that never writes a response. Nothing ti
 this check: the body must validate against the documented schema made strict (no field the document does
 not name, every field it requires present, each of its type and format), so a field added, renamed or
 dropped on one side only fails a test.
+
+:class:`DocumentedResponses` applies the same check to every answer a Django test client receives (the
+``documented_responses`` fixture, or the whole suite with ``pytest --documented``): the status must be one
+the operation documents, the body of a documented media type and, when JSON, valid against its schema.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import copy
 import functools
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +32,13 @@ def openapi() -> dict[str, Any]:
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.renderers import OpenApiJsonRenderer
 
-    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    started = time.perf_counter()
+    document = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    BUILD_SECONDS.append(time.perf_counter() - started)
+    return document
+
+
+BUILD_SECONDS: list[float] = []  # how long building the document took (once per process)
 
 
 def _resolved(node: Any, components: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -148,10 +159,13 @@ class DocumentedResponses:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.checked = 0
+        self.seconds = 0.0  # spent checking (what the guard costs a run)
 
     def record(self, response) -> None:
         if getattr(response, "streaming", False):
             return
+        openapi()  # built once per process, timed apart (``openapi_build_seconds``)
+        started = time.perf_counter()
         request = response.request
         self.checked += 1
         self.problems.extend(
@@ -163,6 +177,7 @@ class DocumentedResponses:
                 response.content,
             )
         )
+        self.seconds += time.perf_counter() - started
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[DocumentedResponses]:
