@@ -59,6 +59,13 @@ def _resolved(node: Any, components: dict[str, Any], seen: tuple[str, ...] = ())
     return out
 
 
+def documented_response(response: dict[str, Any]) -> dict[str, Any]:
+    """A response object of the document, its ``$ref`` (a shared error answer) followed."""
+    if "$ref" in response:
+        return openapi()["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response
+
+
 def documented_schema(path: str, method: str, status: int) -> dict[str, Any]:
     """The JSON schema the document gives for ``method path`` answering ``status`` (path as documented,
     with ``{placeholders}``)."""
@@ -66,7 +73,7 @@ def documented_schema(path: str, method: str, status: int) -> dict[str, Any]:
     operation = document["paths"][path][method.lower()]
     responses = operation["responses"]
     assert str(status) in responses, f"{method} {path} documents no {status} answer (only {sorted(responses)})"
-    content = responses[str(status)].get("content") or {}
+    content = documented_response(responses[str(status)]).get("content") or {}
     assert "application/json" in content, f"{method} {path} {status} documents no JSON body"
     return _resolved(copy.deepcopy(content["application/json"]["schema"]), document["components"]["schemas"])
 
@@ -140,7 +147,7 @@ def response_problems(method: str, path: str, status: int, content_type: str, co
     responses = openapi()["paths"][template][method]["responses"]
     if str(status) not in responses:
         return [f"{method.upper()} {template}: {status} is not documented (only {', '.join(sorted(responses))})"]
-    documented = responses[str(status)].get("content") or {}
+    documented = documented_response(responses[str(status)]).get("content") or {}
     media = content_type.split(";")[0].strip()
     if not content:
         return []

@@ -17,6 +17,7 @@ from config.api.spa import FREE_FORM_KEYS
 
 METHODS = ("get", "put", "post", "patch", "delete")
 REF = "#/components/schemas/"
+RESPONSES_REF = "#/components/responses/"
 
 # --- Error bodies, one schema per family ---------------------------------------------------------------
 
@@ -283,6 +284,7 @@ def document_families(result: dict[str, Any], generator, request, public) -> dic
 
     for name, schema in (*ERROR_SCHEMAS.values(), RETIRED_VERSION):
         schemas[name] = schema
+    answers: dict[str, Any] = result["components"].setdefault("responses", {})
 
     for path, method, operation, contract in operations:
         responses = operation.setdefault("responses", {})
@@ -297,8 +299,13 @@ def document_families(result: dict[str, Any], generator, request, public) -> dic
         if contract in ERROR_SCHEMAS:
             name = ERROR_SCHEMAS[contract][0]
             for status in _error_statuses(contract, path, method, operation):
-                response = responses.setdefault(status, {"description": ERROR_DESCRIPTIONS[status]})
-                if not response.get("content"):
-                    body = RETIRED_VERSION[0] if status == "410" else name
-                    response["content"] = {"application/json": {"schema": {"$ref": REF + body}}}
+                body = RETIRED_VERSION[0] if status == "410" else name
+                content = {"application/json": {"schema": {"$ref": REF + body}}}
+                if status not in responses:
+                    # One shared response object per family and status: the document stays readable.
+                    shared = f"{body}{status}" if status != "410" else body
+                    answers.setdefault(shared, {"description": ERROR_DESCRIPTIONS[status], "content": content})
+                    responses[status] = {"$ref": RESPONSES_REF + shared}
+                elif not responses[status].get("content"):  # the view described it; the body is the family's
+                    responses[status]["content"] = content
     return result
