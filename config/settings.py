@@ -346,6 +346,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"bearerAuth": []}, {"apiKeyAuth": []}],
+    # What each family sends: 001 in camelCase and its envelope, every family's error answers (its format).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.document_families",
+    ],
     # One name per choice set, where several apps name a field alike (status, level, type).
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.choices.UserStatus",

@@ -43,6 +43,7 @@ class AttendanceRecordListView(SpaGenericAPIView):
     queryset = AttendanceRecord.objects.order_by("-timestamp", "person_id")
     serializer_class = serializers.AttendanceRecordSerializer
     required_permissions = "attendance:read"
+    pagination_class = None  # bounded by ``limit``, not paged
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description=f"At most this many (1-{RECORDS_MAX_LIMIT})")],
@@ -196,7 +197,9 @@ class ShiftListView(SpaGenericAPIView):
     queryset = ShiftSchedule.objects.filter(active=True).order_by("start_time", "id")
     serializer_class = serializers.ShiftSerializer
     required_permissions = "attendance:read"
+    pagination_class = None  # every active shift at once: a site has a handful
 
+    @extend_schema(responses=serializers.ShiftSerializer(many=True))
     def get(self, request):
         shifts = list(self.get_queryset())
         now = timezone.now()

@@ -53,7 +53,7 @@ class CameraSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     port = serializers.SerializerMethodField(help_text="Port of the stream URL (000)")
     username = serializers.SerializerMethodField(help_text="User name of the stream URL (000)")
     thumbnail = serializers.SerializerMethodField()
-    resolution = serializers.CharField(read_only=True)
+    resolution = serializers.CharField(read_only=True, allow_null=True)  # null until the stream was probed
 
     class Meta:
         model = Camera

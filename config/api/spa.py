@@ -197,6 +197,9 @@ class SpaMixin(ContractMixin):
 class SpaAPIView(SpaMixin, APIView):
     """A 001 endpoint that is not a resource collection."""
 
+    # An APIView never pages: a list it answers is all of it, and the document must not promise ``meta``.
+    pagination_class = None
+
 
 class SpaGenericAPIView(SpaMixin, NamedObjectLookup, generics.GenericAPIView):
     """A 001 endpoint over a queryset; ``not_found`` is what a missing object's 404 says."""

@@ -120,7 +120,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=serializers.FaceImageSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="images")
+    @action(detail=True, methods=["get"], url_path="images", pagination_class=None)  # a profile's few images
     def images(self, request, pk=None):
         profile = self.get_object()
         _audit_view(request, profile, "face_profile.view_images", "Viewed the face images")
