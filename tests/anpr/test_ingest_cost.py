@@ -123,4 +123,3 @@ def test_the_stamps_ride_on_the_api_keys_round_trip(edge_client, monkeypatch):
     sight(edge_client, "evt-1", "ABC123")
 
     assert separate_reads == []
-
