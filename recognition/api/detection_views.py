@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -57,17 +57,10 @@ class SendFrameView(SpaAPIView):
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=[
-            OpenApiParameter("status", str),
-            OpenApiParameter("cameraId", str),
-            OpenApiParameter("from", str),
-            OpenApiParameter("to", str),
-        ]
-    )
-)
 class DetectionEventListView(SpaListView):
+    """001 ``GET /detections/events``: the filters (``status``, ``cameraId``, ``from``, ``to``) are documented
+    from the filterset, under the names it reads."""
+
     required_permissions = "detections:read"
     audit_enabled = False
     queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
@@ -132,15 +125,7 @@ class PersonHistoryView(SpaGenericAPIView):
             return Detection.objects.none()
         return Detection.objects.filter(person_id=self.kwargs["employee_id"]).order_by("-timestamp", "id")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("cameraId", str),
-            OpenApiParameter("status", str),
-            OpenApiParameter("from", str),
-            OpenApiParameter("to", str),
-        ],
-        responses=serializers.PersonDetectionSerializer(many=True),
-    )
+    @extend_schema(responses=serializers.PersonDetectionSerializer(many=True))  # filters: from the filterset
     def get(self, request, employee_id: str):
         profile = FaceProfile.objects.filter(employee_id=employee_id).first()
         queryset = self.get_queryset()

@@ -59,6 +59,7 @@ DETECTION_QUERY_ALIASES = {
     "dateFrom": "date_from",
     "dateTo": "date_to",
 }
+DETECTION_DOCUMENTED_NAMES = {"camera_id": "cameraId", "date_from": "from", "date_to": "to"}
 
 
 class DetectionEventFilterSet(QueryAliases, django_filters.FilterSet):
@@ -70,6 +71,7 @@ class DetectionEventFilterSet(QueryAliases, django_filters.FilterSet):
     date_to = InclusiveUntilFilter(field_name="timestamp")
 
     query_aliases = DETECTION_QUERY_ALIASES
+    documented_names = DETECTION_DOCUMENTED_NAMES
 
     class Meta:
         model = DetectionEventLog
@@ -85,6 +87,7 @@ class PersonHistoryFilterSet(QueryAliases, django_filters.FilterSet):
     date_to = InclusiveUntilFilter(field_name="timestamp")
 
     query_aliases = DETECTION_QUERY_ALIASES
+    documented_names = DETECTION_DOCUMENTED_NAMES
 
     class Meta:
         model = Detection
@@ -99,6 +102,7 @@ class UnknownClusterFilterSet(QueryAliases, django_filters.FilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
 
     query_aliases = {"cameraId": "camera_id", "camera": "camera_id"}
+    documented_names = {"camera_id": "cameraId"}
 
     class Meta:
         model = UnknownCluster

@@ -5,7 +5,7 @@ the service (``unknown_face.*``) and every read of crops with ``record_read``, a
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -55,14 +55,7 @@ class UnknownFaceViewSet(mixins.ListModelMixin, SpaViewSet):
         cluster = self.get_queryset().get(pk=cluster.pk)
         return Response(serializers.UnknownClusterDetailSerializer(cluster).data, status=status_code)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["open", "ignored", "enrolled"]),
-            OpenApiParameter("cameraId", str),
-            OpenApiParameter("since", str, description="ISO 8601: clusters seen since then"),
-        ]
-    )
-    def list(self, request, *args, **kwargs):
+    def list(self, request, *args, **kwargs):  # its filters are documented from the filterset
         response = super().list(request, *args, **kwargs)
         # The page shows a face crop per cluster: biometric data, so the read is audited.
         record_read(
