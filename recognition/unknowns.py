@@ -188,6 +188,9 @@ def record_sighting(
         # No savepoint of its own: the pipeline calls it inside its own (recognition.detections._cluster_unknown),
         # and a failure here undoes that whole block anyway.
         with transaction.atomic(savepoint=False):
+            # Locked by the search itself: a row another worker changed meanwhile comes back as it is once their
+            # transaction ends (PostgreSQL re-reads and re-checks it), as the separate SELECT ... FOR UPDATE did.
+            # The nearest cluster is locked even when too far to join: it is held for this short transaction only.
             cluster = _nearest_locked(vector, model=engine.model_name, dimension=engine.dimension)
             if cluster is not None and cluster.distance > threshold:
                 cluster = None
