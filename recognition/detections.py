@@ -333,9 +333,12 @@ def _cluster_unknown(
     pipeline must never lose."""
     from recognition import unknowns
 
+    joins = detection.profile_id is None and verdict.embedding is not None
+    if not joins and not (detection.profile_id is not None and updated):
+        return  # a recognised track's first detection: nothing to file or withdraw, no savepoint to pay for
     try:
         with transaction.atomic():
-            if detection.profile_id is None and verdict.embedding is not None:
+            if joins:
                 unknowns.record_sighting(
                     detection,
                     verdict.embedding,

@@ -108,15 +108,20 @@ class Verification:
 
 
 def nearest_sql(dimension: int) -> str:
-    """The k-nearest query for a model's embeddings; parameters: query vector (twice), model, k.
+    """The k-nearest query for a model's embeddings of people not archived; parameters: query vector (twice),
+    model, k.
 
     The cast to ``vector(dimension)`` and the ``model`` condition repeat those of the model's partial
-    HNSW index word for word, which is what lets PostgreSQL use it.
+    HNSW index word for word, which is what lets PostgreSQL use it. Archived people are left out here, in the
+    query, not after it: the nearest k embeddings could all be theirs (an archived person with many images, a
+    department archived at once), and a live person behind them would be missed. The archived profiles' ids
+    are a hashed set the index scan's rows are checked against (the plan stays an index scan in distance order).
     """
     cast = f"vector({int(dimension)})"
     return (
         f"SELECT profile_id, (embedding::{cast}) <=> %s::{cast} AS distance "
-        f"FROM {FaceEmbedding._meta.db_table} WHERE model = %s "
+        f"FROM {FaceEmbedding._meta.db_table} WHERE model = %s AND profile_id NOT IN "
+        f"(SELECT id FROM {FaceProfile._meta.db_table} WHERE status = '{ProfileStatus.ARCHIVED}') "
         f"ORDER BY (embedding::{cast}) <=> %s::{cast} LIMIT %s"
     )
 
@@ -133,6 +138,10 @@ def nearest_embeddings(
     with transaction.atomic(), connection.cursor() as cursor:
         # SET LOCAL: for this transaction only. ef_search below the LIMIT would cap the result size.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {max(int(ef_search), int(candidates))}")
+        # The index hands back its ef_search nearest entries and only then are archived people's rows dropped:
+        # with more of theirs than that nearer the face, nothing would be left. An iterative scan (pgvector
+        # 0.8) goes on until k rows pass, in exact distance order (as recognition.unknowns does for clusters).
+        cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
         cursor.execute(nearest_sql(dimension), [literal, model, literal, candidates])
         return [(str(profile_id), float(distance)) for profile_id, distance in cursor.fetchall()]
 

@@ -79,30 +79,83 @@ def _unit(vector: Any) -> np.ndarray:
     return values / norm if norm else values
 
 
-def nearest_sql(dimension: int) -> str:
+def nearest_sql(dimension: int, *, for_update: bool = False) -> str:
     """The nearest joinable cluster; parameters: vector, model, vector. The cast and the ``model`` condition
-    repeat the partial HNSW index's (``UnknownCluster.Meta.indexes``), so the index serves it."""
+    repeat the partial HNSW index's (``UnknownCluster.Meta.indexes``), so the index serves it.
+
+    ``for_update``: the whole row, locked, with the figures of its kept crops (``kept``, ``worst``): what filing a
+    sighting in it needs, in the same round trip as the search."""
     cast = f"vector({int(dimension)})"
     statuses = ", ".join(f"'{status}'" for status in JOINABLE)
+    table = UnknownCluster._meta.db_table
+    distance = f"(centroid::{cast}) <=> %s::{cast} AS distance"
+    columns, lock = f"id, {distance}", ""
+    if for_update:
+        crops = f"FROM {UnknownSighting._meta.db_table} s WHERE s.cluster_id = {table}.id AND s.storage_key <> ''"
+        columns = f"{table}.*, {distance}, (SELECT count(*) {crops}) AS kept, (SELECT min(s.quality) {crops}) AS worst"
+        lock = f" FOR UPDATE OF {table}"
     return (
-        f"SELECT id, (centroid::{cast}) <=> %s::{cast} AS distance "
-        f"FROM {UnknownCluster._meta.db_table} WHERE model = %s AND status IN ({statuses}) "
-        f"ORDER BY (centroid::{cast}) <=> %s::{cast} LIMIT 1"
+        f"SELECT {columns} "
+        f"FROM {table} WHERE model = %s AND status IN ({statuses}) "
+        f"ORDER BY (centroid::{cast}) <=> %s::{cast} LIMIT 1{lock}"
     )
+
+
+def _iterative_scan(cursor) -> None:
+    # An HNSW scan hands back its ef_search nearest index entries and only then are rows filtered: the
+    # status condition and, above all, dead row versions (every sighting rewrites its cluster's centroid,
+    # so a busy cluster leaves many dead copies of itself right where the next face of them searches) would
+    # leave it empty-handed. An iterative scan (pgvector 0.8) goes on until a live, joinable row comes.
+    cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
 
 
 def nearest_cluster(embedding: np.ndarray, *, model: str, dimension: int) -> tuple[str, float] | None:
     """(cluster id, cosine distance) of the nearest open or ignored cluster of ``model``, or None."""
     literal = "[" + ",".join(repr(float(value)) for value in embedding) + "]"
-    with transaction.atomic(), connection.cursor() as cursor:
-        # An HNSW scan hands back its ef_search nearest index entries and only then are rows filtered: the
-        # status condition and, above all, dead row versions (every sighting rewrites its cluster's centroid,
-        # so a busy cluster leaves many dead copies of itself right where the next face of them searches) would
-        # leave it empty-handed. An iterative scan (pgvector 0.8) goes on until a live, joinable row comes.
-        cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        _iterative_scan(cursor)
         cursor.execute(nearest_sql(dimension), [literal, model, literal])
         row = cursor.fetchone()
     return (str(row[0]), float(row[1])) if row else None
+
+
+def _nearest_locked(vector: np.ndarray, *, model: str, dimension: int) -> UnknownCluster | None:
+    """The nearest joinable cluster, locked, with ``distance``, ``kept`` and ``worst`` (its crops) set on it;
+    inside the caller's transaction."""
+    literal = "[" + ",".join(repr(float(value)) for value in vector) + "]"
+    with connection.cursor() as cursor:
+        _iterative_scan(cursor)
+    rows = list(UnknownCluster.objects.raw(nearest_sql(dimension, for_update=True), [literal, model, literal]))
+    return rows[0] if rows else None
+
+
+def _insert(instance) -> tuple[str, list[Any]]:
+    """INSERT of a model instance as Django's save would write it (defaults, auto_now_add, adapters)."""
+    conn = connection
+    fields = list(instance._meta.concrete_fields)
+    values = [field.get_db_prep_save(field.pre_save(instance, True), conn) for field in fields]
+    columns = ", ".join(conn.ops.quote_name(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {conn.ops.quote_name(instance._meta.db_table)} ({columns}) VALUES ({marks})", values
+
+
+def _update(instance, names: Sequence[str]) -> tuple[str, list[Any]]:
+    """UPDATE of ``names`` (and auto_now fields) of a model instance, as ``save(update_fields=...)`` writes them."""
+    conn = connection
+    fields = [instance._meta.get_field(name) for name in names]
+    values = [field.get_db_prep_save(field.pre_save(instance, False), conn) for field in fields]
+    sets = ", ".join(f"{conn.ops.quote_name(field.column)} = %s" for field in fields)
+    pk, table = instance._meta.pk, conn.ops.quote_name(instance._meta.db_table)
+    sql = f"UPDATE {table} SET {sets} WHERE {conn.ops.quote_name(pk.column)} = %s"
+    return sql, [*values, pk.get_db_prep_value(instance.pk, conn)]
+
+
+def _write_both(cluster_sql: tuple[str, list[Any]], sighting: UnknownSighting) -> None:
+    """The cluster's write and the sighting's insert in one statement (a data-modifying CTE): one round trip."""
+    insert, values = _insert(sighting)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH cluster AS ({cluster_sql[0]}) {insert}", [*cluster_sql[1], *values])
+    sighting._state.adding, sighting._state.db = False, connection.alias
 
 
 def record_sighting(
@@ -118,23 +171,38 @@ def record_sighting(
     """File an unknown detection's face in its cluster (joined or started) and raise the recurrence alert
     when it is due. ``crop`` is (JPEG bytes, face box within them). Called again for the same detection (the
     track found a better shot), it updates that sighting instead: a track is one sighting. ``new_detection``
-    says the detection was just created (so it has no sighting yet: one query fewer)."""
+    says the detection was just created (so it has no sighting yet: one query fewer).
+
+    A new sighting costs three statements: the iterative-scan setting, the search that also locks the nearest
+    cluster and reads its crops' figures, and one statement writing the cluster and the sighting (then the
+    recurrence count, once the cluster has enough sightings for it to matter)."""
     engine = engine or get_engine()
     vector = check_dimension(embedding, engine.dimension)
     seen_at = seen_at or detection.timestamp
     existing = None if new_detection else UnknownSighting.objects.filter(detection=detection).first()
     if existing is not None:
         return _better_shot(existing, vector, crop, quality, seen_at)
-    found = nearest_cluster(vector, model=engine.model_name, dimension=engine.dimension)
     threshold = cluster_threshold(engine)
     stored: list[str] = []
     try:
-        with transaction.atomic():
-            cluster = None
-            if found is not None and found[1] <= threshold:
-                cluster = UnknownCluster.objects.select_for_update().filter(pk=found[0], status__in=JOINABLE).first()
+        # No savepoint of its own: the pipeline calls it inside its own (recognition.detections._cluster_unknown),
+        # and a failure here undoes that whole block anyway.
+        with transaction.atomic(savepoint=False):
+            # Locked by the search itself: a row another worker changed meanwhile comes back as it is once their
+            # transaction ends (PostgreSQL re-reads and re-checks it), as the separate SELECT ... FOR UPDATE did.
+            # The nearest cluster is locked even when too far to join: it is held for this short transaction only.
+            cluster = _nearest_locked(vector, model=engine.model_name, dimension=engine.dimension)
+            if cluster is not None and cluster.distance > threshold:
+                cluster = None
+            sighting = UnknownSighting(
+                detection=detection,
+                camera_id=detection.camera_id,
+                seen_at=seen_at,
+                embedding=vector.tolist(),
+                quality=quality,
+            )
             if cluster is None:
-                cluster = UnknownCluster.objects.create(
+                cluster = UnknownCluster(
                     model=engine.model_name,
                     dimension=engine.dimension,
                     centroid=_unit(vector).tolist(),
@@ -143,25 +211,18 @@ def record_sighting(
                     last_seen=seen_at,
                     cameras=[detection.camera_id] if detection.camera_id else [],
                 )
-                distance = None
+                write = _insert(cluster)
+                keep, trim = True, False  # a new cluster has no crops yet
             else:
                 _absorb(cluster, [_unit(vector)], seen_at, seen_at, [detection.camera_id])
-                cluster.save(update_fields=["centroid", "count", "first_seen", "last_seen", "cameras", "updated_at"])
-                distance = found[1]
-            sighting = UnknownSighting(
-                cluster=cluster,
-                detection=detection,
-                camera_id=detection.camera_id,
-                seen_at=seen_at,
-                embedding=vector.tolist(),
-                quality=quality,
-                distance=distance,
-            )
-            # A new cluster has no crops yet: no need to ask which of them this one would beat.
-            keep, trim = (True, False) if distance is None else _crop_decision(cluster, quality)
+                write = _update(cluster, ["centroid", "count", "first_seen", "last_seen", "cameras", "updated_at"])
+                sighting.distance = cluster.distance
+                keep, trim = _crop_decision_of(cluster.kept, cluster.worst, quality)
+            sighting.cluster = cluster
             if crop is not None and keep:
                 _attach_crop(sighting, crop, stored)
-            sighting.save(force_insert=True)
+            _write_both(write, sighting)
+            cluster._state.adding, cluster._state.db = False, connection.alias
             if crop is not None and trim:
                 _trim_crops(cluster)
     except BaseException:
@@ -180,7 +241,7 @@ def _better_shot(
 ) -> UnknownSighting:
     stored: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             cluster = UnknownCluster.objects.select_for_update().get(pk=sighting.cluster_id)
             if cluster.count:
                 shift = (_unit(vector) - _unit(sighting.embedding)) / cluster.count
@@ -240,9 +301,13 @@ def _crop_decision(
     if exclude is not None:
         holders = holders.exclude(pk=exclude.pk)
     figures = holders.aggregate(kept=Count("id"), worst=Min("quality"))
-    if figures["kept"] < BEST_CROPS:
+    return _crop_decision_of(figures["kept"], figures["worst"], quality)
+
+
+def _crop_decision_of(kept: int, worst: float | None, quality: float) -> tuple[bool, bool]:
+    if kept < BEST_CROPS:
         return True, False
-    keep = quality > figures["worst"]
+    keep = quality > worst
     return keep, keep
 
 
@@ -315,7 +380,9 @@ def check_recurrence(cluster: UnknownCluster, *, at: datetime):
     if cluster.alerted_at is not None and cluster.alerted_at > at - window:
         return None  # debounced: one alert per window, even when an operator resolved the last one at once
     recent = cluster.sightings.filter(seen_at__gt=at - window, seen_at__lte=at)
-    count = recent.count()
+    # Cameras sharing one stream each store the track (recognition.vision), so one passing can be several
+    # sightings, all at its capture time: what recurs is the moments the stranger was seen, not their copies.
+    count = recent.aggregate(moments=Count("seen_at", distinct=True))["moments"]
     if count < needed:
         return None
     latest = recent.order_by("-seen_at").values_list("camera_id", flat=True).first()
@@ -416,12 +483,27 @@ def _prepared_crops(cluster: UnknownCluster, engine: FaceEngine, limit: int) -> 
     return prepared
 
 
-def _mark_enrolled(cluster: UnknownCluster, profile: FaceProfile) -> None:
+def _mark_enrolled(cluster: UnknownCluster, profile: FaceProfile) -> int:
+    """The cluster becomes ``enrolled`` as ``profile`` and the unknown detections of its sightings become
+    theirs (person, name, profile, status as a recognised detection); inside the caller's transaction. Returns
+    how many detections were relabelled. Attendance is not back-filled: recognition announces a person only as
+    a track is recognised (``recognition.signals``), and the attendance service offers no way to add past
+    sightings to days already computed, so those earlier visits stay out of presence and day logs."""
+    from recognition.detections import _status_of_profile
+
     cluster.status = UnknownClusterStatus.ENROLLED
     cluster.profile = profile
+    cluster.enrolled_profile_id = profile.pk
     cluster.employee_id = profile.employee_id
-    cluster.save(update_fields=["status", "profile", "employee_id", "updated_at"])
+    cluster.save(update_fields=["status", "profile", "enrolled_profile_id", "employee_id", "updated_at"])
+    relabelled = Detection.objects.filter(unknown_sighting__cluster=cluster, profile__isnull=True).update(
+        profile=profile,
+        person_id=profile.employee_id,
+        name=profile.name,
+        status=_status_of_profile(profile),
+    )
     _resolve_alert(cluster, f"Enrolled as {profile.employee_id} ({profile.name})")
+    return relabelled
 
 
 def enrol(
@@ -437,7 +519,7 @@ def enrol(
     prepared = _prepared_crops(cluster, engine, BEST_CROPS)
     with transaction.atomic():
         profile = enrolment.create_prepared_profile(data, prepared, engine=engine)
-        _mark_enrolled(cluster, profile)
+        relabelled = _mark_enrolled(cluster, profile)
         _audit(
             by,
             "unknown_face.enrol",
@@ -445,6 +527,7 @@ def enrol(
             f"Enrolled unknown face {cluster.pk} as {profile.employee_id} ({profile.name}) with {len(prepared)} crops",
             profile_id=str(profile.pk),
             images=len(prepared),
+            detections=relabelled,
         )
     return profile
 
@@ -463,7 +546,7 @@ def assign(
     prepared = _prepared_crops(cluster, engine, min(room, BEST_CROPS))
     with transaction.atomic():
         images = enrolment.add_prepared_images(profile, prepared, engine=engine)
-        _mark_enrolled(cluster, profile)
+        relabelled = _mark_enrolled(cluster, profile)
         _audit(
             by,
             "unknown_face.assign",
@@ -471,6 +554,7 @@ def assign(
             f"Added unknown face {cluster.pk} to {profile.employee_id} ({profile.name}): {len(images)} crops",
             profile_id=str(profile.pk),
             images=len(images),
+            detections=relabelled,
         )
     return profile
 
@@ -582,9 +666,12 @@ def sightings_expired(rows: Iterable[UnknownSighting]) -> None:
 
 def erase_person_clusters(sender, *, employee_id: str, profile_id: str, **kwargs) -> dict[str, int]:
     """``person_erased`` receiver: the clusters enrolled into the erased person go (sightings, vectors, crops),
-    since their faces are that person's, and so do the face crops (thumbnails) of the unknown detections those
-    sightings came from: they show the person too, though no detection row names them."""
-    clusters = list(UnknownCluster.objects.filter(employee_id=employee_id))
+    since their faces are that person's, and so do the face crops (thumbnails) of the detections those
+    sightings came from (relabelled as the person at enrolment, or still unknown if a later track of theirs left
+    it). The signal comes after the profile row is gone (its link on the cluster cleared), so the clusters are
+    found by the profile id they keep: not by employee id, which the person may have changed since (and
+    someone else may have taken)."""
+    clusters = list(UnknownCluster.objects.filter(enrolled_profile_id=profile_id))
     crops = UnknownSighting.objects.filter(cluster__in=clusters).exclude(storage_key="").count()
     detections = Detection.objects.filter(unknown_sighting__cluster__in=clusters).exclude(thumbnail="")
     thumbnails = list(detections.values_list("thumbnail", flat=True))

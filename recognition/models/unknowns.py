@@ -43,6 +43,9 @@ class UnknownCluster(models.Model):
         "recognition.FaceProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="unknown_clusters"
     )
     employee_id = models.CharField(max_length=50, blank=True, default="", db_index=True)
+    # The profile's id, kept when the link above is cleared (the profile deleted) and whatever employee id the
+    # person takes later: erasing the person finds the clusters enrolled into them by it (person_erased sends it).
+    enrolled_profile_id = models.UUIDField(null=True, blank=True, db_index=True)
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="When its last recurrence alert was raised")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

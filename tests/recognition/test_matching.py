@@ -124,6 +124,48 @@ def test_identify_leaves_archived_people_out(db, engine):
     assert all(match.profile.status != "archived" for match in identify(vector, limit=5, engine=engine))
 
 
+def _near(vector: np.ndarray, spread: float) -> np.ndarray:
+    return unit(vector + spread * RNG.normal(size=vector.shape[0]) / np.sqrt(vector.shape[0]))
+
+
+def test_identify_finds_the_live_person_behind_many_nearer_archived_embeddings(db, engine):
+    """More archived embeddings nearer the face than the search's candidates (3 people x 8) and than the
+    index's ef_search (100): the live person behind them is still found, by the index (the table is too small
+    for the planner to choose it unasked) as by an exact scan."""
+    face = unit(RNG.normal(size=128))
+    archived = FaceProfile.objects.bulk_create(
+        [FaceProfileFactory.build(employee_id=f"ARCH-{i}", status="archived") for i in range(150)]
+    )
+    images = FaceImage.objects.bulk_create([FaceImageFactory.build(profile=profile) for profile in archived])
+    FaceEmbedding.objects.bulk_create(
+        FaceEmbedding(image=image, profile=image.profile, model="Dlib", dimension=128, embedding=_near(face, 0.05))
+        for image in images
+    )
+    live = FaceProfileFactory(status="active")
+    image = FaceImageFactory(profile=live)
+    FaceEmbedding.objects.create(image=image, profile=live, model="Dlib", dimension=128, embedding=_near(face, 0.25))
+    gallery(200)  # and people further away
+
+    exact = identify(face, limit=3, engine=engine)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test's transaction: identify runs inside it
+        cursor.execute("SET LOCAL enable_sort = off")
+        by_index = identify(face, limit=3, engine=engine)
+
+    for matches in (exact, by_index):
+        assert matches and matches[0].profile == live, [m.profile.employee_id for m in matches]
+        assert all(match.profile.status != "archived" for match in matches)
+
+
+def test_the_search_leaving_archived_people_out_still_uses_the_hnsw_index(db):
+    gallery(5000)
+    gallery(50, status="archived")
+
+    plan = explain(unit(RNG.normal(size=128)), settings=(f"hnsw.ef_search = {EF_SEARCH}",), limit=24)
+
+    assert "face_emb_dlib_hnsw" in plan and "Seq Scan on recognition_faceembedding" not in plan, plan
+
+
 def test_identify_leaves_other_models_embeddings_out(db, engine):
     gallery(5, model="Facenet512", dimension=512)
 

@@ -21,6 +21,7 @@ from attendance.services import record_recognition
 from recognition import enrolment, unknowns
 from recognition.face_service.choices import SessionStatus
 from recognition.models import (
+    Detection,
     FaceProfile,
     MatchRejection,
     RecognitionSession,
@@ -178,8 +179,9 @@ def test_the_erasure_is_audited_with_what_was_removed(admin_client, person, djan
     # One enrolment photo and the one crop of the unknown-face cluster that was added to them.
     assert entry.context["images"] == 2 and entry.context["embeddings"] == 2
     assert entry.context["unknown_clusters"] == 1 and entry.context["unknown_face_crops"] == 1
-    assert entry.context["unknown_detection_thumbnails"] == 1
-    assert entry.context["detection_thumbnails"] == 2 and entry.context["presence_thumbnails"] == 1
+    # The stranger's detection became theirs when the cluster was added to them: it goes with their own two.
+    assert entry.context["unknown_detection_thumbnails"] == 0
+    assert entry.context["detection_thumbnails"] == 3 and entry.context["presence_thumbnails"] == 1
     assert entry.context["face_service_students"] == 1 and entry.context["export_files"] == 2
     assert entry.context["match_rejections"] == 2
 
@@ -233,3 +235,39 @@ def test_the_unknown_face_clusters_enrolled_into_them_are_erased_and_others_kept
     assert list(UnknownSighting.objects.values_list("cluster_id", flat=True)) == [stranger.pk]
     left = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
     assert [f for f in left if f.startswith("unknown-faces/")] == [stranger.sightings.get().storage_key]
+
+
+def test_a_cluster_enrolled_into_them_is_erased_after_their_employee_id_changed(
+    admin_client, person, django_capture_on_commit_callbacks
+):
+    enrolment.update_profile(person["profile"], {"employee_id": "EMP-RENAMED"})
+    # Someone else takes their old id: erasing this other person must keep the cluster (it is not theirs).
+    newcomer = FaceProfileFactory(employee_id=EMPLOYEE)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment.delete_profile(newcomer)
+    assert UnknownCluster.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.delete(f"/api/v1/faces/{person['profile'].pk}")
+
+    assert response.status_code in (200, 204)
+    assert not UnknownCluster.objects.exists() and not UnknownSighting.objects.exists()
+    left = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
+    assert not [f for f in left if f.startswith("unknown-faces/")]
+
+
+def test_an_unknown_detection_of_their_cluster_loses_its_crop_after_their_employee_id_changed(
+    admin_client, engine, person, django_capture_on_commit_callbacks
+):
+    """A detection of the cluster that stayed unknown (here: relabelled back by hand) is found through the
+    cluster, whatever id the person has now."""
+    [cluster] = UnknownCluster.objects.all()
+    Detection.objects.filter(unknown_sighting__cluster=cluster).update(profile=None, person_id="", name="")
+    enrolment.update_profile(person["profile"], {"employee_id": "EMP-RENAMED"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.delete(f"/api/v1/faces/{person['profile'].pk}")
+
+    assert not Detection.objects.exclude(thumbnail="").filter(profile__isnull=True, person_id="").exists()
+    [entry] = AuditLog.objects.filter(action="faces.profile.delete")
+    assert entry.context["unknown_clusters"] == 1 and entry.context["unknown_detection_thumbnails"] == 1

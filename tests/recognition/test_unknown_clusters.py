@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cameras.models import Alert
 from config import retention
@@ -141,14 +142,36 @@ def test_an_enrolled_cluster_takes_no_more_sightings(faces, django_capture_on_co
     assert sorted(UnknownCluster.objects.values_list("status", flat=True)) == ["enrolled", "open"]
 
 
+def test_clustering_an_unknown_track_costs_a_few_statements_over_a_recognised_one(
+    faces, django_capture_on_commit_callbacks
+):
+    """Joining a cluster: the clustering's savepoint, the iterative-scan setting, the search that locks the
+    nearest cluster and reads its crops' figures, one statement writing cluster and sighting, the savepoint's
+    release. Counted, not timed (bench/unknown_clusters.py times it)."""
+    camera, someone = CameraFactory(), FaceProfileFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        see(camera, faces["img13"], START)
+    with CaptureQueriesContext(connection) as recognised:
+        see(camera, faces["img14"], START + minutes(1), profile=someone)
+    with CaptureQueriesContext(connection) as unknown:
+        see(camera, faces["img14"], START + minutes(2))
+
+    assert UnknownCluster.objects.get().count == 2
+    clustering = [query["sql"][:60] for query in unknown.captured_queries[len(recognised.captured_queries) :]]
+    assert len(unknown.captured_queries) - len(recognised.captured_queries) == 5, clustering
+
+
 def test_the_nearest_cluster_search_uses_the_models_hnsw_index(faces):
     engine_dimension = len(faces["img13"].embedding)
     literal = "[" + ",".join(str(float(v)) for v in faces["img13"].embedding) + "]"
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + unknowns.nearest_sql(engine_dimension), [literal, "Dlib", literal])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "unk_cluster_dlib_hnsw" in plan, plan
+        for locked in (False, True):  # the search alone, and the pipeline's: the row locked, its crops' figures
+            cursor.execute(
+                "EXPLAIN " + unknowns.nearest_sql(engine_dimension, for_update=locked), [literal, "Dlib", literal]
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "unk_cluster_dlib_hnsw" in plan, plan
 
 
 # --- Recurrence alert -------------------------------------------------------------------------------------
@@ -171,6 +194,27 @@ def test_a_stranger_seen_three_times_within_the_hour_raises_one_alert(faces, rec
     cluster = UnknownCluster.objects.get()
     assert alert.source == unknowns.alert_source(cluster) and alert.camera_id == camera.pk
     assert "3 times" in alert.title and alert.resolved_at is None
+
+
+def test_a_stream_shared_by_two_cameras_counts_each_passing_once(faces, recur, django_capture_on_commit_callbacks):
+    """Cameras sharing one stream each store the stream's tracks (recognition.vision.FaceAnalyzer._store records
+    the track's verdict on every camera): two passings seen by both are two sightings towards the alert, not four."""
+    door, door_wide = CameraFactory(), CameraFactory()
+
+    def passing(face, at):
+        track = f"TRACK-SHARED-{at:%H%M}"
+        for camera in (door, door_wide):
+            see(camera, face, at, track_id=track)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        passing(faces["img13"], START)
+        passing(faces["img14"], START + minutes(20))
+        assert not _unknown_alerts().exists()
+        passing(faces["img13"], START + minutes(40))
+
+    [alert] = _unknown_alerts()
+    assert "3 times" in alert.title
+    assert UnknownCluster.objects.get().cameras == sorted([door.pk, door_wide.pk])
 
 
 def test_sightings_spread_beyond_the_window_raise_no_alert(faces, recur, django_capture_on_commit_callbacks):

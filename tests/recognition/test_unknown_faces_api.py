@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from accounts.models import AuditLog
 from cameras.models import Alert
 from recognition import matching, unknowns
-from recognition.models import FaceEmbedding, FaceProfile, UnknownCluster, UnknownSighting
+from recognition.models import Detection, FaceEmbedding, FaceProfile, UnknownCluster, UnknownSighting
 from tests.conftest import role_client
 from tests.factories import CameraFactory
 from tests.recognition.conftest import enrol, photo_file
@@ -152,6 +152,36 @@ def test_assign_adds_the_crops_to_an_existing_person(admin_client, clusters):
     assert profile.images.count() == 2 and profile.embeddings.count() == 2
     cluster = UnknownCluster.objects.get(pk=clusters["c"].pk)
     assert cluster.status == "enrolled" and cluster.profile_id == profile.pk
+
+
+def test_enrol_makes_the_clusters_earlier_unknown_detections_theirs(admin_client, clusters):
+    other = Detection.objects.get(unknown_sighting__cluster=clusters["c"])
+
+    admin_client.post(
+        f"/api/v1/unknown-faces/{clusters['b'].pk}/enrol", {"personId": "EMP-B", "name": "Bea"}, format="json"
+    )
+
+    profile = FaceProfile.objects.get(employee_id="EMP-B")
+    relabelled = Detection.objects.filter(unknown_sighting__cluster=clusters["b"])
+    assert relabelled.count() == 2
+    for detection in relabelled:
+        assert (detection.profile_id, detection.person_id, detection.name) == (profile.pk, "EMP-B", "Bea")
+        assert detection.status == "authorized"
+    other.refresh_from_db()  # another stranger's detection stays unknown
+    assert other.profile_id is None and other.person_id == "" and other.status == "unknown"
+    [entry] = AuditLog.objects.filter(action="unknown_face.enrol")
+    assert entry.context["detections"] == 2
+
+
+def test_assign_makes_the_clusters_earlier_unknown_detections_theirs(admin_client, clusters):
+    enrol(admin_client, "EMP-C", "Cid", [photo_file(FACES / "img17.jpg")])
+    FaceProfile.objects.filter(employee_id="EMP-C").update(status="pending")
+
+    admin_client.post(f"/api/v1/unknown-faces/{clusters['c'].pk}/assign", {"personId": "EMP-C"}, format="json")
+
+    detection = Detection.objects.get(unknown_sighting__cluster=clusters["c"])
+    assert (detection.person_id, detection.name, detection.status) == ("EMP-C", "Cid", "visitor")
+    assert detection.profile_id == FaceProfile.objects.get(employee_id="EMP-C").pk
 
 
 def test_assign_to_nobody_is_a_404(admin_client, clusters):
