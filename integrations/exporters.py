@@ -83,11 +83,12 @@ def rest_headers(exporter: Exporter, extra: dict[str, str] | None = None) -> htt
 
 def _post(exporter: Exporter, body: bytes, extra_headers: dict[str, str]) -> int:
     try:
-        outbound.check_target(exporter.url, "The exporter's url")
+        # Connects to the address just checked: a second resolution could answer a blocked one.
+        client = outbound.pinned_client(exporter.url, "The exporter's url", timeout=TIMEOUT_SECONDS)
     except outbound.BlockedTarget as exc:
         raise _Failure(str(exc), retryable=False) from None
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        with client:
             response = client.post(exporter.url, content=body, headers=rest_headers(exporter, extra_headers))
     except httpx.HTTPError as exc:
         error = classify(exc)

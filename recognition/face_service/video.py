@@ -66,15 +66,17 @@ def _is_remote(video_url: str) -> bool:
 def _download(video_url: str, target: Path) -> None:
     limit = conf.max_video_bytes()
     try:
-        outbound.check_target(video_url, "videoUrl")
+        # Connected to the address checked (DNS rebinding); no redirects: the policy checked this address,
+        # not wherever a redirect would lead.
+        client = outbound.pinned_client(video_url, "videoUrl", timeout=conf.callback_timeout())
     except outbound.BlockedTarget as exc:
         raise VideoUnreadable(str(exc)) from None
     # One deadline for the whole download: a per-read timeout alone lets a server trickle bytes for ever.
     deadline = time.monotonic() + conf.callback_timeout()
     try:
         with (
-            # No redirects: the policy checked this address, not wherever a redirect would lead.
-            httpx.stream("GET", video_url, timeout=conf.callback_timeout(), follow_redirects=False) as response,
+            client,
+            client.stream("GET", video_url) as response,
             target.open("wb") as handle,
         ):
             if 300 <= response.status_code < 400:
