@@ -3,9 +3,14 @@ host and port."""
 
 from __future__ import annotations
 
+import shutil
+import time
+
 import pytest
 
-from cameras.models import Camera
+from cameras.models import Camera, Snapshot
+from cameras.streams import LOCAL_FILE_REFUSED
+from cameras.vision.decoder import DecoderSettings, StreamDecoder
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +115,58 @@ def test_a_symlink_out_of_the_folder_is_refused(admin_client, camera_files):
 
 def test_climbing_out_with_dot_dot_is_refused(admin_client, camera_files):
     assert create_local(admin_client, f"{camera_files}/../../../etc/passwd").status_code == 400
+
+
+@pytest.fixture
+def swapped_link(admin_client, camera_files, stream_clip):
+    """A camera saved on a symlink to a video inside the folder, then the symlink swapped for one to a video
+    outside it (a real video, which ffmpeg would play if it were opened)."""
+    inside = camera_files / "clips" / "inside.mp4"
+    inside.parent.mkdir()
+    shutil.copyfile(stream_clip.path, inside)
+    link = camera_files / "door.mp4"
+    link.symlink_to(inside)
+    response = create_local(admin_client, str(link))
+    assert response.status_code == 201, response.content
+    camera_id = response.json()["data"]["id"]
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+    assert tested["success"], tested  # the file plays while the link stays in the folder
+
+    link.unlink()
+    link.symlink_to(stream_clip.path)  # outside the folder
+    return camera_id, link
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_probe(admin_client, swapped_link):
+    camera_id, _link = swapped_link
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+
+    assert not tested["success"]
+    assert tested["message"] == f"Connection failed: {LOCAL_FILE_REFUSED}"
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_snapshot(admin_client, swapped_link):
+    camera_id, _link = swapped_link
+
+    response = admin_client.post(f"{CAMERAS}/{camera_id}/snapshot")
+
+    assert response.status_code == 503
+    assert LOCAL_FILE_REFUSED in response.json()["error"]["message"]
+    assert not Snapshot.objects.filter(camera_id=camera_id).exists()
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_decoder(swapped_link):
+    _camera_id, link = swapped_link
+    decoder = StreamDecoder(DecoderSettings(url=str(link), stream_type="Local File")).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not decoder.stats.last_error and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert decoder.stats.last_error == LOCAL_FILE_REFUSED
+        assert decoder.stats.connects == 0  # ffmpeg never started on it
+    finally:
+        decoder.stop()
 
 
 # --- Configuration errors are not outages --------------------------------------------------------------
