@@ -260,7 +260,11 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
     if not result.ok and _UNSIZED.search(run.stderr) and remaining > 1.0:
         # The fast path sized nothing: an SDP without parameter sets (SPS/PPS only in-band, as many cameras
         # send) leaves the size unknown until a keyframe, and the stream-copy output refuses to start.
+        spent = time.monotonic() - started
         result, run = _probe_once(url, remaining, fast=False)
+        if result.ok:
+            # The caller waited for both attempts: the latency to the first frame counts the first one too.
+            result.latency_ms = round(spent * 1000 + result.latency_ms, 1)
     return result
 
 
