@@ -5,7 +5,8 @@ short window of the stream: the input banner on stderr names the codec (``Stream
 ``showinfo`` logs each decoded frame (its size and timestamp: the first one times the latency, their
 timestamps give the frame rate), and the final report of a stream-copy output gives the compressed bytes,
 hence the bitrate. Every run is a subprocess with a hard deadline, killed when it passes, so no caller ever
-hangs on a dead camera. Nothing here needs Django.
+hangs on a dead camera. Django is needed only for the outbound policy's settings (network URLs are checked
+and an RTSP host pinned to the checked address before ffmpeg opens them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg
+
+from config import outbound
 
 
 class StreamUnavailable(Exception):
@@ -254,6 +257,10 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
     """
     if not (url or "").strip():
         return ProbeResult(ok=False, error="No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        return ProbeResult(ok=False, error=str(exc))
     started = time.monotonic()
     result, run = _probe_once(url, timeout, fast=True)
     remaining = timeout - (time.monotonic() - started)
@@ -307,6 +314,10 @@ def grab_frame(url: str, timeout: float = 10.0) -> bytes:
     """
     if not (url or "").strip():
         raise StreamUnavailable("No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        raise StreamUnavailable(str(exc)) from None
     args = [
         *input_args(url, timeout * 0.8),
         "-map",

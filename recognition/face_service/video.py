@@ -215,6 +215,10 @@ def stream_timing(url: str, frames: int = 10, timeout: float = 10.0) -> StreamTi
     before the deadline with no gap over twice the usual interval, ``unstable`` when frames went missing
     or came irregularly, ``unknown`` when fewer than three frames gave nothing to judge by.
     """
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget:
+        return StreamTiming(frames=0, frame_rate=0.0, width=None, height=None, latency_ms=None, stability="unknown")
     args = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", *input_args(url, timeout * 0.8),
         "-map", "0:v:0", "-vf", "showinfo=checksum=0", "-fps_mode", "passthrough",

@@ -4,6 +4,7 @@ host and port."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from cameras.models import Camera, Snapshot
 from cameras.streams import LOCAL_FILE_REFUSED
 from cameras.vision.decoder import DecoderSettings, StreamDecoder
+from config import outbound
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +237,52 @@ def test_private_addresses_are_allowed_unless_blocked(admin_client, settings):
 
     settings.OUTBOUND_BLOCKED_RANGES = ["private"]
     assert admin_client.post(CAMERAS, {**body, "streamUrl": "rtsp://10.1.2.4/x"}, format="json").status_code == 400
+
+
+# --- DNS rebinding: ffmpeg opens an RTSP camera at the address the policy checked ----------------------
+
+
+class RebindingDns:
+    """Answers ``first`` to the first lookup and ``then`` to every later one (a DNS server rebinding)."""
+
+    def __init__(self, first: str, then: str) -> None:
+        self.first, self.then = first, then
+        self.lookups = 0
+
+    def __call__(self, host, port, *args, **kwargs):
+        self.lookups += 1
+        address = self.first if self.lookups == 1 else self.then
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))]
+
+
+def on_name(url: str, name: str) -> str:
+    return url.replace("127.0.0.1", name, 1)
+
+
+def test_an_rtsp_camera_on_a_name_is_probed_at_the_checked_address(admin_client, rtsp_server, monkeypatch):
+    # .test is answered by no real resolver: a frame read means ffmpeg connected to the address checked.
+    monkeypatch.setattr(outbound, "resolve", RebindingDns(first="127.0.0.1", then="127.0.0.1"))
+    body = {"name": "Named", "streamType": "RTSP", "streamUrl": on_name(rtsp_server.url, "gate.argus.test")}
+    camera_id = admin_client.post(CAMERAS, {**body, "enabled": False}, format="json").json()["data"]["id"]
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+
+    assert tested["success"], tested
+    assert tested["resolution"] == f"{rtsp_server.clip.width}x{rtsp_server.clip.height}"
+
+
+def test_an_rtsp_camera_whose_name_rebinds_to_a_blocked_address_is_not_opened(
+    admin_client, rtsp_server, monkeypatch, settings
+):
+    settings.OUTBOUND_BLOCKED_RANGES = ["link-local"]
+    monkeypatch.setattr(outbound, "resolve", RebindingDns(first="127.0.0.1", then="169.254.169.254"))
+    body = {"name": "Named", "streamType": "RTSP", "streamUrl": on_name(rtsp_server.url, "gate.argus.test")}
+    response = admin_client.post(CAMERAS, {**body, "enabled": False}, format="json")
+    assert response.status_code == 201, response.content  # checked at save: the first answer
+    camera_id = response.json()["data"]["id"]
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+    snapshot = admin_client.post(f"{CAMERAS}/{camera_id}/snapshot")
+
+    assert not tested["success"] and "may not point at this address" in tested["message"]
+    assert snapshot.status_code == 503 and "may not point at this address" in snapshot.json()["error"]["message"]
