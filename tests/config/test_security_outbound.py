@@ -9,10 +9,19 @@ answers: a request that arrives at the peer was connected by the policy's answer
 from __future__ import annotations
 
 import socket
+import ssl
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from config import outbound
 from integrations import exporters
@@ -111,3 +120,95 @@ def test_streams_that_need_their_name_are_checked_but_keep_it(rebinding, scheme)
     assert outbound.pinned_stream_url(url, "The stream URL") == url
     with pytest.raises(outbound.BlockedTarget):
         outbound.pinned_stream_url(url, "The stream URL")
+
+
+# --- TLS: the pinned connection still speaks to, and verifies, the name ---------------------------------
+
+SECURE_NAME = "secure.argus.test"
+
+
+def _certificate_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for SECURE_NAME signed by it: (ca.pem, cert.pem, key.pem)."""
+    now = datetime.now(UTC)
+
+    def build(subject: str, issuer: x509.Name | None, key, signer, *, ca: bool, san: str | None):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("Argus test CA", None, ca_key, ca_key, ca=True, san=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(SECURE_NAME, ca.subject, key, ca_key, ca=False, san=SECURE_NAME)
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_peer(tmp_path, monkeypatch) -> Iterator[tuple[int, list[str], list[str]]]:
+    """An HTTPS server on 127.0.0.1 with a certificate for SECURE_NAME, trusted through SSL_CERT_FILE; it
+    records the TLS server names and the Host headers it is sent. Every name resolves to 127.0.0.1."""
+    ca, cert, key = _certificate_files(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    monkeypatch.setattr(outbound, "resolve", RebindingDns(first="127.0.0.1", then="127.0.0.1"))
+    server_names: list[str] = []
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hosts.append(self.headers.get("Host", ""))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _socket, name, _context: server_names.append(name or "")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], server_names, hosts
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_pinned_https_connection_sends_and_verifies_the_name(tls_peer):
+    port, server_names, hosts = tls_peer
+    url = f"https://{SECURE_NAME}:{port}/"
+
+    with outbound.pinned_client(url, "The url", timeout=5) as client:
+        response = client.get(url)
+
+    assert response.status_code == 204
+    assert server_names == [SECURE_NAME]  # SNI carries the name, not the pinned address
+    assert hosts == [f"{SECURE_NAME}:{port}"]
+
+
+def test_a_pinned_https_connection_refuses_a_certificate_for_another_name(tls_peer):
+    port, _server_names, hosts = tls_peer
+    url = f"https://other.argus.test:{port}/"  # pinned to the same address, but the certificate is not for it
+
+    with outbound.pinned_client(url, "The url", timeout=5) as client, pytest.raises(httpx.ConnectError):
+        client.get(url)
+
+    assert hosts == []
