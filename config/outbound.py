@@ -196,7 +196,7 @@ def pinned_stream_url(url: str, what: str) -> str:
         return url  # already an address: nothing to resolve
     except ValueError:
         pass
-    chosen = _reachable(addresses, parts.port or DEFAULT_PORTS["rtsp"])
+    chosen = reachable_address(addresses, parts.port or DEFAULT_PORTS["rtsp"])
     host = f"[{chosen}]" if chosen.version == 6 else str(chosen)
     userinfo, _, hostport = parts.netloc.rpartition("@")
     port = hostport[hostport.rfind(":") :] if hostport.rfind(":") > hostport.rfind("]") else ""
@@ -204,7 +204,9 @@ def pinned_stream_url(url: str, what: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _reachable(addresses: list[Address], port: int) -> Address:
+def reachable_address(addresses: list[Address], port: int) -> Address:
+    """Of the checked ``addresses`` (at least one), the first that accepts a TCP connection on ``port``, as a
+    client connecting by name would try them; the first when none does (the client then says why)."""
     if len(addresses) == 1:
         return addresses[0]
     for address in addresses:

@@ -135,11 +135,15 @@ def _publish(exporter: Exporter, body: bytes) -> None:
     client.on_disconnect = on_disconnect
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
-        outbound.check_target(parts.geturl(), "The exporter's url")
+        addresses = outbound.check_target(parts.geturl(), "The exporter's url")
     except outbound.BlockedTarget as exc:
         raise _Failure(str(exc), retryable=False) from None
+    port = parts.port or outbound.DEFAULT_PORTS[parts.scheme.lower()]
+    # Plain MQTT connects to the address just checked (DNS rebinding); mqtts keeps the name, which TLS
+    # verifies the broker's certificate against (checked, not pinned).
+    host = str(outbound.reachable_address(addresses, port)) if parts.scheme == "mqtt" and addresses else parts.hostname
     try:
-        client.connect(parts.hostname, parts.port, keepalive=int(config.get("keepalive", 60)))
+        client.connect(host, port, keepalive=int(config.get("keepalive", 60)))
     except (OSError, TimeoutError) as exc:
         error = classify(exc)
         raise _Failure(describe(exc), code=error.code if error else "SVC_001") from exc

@@ -8,9 +8,11 @@ answers: a request that arrives at the peer was connected by the policy's answer
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,9 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from config import outbound
-from integrations import exporters
+from integrations import exporters, services
 from tests.integrations.conftest import rest_exporter
-from tests.integrations.peers import HttpPeer
+from tests.integrations.peers import HttpPeer, MqttSubscriber
 
 NAME = "rebind.argus.test"
 METADATA = "169.254.169.254"  # link-local, blocked by default: where clouds hand out credentials
@@ -92,6 +94,28 @@ def test_an_exporter_delivers_to_the_checked_address_and_refuses_the_rebound_one
     assert not second.ok and "may not point at this address" in second.error
     assert len(peer.requests) == 1
     assert rebinding.lookups == [NAME, NAME]  # one lookup per use, each one checked
+
+
+@pytest.fixture
+def subscriber() -> Iterator[MqttSubscriber]:
+    subscriber = MqttSubscriber(f"argus-test/{uuid.uuid4().hex}")
+    yield subscriber
+    subscriber.close()
+
+
+def test_an_mqtt_exporter_publishes_to_the_checked_address_and_refuses_the_rebound_one(db, rebinding, subscriber):
+    config = {"topic": subscriber.topic, "qos": 1}
+    exporter = services.create_exporter(
+        {"name": "Broker", "type": "mqtt", "url": f"mqtt://{NAME}:1883", "config": config}
+    )
+    rebinding.lookups.clear()  # the save used the first answer; the use gets it once more, then the rebound one
+
+    first = exporters.deliver(exporter, {"event": 1})
+    second = exporters.deliver(exporter, {"event": 2})
+
+    assert first.ok, first.error  # no resolver knows the .test name: the client connected to the checked address
+    assert [json.loads(m.payload) for m in subscriber.wait_for(1)] == [{"event": 1}]
+    assert not second.ok and "may not point at this address" in second.error
 
 
 def test_an_unresolvable_name_fails_as_a_connection_error(peer, monkeypatch):
