@@ -168,12 +168,12 @@ def pinned_client(url: str, what: str, **options: Any) -> httpx.Client:
     addresses = check_target(url, what)
     target = destination(url)
     host = target[1].strip("[]") if target else ""
-    pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        network_backend=_PinnedBackend({host: addresses}),
+    ssl_context = httpx.create_ssl_context()  # httpx's defaults (certifi, SSL_CERT_FILE/SSL_CERT_DIR)
+    transport = httpx.HTTPTransport(verify=ssl_context)
+    # httpx takes no network backend of its own; its pool is httpcore's, which does.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=ssl_context, network_backend=_PinnedBackend({host: addresses})
     )
-    transport = httpx.HTTPTransport()
-    transport._pool = pool  # httpx takes no network backend of its own; its pool is httpcore's
     options.pop("follow_redirects", None)
     return httpx.Client(transport=transport, follow_redirects=False, trust_env=False, **options)
 
