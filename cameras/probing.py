@@ -5,7 +5,8 @@ short window of the stream: the input banner on stderr names the codec (``Stream
 ``showinfo`` logs each decoded frame (its size and timestamp: the first one times the latency, their
 timestamps give the frame rate), and the final report of a stream-copy output gives the compressed bytes,
 hence the bitrate. Every run is a subprocess with a hard deadline, killed when it passes, so no caller ever
-hangs on a dead camera. Nothing here needs Django.
+hangs on a dead camera. Django is needed only for the outbound policy's settings (network URLs are checked
+and an RTSP host pinned to the checked address before ffmpeg opens them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg
+
+from config import outbound
 
 
 class StreamUnavailable(Exception):
@@ -254,13 +257,21 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
     """
     if not (url or "").strip():
         return ProbeResult(ok=False, error="No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        return ProbeResult(ok=False, error=str(exc))
     started = time.monotonic()
     result, run = _probe_once(url, timeout, fast=True)
     remaining = timeout - (time.monotonic() - started)
     if not result.ok and _UNSIZED.search(run.stderr) and remaining > 1.0:
         # The fast path sized nothing: an SDP without parameter sets (SPS/PPS only in-band, as many cameras
         # send) leaves the size unknown until a keyframe, and the stream-copy output refuses to start.
+        spent = time.monotonic() - started
         result, run = _probe_once(url, remaining, fast=False)
+        if result.ok:
+            # The caller waited for both attempts: the latency to the first frame counts the first one too.
+            result.latency_ms = round(spent * 1000 + result.latency_ms, 1)
     return result
 
 
@@ -303,6 +314,10 @@ def grab_frame(url: str, timeout: float = 10.0) -> bytes:
     """
     if not (url or "").strip():
         raise StreamUnavailable("No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        raise StreamUnavailable(str(exc)) from None
     args = [
         *input_args(url, timeout * 0.8),
         "-map",

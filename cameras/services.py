@@ -244,6 +244,14 @@ def stream_url_for_platform(camera: Camera) -> str:
     return streams.with_password(camera.stream_url, camera.stream_password) if camera.stream_url else ""
 
 
+def stream_url_to_open(camera: Camera) -> str:
+    """What ffmpeg opens for ``camera`` now (its password included): a local file confined to
+    ``CAMERA_FILES_ROOT`` again, a network stream checked by the outbound policy again and an RTSP host
+    pinned to the address checked. ``""`` without a stream URL; ``ValueError`` when refused."""
+    url = stream_url_for_platform(camera)
+    return streams.url_to_open(url, camera.stream_type) if url else ""
+
+
 # --- Import and export (001 ``POST /cameras/import``, ``GET /cameras/export``) -----------------------
 
 EXPORT_FIELDS = [

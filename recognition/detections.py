@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame
-from cameras.services import stream_url_for_platform
+from cameras.services import stream_url_to_open
 from config import metrics, realtime
 from config.api.contracts import camel, utc_iso
 from config.api.spa import CamelCased, transform_keys
@@ -162,7 +162,10 @@ def camera_for_frame(camera_id: str) -> Camera:
 
 def grab_camera_frame(camera: Camera, timeout: float | None = None) -> np.ndarray:
     """One decoded frame (BGR) from the camera's stream, opened with its password."""
-    url = stream_url_for_platform(camera)
+    try:
+        url = stream_url_to_open(camera)
+    except ValueError as exc:
+        raise FrameUnavailable(str(exc)) from None
     if not url:
         raise FrameUnavailable(f"Camera {camera.pk} has no stream URL")
     try:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
-import httpx
 import numpy as np
 
 from cameras.models import Camera
@@ -173,19 +172,16 @@ class HttpProvider:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
 
         try:
-            outbound.check_target(self.config.endpoint, "The provider's endpoint")
+            # Every frame goes to the address just checked, not to a second resolution of the name.
+            client = outbound.pinned_client(
+                self.config.endpoint, "The provider's endpoint", timeout=self.config.timeout_seconds
+            )
         except outbound.BlockedTarget as exc:
             raise ProviderError(str(exc)) from None
 
         def send() -> tuple[dict[str, Any], int]:
             started = time.perf_counter()
-            response = httpx.post(
-                self.config.endpoint,
-                json=body,
-                headers=headers,
-                timeout=self.config.timeout_seconds,
-                follow_redirects=False,
-            )
+            response = client.post(self.config.endpoint, json=body, headers=headers)
             response.raise_for_status()
             latency = round((time.perf_counter() - started) * 1000)
             try:
@@ -198,11 +194,12 @@ class HttpProvider:
         # once, and closes the circuit when it succeeds.
         breaker = CircuitBreaker(BREAKER_NAME)
         try:
-            if health_check:
-                result = call_with_policy(send, policy=RetryPolicy(enabled=False), sleep=self.sleep)
-                breaker.reset()
-                return result
-            return call_with_policy(send, breaker=breaker, policy=self.policy, sleep=self.sleep)
+            with client:
+                if health_check:
+                    result = call_with_policy(send, policy=RetryPolicy(enabled=False), sleep=self.sleep)
+                    breaker.reset()
+                    return result
+                return call_with_policy(send, breaker=breaker, policy=self.policy, sleep=self.sleep)
         except OutboundError as exc:
             raise ProviderError(str(exc)) from exc
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from cameras import probing
 from cameras.probing import ProbeResult, StreamUnavailable, ffmpeg_exe, grab_frame, probe_stream
 from tests.cameras.conftest import LiveStream
 
@@ -89,6 +91,27 @@ def test_probe_of_a_stream_without_parameter_sets_in_its_sdp_reports_its_size(in
         "h264",
     )
     assert result.fps == pytest.approx(in_band_stream.clip.fps, rel=0.05)
+
+
+def test_the_latency_of_a_probe_that_fell_back_counts_both_attempts(in_band_stream: LiveStream, monkeypatch):
+    attempts: list[tuple[float, float | None]] = []  # (seconds the attempt took, its first frame after start)
+    real_probe_once = probing._probe_once
+
+    def timed_probe_once(*args, **kwargs):
+        began = time.monotonic()
+        result, run = real_probe_once(*args, **kwargs)
+        attempts.append((time.monotonic() - began, run.first_output_s))
+        return result, run
+
+    monkeypatch.setattr(probing, "_probe_once", timed_probe_once)
+
+    result = probe_stream(in_band_stream.url, timeout=10)
+
+    assert result.ok and len(attempts) == 2  # the fast attempt sized nothing; the normal one did
+    (first_took, _), (_, second_first_frame) = attempts
+    assert second_first_frame is not None
+    # From the start of the probe to the first frame: all of the first attempt, then the second's wait.
+    assert result.latency_ms == pytest.approx((first_took + second_first_frame) * 1000, abs=5)
 
 
 def test_grab_frame_of_a_stream_without_parameter_sets_in_its_sdp(in_band_stream: LiveStream):

@@ -120,7 +120,8 @@ def test_a_stream_that_drops_and_comes_back_is_decoded_again(stream_clip, decode
     assert decoder.stats.connects >= 2
 
 
-def test_a_local_file_plays_in_real_time_and_loops(stream_clip, decoder_for):
+def test_a_local_file_plays_in_real_time_and_loops(stream_clip, decoder_for, settings):
+    settings.CAMERA_FILES_ROOT = stream_clip.path.parent
     decoder = decoder_for(str(stream_clip.path), stream_type="Local File", fps=5)
 
     frames = _frames(decoder, 4)
