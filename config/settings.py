@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "FaceProfileStatusEnum": "recognition.choices.ProfileStatus",
         "FaceMatchStatusEnum": "recognition.choices.FaceStatus",
         "DetectionStatusEnum": "recognition.choices.DetectionStatus",
+        "UnknownClusterStatusEnum": "recognition.choices.UnknownClusterStatus",
         "DetectionEventStatusEnum": "recognition.choices.DetectionEventStatus",
         "DetectionProviderStatusEnum": "recognition.choices.ProviderStatus",
         "AttendanceStatusEnum": "attendance.choices.AttendanceStatus",

@@ -26,6 +26,7 @@ PAGES = [
     "/cameras/",
     "/recognition/faces/",
     "/recognition/thresholds/",
+    "/recognition/unknowns/",
     "/attendance/",
     "/attendance/reports/",
     "/cameras/alerts/",

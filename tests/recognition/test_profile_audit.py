@@ -79,6 +79,9 @@ def test_deleting_a_profile_without_an_editor_is_the_systems(profile):
         "match_rejections": 0,
         "presence_thumbnails": 0,
         "export_files": 0,
+        "unknown_clusters": 0,
+        "unknown_face_crops": 0,
+        "unknown_detection_thumbnails": 0,
     }
 
 
