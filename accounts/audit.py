@@ -6,6 +6,8 @@ import contextvars
 import logging
 from dataclasses import dataclass
 
+from rest_framework.request import Request
+
 from accounts.choices import Severity
 from accounts.models import AuditLog
 from config.clients import client_ip
@@ -70,7 +72,15 @@ def record(
 
 
 def actor_of(request) -> tuple[str, str]:
-    user = getattr(request, "_user", None)  # never re-run authentication from here
+    """Who made ``request``: ``(email, role id)``, or ``("anonymous", "")``.
+
+    An API request's user is the one its authentication found, if it ran: it is never run again from here (a
+    refused token would be refused once more). A dashboard request's user is the session's, from Django's
+    authentication middleware.
+    """
+    user = getattr(request, "_user", None)
+    if user is None and not isinstance(request, Request):
+        user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous", ""
     return getattr(user, "email", str(user)), getattr(user, "role_id", "") or ""
@@ -84,8 +94,6 @@ def record_read(
     where. A failure to write is logged and never refuses the read."""
     try:
         actor, role = actor_of(request)
-        if actor == "anonymous" and getattr(request, "user", None) is not None and request.user.is_authenticated:
-            actor, role = getattr(request.user, "email", str(request.user)), getattr(request.user, "role_id", "") or ""
         record(
             actor=actor,
             actor_role=role,

@@ -31,6 +31,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from accounts.models import ApiKey, Role, User
 from accounts.tokens import revocation_key
+from config import stamps as stamped_copies
 from config.api import ratelimit
 from config.cache import cache_client
 
@@ -259,15 +260,21 @@ def authenticate_api_key(raw: str, request=None) -> ApiKey:
     pipe = cache_client().pipeline(transaction=False)
     pipe.get(_stamp_key("key"))
     prefetch = None
+    read_stamps = None
     if known is not None:
         pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
         if request is not None:
+            # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
+            if getattr((getattr(request, "parser_context", None) or {}).get("view"), "prefetch_stamps", False):
+                read_stamps = stamped_copies.queue_read(pipe)
             prefetch = ratelimit.prefetch_for(request, f"key:{known[_KEY_PK]}", known[_KEY_TIER])
             if prefetch is not None:
                 ratelimit.queue_prefetch(pipe, prefetch)
     replies = pipe.execute()
     if prefetch is not None:
         ratelimit.read_prefetch(request, prefetch, replies.pop())
+    if read_stamps is not None:
+        request._request.argus_stamps = read_stamps(replies.pop())
     stamps = (replies[0],)
     row = api_keys.get(key_hash, stamps)
     if row is not None and known is not None and row[_KEY_PK] == known[_KEY_PK]:

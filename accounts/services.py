@@ -147,10 +147,13 @@ def check_may_grant(by: User | None, role: Role) -> None:
 
     Otherwise a role with ``users:write`` alone could make its holder (or an accomplice) an administrator.
     """
-    if by is None or by.is_superuser:
+    if by is None or getattr(by, "is_superuser", False):
         return
-    held = by.permission_strings if by.role_id else []
-    beyond = [permission for permission in role.permissions if not grants(held, permission)]
+    if isinstance(by, User):
+        held = by.permission_strings if by.role_id else []
+        beyond = [permission for permission in role.permissions if not grants(held, permission)]
+    else:  # an API key (ApiKeyPrincipal): what its scopes grant
+        beyond = [permission for permission in role.permissions if not by.has_permission(permission)]
     if beyond:
         message = f"You cannot grant {role.pk}: it holds permissions you do not ({', '.join(sorted(beyond))})"
         raise ApiError(Kind.FORBIDDEN, message, field_errors=[FieldError("role_id", message)])

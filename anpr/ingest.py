@@ -43,6 +43,7 @@ from anpr.models import EVENT_ID_MAX, PLATE_MAX, SOURCE_ID_MAX, PlateEvent
 from anpr.plates import normalize_plate
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.timestamps import client_timestamp
+from config.stamps import prefetched
 
 DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_FIELDS = ("frame", "crop")
@@ -376,6 +377,11 @@ def store_event(valid: ValidEvent, images: list[ValidImage]) -> PlateEvent:
     keys = {image.field: image_key(valid.event_id, image.field) for image in images}
     event.frame_key = keys.get("frame", "")
     event.crop_key = keys.get("crop", "")
+    with prefetched():  # the watchlist's and the exporters' stamps in one round trip (config.stamps)
+        return _store(event, valid, images, keys)
+
+
+def _store(event: PlateEvent, valid: ValidEvent, images: list[ValidImage], keys: dict[str, str]) -> PlateEvent:
     # Looked up before the insert so the row is written once, with its watchlist mark.
     entry = watchlists.entry_for(event.plate_normalized)
     watchlists.mark(event, entry)

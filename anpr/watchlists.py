@@ -10,6 +10,10 @@
 
 Matching is on the normalised plate of the event's best read (``plate_text``), never on the other OCR
 candidates, so a misread candidate cannot raise an alert on its own.
+
+Every ingested event is matched, so each process keeps the listed plates (``config.stamps``: any change to
+an entry, on any process, makes every process read them again before its next match). Unlisted plates, nearly
+all, cost no query; a listed one is read from the database, so what it is marked with is what is stored.
 """
 
 from __future__ import annotations
@@ -29,17 +33,38 @@ from cameras import alerting
 from cameras.choices import AlertLevel
 from cameras.models import Alert, Camera
 from config.api.contracts import ApiError, FieldError, Kind
+from config.stamps import StampedCopy
 
 DEFAULT_ALERT_COOLDOWN_SECONDS = 300
 SOURCE_PREFIX = "anpr-deny"
+# Past this many active entries the process keeps none and asks the database per event (one indexed query).
+MAX_KEPT_ENTRIES = 100_000
 
 
 def alert_cooldown() -> timedelta:
     return timedelta(seconds=getattr(settings, "ANPR_WATCHLIST_ALERT_COOLDOWN", DEFAULT_ALERT_COOLDOWN_SECONDS))
 
 
+def _load_listed() -> frozenset[str] | None:
+    """The plates of the active entries; None when there are too many to keep."""
+    plates = list(
+        WatchlistEntry.objects.filter(active=True).values_list("plate_normalized", flat=True)[: MAX_KEPT_ENTRIES + 1]
+    )
+    return frozenset(plates) if len(plates) <= MAX_KEPT_ENTRIES else None
+
+
+listed_plates = StampedCopy("anpr:watchlist", _load_listed)
+
+
+def entry_changed(sender, instance, **kwargs) -> None:
+    listed_plates.changed()
+
+
 def entry_for(plate_normalized: str) -> WatchlistEntry | None:
     """The active entry for a plate; a deny entry wins over an allow entry."""
+    listed = listed_plates.get()
+    if listed is not None and plate_normalized not in listed:
+        return None
     entries = list(WatchlistEntry.objects.filter(plate_normalized=plate_normalized, active=True))
     if not entries:
         return None

@@ -84,6 +84,7 @@ def main() -> None:
     url, name = scratch_database()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # a developer's bench, not a deployment
     workdir = Path(tempfile.mkdtemp(prefix="argus-bench-enrol-"))
     os.environ["ARGUS_MEDIA_ROOT"] = str(workdir / "media")
 

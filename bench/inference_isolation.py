@@ -34,16 +34,16 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scratch import percentile, run_in_scratch_database, setup_django
+
+if TYPE_CHECKING:
+    from config.webtier import LocalServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_FACES = BASE_DIR.parent / "shared" / "data" / "faces"
@@ -83,48 +83,19 @@ def prepare() -> str:
     return issue_tokens(user).access
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def daphne(processes: int, token: str) -> Iterator[str]:
-    """The platform under daphne on a free loopback port with ``processes`` inference workers; its URL."""
+def daphne(processes: int, token: str) -> contextlib.AbstractContextManager[LocalServer]:
+    """The platform under daphne on a free loopback port with ``processes`` inference workers, ready once it
+    answers ``auth/me`` for ``token``."""
     import httpx
 
-    port = free_port()
-    env = {**os.environ, "ARGUS_INFERENCE_PROCESSES": str(processes)}
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    sys.exit(f"daphne exited with {server.returncode}:\n{log.read().decode(errors='replace')[-3000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + ME, headers=auth(token), timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    sys.exit("daphne did not answer within 90 s")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    from config.webtier import serve_locally
+
+    def answers_me(server: LocalServer) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return httpx.get(server.url + ME, headers=auth(token), timeout=2).status_code == 200
+        return False
+
+    return serve_locally({"ARGUS_INFERENCE_PROCESSES": str(processes)}, ready=answers_me, stop_grace=20)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -328,7 +299,7 @@ def child(args: argparse.Namespace) -> int:
         modes.append(Mode("in-process", 0))
     with contextlib.ExitStack() as servers:
         for mode in modes:
-            mode.url = servers.enter_context(daphne(mode.processes, token))
+            mode.url = servers.enter_context(daphne(mode.processes, token)).url
             warm_up(mode, token, photos)
         # The modes take turns, round by round, so that whatever else the machine is doing weighs on both.
         for number in range(1, args.rounds + 1):

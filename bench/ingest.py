@@ -63,6 +63,7 @@ def loopback_only(url: str) -> None:
 def setup_django() -> None:
     sys.path.insert(0, str(BASE_DIR))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # a developer's bench, not a deployment
     import logging
 
     import django

@@ -12,9 +12,19 @@ from urllib.parse import urlsplit, urlunsplit
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+# Benchmarks run on a developer's machine against loopback scratch databases: development settings unless the
+# caller says otherwise (the web-tier benches set DJANGO_DEBUG=false and a secret of their own).
+DEVELOPMENT_DEFAULTS = {"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "true"}
+
+
+def development_defaults() -> None:
+    for key, value in DEVELOPMENT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
 def setup_django() -> None:
     sys.path.insert(0, str(BASE_DIR))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    development_defaults()
     import django
 
     django.setup()
@@ -75,6 +85,7 @@ def run_in_scratch_database(script: str, name: str, keep: bool, extra_env: dict[
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    development_defaults()
     env = {
         **os.environ,
         "DATABASE_URL": scratch_url,

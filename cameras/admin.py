@@ -37,12 +37,20 @@ class CameraForm(forms.ModelForm):
             "detection_model",
             "ocr_models",
             "metadata",
+            "match_threshold",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk:
             self.fields["stream_address"].initial = services.stream_url_for_client(self.instance)
+
+    def clean_match_threshold(self):
+        value = self.cleaned_data.get("match_threshold")
+        ceiling = services.match_threshold_ceiling()
+        if value is not None and value > ceiling:
+            raise forms.ValidationError(f"At most {ceiling} (twice the face model's default threshold)")
+        return value
 
     def clean(self):
         cleaned = super().clean()

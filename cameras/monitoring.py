@@ -86,7 +86,10 @@ def apply_probe(camera: Camera, result: probing.ProbeResult) -> CheckOutcome:
 
 
 def probe(camera: Camera, timeout: float = PROBE_TIMEOUT) -> probing.ProbeResult:
-    url = services.stream_url_for_platform(camera)
+    try:
+        url = services.stream_url_to_open(camera)
+    except ValueError as exc:
+        return probing.ProbeResult(ok=False, error=str(exc))
     if not url:
         return probing.ProbeResult(ok=False, error="no stream URL configured")
     return probing.probe_stream(url, timeout=timeout)

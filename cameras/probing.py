@@ -5,7 +5,8 @@ short window of the stream: the input banner on stderr names the codec (``Stream
 ``showinfo`` logs each decoded frame (its size and timestamp: the first one times the latency, their
 timestamps give the frame rate), and the final report of a stream-copy output gives the compressed bytes,
 hence the bitrate. Every run is a subprocess with a hard deadline, killed when it passes, so no caller ever
-hangs on a dead camera. Nothing here needs Django.
+hangs on a dead camera. Django is needed only for the outbound policy's settings (network URLs are checked
+and an RTSP host pinned to the checked address before ffmpeg opens them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import imageio_ffmpeg
+
+from config import outbound
 
 
 class StreamUnavailable(Exception):
@@ -64,22 +67,21 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def input_args(url: str, timeout: float) -> list[str]:
+def input_args(url: str, timeout: float, fast: bool = True) -> list[str]:
     """ffmpeg input options for ``url`` (RTSP over TCP, socket timeouts, USB devices, files), ending in ``-i``.
 
     ``timeout`` bounds each network read or connect, so ffmpeg itself gives up on a silent server and says
-    why ("Connection timed out") before the hard deadline kills it.
+    why ("Connection timed out") before the hard deadline kills it. ``fast`` skips the stream analysis of
+    RTSP (the SDP names the codec); without it ffmpeg analyses the stream as usual.
     """
     url = url.strip()
     io_timeout_us = str(int(max(0.5, timeout) * 1_000_000))
     scheme = urlsplit(url).scheme.lower() if "://" in url else ""
     if scheme in ("rtsp", "rtsps"):
         # The SDP names the codec, so skip ffmpeg's stream analysis (about 1 s of video) before decoding.
+        skip_analysis = ["-probesize", "32", "-analyzeduration", "0"] if fast else []
         return [
-            "-probesize",
-            "32",
-            "-analyzeduration",
-            "0",
+            *skip_analysis,
             "-rtsp_transport",
             "tcp",
             "-timeout",
@@ -241,6 +243,8 @@ def _parse_frames(stderr: str) -> tuple[float, int | None, int | None]:
 
 
 _SHOWINFO = re.compile(r"\bn:\s*\d+\s+pts:\s*\S+\s+pts_time:(\S+).*?\bs:(\d+)x(\d+)")
+# ffmpeg's words when its stream analysis ended before it learnt the picture size.
+_UNSIZED = re.compile(r"could not find codec parameters for stream[^\n]*unspecified size", re.IGNORECASE)
 
 
 def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
@@ -253,9 +257,28 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
     """
     if not (url or "").strip():
         return ProbeResult(ok=False, error="No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        return ProbeResult(ok=False, error=str(exc))
+    started = time.monotonic()
+    result, run = _probe_once(url, timeout, fast=True)
+    remaining = timeout - (time.monotonic() - started)
+    if not result.ok and _UNSIZED.search(run.stderr) and remaining > 1.0:
+        # The fast path sized nothing: an SDP without parameter sets (SPS/PPS only in-band, as many cameras
+        # send) leaves the size unknown until a keyframe, and the stream-copy output refuses to start.
+        spent = time.monotonic() - started
+        result, run = _probe_once(url, remaining, fast=False)
+        if result.ok:
+            # The caller waited for both attempts: the latency to the first frame counts the first one too.
+            result.latency_ms = round(spent * 1000 + result.latency_ms, 1)
+    return result
+
+
+def _probe_once(url: str, timeout: float, fast: bool) -> tuple[ProbeResult, _Run]:
     window = min(2.0, max(0.5, timeout / 4))
     args = [
-        *input_args(url, timeout * 0.8),
+        *input_args(url, timeout * 0.8, fast=fast),
         # Output 0: decoded frames, logged one line each by showinfo; the first line times the first frame.
         "-map", "0:v:0", "-vf", "showinfo=checksum=0", "-fps_mode", "passthrough", "-t", f"{window:g}",
         "-f", "null", "-",
@@ -276,12 +299,12 @@ def probe_stream(url: str, timeout: float = 10.0) -> ProbeResult:
         result.error = _human_error(run, timeout)
         if banner and not run.timed_out and result.error.startswith("ffmpeg exited"):
             result.error = "No frame could be decoded"
-        return result
+        return result, run
     copied = _copied_video_bytes(run.stderr)
     result.ok = True
     result.latency_ms = round(run.first_output_s * 1000, 1)
     result.bitrate_mbps = round(copied * 8 / window / 1_000_000, 3) if copied else 0.0
-    return result
+    return result, run
 
 
 def grab_frame(url: str, timeout: float = 10.0) -> bytes:
@@ -291,6 +314,10 @@ def grab_frame(url: str, timeout: float = 10.0) -> bytes:
     """
     if not (url or "").strip():
         raise StreamUnavailable("No stream URL")
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget as exc:
+        raise StreamUnavailable(str(exc)) from None
     args = [
         *input_args(url, timeout * 0.8),
         "-map",

@@ -14,6 +14,7 @@ import ctypes
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -236,6 +237,79 @@ def make_test_clip(dest: Path, seconds: float = 5, size: tuple[int, int] = (640,
         return _replace_atomically(part, dest)
     finally:
         part.unlink(missing_ok=True)
+
+
+def make_in_band_clip(source: Path, dest: Path) -> Path:
+    """An H.264 MP4 at ``dest`` of ``source`` whose parameter sets (SPS/PPS) travel in-band only, as many cameras
+    send them: served over RTSP its SDP carries no ``sprop-parameter-sets``, and its first second comes without
+    them too, as a client joining mid-GOP sees it; the picture decodes from the second keyframe (1 s in).
+
+    Returns ``dest``; raises ``RuntimeError`` when ffmpeg fails.
+    """
+    source, dest = Path(source), Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    # dump_extra puts libx264's parameter sets in front of every keyframe; the MP4 still keeps them in its
+    # avcC box too, from where a server would announce them, so they are then taken out of there.
+    args = ["-i", str(source), "-map", "0:v:0", "-an", "-bsf:v", "dump_extra=freq=keyframe", *_H264_ARGS]
+    try:
+        _run_ffmpeg([*args, str(part)], f"making an in-band clip of {source.name}")
+        data = bytearray(part.read_bytes())
+        _withhold_parameter_sets(data)
+        part.write_bytes(bytes(data))
+        return _replace_atomically(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+# MP4 boxes holding boxes, and the bytes of their own fields before the first child.
+_MP4_CONTAINERS = {b"moov": 0, b"trak": 0, b"mdia": 0, b"minf": 0, b"stbl": 0, b"stsd": 8, b"avc1": 78}
+
+
+def _mp4_box(data: bytearray, path: list[bytes], start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """``(start, end)`` of the body of the first box at ``path`` (e.g. ``[b"moov", ..., b"stsz"]``)."""
+    end = len(data) if end is None else end
+    while start + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[start : start + 8])
+        if size < 8:
+            break
+        if kind == path[0]:
+            body = start + 8
+            if len(path) == 1:
+                return body, start + size
+            return _mp4_box(data, path[1:], body + _MP4_CONTAINERS.get(kind, 0), start + size)
+        start += size
+    raise ValueError(f"no {b'/'.join(path).decode()} box in the MP4")
+
+
+def _withhold_parameter_sets(data: bytearray) -> None:
+    """Empty the avcC box's parameter sets and blank those in front of the first sample, in place.
+
+    Sizes and offsets stay as they are: the avcC keeps its head and says "no SPS, no PPS", the rest of it
+    becomes a ``free`` box; the first sample's SPS and PPS become filler NAL units of the same length.
+    """
+    stbl = [b"moov", b"trak", b"mdia", b"minf", b"stbl"]
+    body, end = _mp4_box(data, [*stbl, b"stsd", b"avc1", b"avcC"])
+    # configurationVersion, profile, compatibility, level, NAL length size; then 0 SPS (3 reserved bits set)
+    # and 0 PPS.
+    kept = body + 7
+    data[body + 5 : kept] = b"\xe0\x00"
+    if end - kept < 8:
+        raise ValueError("avcC box too small to empty")
+    data[body - 8 : body - 4] = struct.pack(">I", kept - (body - 8))
+    data[kept:end] = struct.pack(">I4s", end - kept, b"free") + bytes(end - kept - 8)
+    chunks, _ = _mp4_box(data, [*stbl, b"stco"])
+    sizes, _ = _mp4_box(data, [*stbl, b"stsz"])
+    first = struct.unpack(">I", data[chunks + 8 : chunks + 12])[0]
+    uniform = struct.unpack(">I", data[sizes + 4 : sizes + 8])[0]
+    size = uniform or struct.unpack(">I", data[sizes + 12 : sizes + 16])[0]
+    offset, length_size = first, (data[body + 4] & 0x03) + 1
+    while offset + length_size < first + size:
+        nal_size = int.from_bytes(data[offset : offset + length_size], "big")
+        nal = offset + length_size
+        if data[nal] & 0x1F in (7, 8):  # SPS, PPS
+            data[nal : nal + nal_size] = b"\x0c" + b"\xff" * (nal_size - 2) + b"\x80"
+        offset = nal + nal_size
 
 
 def make_slideshow_clip(

@@ -29,6 +29,7 @@ CAMERA_FIELDS = {
     "analysis_fps",
     "detect_width",
     "detect_height",
+    "match_threshold",
     "location",
     "stream_type",
     "enabled",
@@ -44,6 +45,16 @@ CAMERA_FIELDS = {
 }
 
 ID_STYLES = {"spa": ("CAM-", 2), "edge": ("cam-", 3)}
+
+
+def match_threshold_ceiling() -> float:
+    """The loosest match threshold a camera may set: twice the configured face model's default (beyond it the
+    model takes strangers for each other freely; recognition.matching explains the defaults)."""
+    from django.conf import settings
+
+    from recognition.choices import FACE_MODELS
+
+    return round(2 * FACE_MODELS[settings.ARGUS_FACE_MODEL].threshold, 4)
 
 
 def _invalid(field: str, message: str) -> ApiError:
@@ -231,6 +242,14 @@ def require_stream_url(camera: Camera) -> None:
 def stream_url_for_platform(camera: Camera) -> str:
     """The full URL with its password, for opening the stream; never put it in a response or log."""
     return streams.with_password(camera.stream_url, camera.stream_password) if camera.stream_url else ""
+
+
+def stream_url_to_open(camera: Camera) -> str:
+    """What ffmpeg opens for ``camera`` now (its password included): a local file confined to
+    ``CAMERA_FILES_ROOT`` again, a network stream checked by the outbound policy again and an RTSP host
+    pinned to the address checked. ``""`` without a stream URL; ``ValueError`` when refused."""
+    url = stream_url_for_platform(camera)
+    return streams.url_to_open(url, camera.stream_type) if url else ""
 
 
 # --- Import and export (001 ``POST /cameras/import``, ``GET /cameras/export``) -----------------------

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from cameras.models import Camera, Snapshot
 from cameras.probing import StreamUnavailable, grab_frame
-from cameras.streams import with_password
+from cameras.streams import url_to_open, with_password
 from config.storage import signed_url
 
 __all__ = ["StreamUnavailable", "snapshot_key", "snapshot_url", "take_snapshot"]
@@ -38,7 +38,12 @@ def take_snapshot(camera: Camera, timeout: float = 10.0) -> Snapshot:
     """
     if not camera.stream_url:
         raise StreamUnavailable("No stream URL configured")
-    data = grab_frame(with_password(camera.stream_url, camera.stream_password), timeout=timeout)
+    try:
+        # Checked again at each open: a local file confined to its folder, a network stream by the policy.
+        url = url_to_open(with_password(camera.stream_url, camera.stream_password), camera.stream_type)
+    except ValueError as exc:
+        raise StreamUnavailable(str(exc)) from None
+    data = grab_frame(url, timeout=timeout)
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise StreamUnavailable("The camera's frame could not be decoded")

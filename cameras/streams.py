@@ -14,6 +14,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 
+from config import outbound
+
 MASK = "***"
 
 # Characters a userinfo may carry unencoded (RFC 3986 unreserved + sub-delims); the rest is percent-encoded.
@@ -180,22 +182,25 @@ def _require_host(url: str, schemes: tuple[str, ...], label: str) -> None:
         raise ValueError(f"{label} stream URL port must be between 1 and 65535")
 
 
+_STREAM_TYPES = {
+    "rtsp": "RTSP",
+    "http": "HTTP",
+    "https": "HTTP",
+    "usb": "USB",
+    "socket": "Socket",
+    "tcp": "Socket",
+    "local file": "Local File",
+    "file": "Local File",
+    "localfile": "Local File",
+}
+LOCAL_FILE_REFUSED = "Local file must be the full path of a video file in ARGUS_CAMERA_FILES_ROOT"
+
+
 def _normalise_type(stream_type: str) -> str:
     key = (stream_type or "").strip().lower().replace("_", " ")
-    aliases = {
-        "rtsp": "RTSP",
-        "http": "HTTP",
-        "https": "HTTP",
-        "usb": "USB",
-        "socket": "Socket",
-        "tcp": "Socket",
-        "local file": "Local File",
-        "file": "Local File",
-        "localfile": "Local File",
-    }
-    if key not in aliases:
+    if key not in _STREAM_TYPES:
         raise ValueError(f"unknown stream type {stream_type!r}: use RTSP, HTTP, USB, Socket or Local File")
-    return aliases[key]
+    return _STREAM_TYPES[key]
 
 
 def validate_stream_url(stream_type: str, url: str) -> str:
@@ -225,11 +230,39 @@ def validate_stream_url(stream_type: str, url: str) -> str:
         if urlsplit(target).port is None:
             raise ValueError(f"Socket stream needs a port: tcp://host:port or host:port (got {url!r})")
     else:
-        path = Path(unquote(urlsplit(url).path)) if url.lower().startswith("file://") else Path(url)
-        root = Path(settings.CAMERA_FILES_ROOT).resolve()
-        # One answer for a path outside the folder, a missing file and a directory alike: the message must
-        # not tell whether some path exists on the server.
-        candidate = path.resolve()
-        if not path.is_absolute() or not candidate.is_relative_to(root) or not candidate.is_file():
-            raise ValueError("Local file must be the full path of a video file in ARGUS_CAMERA_FILES_ROOT")
+        confined_local_file(url)
+    return url
+
+
+def confined_local_file(url: str) -> str:
+    """The real path of the local file ``url`` names (a full path or ``file://`` URL), when it is a file
+    inside ``CAMERA_FILES_ROOT`` once every symlink is followed; else ``ValueError``.
+
+    Called when the URL is saved and again each time the file is opened (decoder, probe, snapshot): a symlink
+    swapped after saving would otherwise lead out of the folder. The caller opens the path returned, which
+    holds no symlink.
+    """
+    url = (url or "").strip()
+    path = Path(unquote(urlsplit(url).path)) if url.lower().startswith("file://") else Path(url)
+    root = Path(settings.CAMERA_FILES_ROOT).resolve()
+    # One answer for a path outside the folder, a missing file and a directory alike: the message must
+    # not tell whether some path exists on the server.
+    candidate = path.resolve()
+    if not path.is_absolute() or not candidate.is_relative_to(root) or not candidate.is_file():
+        raise ValueError(LOCAL_FILE_REFUSED)
+    return str(candidate)
+
+
+def url_to_open(url: str, stream_type: str) -> str:
+    """What ffmpeg opens for a camera's stream ``url`` (password included) now, checked again at each open.
+
+    Local File: the real path, confined to ``CAMERA_FILES_ROOT`` (:func:`confined_local_file`). RTSP/HTTP:
+    the outbound policy again, and an ``rtsp://`` host replaced by the address checked
+    (:func:`config.outbound.pinned_stream_url`). Raises ``ValueError`` with a message for a person.
+    """
+    kind = _STREAM_TYPES.get((stream_type or "").strip().lower().replace("_", " "))
+    if kind == "Local File":
+        return confined_local_file(url)
+    if kind in ("RTSP", "HTTP"):
+        return outbound.pinned_stream_url(url, "The stream URL")
     return url

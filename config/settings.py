@@ -346,6 +346,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"bearerAuth": []}, {"apiKeyAuth": []}],
+    # What each family sends: 001 in camelCase and its envelope, every family's error answers (its format).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.document_families",
+    ],
     # One name per choice set, where several apps name a field alike (status, level, type).
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.choices.UserStatus",
@@ -503,8 +508,20 @@ DEEPFACE_HOME = Path(env.str("DEEPFACE_HOME", default=str(VAR_DIR / "deepface"))
 ARGUS_FACE_DETECT_MAX_SIDE = env.int("ARGUS_FACE_DETECT_MAX_SIDE", default=640)
 # Detections scored under this are ignored (dlib: real faces 0.5+, face-like patterns about 0.1).
 ARGUS_FACE_MIN_CONFIDENCE = env.float("ARGUS_FACE_MIN_CONFIDENCE", default=0.3)
-# Cosine distance at or under which two faces match; unset = the model's calibrated default.
+# Cosine distance at or under which two faces match; unset = the model's calibrated default (Dlib 0.07, see
+# recognition/matching.py). identify, verify, detections and the face service all read it (FaceEngine.threshold);
+# a camera may set its own (Camera.match_threshold).
 ARGUS_FACE_MATCH_THRESHOLD = env.float("ARGUS_FACE_MATCH_THRESHOLD", default=None)
+
+# --- Unknown faces (recognition/unknowns.py) --------------------------------------------------------------
+# Cosine distance from a cluster's centroid within which an unknown track joins it; unset = the face model's
+# match threshold (a stranger is "the same person" by the rule that names enrolled people).
+ARGUS_UNKNOWN_CLUSTER_THRESHOLD = env.float("ARGUS_UNKNOWN_CLUSTER_THRESHOLD", default=None)
+# An open cluster seen this many times within ARGUS_UNKNOWN_RECUR_WINDOW seconds raises one alert.
+ARGUS_UNKNOWN_RECUR_COUNT = env.int("ARGUS_UNKNOWN_RECUR_COUNT", default=3)
+ARGUS_UNKNOWN_RECUR_WINDOW = env.int("ARGUS_UNKNOWN_RECUR_WINDOW", default=3600)
+# Clusters (their crops and vectors) not seen for this many days are deleted by the daily cleanup; 0 keeps them.
+ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS = env.int("ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS", default=30)
 
 # --- Face inference for requests (recognition/inference.py) ----------------------------------------------
 # Worker processes (per web process) that run face detection and embeddings for identify, verify, enrolment
@@ -523,6 +540,8 @@ ARGUS_INFERENCE_NICENESS = env.int("ARGUS_INFERENCE_NICENESS", default=10)
 RECOGNITION_FRAME_TIMEOUT = env.float("ARGUS_RECOGNITION_FRAME_TIMEOUT", default=15.0)
 
 # --- Face-service API (004, recognition/face_service/conf.py) ---------------------------------------------
+# 004's default similarity (0.85) is under Dlib's calibrated 0.93: while FACE_SERVICE_ENFORCE_MODEL_THRESHOLD is on
+# (the default) a session matches at max(its similarityThreshold, 1 - ARGUS_FACE_MATCH_THRESHOLD or the model's).
 FACE_SERVICE_SIMILARITY_THRESHOLD = env.float("ARGUS_FACE_SERVICE_SIMILARITY_THRESHOLD", default=0.85)
 FACE_SERVICE_SCAN_INTERVAL = env.int("ARGUS_FACE_SERVICE_SCAN_INTERVAL", default=5)
 # How many frames a second a session camera's moving frames are searched for faces, at most.

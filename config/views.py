@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Live view", "recognition:live"),
     ("Cameras", "cameras:list"),
     ("Faces", "recognition:faces"),
+    ("Unknown faces", "recognition:unknown-faces"),
     ("Attendance", "attendance:logs"),
     ("Reports", "attendance:reports"),
     ("Alerts", "cameras:alerts"),

@@ -12,6 +12,9 @@ that arrived meanwhile wait in its backlog instead of being refused. SIGTERM or 
 (daphne finishes the requests in flight). Options after the known ones go to daphne unchanged, the last
 argument may name another ASGI application (``config.asgi:application`` by default).
 
+:func:`serve_locally` starts Argus on a free loopback port, under one daphne or under this tier, for the tests
+and benchmarks that talk to a real server.
+
 Every server is a whole Argus web process: each has its own database connections, its own face-inference
 workers (``ARGUS_INFERENCE_PROCESSES``) and, with ``PROMETHEUS_MULTIPROC_DIR`` set, its own metrics file.
 """
@@ -19,13 +22,19 @@ workers (``ARGUS_INFERENCE_PROCESSES``) and, with ``PROMETHEUS_MULTIPROC_DIR`` s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 logger = logging.getLogger("argus.webtier")
 
@@ -146,6 +155,115 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, tier.request_stop)
     logger.info("serving %s on %s:%d with %d processes", application, args.bind, args.port, args.processes)
     return tier.run()
+
+
+# --- Argus on a free loopback port, for tests and benchmarks ---------------------------------------------
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+START_ATTEMPTS = 3  # a free port taken by someone else before the server binds it: try another
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A server :func:`serve_locally` started: its process (the tier's supervisor, or daphne) and address."""
+
+    process: subprocess.Popen
+    port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def answers(server: LocalServer, path: str = "/healthz") -> bool:
+    """True once ``path`` gets any HTTP answer (a 503 of a dependency that is down included)."""
+    try:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        try:
+            connection.request("GET", path)
+            connection.getresponse().read()
+        finally:
+            connection.close()
+    except OSError:
+        return False
+    return True
+
+
+def _stop(process: subprocess.Popen, grace: float) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _log_tail(log, size: int = 3000) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read().decode(errors="replace")[-size:]
+
+
+@contextlib.contextmanager
+def serve_locally(
+    env: dict[str, str] | None = None,
+    *,
+    processes: int | None = None,
+    ready: Callable[[LocalServer], bool] = answers,
+    log_path: Path | str | None = None,
+    startup_timeout: float = 90.0,
+    stop_grace: float = 30.0,
+    application: str = DEFAULT_APPLICATION,
+) -> Iterator[LocalServer]:
+    """Argus on a free port of 127.0.0.1 while the block runs: one daphne as ``make run`` starts it, or with
+    ``processes`` this web tier with that many servers.
+
+    ``env`` is added to this process's environment. Entered once ``ready(server)`` holds (by default: ``/healthz``
+    answers); a port taken meanwhile is retried on another. Raises ``RuntimeError`` with the end of the server's
+    log when it exits or is not ready within ``startup_timeout``. ``log_path`` keeps the log. Leaving stops the
+    server: SIGTERM, then SIGKILL after ``stop_grace`` seconds.
+    """
+    environment = {**os.environ, **(env or {})}
+    what = "daphne" if processes is None else f"the web tier of {processes}"
+    problem = ""
+    for _ in range(START_ATTEMPTS):
+        port = _free_port("127.0.0.1")
+        if processes is None:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application]
+        else:
+            command = [sys.executable, "-m", "config.webtier", "--processes", str(processes)]
+            command += ["-b", "127.0.0.1", "-p", str(port), application]
+        log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - the server's life
+        with log:
+            process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+            server = LocalServer(process, port)
+            try:
+                deadline = time.monotonic() + startup_timeout
+                is_ready = False
+                while not is_ready and process.poll() is None and time.monotonic() < deadline:
+                    is_ready = ready(server)
+                    if not is_ready:
+                        time.sleep(0.2)
+                if process.poll() is not None:
+                    problem = f"exited with code {process.returncode}:\n{_log_tail(log)}"
+                    continue  # most likely the port was taken meanwhile: another try on a new one
+                if not is_ready:
+                    raise RuntimeError(f"{what} was not ready within {startup_timeout:g} s:\n{_log_tail(log)}")
+                yield server
+                return
+            finally:
+                _stop(process, stop_grace)
+    raise RuntimeError(f"{what} did not start: {problem}")
 
 
 if __name__ == "__main__":

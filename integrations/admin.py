@@ -83,11 +83,15 @@ class ExporterAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable selected exporters")
     def enable(self, request, queryset):
-        self.message_user(request, f"Enabled {queryset.update(enabled=True)} exporters.", messages.SUCCESS)
+        changed = queryset.update(enabled=True)
+        outbox.exporters_changed()  # a queryset update sends no post_save
+        self.message_user(request, f"Enabled {changed} exporters.", messages.SUCCESS)
 
     @admin.action(description="Disable selected exporters")
     def disable(self, request, queryset):
-        self.message_user(request, f"Disabled {queryset.update(enabled=False)} exporters.", messages.SUCCESS)
+        changed = queryset.update(enabled=False)
+        outbox.exporters_changed()  # a queryset update sends no post_save
+        self.message_user(request, f"Disabled {changed} exporters.", messages.SUCCESS)
 
 
 class DeliveryAttemptInline(admin.TabularInline):

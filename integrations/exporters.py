@@ -83,11 +83,12 @@ def rest_headers(exporter: Exporter, extra: dict[str, str] | None = None) -> htt
 
 def _post(exporter: Exporter, body: bytes, extra_headers: dict[str, str]) -> int:
     try:
-        outbound.check_target(exporter.url, "The exporter's url")
+        # Connects to the address just checked: a second resolution could answer a blocked one.
+        client = outbound.pinned_client(exporter.url, "The exporter's url", timeout=TIMEOUT_SECONDS)
     except outbound.BlockedTarget as exc:
         raise _Failure(str(exc), retryable=False) from None
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        with client:
             response = client.post(exporter.url, content=body, headers=rest_headers(exporter, extra_headers))
     except httpx.HTTPError as exc:
         error = classify(exc)
@@ -134,11 +135,15 @@ def _publish(exporter: Exporter, body: bytes) -> None:
     client.on_disconnect = on_disconnect
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
-        outbound.check_target(parts.geturl(), "The exporter's url")
+        addresses = outbound.check_target(parts.geturl(), "The exporter's url")
     except outbound.BlockedTarget as exc:
         raise _Failure(str(exc), retryable=False) from None
+    port = parts.port or outbound.DEFAULT_PORTS[parts.scheme.lower()]
+    # Plain MQTT connects to the address just checked (DNS rebinding); mqtts keeps the name, which TLS
+    # verifies the broker's certificate against (checked, not pinned).
+    host = str(outbound.reachable_address(addresses, port)) if parts.scheme == "mqtt" and addresses else parts.hostname
     try:
-        client.connect(parts.hostname, parts.port, keepalive=int(config.get("keepalive", 60)))
+        client.connect(host, port, keepalive=int(config.get("keepalive", 60)))
     except (OSError, TimeoutError) as exc:
         error = classify(exc)
         raise _Failure(describe(exc), code=error.code if error else "SVC_001") from exc

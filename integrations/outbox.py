@@ -43,6 +43,7 @@ from django.utils import timezone
 from cameras import alerting
 from cameras.choices import AlertLevel
 from config.resilience import RetryPolicy
+from config.stamps import StampedCopy
 from integrations import exporters
 from integrations.models import OPEN_STATUSES, DeliveryAttempt, DeliveryStatus, Exporter, OutboxMessage
 from integrations.services import breaker_for, failing_source
@@ -81,6 +82,19 @@ def _kick_sweep() -> None:
     signature(SWEEP_TASK).delay()
 
 
+def _load_enabled_ids() -> tuple[str, ...]:
+    return tuple(Exporter.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True))
+
+
+# Asked on every ingested event; exporters change a few times a year. Each process keeps the list while no
+# exporter changed anywhere (config.stamps): saves, deletes and the admin's enable/disable announce it.
+enabled_exporter_ids = StampedCopy("integrations:exporters", _load_enabled_ids)
+
+
+def exporters_changed(sender=None, instance=None, **kwargs) -> None:
+    enabled_exporter_ids.changed()
+
+
 def enqueue_event(event_payload: dict[str, Any], event_id: str, kind: str = DEFAULT_KIND) -> int:
     """Owe ``event_payload`` to every enabled exporter; call it inside the transaction storing the event.
 
@@ -91,7 +105,7 @@ def enqueue_event(event_payload: dict[str, Any], event_id: str, kind: str = DEFA
 
     Returns the number of messages written.
     """
-    exporter_ids = list(Exporter.objects.filter(enabled=True).values_list("pk", flat=True))
+    exporter_ids = enabled_exporter_ids.get()
     if not exporter_ids:
         return 0
     payload = json.loads(exporters.encode(event_payload))

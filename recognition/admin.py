@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from config.api.contracts import ApiError
 from config.storage import signed_url
-from recognition import enrolment
+from recognition import enrolment, feedback, unknowns
+from recognition.choices import UnknownClusterStatus
 from recognition.models import (
     CallbackDelivery,
     Detection,
@@ -15,8 +17,11 @@ from recognition.models import (
     FaceEmbedding,
     FaceImage,
     FaceProfile,
+    MatchRejection,
     RecognitionSession,
     SessionCamera,
+    UnknownCluster,
+    UnknownSighting,
 )
 
 
@@ -89,6 +94,35 @@ class DetectionAdmin(ReadOnlyAdmin):
     search_fields = ["person_id", "name", "track_id"]
     date_hierarchy = "timestamp"
     list_select_related = ["camera"]
+    actions = ["reject_match"]
+
+    @admin.action(description="Wrong person: reject the match of the selected detections")
+    def reject_match(self, request, queryset) -> None:
+        editor = enrolment.Editor(
+            getattr(request.user, "email", str(request.user)), getattr(request.user, "role_id", "") or "", "admin"
+        )
+        rejected = 0
+        for detection in queryset.select_related("profile", "event"):
+            try:
+                feedback.reject_detection(detection, by=editor, user=request.user)
+            except ApiError as error:
+                self.message_user(request, f"{detection}: {error.text()}", messages.WARNING)
+            else:
+                rejected += 1
+        if rejected:
+            self.message_user(request, f"Rejected {rejected} match{'es' if rejected != 1 else ''}.", messages.SUCCESS)
+
+
+@admin.register(MatchRejection)
+class MatchRejectionAdmin(ReadOnlyAdmin):
+    """Operators' rejections (the vectors are not shown); deleting one lets the profile match that face again."""
+
+    list_display = ["created_at", "profile", "detection", "distance", "margin", "threshold", "rejected_by_label"]
+    list_filter = ["model"]
+    search_fields = ["profile__employee_id", "profile__name", "rejected_by_label"]
+    fields = ["profile", "detection", "model", "distance", "margin", "threshold", "rejected_by_label", "created_at"]
+    readonly_fields = fields
+    list_select_related = ["profile"]
 
 
 @admin.register(DetectionEventLog)
@@ -149,3 +183,72 @@ class RecognitionSessionAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     exclude = ["callback_url"]
     inlines = [SessionCameraInline, CallbackDeliveryInline]
+
+
+# --- Unknown faces: the review queue's clusters (recognition.unknowns) -------------------------------------
+
+
+def _admin_editor(request) -> enrolment.Editor:
+    return enrolment.Editor(
+        getattr(request.user, "email", str(request.user)), getattr(request.user, "role_id", "") or "", surface="admin"
+    )
+
+
+class UnknownSightingInline(admin.TabularInline):
+    model = UnknownSighting
+    extra = 0
+    can_delete = False
+    fields = ["preview", "seen_at", "camera", "quality", "distance"]
+    readonly_fields = fields
+    ordering = ["-quality"]
+
+    @admin.display(description="crop")
+    def preview(self, sighting: UnknownSighting) -> str:
+        if not sighting.storage_key:
+            return "—"
+        return format_html('<img src="{}" style="max-height:80px">', signed_url(sighting.storage_key))
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UnknownCluster)
+class UnknownClusterAdmin(ReadOnlyAdmin):
+    """Clusters of unknown faces: look, ignore, delete (crops and vectors with them). Enrolling needs a name and
+    an employee id, so it is done from the dashboard or the API."""
+
+    list_display = ["id", "status", "count", "first_seen", "last_seen", "employee_id", "model"]
+    list_filter = ["status", "model"]
+    search_fields = ["id", "employee_id"]
+    date_hierarchy = "last_seen"
+    exclude = ["centroid"]
+    readonly_fields = ["status", "count", "first_seen", "last_seen", "cameras", "profile", "employee_id", "alerted_at"]
+    inlines = [UnknownSightingInline]
+    actions = ["ignore_selected", "delete_selected_with_crops"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # the service's deletion instead: audited
+        return actions
+
+    @admin.action(description="Ignore the selected unknown faces (no more alerts)", permissions=["delete"])
+    def ignore_selected(self, request, queryset) -> None:
+        done = 0
+        for cluster in queryset.exclude(status=UnknownClusterStatus.ENROLLED):
+            unknowns.ignore(cluster, by=_admin_editor(request))
+            done += 1
+        self.message_user(request, f"{done} unknown face(s) ignored.")
+
+    @admin.action(description="Delete the selected unknown faces with their crops and vectors", permissions=["delete"])
+    def delete_selected_with_crops(self, request, queryset) -> None:
+        clusters = list(queryset)
+        for cluster in clusters:
+            unknowns.delete_cluster(cluster, by=_admin_editor(request))
+        self.message_user(request, f"{len(clusters)} unknown face(s) deleted.")
+
+    def delete_model(self, request, obj: UnknownCluster) -> None:
+        unknowns.delete_cluster(obj, by=_admin_editor(request))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for cluster in queryset:
+            self.delete_model(request, cluster)

@@ -10,8 +10,9 @@ class RecognitionConfig(AppConfig):
         from cameras.vision import registry as vision
         from config import retention
         from config.system import summary
-        from recognition import figures
+        from recognition import figures, unknowns
         from recognition.face_service import vision as face_service_vision
+        from recognition.signals import person_erased
         from recognition.vision import face_analyzer
 
         summary.contribute("registered_people", figures.registered_people)
@@ -58,4 +59,31 @@ class RecognitionConfig(AppConfig):
                 on_delete=None,
             )
         )
+        # Unknown-face clusters not seen within the period go with their sightings' vectors and crops (the
+        # crops go with each sighting row: recognition.unknowns._crop_gone).
+        retention.register(
+            retention.RetentionRule(
+                name="unknown_face_clusters",
+                model="recognition.UnknownCluster",
+                date_field="last_seen",
+                setting="ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS",
+                default_days=30,
+                description="unknown-face clusters not seen within the period, with their crops and vectors",
+                on_delete=unknowns.clusters_expired,
+            )
+        )
+        # ...and in a cluster still seen, the sightings older than the period (after the clusters' rule).
+        retention.register(
+            retention.RetentionRule(
+                name="unknown_face_sightings",
+                model="recognition.UnknownSighting",
+                date_field="seen_at",
+                setting="ARGUS_UNKNOWN_CLUSTER_RETENTION_DAYS",
+                default_days=30,
+                description="unknown-face sightings (vector, crop) older than the period, in clusters still seen",
+                on_delete=unknowns.sightings_expired,
+            )
+        )
+        # Erasing a person erases the clusters enrolled into them.
+        person_erased.connect(unknowns.erase_person_clusters, dispatch_uid="recognition.unknowns.erase")
         face_service_vision.register()  # 004 session cameras are watched by the vision workers

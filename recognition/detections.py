@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from cameras.models import Camera
 from cameras.probing import StreamUnavailable, grab_frame
-from cameras.services import stream_url_for_platform
+from cameras.services import stream_url_to_open
 from config import metrics, realtime
 from config.api.contracts import camel, utc_iso
-from config.api.spa import transform_keys
+from config.api.spa import CamelCased, transform_keys
 from config.storage import signed_url
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderKind
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
@@ -86,23 +86,50 @@ def _bump_live_version() -> None:
         cache.set("recognition:live:version", 2, timeout=None)
 
 
+# This process's latest answers, by cache key: (when it was read, the rows, the rows as 001 renders them). A
+# dashboard polls the same list from every open page; the version read per call still sees every new
+# detection at once.
+_live_local: dict[str, tuple[float, list[dict[str, Any]], CamelCased]] = {}
+LIVE_LOCAL_MAX = 256  # keys (camera x limit) kept per process; past it the copies start again empty
+
+
 def live_detections(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMIT) -> list[dict[str, Any]]:
     """The latest detections, newest first (one indexed query), cached for 3 s.
 
     New detections bump a version number that is part of the cache key, so a cached list is never older
-    than the last stored detection; the TTL bounds what one entry may cost.
+    than the last stored detection; the TTL bounds what one entry may cost. The process keeps what it read
+    as long (one Redis read per call instead of two, and nothing to unpickle). The rows are shared: read only.
     """
+    return _live(camera_id, limit)[1]
+
+
+def live_detections_camel_cased(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMIT) -> CamelCased:
+    """:func:`live_detections` with 001's keys, worked out once per list kept (the API's answer; read only)."""
+    return _live(camera_id, limit)[2]
+
+
+def _live(camera_id: str | None, limit: int) -> tuple[float, list[dict[str, Any]], CamelCased]:
     limit = max(1, min(int(limit), LIVE_MAX_LIMIT))
     key = f"recognition:live:{_live_version()}:{camera_id or '*'}:{limit}"
+    local = _live_local.get(key)
+    if local is not None and time.monotonic() - local[0] <= LIVE_CACHE_SECONDS:
+        return local
     cached = cache.get(key)
     if cached is not None:
-        return cached
+        return _keep_live(key, cached)
     queryset = Detection.objects.all()
     if camera_id:
         queryset = queryset.filter(camera_id=camera_id)
     rows = [detection_payload(d) for d in queryset.order_by("-timestamp", "id")[:limit]]
     cache.set(key, rows, timeout=LIVE_CACHE_SECONDS)
-    return rows
+    return _keep_live(key, rows)
+
+
+def _keep_live(key: str, rows: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]], CamelCased]:
+    if len(_live_local) >= LIVE_LOCAL_MAX:
+        _live_local.clear()
+    entry = _live_local[key] = (time.monotonic(), rows, CamelCased.of(rows))
+    return entry
 
 
 # --- Writing: one frame through the provider ------------------------------------------------------------
@@ -135,7 +162,10 @@ def camera_for_frame(camera_id: str) -> Camera:
 
 def grab_camera_frame(camera: Camera, timeout: float | None = None) -> np.ndarray:
     """One decoded frame (BGR) from the camera's stream, opened with its password."""
-    url = stream_url_for_platform(camera)
+    try:
+        url = stream_url_to_open(camera)
+    except ValueError as exc:
+        raise FrameUnavailable(str(exc)) from None
     if not url:
         raise FrameUnavailable(f"Camera {camera.pk} has no stream URL")
     try:
@@ -238,6 +268,11 @@ class TrackVerdict:
     box: dict[str, int]
     captured_at: float  # epoch seconds: the capture time of the best shot's frame
     shots: int  # embedded shots the decision read
+    threshold: float | None = None  # the match threshold the decision was made at
+    # The track's embedding (its best embedded shot) and the stored shot's quality score: an unknown track
+    # joins its unknown-face cluster with them (recognition.unknowns), without running the model again.
+    embedding: np.ndarray | None = None
+    quality: float = 0.0
 
 
 def record_track(
@@ -245,7 +280,8 @@ def record_track(
 ) -> tuple[Detection, bool]:
     """Store a track's detection: created at its first decision, updated (best shot, thumbnail, timestamp)
     when a better one comes. Pushed on the WebSocket like any detection once committed; the person is
-    announced (attendance) only when the track first becomes theirs. Returns (detection, announced)."""
+    announced (attendance) only when the track first becomes theirs; an unknown track is filed in its
+    unknown-face cluster (``recognition.unknowns``). Returns (detection, announced)."""
     at = datetime.fromtimestamp(verdict.captured_at, tz=UTC)
     profile = verdict.profile
     previous_person = existing.person_id if existing is not None else None
@@ -258,7 +294,8 @@ def record_track(
     detection.distance = verdict.distance
     detection.timestamp = at
     detection.bounding_box = verdict.box
-    detection.thumbnail = _store_thumbnail(camera, pixels, verdict.box, at)
+    crop = face_crop(pixels, verdict.box)
+    detection.thumbnail = _save_thumbnail(camera, crop[0], at) if crop else ""
     detection.status = _status_of_profile(profile)
     event = DetectionEventLog(
         camera=camera,
@@ -271,6 +308,7 @@ def record_track(
             "personId": detection.person_id or None,
             "distance": verdict.distance,
             "margin": verdict.margin,
+            "threshold": verdict.threshold,
             "shots": verdict.shots,
         },
     )
@@ -280,9 +318,42 @@ def record_track(
         detection.save()
     if old_thumbnail and old_thumbnail != detection.thumbnail:
         transaction.on_commit(lambda: default_storage.delete(old_thumbnail))
+    _cluster_unknown(detection, verdict, crop, at, existing is not None)
     announce = profile is not None and previous_person != detection.person_id
     transaction.on_commit(lambda: _after_commit(camera, [detection], announce=announce, counted=existing is None))
     return detection, announce
+
+
+def _cluster_unknown(
+    detection: Detection,
+    verdict: TrackVerdict,
+    crop: tuple[bytes, dict[str, int]] | None,
+    at: datetime,
+    updated: bool,
+) -> None:
+    """An unknown track joins (or starts) its unknown-face cluster; a track that turned out to be someone
+    enrolled leaves it. A failure here is logged and undoes the clustering only: the detection is what the
+    pipeline must never lose."""
+    from recognition import unknowns
+
+    joins = detection.profile_id is None and verdict.embedding is not None
+    if not joins and not (detection.profile_id is not None and updated):
+        return  # a recognised track's first detection: nothing to file or withdraw, no savepoint to pay for
+    try:
+        with transaction.atomic():
+            if joins:
+                unknowns.record_sighting(
+                    detection,
+                    verdict.embedding,
+                    crop=crop,
+                    quality=verdict.quality,
+                    seen_at=at,
+                    new_detection=not updated,
+                )
+            elif detection.profile_id is not None and updated:
+                unknowns.withdraw_sighting(detection)
+    except Exception:
+        logger.exception("could not cluster the unknown face of detection %s", detection.pk)
 
 
 def _status_of_profile(profile: FaceProfile | None) -> str:
@@ -304,19 +375,37 @@ def _after_commit(camera: Camera, rows: list[Detection], *, announce: bool = Tru
             announce_recognition(row, camera)
 
 
-def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:
+def face_crop(pixels: np.ndarray, box: dict[str, int]) -> tuple[bytes, dict[str, int]] | None:
+    """The face in ``box`` with a margin around it, as JPEG bytes, and where the face is in that crop
+    ({top, left, width, height}); None when the box leaves nothing to crop."""
     height, width = pixels.shape[:2]
     margin_x, margin_y = int(box["width"] * THUMBNAIL_MARGIN), int(box["height"] * THUMBNAIL_MARGIN)
     x0, y0 = max(0, box["left"] - margin_x), max(0, box["top"] - margin_y)
     x1 = min(width, box["left"] + box["width"] + margin_x)
     y1 = min(height, box["top"] + box["height"] + margin_y)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return ""
+        return None
     ok, jpeg = cv2.imencode(".jpg", pixels[y0:y1, x0:x1], [cv2.IMWRITE_JPEG_QUALITY, 88])
     if not ok:
-        return ""
+        return None
+    left, top = box["left"] - x0, box["top"] - y0
+    inside = {
+        "top": max(0, top),
+        "left": max(0, left),
+        "width": min(x1 - x0, left + box["width"]) - max(0, left),
+        "height": min(y1 - y0, top + box["height"]) - max(0, top),
+    }
+    return jpeg.tobytes(), inside
+
+
+def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at: datetime) -> str:
+    crop = face_crop(pixels, box)
+    return _save_thumbnail(camera, crop[0], at) if crop else ""
+
+
+def _save_thumbnail(camera: Camera, jpeg: bytes, at: datetime) -> str:
     key = f"detections/{camera.pk}/{at:%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
-    return default_storage.save(key, ContentFile(jpeg.tobytes()))
+    return default_storage.save(key, ContentFile(jpeg))
 
 
 def _iou(a: dict[str, int], b: dict[str, int]) -> float:

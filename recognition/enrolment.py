@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from config.api.contracts import ApiError, FieldError, Kind
 from recognition import analysis, inference
-from recognition.choices import ProfileStatus
+from recognition.choices import FACE_MODELS, ProfileStatus
 from recognition.engine import DetectedFace, FaceEngine, get_engine
 from recognition.images import UploadedImage, read_upload
 from recognition.models import Detection, FaceEmbedding, FaceImage, FaceProfile, SessionStudent
@@ -349,10 +349,35 @@ def delete_image(image: FaceImage, *, by: Editor | None = None) -> None:
             )
 
 
+def _erase_rejections(profile: FaceProfile) -> int:
+    """Delete the match rejections holding the person's vectors: those of their profile, and those whose
+    rejected face is theirs (within the model's threshold of one of their enrolled images). Returns how many."""
+    from recognition.models import MatchRejection
+
+    ids = set(MatchRejection.objects.filter(profile=profile).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        for model, dimension in profile.embeddings.values_list("model", "dimension").distinct():
+            spec = FACE_MODELS.get(model)
+            if spec is None:
+                continue
+            threshold = get_engine().threshold if model == get_engine().model_name else spec.threshold
+            cast = f"vector({int(dimension)})"
+            cursor.execute(
+                f"SELECT DISTINCT r.id FROM {MatchRejection._meta.db_table} r "
+                f"JOIN {FaceEmbedding._meta.db_table} e ON e.model = r.model "
+                f"WHERE r.model = %s AND e.profile_id = %s AND (r.embedding::{cast}) <=> (e.embedding::{cast}) <= %s",
+                [model, profile.pk, threshold],
+            )
+            ids.update(row[0] for row in cursor.fetchall())
+    MatchRejection.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
 def delete_profile(profile: FaceProfile, *, by: Editor = SYSTEM) -> dict[str, int]:
     """Erase a person: the profile and everything biometric about them, in one transaction. Removed are
     their images (rows and files), embeddings, the face crops (thumbnails) of their detections, the
-    face-service students (vectors) enrolled under their employee id, and whatever the apps above keep
+    face-service students (vectors) enrolled under their employee id, the operators' match rejections holding
+    their vectors (of their profile, or of their own face rejected as someone else), whatever the apps above keep
     (:data:`recognition.signals.person_erased`: presence thumbnails, export files naming them). Detection
     rows stay as unnamed-crop history. Always audited, as ``faces.profile.delete`` with what was removed.
     Used by the API, the admin and the dashboard alike. Returns the counts."""
@@ -369,6 +394,7 @@ def delete_profile(profile: FaceProfile, *, by: Editor = SYSTEM) -> dict[str, in
         students = SessionStudent.objects.filter(roll_number=employee_id)
         counts["face_service_students"] = students.count()
         students.delete()  # their recognition results go with them (cascade)
+        counts["match_rejections"] = _erase_rejections(profile)
         profile.delete()
         for _receiver, removed in person_erased.send(
             sender=FaceProfile, employee_id=employee_id, name=name, profile_id=profile_id

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
-import httpx
 import numpy as np
 
+from cameras.models import Camera
 from config import outbound
 from config.api.contracts import now_iso
 from config.resilience import CircuitBreaker, OutboundError, PeerRejected, RetryPolicy, call_with_policy
 from recognition.choices import ProviderKind, ProviderStatus
 from recognition.engine import FaceEngine, get_engine
-from recognition.matching import identify
+from recognition.matching import identify, threshold_for
 from recognition.models import DetectionProviderConfig, FaceProfile
 
 # Slower than this and the provider answers, but is "degraded" (001: the live view needs < 200 ms reads;
@@ -55,6 +55,7 @@ class ProvidedFace:
     person_id: str = ""
     name: str = ""
     distance: float | None = None
+    margin: float | None = None  # top-1/top-2 distance gap (built-in engine only)
     track_id: str = ""
 
 
@@ -83,12 +84,16 @@ class BuiltinProvider:
 
     def detect(self, pixels: np.ndarray, *, camera_id: str = "") -> ProviderAnswer:
         started = time.perf_counter()
+        threshold = threshold_for(Camera.objects.filter(pk=camera_id).first() if camera_id else None, self.engine)
         faces = []
         for face in self.engine.detect(pixels):
             embedding = self.engine.embed(pixels, face)
-            best = next(iter(identify(embedding, limit=1, engine=self.engine)), None)
+            # The runner-up too: the top-1/top-2 margin is the decision's evidence (shown with a rejection).
+            nearest = identify(embedding, limit=2, engine=self.engine)
+            best = nearest[0] if nearest else None
+            margin = round(nearest[1].distance - nearest[0].distance, 4) if len(nearest) > 1 else None
             box = face.box.as_api()
-            if best is not None and best.distance <= self.engine.threshold:
+            if best is not None and best.distance <= threshold:
                 faces.append(
                     ProvidedFace(
                         box=box,
@@ -97,6 +102,7 @@ class BuiltinProvider:
                         person_id=best.profile.employee_id,
                         name=best.profile.name,
                         distance=round(best.distance, 4),
+                        margin=margin,
                     )
                 )
             else:
@@ -105,19 +111,21 @@ class BuiltinProvider:
                         box=box,
                         confidence=round(face.confidence * 100, 2),
                         distance=round(best.distance, 4) if best is not None else None,
+                        margin=margin,
                     )
                 )
         latency = round((time.perf_counter() - started) * 1000)
         payload = {
             "provider": "builtin",
             "model": self.engine.model_name,
-            "threshold": self.engine.threshold,
+            "threshold": threshold,
             "faces": [
                 {
                     "personId": f.person_id or None,
                     "confidence": f.confidence,
                     "boundingBox": f.box,
                     "distance": f.distance,
+                    "margin": f.margin,
                 }
                 for f in faces
             ],
@@ -164,19 +172,16 @@ class HttpProvider:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
 
         try:
-            outbound.check_target(self.config.endpoint, "The provider's endpoint")
+            # Every frame goes to the address just checked, not to a second resolution of the name.
+            client = outbound.pinned_client(
+                self.config.endpoint, "The provider's endpoint", timeout=self.config.timeout_seconds
+            )
         except outbound.BlockedTarget as exc:
             raise ProviderError(str(exc)) from None
 
         def send() -> tuple[dict[str, Any], int]:
             started = time.perf_counter()
-            response = httpx.post(
-                self.config.endpoint,
-                json=body,
-                headers=headers,
-                timeout=self.config.timeout_seconds,
-                follow_redirects=False,
-            )
+            response = client.post(self.config.endpoint, json=body, headers=headers)
             response.raise_for_status()
             latency = round((time.perf_counter() - started) * 1000)
             try:
@@ -189,11 +194,12 @@ class HttpProvider:
         # once, and closes the circuit when it succeeds.
         breaker = CircuitBreaker(BREAKER_NAME)
         try:
-            if health_check:
-                result = call_with_policy(send, policy=RetryPolicy(enabled=False), sleep=self.sleep)
-                breaker.reset()
-                return result
-            return call_with_policy(send, breaker=breaker, policy=self.policy, sleep=self.sleep)
+            with client:
+                if health_check:
+                    result = call_with_policy(send, policy=RetryPolicy(enabled=False), sleep=self.sleep)
+                    breaker.reset()
+                    return result
+                return call_with_policy(send, breaker=breaker, policy=self.policy, sleep=self.sleep)
         except OutboundError as exc:
             raise ProviderError(str(exc)) from exc
 

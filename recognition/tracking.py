@@ -23,7 +23,8 @@ import numpy as np
 
 # A face overlapping a track's last box at least this much continues it.
 MIN_IOU = 0.25
-# Without overlap, a face whose embedding is this close to a track's continues it (the model's threshold).
+# Without overlap, a face whose embedding is this close to a track's continues it. Looser than the match
+# threshold (0.07 for Dlib): it only joins two shots of one passing, and the track's own decision names the person.
 MAX_EMBEDDING_JUMP = 0.08
 # Boxes and embeddings continue a track only if it was seen in one of the last MAX_GAP_FRAMES searched frames
 # (counted in frames, not seconds: a busy worker analyses fewer frames a second): a face appearing where

@@ -32,12 +32,20 @@ from cameras.models import Camera
 from cameras.vision import live as live_pictures
 from config.api.contracts import ApiError
 from config.storage import signed_url
-from recognition import enrolment
+from recognition import enrolment, feedback
+from recognition import thresholds as recognition_thresholds
 from recognition.api.filters import FaceProfileFilterSet
-from recognition.choices import BADGE_COLOURS, DetectionStatus, ProfileStatus
+from recognition.choices import BADGE_COLOURS, DetectionStatus, ProfileStatus, UnknownClusterStatus
 from recognition.engine import FaceEngineUnavailable
 from recognition.forms import FaceFilterForm, FaceImagesForm, FaceProfileForm, FaceRegistrationForm
-from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceImage, FaceProfile
+from recognition.models import (
+    Detection,
+    DetectionEventLog,
+    DetectionProviderConfig,
+    FaceImage,
+    FaceProfile,
+    UnknownCluster,
+)
 
 FEED_SIZE = 30
 EVENT_LOG_SIZE = 10
@@ -368,3 +376,208 @@ def face_delete(request: HttpRequest, profile_id: uuid.UUID) -> HttpResponse:
         "detection_count": profile.detections.count(),
     }
     return render(request, "recognition/face_delete.html", context)
+
+
+# --- Unknown faces: the review queue ---------------------------------------------------------------------
+
+UNKNOWN_STATUS_BADGES = {
+    UnknownClusterStatus.OPEN: "red",
+    UnknownClusterStatus.IGNORED: "",
+    UnknownClusterStatus.ENROLLED: "green",
+}
+UNKNOWNS_PER_PAGE = 24
+
+
+def _unknown_rows(clusters) -> list[dict[str, Any]]:
+    return [
+        {
+            "cluster": cluster,
+            "badge": UNKNOWN_STATUS_BADGES.get(cluster.status, ""),
+            "thumbnail": signed_url(cluster.crops[0].storage_key) if cluster.crops else None,
+        }
+        for cluster in clusters
+    ]
+
+
+@require_GET
+@permission_required("faces:read")
+def unknown_faces(request: HttpRequest) -> HttpResponse:
+    """The queue: clusters of unknown faces, newest first, filtered like the API (status, camera, since)."""
+    from recognition.api.filters import UnknownClusterFilterSet
+    from recognition.api.unknown_views import crops_prefetch
+
+    ordered = UnknownCluster.objects.prefetch_related(crops_prefetch()).order_by("-last_seen", "id")
+    query = request.GET.copy()
+    if "status" not in query:
+        query["status"] = UnknownClusterStatus.OPEN  # the work still to do, unless asked otherwise
+    query = {key: value for key, value in query.items() if value not in ("", "any")}
+    filterset = UnknownClusterFilterSet(query, queryset=ordered)
+    filtered = filterset.is_valid()
+    page = Paginator(filterset.qs if filtered else ordered, UNKNOWNS_PER_PAGE).get_page(request.GET.get("page"))
+    by_status = dict(UnknownCluster.objects.order_by().values_list("status").annotate(count=Count("id")))
+    record_read(
+        request,
+        action="unknown_face.list",
+        employee_id="",
+        message="Viewed the unknown-face queue (dashboard)",
+        resource_type="unknown_face",
+    )
+    context = {
+        "page": page,
+        "rows": _unknown_rows(page),
+        "status": request.GET.get("status", UnknownClusterStatus.OPEN),
+        "camera": request.GET.get("camera_id", ""),
+        "statuses": UnknownClusterStatus.choices,
+        "cameras": list(Camera.objects.order_by("name").values_list("id", "name")),
+        "status_totals": [(label, by_status.get(value, 0)) for value, label in UnknownClusterStatus.choices],
+        "filter_errors": [] if filtered else _filter_errors(filterset),
+        "paging_query": paging_query(request),
+        "can_write": request.user.has_permission("faces:write"),
+    }
+    return render(request, "recognition/unknown_faces.html", context)
+
+
+def _unknown_or_404(cluster_id: uuid.UUID) -> UnknownCluster:
+    from recognition.api.unknown_views import crops_prefetch
+
+    return get_object_or_404(UnknownCluster.objects.prefetch_related(crops_prefetch()), pk=cluster_id)
+
+
+@require_GET
+@permission_required("faces:read")
+def unknown_face_detail(request: HttpRequest, cluster_id: uuid.UUID) -> HttpResponse:
+    cluster = _unknown_or_404(cluster_id)
+    record_read(
+        request,
+        action="unknown_face.view",
+        employee_id=cluster.employee_id,
+        message=f"Viewed the crops of unknown face {cluster.pk} (dashboard)",
+        resource_type="unknown_face",
+        resource_id=str(cluster.pk),
+    )
+    others = (
+        UnknownCluster.objects.exclude(pk=cluster.pk)
+        .exclude(status=UnknownClusterStatus.ENROLLED)
+        .order_by("-last_seen")[:50]
+    )
+    context = {
+        "cluster": cluster,
+        "badge": UNKNOWN_STATUS_BADGES.get(cluster.status, ""),
+        "crops": [{"sighting": s, "url": signed_url(s.storage_key)} for s in cluster.crops],
+        "recent": cluster.sightings.select_related("camera").order_by("-seen_at")[:PROFILE_HISTORY_SIZE],
+        "others": others,
+        "can_write": request.user.has_permission("faces:write"),
+        "reviewable": cluster.status != UnknownClusterStatus.ENROLLED,
+    }
+    return render(request, "recognition/unknown_face_detail.html", context)
+
+
+@require_POST
+@permission_required("faces:write")
+def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str) -> HttpResponse:
+    """enrol (employee_id, name), assign (employee_id), merge (into), ignore, delete: through the services,
+    which audit each (marked as the dashboard's)."""
+    from recognition import unknowns
+
+    cluster = get_object_or_404(UnknownCluster, pk=cluster_id)
+    by = _editor(request)
+    back = redirect("recognition:unknown-face-detail", cluster_id=cluster.pk)
+    try:
+        if action == "enrol":
+            employee_id = request.POST.get("employee_id", "").strip()
+            name = request.POST.get("name", "").strip()
+            if not employee_id or not name:
+                messages.error(request, "Enrolling needs an employee ID and a name.")
+                return back
+            profile = unknowns.enrol(cluster, {"employee_id": employee_id, "name": name}, by=by)
+            messages.success(request, f"Enrolled as {profile.name} ({profile.employee_id}).")
+            return redirect("recognition:face-detail", profile_id=profile.pk)
+        if action == "assign":
+            profile = FaceProfile.objects.filter(employee_id=request.POST.get("employee_id", "").strip()).first()
+            if profile is None:
+                messages.error(request, "No face profile has that employee ID.")
+                return back
+            unknowns.assign(cluster, profile, by=by)
+            messages.success(request, f"The crops were added to {profile.name} ({profile.employee_id}).")
+            return redirect("recognition:face-detail", profile_id=profile.pk)
+        if action == "merge":
+            try:
+                target = UnknownCluster.objects.filter(pk=uuid.UUID(request.POST.get("into", ""))).first()
+            except ValueError:
+                target = None
+            if target is None:
+                messages.error(request, "Choose the unknown face to merge into.")
+                return back
+            unknowns.merge(cluster, target, by=by)
+            messages.success(request, "Merged.")
+            return redirect("recognition:unknown-face-detail", cluster_id=target.pk)
+        if action == "ignore":
+            unknowns.ignore(cluster, by=by)
+            messages.success(request, "Ignored: this face no longer raises alerts.")
+            return back
+        if action == "delete":
+            counts = unknowns.delete_cluster(cluster, by=by)
+            messages.success(request, f"Deleted: {counts['sightings']} sightings and {counts['crops']} crops removed.")
+            return redirect("recognition:unknown-faces")
+    except ApiError as error:
+        messages.error(request, error.text())
+        return back
+    raise Http404(f"No action {action}")
+
+
+# --- One detection: the decision behind it, and "wrong person" -------------------------------------------
+
+
+@require_GET
+@permission_required("detections:read")
+def detection_detail(request: HttpRequest, detection_id: uuid.UUID) -> HttpResponse:
+    detection = get_object_or_404(Detection.objects.select_related("camera", "profile", "event"), pk=detection_id)
+    rejections = list(detection.rejections.select_related("profile").order_by("-created_at", "id"))
+    record_read(
+        request,
+        action="detection.view",
+        employee_id=detection.person_id or (rejections[0].profile.employee_id if rejections else ""),
+        message=f"Viewed detection {detection.pk} and its face crop (dashboard)",
+        resource_type="detection",
+        resource_id=str(detection.pk),
+    )
+    context = {
+        "detection": detection,
+        "thumbnail": signed_url(detection.thumbnail) if detection.thumbnail else None,
+        "badge": BADGE_COLOURS.get(detection.status, ""),
+        "decision": feedback.decision_of(detection),
+        "rejections": rejections,
+        "can_reject": detection.profile_id is not None and request.user.has_permission("faces:write"),
+    }
+    return render(request, "recognition/detection_detail.html", context)
+
+
+@require_POST
+@permission_required("faces:write")
+def detection_reject(request: HttpRequest, detection_id: uuid.UUID) -> HttpResponse:
+    """The operator says the detection is not the person it names (audited by the service)."""
+    detection = get_object_or_404(Detection.objects.select_related("profile", "event"), pk=detection_id)
+    name = detection.name
+    try:
+        feedback.reject_detection(detection, by=_editor(request), user=request.user)
+    except ApiError as error:
+        messages.error(request, error.text())
+    except FaceEngineUnavailable as exc:
+        messages.error(request, f"The face engine cannot run: {exc}")
+    else:
+        messages.success(request, f"Marked as not {name}: faces like this one will no longer be taken for them.")
+    return redirect("recognition:detection-detail", detection_id=detection.pk)
+
+
+# --- Thresholds: what they trade on the enrolled faces -----------------------------------------------------
+
+
+@require_GET
+@permission_required("faces:read")
+def thresholds(request: HttpRequest) -> HttpResponse:
+    try:
+        tradeoff = recognition_thresholds.enrolled_tradeoff()
+    except FaceEngineUnavailable as exc:
+        messages.error(request, f"The face engine cannot run: {exc}")
+        return redirect("recognition:faces")
+    return render(request, "recognition/thresholds.html", {"tradeoff": tradeoff})

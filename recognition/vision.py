@@ -53,10 +53,18 @@ def video_engine() -> FaceEngine:
 class FaceAnalyzer:
     """Face tracks and per-track detections for the cameras of one stream with recognition on."""
 
-    def __init__(self, stream: VisionStream, camera_ids: list[str], engine: FaceEngine | None = None) -> None:
+    def __init__(
+        self,
+        stream: VisionStream,
+        camera_ids: list[str],
+        engine: FaceEngine | None = None,
+        threshold: float | None = None,
+    ) -> None:
         self.stream = stream
         self.camera_ids = camera_ids
         self.engine = engine or video_engine()
+        # The cameras' own match threshold, else the model's (recognition.matching.threshold_for).
+        self.threshold = threshold if threshold is not None else self.engine.threshold
         self.tracker = FaceTracker()
         self.frames_searched = 0
         self.embeddings = 0
@@ -133,7 +141,7 @@ class FaceAnalyzer:
         shot.candidates = [Candidate(match.profile, match.distance) for match in matches]
 
     def _decide(self, track: FaceTrack) -> None:
-        decision = track.decide(self.engine.threshold)
+        decision = track.decide(self.threshold)
         stored = track.state.get("decision")
         if decision is None or decision.person is None:
             # Nobody enrolled is near the first shot: the track is an unknown person for now, at once (the
@@ -156,7 +164,7 @@ class FaceAnalyzer:
             stored is not None
             and stored.person is not None
             and stored.distance is not None
-            and stored.distance <= CONFIDENT_SHARE * self.engine.threshold
+            and stored.distance <= CONFIDENT_SHARE * self.threshold
         )
 
     def _unknown(self, track: FaceTrack, decision: Decision | None) -> Decision:
@@ -175,7 +183,7 @@ class FaceAnalyzer:
         """A track left the picture: an unknown person's detection gets the track's best crop."""
         stored = track.state.get("decision")
         if stored is None and track.embedded:
-            self._store(track, self._unknown(track, track.decide(self.engine.threshold)))
+            self._store(track, self._unknown(track, track.decide(self.threshold)))
         elif stored is not None and stored.person is None and _a_better_crop(track.best, stored.shot):
             self._store(track, Decision(None, stored.distance, stored.margin, track.best))
 
@@ -194,6 +202,10 @@ class FaceAnalyzer:
             box={"top": y, "left": x, "width": w, "height": h},
             captured_at=shot.captured_at,
             shots=len(track.embedded),
+            threshold=self.threshold,
+            # Only an unknown track needs these (its cluster, recognition.unknowns): no model run, no copy.
+            embedding=track.embedding if decision.person is None else None,
+            quality=shot.quality,
         )
         close_old_connections()
         from cameras.models import Camera
@@ -215,10 +227,12 @@ def _a_better_crop(best: Shot | None, stored: Shot) -> bool:
 
 def face_analyzer(stream: VisionStream) -> FaceAnalyzer | None:
     """The analyzer factory: streams with at least one camera that has recognition on."""
-    camera_ids = [demand.id for demand in cameras_of(stream) if demand.settings.get("recognition_enabled")]
-    if not camera_ids:
+    demands = [demand for demand in cameras_of(stream) if demand.settings.get("recognition_enabled")]
+    if not demands:
         return None
-    analyzer = FaceAnalyzer(stream, camera_ids)
+    # Cameras sharing one stream share its tracks and their decisions: the strictest of their thresholds holds.
+    own = [demand.settings["match_threshold"] for demand in demands if demand.settings.get("match_threshold")]
+    analyzer = FaceAnalyzer(stream, [demand.id for demand in demands], threshold=min(own) if own else None)
     # Loading the model takes seconds: in the background, so the worker's beat (its leases) is not held up;
     # the first frame with motion waits for it on the engine's lock.
     threading.Thread(target=_load_quietly, args=(analyzer.engine,), name="face engine load", daemon=True).start()

@@ -41,7 +41,7 @@ MIN_EYE_SPAN = 0.33
 NETWORK_MAX_SIDE = 544
 # The box is HOG's where HOG sees the face: enrolled embeddings were cut with HOG's boxes, and the Dlib model is
 # sensitive to the cut (YuNet's mapped square alone moves a selfie face's embedding by up to 0.07, near the
-# 0.08 threshold). HOG looks only at a cut around the face, REFINE_MARGIN of its side each way.
+# 0.07 threshold). HOG looks only at a cut around the face, REFINE_MARGIN of its side each way.
 REFINE_MARGIN = 0.5
 # A dlib-like square from YuNet's box: side = SQUARE_WIDTH x the box width, centre moved down CENTRE_DROP x height.
 SQUARE_WIDTH = 1.1

@@ -19,11 +19,65 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue_tokens
 from config.redis import get_redis
+from tests.documented import DocumentedResponses
 from tests.factories import ApiKeyFactory, UserFactory, role_user
 from tests.integrations.peers import HttpPeer, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = BASE_DIR.parent / "shared" / "data"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--documented",
+        action="store_true",
+        default=os.environ.get("ARGUS_CHECK_DOCUMENTED") == "1",
+        help="Hold every answer the test clients receive against the OpenAPI document (issue 17): a test whose "
+        "answers the document does not describe fails. Also ARGUS_CHECK_DOCUMENTED=1.",
+    )
+
+
+_guard_cost = {"answers": 0, "seconds": 0.0}
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.getoption("--documented") and _guard_cost["answers"]:
+        from tests.documented import BUILD_SECONDS
+
+        terminalreporter.write_line(
+            f"--documented: {_guard_cost['answers']} answers checked in {_guard_cost['seconds']:.2f} s, "
+            f"the document built in {sum(BUILD_SECONDS):.2f} s"
+        )
+
+
+@pytest.fixture
+def documented_responses() -> Iterator[DocumentedResponses]:
+    """Every answer a Django test client receives in the test, held against the OpenAPI document: what the
+    document does not say is in ``.problems``."""
+    with DocumentedResponses().watching() as ledger:
+        yield ledger
+
+
+@pytest.fixture(autouse=True)
+def _every_response_documented(request):
+    """With ``--documented``, each test's answers must be what the document says."""
+    if (
+        not request.config.getoption("--documented")
+        or "documented_responses" in request.fixturenames
+        or request.node.get_closest_marker("undocumented")
+    ):
+        yield
+        return
+    with DocumentedResponses().watching() as ledger:
+        yield
+    _guard_cost["answers"] += ledger.checked
+    _guard_cost["seconds"] += ledger.seconds
+    if ledger.problems and os.environ.get("ARGUS_DOCUMENTED_LOG"):  # a whole run's mismatches, in one file
+        with open(os.environ["ARGUS_DOCUMENTED_LOG"], "a", encoding="utf-8") as log:
+            log.writelines(f"{request.node.nodeid}\t{problem}\n" for problem in dict.fromkeys(ledger.problems))
+    assert not ledger.problems, "answers the OpenAPI document does not describe:\n" + "\n".join(
+        dict.fromkeys(ledger.problems)
+    )
 
 
 def _delete_run_keys() -> None:
@@ -48,6 +102,18 @@ def _fresh_public_health():
     from config.api import health_views
 
     health_views._public_cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_copies():
+    """Each test reads afresh what processes keep between requests (config.stamps copies, the live detections):
+    the test database is rolled back and Redis emptied without anyone announcing it."""
+    from config import stamps
+    from recognition import detections
+
+    stamps.forget_all()
+    detections._live_local.clear()
     yield
 
 
@@ -212,6 +278,18 @@ def test_database_url() -> str:
     """The URL of this run's test database, for processes the tests start."""
     db = settings.DATABASES["default"]
     return f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def server_environment(**extra: str) -> dict[str, str]:
+    """The environment a server the tests start needs (with ``config.webtier.serve_locally``) to use this run's
+    database and Redis prefix; ``extra`` adds to it."""
+    return {
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "ARGUS_TESTING": "1",
+        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -58,6 +58,12 @@ class AuditLogFilterSet(QueryAliases, django_filters.FilterSet):
         "resourceId": "resource_id",
         "employeeId": "person",
     }
+    documented_names = {
+        "date_from": "dateFrom",
+        "date_to": "dateTo",
+        "resource_type": "resourceType",
+        "resource_id": "resourceId",
+    }
 
     def filter_person(self, queryset, name, value):
         return queryset.filter(Q(context__employee_id=value) | Q(resource_id=value))

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from anpr.choices import ListType, ModelType
 from anpr.models import PLATE_MAX, DetectionModel, WatchlistEntry
 from anpr.payloads import event_payload, model_payload, watchlist_payload
+from config.api.fields import SignedUrlField
 
 # --- Events (documentation of the ingest body and of the representation) -----------------------------
 
@@ -56,8 +57,8 @@ class EventSerializer(serializers.Serializer):
     plate_text = serializers.CharField()
     confidence = serializers.FloatField()
     raw_candidates = CandidateSerializer(many=True)
-    frame_url = serializers.URLField(allow_null=True, help_text="Signed, expiring")
-    crop_url = serializers.URLField(allow_null=True, help_text="Signed, expiring")
+    frame_url = SignedUrlField(allow_null=True, help_text="Signed, expiring")
+    crop_url = SignedUrlField(allow_null=True, help_text="Signed, expiring")
     vehicle_info = serializers.DictField(allow_null=True)
     tpms_status = serializers.DictField(allow_null=True)
     metadata = serializers.DictField()

@@ -15,6 +15,7 @@ from anpr.choices import SortField, SortOrder, StatsInterval
 from anpr.models import DetectionModel, PlateEvent, WatchlistEntry
 from anpr.payloads import accepted_payload, event_payload
 from cameras.services import next_id
+from config import stamps
 from config.api.contracts import ApiError, Kind
 from config.api.edge import EdgeAPIView, EdgeGenericAPIView, EdgeViewSet
 
@@ -44,6 +45,8 @@ class EventIngestView(EdgeAPIView):
     # write cost of the busiest endpoint and drown people's actions in the trail.
     audit_enabled = False
     parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    # The watchlist's and the exporters' stamps ride on the API key's round trip (config.stamps).
+    prefetch_stamps = True
 
     @extend_schema(
         operation_id="events_ingest",
@@ -66,7 +69,8 @@ class EventIngestView(EdgeAPIView):
         if length > limit:
             raise ApiError(Kind.MALFORMED, f"Request body is larger than {limit} bytes", status=413)
         document, uploads, errors = ingest.read_request(request.content_type or "", request.data, request.FILES)
-        event = ingest.ingest(document, uploads, errors)
+        with stamps.prefetched(getattr(request._request, "argus_stamps", None)):
+            event = ingest.ingest(document, uploads, errors)
         return Response(accepted_payload(event), status=status.HTTP_202_ACCEPTED)
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from attendance import exports
 from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.models import ExportJob
+from config.api.fields import SignedUrlField
 
 
 class ExportRequestSerializer(serializers.Serializer):
@@ -114,7 +115,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
+    @extend_schema_field(SignedUrlField(allow_null=True))
     def get_download_url(self, job: ExportJob) -> str | None:
         return exports.download_url(job)
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 
 from attendance.choices import AttendanceStatus, OdooStatus
 from attendance.models import AttendanceLog
@@ -52,6 +53,8 @@ class SiteDateField(forms.Field):
         return timezone.localtime(moment).date()
 
 
+# Documented as a day; a date-time is read as its site-local day too.
+@extend_schema_field({"type": "string", "format": "date"})
 class SiteDateFilter(django_filters.Filter):
     field_class = SiteDateField
 

@@ -37,7 +37,7 @@ def thumbnail_url(key: str) -> str | None:
 
 
 class AttendanceRecordSerializer(serializers.ModelSerializer):
-    camera_id = serializers.CharField(read_only=True)
+    camera_id = serializers.CharField(read_only=True, allow_null=True)  # null when no camera is linked
     timestamp = UtcDateTimeField(read_only=True)
     thumbnail = serializers.SerializerMethodField()
 
@@ -64,10 +64,11 @@ class AttendanceRecordSerializer(serializers.ModelSerializer):
 
 
 class AttendanceLogSerializer(serializers.ModelSerializer):
-    time_in = SiteTimeField(source="check_in", read_only=True)
+    # Null on a day logged without an arrival (a manual absence): documented so.
+    time_in = SiteTimeField(source="check_in", read_only=True, allow_null=True)
     # Null until the person leaves, has a shift, is synced, or was seen by a camera: documented so.
     time_out = SiteTimeField(source="check_out", read_only=True, allow_null=True)
-    check_in = UtcDateTimeField(read_only=True)
+    check_in = UtcDateTimeField(read_only=True, allow_null=True)
     check_out = UtcDateTimeField(read_only=True, allow_null=True)
     camera_id = serializers.CharField(read_only=True, allow_null=True)
     shift_id = serializers.CharField(read_only=True, allow_null=True)

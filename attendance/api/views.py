@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django_filters.utils import translate_validation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from accounts import audit
 from attendance import services, statistics
 from attendance import shifts as shift_rules
 from attendance.api import serializers
-from attendance.api.filters import FILTER_PARAMS, AttendanceLogFilterSet
+from attendance.api.filters import AttendanceLogFilterSet
 from attendance.choices import OdooStatus
 from attendance.models import AttendanceLog, AttendanceRecord, ShiftSchedule
 from cameras.models import Camera
@@ -43,6 +44,7 @@ class AttendanceRecordListView(SpaGenericAPIView):
     queryset = AttendanceRecord.objects.order_by("-timestamp", "person_id")
     serializer_class = serializers.AttendanceRecordSerializer
     required_permissions = "attendance:read"
+    pagination_class = None  # bounded by ``limit``, not paged
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description=f"At most this many (1-{RECORDS_MAX_LIMIT})")],
@@ -150,12 +152,13 @@ class StatisticsView(SpaGenericAPIView):
     filterset_class = AttendanceLogFilterSet
     required_permissions = "attendance:read"
 
+    # The log filters are documented from the filterset (types, enums), as on GET /attendance/logs.
     @extend_schema(
         parameters=[
             OpenApiParameter("groupBy", str, enum=list(statistics.GROUPS), description="One breakdown only"),
-            *(OpenApiParameter(name, str, description="As on GET /attendance/logs") for name in FILTER_PARAMS),
         ],
         responses={200: dict},
+        filters=True,
     )
     def get(self, request):
         group = request.query_params.get("groupBy") or None
@@ -175,7 +178,9 @@ class OverviewView(SpaAPIView):
     required_permissions = "attendance:read"
 
     @extend_schema(
-        parameters=[OpenApiParameter("date", str, description="Site-local day (YYYY-MM-DD), today by default")],
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Site-local day (YYYY-MM-DD), today by default")
+        ],
         responses={200: dict},
     )
     def get(self, request):
@@ -196,7 +201,9 @@ class ShiftListView(SpaGenericAPIView):
     queryset = ShiftSchedule.objects.filter(active=True).order_by("start_time", "id")
     serializer_class = serializers.ShiftSerializer
     required_permissions = "attendance:read"
+    pagination_class = None  # every active shift at once: a site has a handful
 
+    @extend_schema(responses=serializers.ShiftSerializer(many=True))
     def get(self, request):
         shifts = list(self.get_queryset())
         now = timezone.now()

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
-from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType
+from cameras.choices import COUNTING_STATUS_ALIASES, AlertLevel, CameraStatus, SensorType, StreamType
 from cameras.models import Alert, Camera, Sensor, Zone
 from config.api.filters import QueryAliases
 
@@ -19,11 +20,13 @@ class CameraFilterSet(QueryAliases, django_filters.FilterSet):
         model = Camera
         fields = ["status", "stream_type", "enabled", "search", "zone_id"]
 
-    query_aliases = {"streamType": "stream_type"}  # 001 sends camelCase query parameters
+    # 001 sends camelCase query parameters; snake_case stays accepted.
+    query_aliases = {"streamType": "stream_type", "zoneId": "zone_id"}
+    documented_names = {"stream_type": "streamType", "zone_id": "zoneId"}
 
+    # 000's active/inactive are read as online/offline (its clients share the filter on /api/v2/cameras).
+    @extend_schema_field({"type": "string", "enum": [*CameraStatus.values, *COUNTING_STATUS_ALIASES]})
     def filter_status(self, queryset, name, value):
-        from cameras.choices import COUNTING_STATUS_ALIASES
-
         value = COUNTING_STATUS_ALIASES.get(value, value)
         if value not in CameraStatus.values:
             from rest_framework.exceptions import ValidationError
@@ -66,3 +69,4 @@ class AlertFilterSet(QueryAliases, django_filters.FilterSet):
         fields = ["level", "acknowledged", "muted", "camera_id", "open"]
 
     query_aliases = {"cameraId": "camera_id"}
+    documented_names = {"camera_id": "cameraId"}

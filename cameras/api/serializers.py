@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from accounts.models import Notification
 from cameras import services, streams
 from cameras.choices import AlertLevel, CameraStatus, SensorType, StreamType, ZoneType
 from cameras.models import Alert, Camera, Sensor, Zone
+from cameras.models.fleet import MAX_MATCH_THRESHOLD, MIN_MATCH_THRESHOLD
 from config.storage import signed_url
 
 CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,49}$")
@@ -20,15 +22,38 @@ def _thumbnail(camera: Camera) -> str | None:
     return signed_url(camera.thumbnail) if camera.thumbnail else None
 
 
+class KeptFieldsMixin:
+    """ModelSerializer introspects the model for every serializer it makes (each request), and always gets the
+    same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on.
+    A list's rows each walked the fields again to pick the readable ones: they are picked once per serializer."""
+
+    _kept_fields: dict | None = None
+
+    def get_fields(self):
+        cls = type(self)
+        if cls.__dict__.get("_kept_fields") is None:
+            cls._kept_fields = super().get_fields()
+        return copy.deepcopy(cls._kept_fields)
+
+    @property
+    def _readable_fields(self):
+        readable = self.__dict__.get("_readable_kept")
+        if readable is None:
+            readable = self.__dict__["_readable_kept"] = tuple(
+                field for field in self.fields.values() if not field.write_only
+            )
+        return readable
+
+
 # --- 001 (/api/v1/cameras) --------------------------------------------------------------------------
 
 
-class CameraSerializer(serializers.ModelSerializer):
+class CameraSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     stream_url = serializers.SerializerMethodField()
     port = serializers.SerializerMethodField(help_text="Port of the stream URL (000)")
     username = serializers.SerializerMethodField(help_text="User name of the stream URL (000)")
     thumbnail = serializers.SerializerMethodField()
-    resolution = serializers.CharField(read_only=True)
+    resolution = serializers.CharField(read_only=True, allow_null=True)  # null until the stream was probed
 
     class Meta:
         model = Camera
@@ -56,6 +81,7 @@ class CameraSerializer(serializers.ModelSerializer):
             "analysis_fps",
             "detect_width",
             "detect_height",
+            "match_threshold",
             "zone_id",
             "metadata",
             "version",
@@ -109,6 +135,13 @@ class CameraWriteSerializer(serializers.Serializer):
     detect_height = serializers.IntegerField(
         required=False, min_value=120, max_value=2160, help_text="Frames are scaled down to fit this height"
     )
+    match_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=MIN_MATCH_THRESHOLD,
+        max_value=MAX_MATCH_THRESHOLD,
+        help_text="This camera's face match threshold (cosine distance); null: the model's default",
+    )
     version = serializers.IntegerField(required=False, min_value=1, help_text="Send it to refuse stale updates (409)")
     # 000's camera: the address's port and credentials, folded into stream_url (the password kept encrypted)
     port = serializers.IntegerField(
@@ -125,6 +158,12 @@ class CameraWriteSerializer(serializers.Serializer):
         style={"input_type": "password"},
         help_text="Stream password (000): stored encrypted, shown as *** in stream_url; *** keeps the stored one",
     )
+
+    def validate_match_threshold(self, value):
+        ceiling = services.match_threshold_ceiling()
+        if value is not None and value > ceiling:
+            raise serializers.ValidationError(f"At most {ceiling} (twice the face model's default threshold)")
+        return value
 
     def validate(self, attrs):
         resolution = attrs.pop("resolution", None)

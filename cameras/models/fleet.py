@@ -10,6 +10,11 @@ from django.db import models
 from cameras.choices import CameraStatus, SensorType, StreamType, ZoneType
 from config.crypto import EncryptedTextField
 
+# The range a camera's match threshold may take, whatever the model (cosine distance: 0 is the same image).
+# The API narrows the top to twice the configured model's default (cameras.api.serializers).
+MIN_MATCH_THRESHOLD = 0.01
+MAX_MATCH_THRESHOLD = 0.9
+
 
 class Camera(models.Model):
     """One camera under three contracts (001 ``/api/v1/cameras``, 000 status/versioning, 003 ``/config/cameras``).
@@ -59,6 +64,14 @@ class Camera(models.Model):
     # Unused since the vision workers watch cameras continuously (analysis_fps sets the pace); no page, form or
     # API shows it. The column stays until a migration drops it.
     recognition_interval = models.PositiveIntegerField(default=10, help_text="Seconds between recognition scans")
+    # This camera's own face match threshold (cosine distance); empty: the model's calibrated one
+    # (recognition.matching explains both; the recognition dashboard shows what a value trades).
+    match_threshold = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_MATCH_THRESHOLD), MaxValueValidator(MAX_MATCH_THRESHOLD)],
+        help_text="Face match threshold (cosine distance) for this camera; empty: the model's default",
+    )
     metadata = models.JSONField(default=dict, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     last_checked = models.DateTimeField(null=True, blank=True)

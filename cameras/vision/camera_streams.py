@@ -22,6 +22,7 @@ def analysis_settings(camera: Camera) -> dict[str, Any]:
     return {
         "name": camera.name,
         "recognition_enabled": camera.recognition_enabled,
+        "match_threshold": camera.match_threshold,
         "counting": counting if isinstance(counting, dict) else None,
     }
 

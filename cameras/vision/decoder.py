@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from cameras.probing import ffmpeg_exe, parse_video_stream
+from cameras.streams import url_to_open
 
 logger = logging.getLogger("argus.vision")
 
@@ -207,6 +208,13 @@ class StreamDecoder:
             backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
 
     def _decode_once(self) -> None:
+        try:
+            # Checked again at every connect: a local file's symlink may have been swapped since it was
+            # saved, a name may resolve elsewhere now (an RTSP host is pinned to the address checked).
+            url = url_to_open(self.settings.url, self.settings.stream_type)
+        except ValueError as exc:
+            self.stats.last_error = str(exc)
+            return
         command = [
             ffmpeg_exe(),
             "-hide_banner",
@@ -214,7 +222,7 @@ class StreamDecoder:
             "-nostats",
             "-loglevel",
             "info",
-            *input_args(self.settings.url, self.settings.stream_type),
+            *input_args(url, self.settings.stream_type),
             *output_args(self.settings),
         ]
         self._stderr.clear()

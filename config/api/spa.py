@@ -46,6 +46,14 @@ def transform_keys(value: Any, rename) -> Any:
     return value
 
 
+class CamelCased(list):
+    """Items whose keys are camelCased already (kept so by a cache): the renderer sends them as they are."""
+
+    @classmethod
+    def of(cls, items: list) -> CamelCased:
+        return cls(transform_keys(items, camel_cached))
+
+
 class Page(dict):
     """A page of results with its meta, which the renderer puts beside ``data``."""
 
@@ -62,6 +70,8 @@ class EnvelopeRenderer(renderers.JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         if isinstance(data, Page):
             body = {"success": True, "data": transform_keys(data["items"], camel_cached), "meta": data["meta"]}
+        elif isinstance(data, CamelCased):
+            body = {"success": True, "data": data}
         else:
             body = {"success": True, "data": transform_keys(data, camel_cached)}
         return super().render(body, accepted_media_type, renderer_context)
@@ -186,6 +196,9 @@ class SpaMixin(ContractMixin):
 
 class SpaAPIView(SpaMixin, APIView):
     """A 001 endpoint that is not a resource collection."""
+
+    # An APIView never pages: a list it answers is all of it, and the document must not promise ``meta``.
+    pagination_class = None
 
 
 class SpaGenericAPIView(SpaMixin, NamedObjectLookup, generics.GenericAPIView):

@@ -142,8 +142,20 @@ class BannerMessageCreateSerializer(serializers.Serializer):
 # --- Views ----------------------------------------------------------------------------------------
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _flag(request, name: str) -> bool:
+    """A yes/no query parameter; a value it cannot read is refused (taken for "no", it would answer something
+    the client did not ask for)."""
+    value = (request.query_params.get(name) or "").strip().lower()
+    if value not in (*_YES, *_NO):
+        raise ApiError(
+            Kind.VALIDATION,
+            f"{name} must be true or false",
+            field_errors=[FieldError(name, "Must be true or false", "query")],
+        )
+    return value in _YES
 
 
 def _datetime_param(request, name: str) -> datetime | None:
@@ -187,14 +199,16 @@ class SystemMetricsView(SpaAPIView):
     def get(self, request):
         params = request.query_params
         category = params.get("category") or None
-        if not _flag(params.get("history")):
+        # Every value is read before the answer is chosen: an invalid one is refused either way.
+        history = _flag(request, "history")
+        since, until = _datetime_param(request, "from"), _datetime_param(request, "to")
+        if not history:
             return Response(metrics.latest_metrics(category))
         label = (params.get("label") or "").strip()
         if not label:
             raise ApiError(
                 Kind.VALIDATION, "label is required with history", field_errors=[FieldError("label", "Required")]
             )
-        since, until = _datetime_param(request, "from"), _datetime_param(request, "to")
         return Response(metrics.metric_history(label, since, until, category))
 
 
@@ -207,7 +221,7 @@ class SystemServicesView(SpaAPIView):
         summary="Platform services and their last liveness check",
     )
     def get(self, request):
-        max_age = 0 if _flag(request.query_params.get("refresh")) else services.SERVICE_FRESH_SECONDS
+        max_age = 0 if _flag(request, "refresh") else services.SERVICE_FRESH_SECONDS
         return Response([services.service_dict(row) for row in services.services_status(max_age)])
 
 

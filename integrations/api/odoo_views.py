@@ -86,6 +86,7 @@ class OdooSyncLogFilterSet(QueryAliases, django_filters.FilterSet):
         "from": "since",
         "to": "until",
     }
+    documented_names = {"employee_id": "employeeId", "run_id": "runId", "attendance_log_id": "attendanceLogId"}
 
 
 class OdooSyncLogListView(SpaListView):

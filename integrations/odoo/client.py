@@ -108,10 +108,14 @@ class OdooClient:
         self.breaker = breaker
         self.sleep = sleep
         self.uid: int | None = None
-        self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "Argus-Odoo-Sync/1"})
+        self._timeout = timeout
+        self._http: httpx.Client | None = None
+        self._pinned: list = []
 
     def close(self) -> None:
-        self._http.close()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def __enter__(self) -> OdooClient:
         return self
@@ -127,12 +131,21 @@ class OdooClient:
 
     def _call_once(self, service: str, method: str, args: list[Any]) -> Any:
         try:
-            outbound.check_target(self.url, "Odoo's base URL")
+            # Checked at every call (a client lives for a whole sync run); its connections go to the
+            # addresses checked, and a new answer from DNS means a new client pinned to the new answer.
+            addresses = outbound.check_target(self.url, "Odoo's base URL")
+            if self._http is None or addresses != self._pinned:
+                self.close()
+                self._http = outbound.pinned_client(
+                    self.url, "Odoo's base URL", timeout=self._timeout, headers={"User-Agent": "Argus-Odoo-Sync/1"}
+                )
+                self._pinned = addresses
         except outbound.BlockedTarget as exc:
             raise OdooError("BlockedTarget", str(exc)) from None
+        http = self._http
         body = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}}
         body["id"] = next(_ids)
-        response = self._http.post(self.url, json=body)
+        response = http.post(self.url, json=body)
         response.raise_for_status()
         try:
             answer = response.json()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 
 from config import outbound
+from config.api.fields import SignedUrlField
 from config.crypto import MASK
 from config.resilience import CircuitBreaker
 from recognition.choices import ProviderKind
@@ -39,7 +40,7 @@ class DetectionSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
     track_id = serializers.CharField(allow_null=True)
     bounding_box = serializers.DictField()
-    thumbnail = serializers.URLField(allow_null=True)
+    thumbnail = SignedUrlField(allow_null=True)
     status = serializers.CharField()
 
 
@@ -72,7 +73,10 @@ class ProviderConfigSerializer(serializers.ModelSerializer):
     """GET and PUT ``/detections/provider/config``. The key is write-only in effect: it reads back as ``***``,
     and a PUT that sends ``***`` (or leaves it out) keeps the stored one."""
 
-    api_key = serializers.CharField(required=False, allow_blank=True, max_length=512, trim_whitespace=False)
+    # Reads back null when no key is stored; a client that sends that null back means "no key".
+    api_key = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=512, trim_whitespace=False
+    )
     provider_name = serializers.CharField(required=False, max_length=255)
     kind = serializers.ChoiceField(choices=ProviderKind.choices, required=False)
     endpoint = serializers.CharField(required=False, allow_blank=True)
@@ -99,6 +103,9 @@ class ProviderConfigSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["api_key"] = MASK if instance.api_key else None
         return data
+
+    def validate_api_key(self, value: str | None) -> str:
+        return "" if value is None else value
 
     def validate_endpoint(self, value: str) -> str:
         value = value.strip()
@@ -157,3 +164,19 @@ class ProviderTestSerializer(serializers.Serializer):
     status = serializers.CharField()
     latency_ms = serializers.IntegerField()
     message = serializers.CharField()
+
+
+class MatchRejectionSerializer(serializers.Serializer):
+    """``POST /detections/{id}/reject``'s answer: the rejected pair and the decision that made the mistake."""
+
+    id = serializers.UUIDField()
+    detection_id = serializers.UUIDField(allow_null=True)
+    person_id = serializers.CharField(source="profile.employee_id")
+    name = serializers.CharField(source="profile.name")
+    similarity = serializers.FloatField(allow_null=True)
+    distance = serializers.FloatField(allow_null=True)
+    margin = serializers.FloatField(allow_null=True, help_text="Top-1/top-2 distance gap of the decision")
+    threshold = serializers.FloatField(allow_null=True)
+    model = serializers.CharField()
+    rejected_by = serializers.CharField(source="rejected_by_label")
+    created_at = serializers.DateTimeField()

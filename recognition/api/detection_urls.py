@@ -10,5 +10,6 @@ urlpatterns = [
     path("detections/events", views.DetectionEventListView.as_view(), name="detections-events"),
     path("detections/provider/config", views.ProviderConfigView.as_view(), name="detections-provider-config"),
     path("detections/test-provider", views.TestProviderView.as_view(), name="detections-test-provider"),
+    path("detections/<uuid:id>/reject", views.RejectDetectionView.as_view(), name="detections-reject"),
     path("history/person/<str:employee_id>", views.PersonHistoryView.as_view(), name="person-history"),
 ]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounts.audit import record_read
+from accounts.audit import actor_of, record_read
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
-from recognition import detections, tasks
+from recognition import detections, feedback, tasks
 from recognition.api import detection_serializers as serializers
 from recognition.api.filters import DetectionEventFilterSet, PersonHistoryFilterSet
+from recognition.enrolment import Editor
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
 
 
@@ -35,7 +36,7 @@ class LiveDetectionsView(SpaAPIView):
                 if value
             },
         )
-        return Response(detections.live_detections(query.get("camera_id") or None, query["limit"]))
+        return Response(detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"]))
 
 
 class SendFrameView(SpaAPIView):
@@ -56,17 +57,10 @@ class SendFrameView(SpaAPIView):
         return Response({"job_id": str(event.id), "status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        parameters=[
-            OpenApiParameter("status", str),
-            OpenApiParameter("cameraId", str),
-            OpenApiParameter("from", str),
-            OpenApiParameter("to", str),
-        ]
-    )
-)
 class DetectionEventListView(SpaListView):
+    """001 ``GET /detections/events``: the filters (``status``, ``cameraId``, ``from``, ``to``) are documented
+    from the filterset, under the names it reads."""
+
     required_permissions = "detections:read"
     audit_enabled = False
     queryset = DetectionEventLog.objects.order_by("-timestamp", "id")
@@ -102,6 +96,23 @@ class TestProviderView(SpaAPIView):
         return Response(detections.check_provider())
 
 
+class RejectDetectionView(SpaAPIView):
+    """An operator says the detection is not the person it names (issue 20's negative feedback)."""
+
+    required_permissions = "faces:write"
+    audit_resource = "detection"
+    audit_action = "reject"
+
+    @extend_schema(request=None, responses={201: serializers.MatchRejectionSerializer})
+    def post(self, request, id):
+        detection = Detection.objects.select_related("profile", "event").filter(pk=id).first()
+        if detection is None:
+            raise ApiError(Kind.NOT_FOUND, f"Detection {id} not found")
+        actor, role = actor_of(request)
+        rejection = feedback.reject_detection(detection, by=Editor(actor, role), user=request.user)
+        return Response(serializers.MatchRejectionSerializer(rejection).data, status=status.HTTP_201_CREATED)
+
+
 class PersonHistoryView(SpaGenericAPIView):
     """A person's detections, newest first (001 section 9), with who they are."""
 
@@ -114,15 +125,7 @@ class PersonHistoryView(SpaGenericAPIView):
             return Detection.objects.none()
         return Detection.objects.filter(person_id=self.kwargs["employee_id"]).order_by("-timestamp", "id")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("cameraId", str),
-            OpenApiParameter("status", str),
-            OpenApiParameter("from", str),
-            OpenApiParameter("to", str),
-        ],
-        responses=serializers.PersonDetectionSerializer(many=True),
-    )
+    @extend_schema(responses=serializers.PersonDetectionSerializer(many=True))  # filters: from the filterset
     def get(self, request, employee_id: str):
         profile = FaceProfile.objects.filter(employee_id=employee_id).first()
         queryset = self.get_queryset()

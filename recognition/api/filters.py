@@ -7,8 +7,8 @@ from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
 from config.api.filters import QueryAliases
-from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus
-from recognition.models import Detection, DetectionEventLog, FaceProfile
+from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, UnknownClusterStatus
+from recognition.models import Detection, DetectionEventLog, FaceProfile, UnknownCluster
 
 
 class FaceProfileFilterSet(django_filters.FilterSet):
@@ -59,6 +59,7 @@ DETECTION_QUERY_ALIASES = {
     "dateFrom": "date_from",
     "dateTo": "date_to",
 }
+DETECTION_DOCUMENTED_NAMES = {"camera_id": "cameraId", "date_from": "from", "date_to": "to"}
 
 
 class DetectionEventFilterSet(QueryAliases, django_filters.FilterSet):
@@ -70,6 +71,7 @@ class DetectionEventFilterSet(QueryAliases, django_filters.FilterSet):
     date_to = InclusiveUntilFilter(field_name="timestamp")
 
     query_aliases = DETECTION_QUERY_ALIASES
+    documented_names = DETECTION_DOCUMENTED_NAMES
 
     class Meta:
         model = DetectionEventLog
@@ -85,7 +87,26 @@ class PersonHistoryFilterSet(QueryAliases, django_filters.FilterSet):
     date_to = InclusiveUntilFilter(field_name="timestamp")
 
     query_aliases = DETECTION_QUERY_ALIASES
+    documented_names = DETECTION_DOCUMENTED_NAMES
 
     class Meta:
         model = Detection
         fields = ["camera_id", "status", "date_from", "date_to"]
+
+
+class UnknownClusterFilterSet(QueryAliases, django_filters.FilterSet):
+    """``GET /unknown-faces``: ``status``, ``cameraId`` (seen by that camera), ``since`` (seen since then)."""
+
+    status = django_filters.ChoiceFilter(choices=UnknownClusterStatus.choices)
+    camera_id = django_filters.CharFilter(method="filter_camera")
+    since = django_filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+
+    query_aliases = {"cameraId": "camera_id", "camera": "camera_id"}
+    documented_names = {"camera_id": "cameraId"}
+
+    class Meta:
+        model = UnknownCluster
+        fields = ["status", "camera_id", "since"]
+
+    def filter_camera(self, queryset, name, value):
+        return queryset.filter(cameras__contains=[value]) if value else queryset

@@ -3,10 +3,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from recognition.api import views
+from recognition.api import unknown_views, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("faces", views.FaceProfileViewSet, basename="face-profile")
+router.register("unknown-faces", unknown_views.UnknownFaceViewSet, basename="unknown-face")
 
 urlpatterns = [
     path("faces/identify", views.IdentifyView.as_view(), name="face-identify"),

@@ -119,8 +119,9 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
         enrolment.delete_profile(self.get_object(), by=enrolment.Editor(actor, role))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=serializers.FaceImageSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="images")
+    # A list of one profile's images: the profile list's filters are not its query parameters.
+    @extend_schema(responses=serializers.FaceImageSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], url_path="images", pagination_class=None)  # a profile's few images
     def images(self, request, pk=None):
         profile = self.get_object()
         _audit_view(request, profile, "face_profile.view_images", "Viewed the face images")
@@ -129,6 +130,7 @@ class FaceProfileViewSet(mixins.ListModelMixin, SpaViewSet):
     @extend_schema(
         request={"multipart/form-data": serializers.FaceImagesUploadSerializer},
         responses={201: serializers.FaceImageSerializer(many=True)},
+        filters=False,
     )
     @images.mapping.post
     @engine_errors

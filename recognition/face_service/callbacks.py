@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -106,17 +105,14 @@ def send(delivery: CallbackDelivery) -> CallbackDelivery:
     session = delivery.session
     payload = payload_of(delivery)
     headers = _headers(delivery)
+    callback_url = session.callback_url
 
     def attempt() -> None:
         entry: dict[str, Any] = {"at": now_iso()}  # to the microsecond: the backoff is measured from it
         try:
-            response = httpx.post(
-                session.callback_url,
-                json=payload,
-                headers=headers,
-                timeout=session.callback_timeout,
-                follow_redirects=False,
-            )
+            # Checked again at each attempt and connected to the address checked (DNS rebinding).
+            with outbound.pinned_client(callback_url, "Callback URL", timeout=session.callback_timeout) as client:
+                response = client.post(callback_url, json=payload, headers=headers)
             entry["status"] = response.status_code
             response.raise_for_status()
         except Exception as exc:
@@ -130,15 +126,14 @@ def send(delivery: CallbackDelivery) -> CallbackDelivery:
 
     try:
         # Checked again at each use: the allow-list may have shrunk, or the name now resolve elsewhere.
-        outbound.check_allowed_host(session.callback_url, settings.FACE_SERVICE_CALLBACK_HOSTS, "Callback URL")
+        outbound.check_allowed_host(callback_url, settings.FACE_SERVICE_CALLBACK_HOSTS, "Callback URL")
+        call_with_policy(attempt, breaker=breaker_for(callback_url), policy=policy_of(session))
     except outbound.BlockedTarget as exc:
         delivery.status = DeliveryStatus.FAILED
         delivery.last_error = str(exc)
         delivery.save(update_fields=["status", "last_error"])
         logger.error("recognition callback refused: %s", exc, extra={"slotId": session.slot_id})
         return delivery
-    try:
-        call_with_policy(attempt, breaker=breaker_for(session.callback_url), policy=policy_of(session))
     except OutboundError as exc:
         delivery.status = DeliveryStatus.FAILED
         delivery.last_error = exc.message[:1000]

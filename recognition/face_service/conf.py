@@ -13,6 +13,7 @@
 | FACE_SERVICE_CALLBACK_BATCH_SIZE        | 100     | recognitions per callback request                      |
 | FACE_SERVICE_CALLBACK_API_KEY           | ""      | sent as X-API-Key with each callback when set          |
 | FACE_SERVICE_ENFORCE_MODEL_THRESHOLD    | True    | never match below the face model's calibrated threshold|
+|                                         |         | (max(session's, 1 - FaceEngine.threshold): 0.93 Dlib)  |
 | FACE_SERVICE_MIN_EMBEDDING_QUALITY      | 0.70    | embeddings/generate refuses a best face under this     |
 | FACE_SERVICE_MAX_VIDEO_BYTES            | 50 MB   | embeddings/validate upload and generate download limit |
 | FACE_SERVICE_VIDEO_ROOT                 | ""      | folder videoUrl paths resolve in ("" = file storage)   |

@@ -7,8 +7,9 @@ Matching is 1:N over the students the caller sent with the session (not the enro
 the platform): each face takes the student whose embedding is most similar (cosine), and counts as
 that student when the similarity reaches the session's threshold. With
 FACE_SERVICE_ENFORCE_MODEL_THRESHOLD (default) the threshold never drops below the face model's own
-calibrated one (``1 - engine.threshold``, 0.92 for Dlib): 004's default 0.85 was written for another
-model, and under Dlib it would take some strangers for students (different people measure 0.90 there).
+calibrated one (``1 - engine.threshold``, 0.93 for Dlib; ``recognition.matching``): 004's default 0.85 was
+written for another model, and under Dlib it would take some strangers for students (different people measure
+0.90 there).
 
 A student is recorded once per session (the first time a camera sees them); later sightings only
 count in the camera's statistics. A report on a stopped session or camera records no result.

@@ -180,6 +180,7 @@ def parse_process_session(data: Any, dimension: int) -> SessionRequest:
     for index, camera in enumerate(valid["cameras"]):
         try:
             url = validate_stream_url("RTSP", camera["rtspUrl"])
+            outbound.check_target(url, "rtspUrl")  # the outbound policy, as for the platform's cameras
         except ValueError as exc:
             raise invalid("INVALID_RTSP_URL", str(exc), f"cameras.{index}.rtspUrl") from None
         cameras.append(CameraIn(camera_id=camera["id"], name=camera["name"], rtsp_url=url))
@@ -237,6 +238,8 @@ def parse_rtsp_url(value: str | None, *, required_code: str = "RTSP_URL_REQUIRED
     if not (value or "").strip():
         raise invalid(required_code, "RTSP URL is required", "rtspUrl")
     try:
-        return validate_stream_url("RTSP", value)
+        url = validate_stream_url("RTSP", value)
+        outbound.check_target(url, "rtspUrl")
+        return url
     except ValueError as exc:
         raise invalid("INVALID_RTSP_URL", str(exc), "rtspUrl") from None

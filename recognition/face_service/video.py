@@ -66,15 +66,17 @@ def _is_remote(video_url: str) -> bool:
 def _download(video_url: str, target: Path) -> None:
     limit = conf.max_video_bytes()
     try:
-        outbound.check_target(video_url, "videoUrl")
+        # Connected to the address checked (DNS rebinding); no redirects: the policy checked this address,
+        # not wherever a redirect would lead.
+        client = outbound.pinned_client(video_url, "videoUrl", timeout=conf.callback_timeout())
     except outbound.BlockedTarget as exc:
         raise VideoUnreadable(str(exc)) from None
     # One deadline for the whole download: a per-read timeout alone lets a server trickle bytes for ever.
     deadline = time.monotonic() + conf.callback_timeout()
     try:
         with (
-            # No redirects: the policy checked this address, not wherever a redirect would lead.
-            httpx.stream("GET", video_url, timeout=conf.callback_timeout(), follow_redirects=False) as response,
+            client,
+            client.stream("GET", video_url) as response,
             target.open("wb") as handle,
         ):
             if 300 <= response.status_code < 400:
@@ -213,6 +215,10 @@ def stream_timing(url: str, frames: int = 10, timeout: float = 10.0) -> StreamTi
     before the deadline with no gap over twice the usual interval, ``unstable`` when frames went missing
     or came irregularly, ``unknown`` when fewer than three frames gave nothing to judge by.
     """
+    try:
+        url = outbound.pinned_stream_url(url.strip(), "The stream URL")
+    except outbound.BlockedTarget:
+        return StreamTiming(frames=0, frame_rate=0.0, width=None, height=None, latency_ms=None, stability="unknown")
     args = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", *input_args(url, timeout * 0.8),
         "-map", "0:v:0", "-vf", "showinfo=checksum=0", "-fps_mode", "passthrough",

@@ -1,7 +1,8 @@
-"""The recognition domain's tables: enrolled faces (profiles.py), detections (detections.py) and face-service
-sessions (sessions.py)."""
+"""The recognition domain's tables: enrolled faces (profiles.py), detections (detections.py), operators'
+rejections of matches (feedback.py) and face-service sessions (sessions.py)."""
 
 from recognition.models.detections import Detection, DetectionEventLog, DetectionProviderConfig
+from recognition.models.feedback import MatchRejection
 from recognition.models.profiles import (
     HNSW_EF_CONSTRUCTION,
     HNSW_M,
@@ -18,6 +19,7 @@ from recognition.models.sessions import (
     SessionCamera,
     SessionStudent,
 )
+from recognition.models.unknowns import UnknownCluster, UnknownSighting, cluster_index_name
 
 __all__ = [
     "HNSW_EF_CONSTRUCTION",
@@ -30,9 +32,13 @@ __all__ = [
     "FaceEmbedding",
     "FaceImage",
     "FaceProfile",
+    "MatchRejection",
     "RecognitionResult",
     "RecognitionSession",
     "SessionCamera",
     "SessionStudent",
+    "UnknownCluster",
+    "UnknownSighting",
+    "cluster_index_name",
     "embedding_index_name",
 ]

@@ -14,6 +14,8 @@
   const cameraNames = read("camera-names");
   const template = document.getElementById("detection-template");
   const facesLink = document.getElementById("faces-url");
+  const detectionLink = document.getElementById("detection-url");
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   // Only our own origin's paths or http(s) URLs become an <img src>: a message is data, not markup.
   function imageUrl(value) {
@@ -52,6 +54,13 @@
     part("confidence").textContent = Number.isFinite(confidence) ? `${confidence.toFixed(1)}%` : "—";
     part("camera").textContent = cameraNames[cameraId] || detection.cameraName || cameraId;
     if (detection.timestamp) part("time").replaceChildren(ArgusLive.timeElement(detection.timestamp));
+    // The detection's page (its decision, "wrong person"): only for an id shaped like one.
+    const details = part("details");
+    if (detectionLink && UUID.test(String(detection.id || ""))) {
+      details.querySelector("a").href = detectionLink.dataset.url.replace("00000000-0000-0000-0000-000000000000", detection.id);
+    } else {
+      details.remove();
+    }
     const url = imageUrl(detection.thumbnail);
     if (url) {
       const image = item.querySelector("img");

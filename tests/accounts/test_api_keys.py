@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import ApiKey, AuditLog
+from accounts.models import ApiKey, AuditLog, User
 from tests.accounts.conftest import error_code
 from tests.factories import ApiKeyFactory
 
@@ -181,3 +181,31 @@ def test_mutating_call_with_a_key_is_audited_under_the_keys_name(api_client):
     entry = AuditLog.objects.get(action="user.create")
     assert entry.actor == "apikey:sync-bot"
     assert entry.actor_role == "API-KEY"
+
+
+def test_a_key_cannot_grant_a_role_broader_than_its_scopes(api_client):
+    key = ApiKeyFactory(name="sync-bot", scopes=["users:write"])
+
+    response = api_client.post(
+        "/api/v1/users",
+        {"name": "Made Admin", "email": "madeadmin@example.com", "roleId": "ROLE-ADMIN"},
+        format="json",
+        HTTP_X_API_KEY=key.raw,
+    )
+
+    assert response.status_code == 403
+    assert error_code(response) == "AUTH_003"
+    assert not User.objects.filter(email="madeadmin@example.com").exists()
+
+
+def test_a_key_grants_a_role_its_scopes_cover(api_client):
+    key = ApiKeyFactory(name="sync-bot", scopes=["*"])
+
+    response = api_client.post(
+        "/api/v1/users",
+        {"name": "Bot Made", "email": "botmade@example.com", "roleId": "ROLE-VIEWER"},
+        format="json",
+        HTTP_X_API_KEY=key.raw,
+    )
+
+    assert response.status_code == 201

@@ -18,10 +18,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from cameras.rtsp_server import RtspTestServer, ensure_h264_mp4, free_port, make_test_clip
+from cameras.rtsp_server import RtspTestServer, ensure_h264_mp4, free_port, make_in_band_clip, make_test_clip
 
 PEDESTRIANS = Path(__file__).resolve().parents[3] / "shared" / "data" / "video" / "pedestrians.avi"
 CLIP_NAME = "pedestrians.mp4"
+IN_BAND_CLIP_NAME = "pedestrians-in-band.mp4"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ def rtsp_server(stream_clip: Clip) -> Iterator[LiveStream]:
     """The aio-rtsp-toolkit server on a free local port, serving ``stream_clip`` for the whole run."""
     with RtspTestServer(stream_clip.path.parent, log_path=stream_clip.path.parent / "server.log") as server:
         yield LiveStream(server=server, url=server.url(CLIP_NAME, loop=True), clip=stream_clip)
+
+
+@pytest.fixture(scope="session")
+def in_band_stream(rtsp_server: LiveStream) -> LiveStream:
+    """The same footage with its parameter sets (SPS/PPS) in-band only, as many cameras send it: the SDP the
+    server answers carries no ``sprop-parameter-sets`` and the first second has none either (a client that
+    joins mid-GOP), so a client learns the picture size only at the second keyframe."""
+    clip = rtsp_server.clip
+    make_in_band_clip(clip.path, clip.path.with_name(IN_BAND_CLIP_NAME))
+    return LiveStream(server=rtsp_server.server, url=rtsp_server.server.url(IN_BAND_CLIP_NAME, loop=True), clip=clip)
 
 
 @pytest.fixture

@@ -197,3 +197,18 @@ def test_snapshot_change_page_loads(admin_site, one_of_each):
 def test_unknown_snapshot_change_page_redirects(admin_site):
     response = admin_site.get(f"/admin/cameras/snapshot/{uuid.uuid4()}/change/")
     assert response.status_code == 302
+
+
+def test_adding_a_camera_with_its_own_match_threshold_keeps_it(admin_site):
+    response = admin_site.post("/admin/cameras/camera/add/", camera_form(match_threshold="0.06"))
+
+    assert response.status_code == 302
+    assert Camera.objects.get(pk="CAM-09").match_threshold == 0.06
+
+
+def test_a_match_threshold_looser_than_twice_the_models_is_refused_in_admin(admin_site):
+    response = admin_site.post("/admin/cameras/camera/add/", camera_form(match_threshold="0.5"))
+
+    assert response.status_code == 200
+    assert "match_threshold" in response.context["adminform"].form.errors
+    assert not Camera.objects.exists()

@@ -692,3 +692,36 @@ def test_summary_costs_the_same_queries_however_many_cameras(viewer_client, coun
 
 def test_summary_needs_authentication(api_client):
     assert api_client.get(f"{CAMERAS}/summary").status_code == 401
+
+
+# --- A camera's own face match threshold (issue 20) ---------------------------------------------------------
+
+
+def test_a_camera_takes_its_own_match_threshold_and_shows_it(operator_client):
+    camera = create_remote(operator_client, matchThreshold=0.06)
+
+    assert camera["matchThreshold"] == 0.06 and Camera.objects.get(pk=camera["id"]).match_threshold == 0.06
+    assert operator_client.get(f"{CAMERAS}/{camera['id']}").json()["data"]["matchThreshold"] == 0.06
+
+
+def test_a_camera_without_a_match_threshold_shows_null(operator_client):
+    assert create_remote(operator_client)["matchThreshold"] is None
+
+
+def test_a_camera_match_threshold_can_be_cleared(operator_client):
+    camera = create_remote(operator_client, matchThreshold=0.06)
+
+    response = operator_client.put(f"{CAMERAS}/{camera['id']}", {"matchThreshold": None}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert Camera.objects.get(pk=camera["id"]).match_threshold is None
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 0.5, "strict"])
+def test_a_match_threshold_out_of_range_is_refused_naming_the_field(operator_client, value):
+    body = {"name": "Gate", "streamType": "RTSP", "streamUrl": REMOTE_URL, "enabled": False, "matchThreshold": value}
+
+    response = operator_client.post(CAMERAS, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert "matchThreshold" in str(response.json()) and not Camera.objects.exists()

@@ -63,6 +63,17 @@ def test_test_connection_of_a_live_camera_marks_it_online(live_test):
     assert camera.last_seen is not None
 
 
+def test_test_connection_of_a_camera_without_parameter_sets_in_its_sdp_succeeds(operator_client, in_band_stream):
+    CameraFactory(id="CAM-03", name="In-band", stream_url=in_band_stream.url, status=CameraStatus.OFFLINE)
+
+    response = operator_client.post("/api/v1/cameras/CAM-03/test-connection")
+
+    data = response.json()["data"]
+    assert (data["success"], data["message"]) == (True, "Connection OK")
+    assert data["resolution"] == f"{in_band_stream.clip.width}x{in_band_stream.clip.height}"
+    assert Camera.objects.get(pk="CAM-03").status == CameraStatus.ONLINE
+
+
 def test_test_connection_of_a_dead_camera_fails(operator_client, dead_camera):
     response = operator_client.post("/api/v1/cameras/CAM-02/test-connection")
     assert response.status_code == 200

@@ -342,6 +342,18 @@ def test_check_all_cameras_records_the_live_streams_resolution(rtsp_server):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_check_all_cameras_finds_a_camera_without_parameter_sets_in_its_sdp_online(in_band_stream):
+    CameraFactory(id="CAM-01", name="In-band", stream_url=in_band_stream.url, enabled=True)
+    monitoring.check_all_cameras(timeout=10)
+    camera = Camera.objects.get(pk="CAM-01")
+    assert (camera.status, camera.width, camera.height) == (
+        CameraStatus.ONLINE,
+        in_band_stream.clip.width,
+        in_band_stream.clip.height,
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_check_all_cameras_skips_disabled_cameras(closed_port_url):
     CameraFactory(id="CAM-01", stream_url=closed_port_url, enabled=True)
     CameraFactory(id="CAM-02", stream_url=closed_port_url, enabled=False)

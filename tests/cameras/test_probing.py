@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from cameras import probing
 from cameras.probing import ProbeResult, StreamUnavailable, ffmpeg_exe, grab_frame, probe_stream
 from tests.cameras.conftest import LiveStream
 
@@ -45,6 +47,77 @@ def test_probe_measures_the_latency_to_the_first_frame(live_probe: ProbeResult):
 
 def test_probe_stream_info_has_the_003_test_shape(live_probe: ProbeResult):
     assert set(live_probe.stream_info) == {"codec", "width", "height", "fps"}
+
+
+def _announced_sdp(url: str) -> list[str]:
+    """The ``a=`` lines of the SDP the server answers to DESCRIBE, as ffmpeg's debug log prints them."""
+    log = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-v",
+            "debug",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-t",
+            "0.1",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stderr
+    return [line for line in log.splitlines() if line.startswith("a=")]
+
+
+def test_the_in_band_stream_announces_no_parameter_sets(in_band_stream: LiveStream, rtsp_server: LiveStream):
+    announced = _announced_sdp(in_band_stream.url)
+    assert "a=rtpmap:96 H264/90000" in announced
+    assert not any("sprop-parameter-sets" in line for line in announced)
+    # ...while the usual clip does announce them: the test above reads the SDP the right way
+    assert any("sprop-parameter-sets" in line for line in _announced_sdp(rtsp_server.url))
+
+
+def test_probe_of_a_stream_without_parameter_sets_in_its_sdp_reports_its_size(in_band_stream: LiveStream):
+    result = probe_stream(in_band_stream.url, timeout=10)
+    assert (result.ok, result.error) == (True, "")
+    assert (result.width, result.height, result.codec) == (
+        in_band_stream.clip.width,
+        in_band_stream.clip.height,
+        "h264",
+    )
+    assert result.fps == pytest.approx(in_band_stream.clip.fps, rel=0.05)
+
+
+def test_the_latency_of_a_probe_that_fell_back_counts_both_attempts(in_band_stream: LiveStream, monkeypatch):
+    attempts: list[tuple[float, float | None]] = []  # (seconds the attempt took, its first frame after start)
+    real_probe_once = probing._probe_once
+
+    def timed_probe_once(*args, **kwargs):
+        began = time.monotonic()
+        result, run = real_probe_once(*args, **kwargs)
+        attempts.append((time.monotonic() - began, run.first_output_s))
+        return result, run
+
+    monkeypatch.setattr(probing, "_probe_once", timed_probe_once)
+
+    result = probe_stream(in_band_stream.url, timeout=10)
+
+    assert result.ok and len(attempts) == 2  # the fast attempt sized nothing; the normal one did
+    (first_took, _), (_, second_first_frame) = attempts
+    assert second_first_frame is not None
+    # From the start of the probe to the first frame: all of the first attempt, then the second's wait.
+    assert result.latency_ms == pytest.approx((first_took + second_first_frame) * 1000, abs=5)
+
+
+def test_grab_frame_of_a_stream_without_parameter_sets_in_its_sdp(in_band_stream: LiveStream):
+    data = grab_frame(in_band_stream.url, timeout=10)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (in_band_stream.clip.height, in_band_stream.clip.width)
 
 
 def test_probe_of_a_closed_port_fails_with_connection_refused(closed_port_url: str):

@@ -3,9 +3,16 @@ host and port."""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import time
+
 import pytest
 
-from cameras.models import Camera
+from cameras.models import Camera, Snapshot
+from cameras.streams import LOCAL_FILE_REFUSED
+from cameras.vision.decoder import DecoderSettings, StreamDecoder
+from config import outbound
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +119,58 @@ def test_climbing_out_with_dot_dot_is_refused(admin_client, camera_files):
     assert create_local(admin_client, f"{camera_files}/../../../etc/passwd").status_code == 400
 
 
+@pytest.fixture
+def swapped_link(admin_client, camera_files, stream_clip):
+    """A camera saved on a symlink to a video inside the folder, then the symlink swapped for one to a video
+    outside it (a real video, which ffmpeg would play if it were opened)."""
+    inside = camera_files / "clips" / "inside.mp4"
+    inside.parent.mkdir()
+    shutil.copyfile(stream_clip.path, inside)
+    link = camera_files / "door.mp4"
+    link.symlink_to(inside)
+    response = create_local(admin_client, str(link))
+    assert response.status_code == 201, response.content
+    camera_id = response.json()["data"]["id"]
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+    assert tested["success"], tested  # the file plays while the link stays in the folder
+
+    link.unlink()
+    link.symlink_to(stream_clip.path)  # outside the folder
+    return camera_id, link
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_probe(admin_client, swapped_link):
+    camera_id, _link = swapped_link
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+
+    assert not tested["success"]
+    assert tested["message"] == f"Connection failed: {LOCAL_FILE_REFUSED}"
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_snapshot(admin_client, swapped_link):
+    camera_id, _link = swapped_link
+
+    response = admin_client.post(f"{CAMERAS}/{camera_id}/snapshot")
+
+    assert response.status_code == 503
+    assert LOCAL_FILE_REFUSED in response.json()["error"]["message"]
+    assert not Snapshot.objects.filter(camera_id=camera_id).exists()
+
+
+def test_a_symlink_swapped_after_saving_is_refused_by_the_decoder(swapped_link):
+    _camera_id, link = swapped_link
+    decoder = StreamDecoder(DecoderSettings(url=str(link), stream_type="Local File")).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not decoder.stats.last_error and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert decoder.stats.last_error == LOCAL_FILE_REFUSED
+        assert decoder.stats.connects == 0  # ffmpeg never started on it
+    finally:
+        decoder.stop()
+
+
 # --- Configuration errors are not outages --------------------------------------------------------------
 
 
@@ -178,3 +237,52 @@ def test_private_addresses_are_allowed_unless_blocked(admin_client, settings):
 
     settings.OUTBOUND_BLOCKED_RANGES = ["private"]
     assert admin_client.post(CAMERAS, {**body, "streamUrl": "rtsp://10.1.2.4/x"}, format="json").status_code == 400
+
+
+# --- DNS rebinding: ffmpeg opens an RTSP camera at the address the policy checked ----------------------
+
+
+class RebindingDns:
+    """Answers ``first`` to the first lookup and ``then`` to every later one (a DNS server rebinding)."""
+
+    def __init__(self, first: str, then: str) -> None:
+        self.first, self.then = first, then
+        self.lookups = 0
+
+    def __call__(self, host, port, *args, **kwargs):
+        self.lookups += 1
+        address = self.first if self.lookups == 1 else self.then
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))]
+
+
+def on_name(url: str, name: str) -> str:
+    return url.replace("127.0.0.1", name, 1)
+
+
+def test_an_rtsp_camera_on_a_name_is_probed_at_the_checked_address(admin_client, rtsp_server, monkeypatch):
+    # .test is answered by no real resolver: a frame read means ffmpeg connected to the address checked.
+    monkeypatch.setattr(outbound, "resolve", RebindingDns(first="127.0.0.1", then="127.0.0.1"))
+    body = {"name": "Named", "streamType": "RTSP", "streamUrl": on_name(rtsp_server.url, "gate.argus.test")}
+    camera_id = admin_client.post(CAMERAS, {**body, "enabled": False}, format="json").json()["data"]["id"]
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+
+    assert tested["success"], tested
+    assert tested["resolution"] == f"{rtsp_server.clip.width}x{rtsp_server.clip.height}"
+
+
+def test_an_rtsp_camera_whose_name_rebinds_to_a_blocked_address_is_not_opened(
+    admin_client, rtsp_server, monkeypatch, settings
+):
+    settings.OUTBOUND_BLOCKED_RANGES = ["link-local"]
+    monkeypatch.setattr(outbound, "resolve", RebindingDns(first="127.0.0.1", then="169.254.169.254"))
+    body = {"name": "Named", "streamType": "RTSP", "streamUrl": on_name(rtsp_server.url, "gate.argus.test")}
+    response = admin_client.post(CAMERAS, {**body, "enabled": False}, format="json")
+    assert response.status_code == 201, response.content  # checked at save: the first answer
+    camera_id = response.json()["data"]["id"]
+
+    tested = admin_client.post(f"{CAMERAS}/{camera_id}/test-connection").json()["data"]
+    snapshot = admin_client.post(f"{CAMERAS}/{camera_id}/snapshot")
+
+    assert not tested["success"] and "may not point at this address" in tested["message"]
+    assert snapshot.status_code == 503 and "may not point at this address" in snapshot.json()["error"]["message"]

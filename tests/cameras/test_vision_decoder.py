@@ -52,6 +52,16 @@ def test_frames_are_never_scaled_up(rtsp_server, decoder_for):
     assert (frame.width, frame.height) == (rtsp_server.clip.width, rtsp_server.clip.height)
 
 
+def test_a_stream_without_parameter_sets_in_its_sdp_is_decoded_at_its_size(in_band_stream, decoder_for):
+    decoder = decoder_for(in_band_stream.url, fps=5)
+
+    frames = _frames(decoder, 5)
+
+    assert frames
+    assert (frames[-1].width, frames[-1].height) == (in_band_stream.clip.width, in_band_stream.clip.height)
+    assert decoder.stats.source["codec"] == "h264"
+
+
 def test_frames_come_at_the_analysis_rate(rtsp_server, decoder_for):
     decoder = decoder_for(rtsp_server.url, fps=4)
     _frames(decoder, 2)  # past the first burst of a new connection
@@ -110,7 +120,8 @@ def test_a_stream_that_drops_and_comes_back_is_decoded_again(stream_clip, decode
     assert decoder.stats.connects >= 2
 
 
-def test_a_local_file_plays_in_real_time_and_loops(stream_clip, decoder_for):
+def test_a_local_file_plays_in_real_time_and_loops(stream_clip, decoder_for, settings):
+    settings.CAMERA_FILES_ROOT = stream_clip.path.parent
     decoder = decoder_for(str(stream_clip.path), stream_type="Local File", fps=5)
 
     frames = _frames(decoder, 4)

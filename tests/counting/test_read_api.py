@@ -190,3 +190,14 @@ def test_realtime_takes_a_fixed_number_of_queries(
     reader_client.get(counts_url("cam-001"))  # the user's last_active is written once a minute, not per request
     with django_assert_max_num_queries(2):  # user, latest per camera
         reader_client.get(REALTIME)
+
+
+def test_a_cached_realtime_read_costs_no_query(reader_client, hour_of_counts, django_assert_num_queries):
+    # The first call reads the list and records the user's activity, which makes the second read the user again.
+    reader_client.get(REALTIME)
+    reader_client.get(REALTIME)
+
+    with django_assert_num_queries(0):
+        response = reader_client.get(REALTIME)
+
+    assert response.status_code == 200

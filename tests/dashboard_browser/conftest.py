@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import BASE_DIR, test_database_url
-from tests.integrations.peers import free_port
+from config.webtier import serve_locally
+from tests.conftest import BASE_DIR, server_environment
 
 CHROMIUM = os.environ.get("ARGUS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 # Playwright's sync API keeps an asyncio loop running in this thread, so Django would refuse the tests'
@@ -89,43 +85,13 @@ def live_url(django_db_setup, django_db_blocker, server_media) -> Iterator[str]:
     The server writes to the test database from its own connections, also just after a test's flush (a page's
     last poll): once it has stopped, the tables are emptied again, so the next transactional test restores the
     migrated data into empty tables (content types created meanwhile would otherwise collide)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "ARGUS_TESTING": "1",
-        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
-        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "ARGUS_MEDIA_ROOT": str(server_media),
-    }
-    port = free_port()
-    log = open(BASE_DIR / "var" / "browser-daphne.log", "wb")  # noqa: SIM115 - open for the server's whole life
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    env = server_environment(
+        CELERY_TASK_DEFAULT_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE, ARGUS_MEDIA_ROOT=str(server_media)
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                httpx.get(f"{url}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"daphne did not start (exit code {server.poll()})")
-        yield url
+        with serve_locally(env, log_path=BASE_DIR / "var" / "browser-daphne.log", stop_grace=20) as server:
+            yield server.url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         with django_db_blocker.unblock():
             call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
 

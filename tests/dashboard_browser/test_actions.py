@@ -186,6 +186,7 @@ def test_a_detection_arrives_live_on_the_live_view(open_page, admin, camera):
     import numpy as np
 
     from recognition.detections import record_detections
+    from recognition.models import Detection
     from recognition.providers import ProvidedFace, ProviderAnswer
     from tests.factories import FaceProfileFactory
 
@@ -204,6 +205,10 @@ def test_a_detection_arrives_live_on_the_live_view(open_page, admin, camera):
     elsewhere(record_detections, camera, np.zeros((120, 160, 3), np.uint8), ProviderAnswer([face], latency_ms=5))
 
     expect(tab.page.locator(".feed li").first).to_contain_text("Eileen Collins", timeout=10000)
+    # The row links to the detection's page (its decision and "wrong person").
+    stored = Detection.objects.get(person_id=profile.employee_id)
+    details = tab.page.locator(".feed li").first.locator('[data-role="details"] a')
+    expect(details).to_have_attribute("href", f"/recognition/detections/{stored.pk}/")
     assert tab.problems.all() == []
 
 

@@ -25,6 +25,7 @@ PAGES = [
     "/recognition/live/",
     "/cameras/",
     "/recognition/faces/",
+    "/recognition/thresholds/",
     "/attendance/",
     "/attendance/reports/",
     "/cameras/alerts/",

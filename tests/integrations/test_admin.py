@@ -114,3 +114,19 @@ def test_delivery_log_is_read_only(admin_site, closed_url):
     response = admin_site.post(f"/admin/integrations/deliveryattempt/{attempt.pk}/change/", {"ok": "on"})
     assert response.status_code == 403
     assert admin_site.get("/admin/integrations/deliveryattempt/add/").status_code == 403
+
+
+def test_exporters_disabled_by_the_admin_action_are_owed_no_later_event(admin_site, closed_url):
+    exporter = rest_exporter(closed_url)
+    assert outbox.enqueue_event({}, "evt-001") == 1  # this process now keeps the list of enabled exporters
+    admin_site.post("/admin/integrations/exporter/", {"action": "disable", "_selected_action": [exporter.pk]})
+
+    assert outbox.enqueue_event({}, "evt-002") == 0
+
+
+def test_exporters_enabled_by_the_admin_action_are_owed_the_next_event(admin_site, closed_url):
+    exporter = rest_exporter(closed_url, enabled=False)
+    assert outbox.enqueue_event({}, "evt-001") == 0
+    admin_site.post("/admin/integrations/exporter/", {"action": "enable", "_selected_action": [exporter.pk]})
+
+    assert outbox.enqueue_event({}, "evt-002") == 1

@@ -295,6 +295,29 @@ def test_live_detections_cost_the_same_queries_however_many(admin_client, camera
     assert len(body["data"]) == count
 
 
+def test_a_cached_live_read_costs_no_query(admin_client, camera, django_assert_num_queries):
+    DetectionFactory(camera=camera)
+    # The first call reads the list and records the user's activity, which makes the second read the user again.
+    admin_client.get("/api/v1/detections/live")
+    admin_client.get("/api/v1/detections/live")
+
+    with django_assert_num_queries(0):
+        body = admin_client.get("/api/v1/detections/live").json()
+
+    assert len(body["data"]) == 1
+
+
+def test_a_live_read_after_a_new_detection_lists_it(admin_client, camera, django_capture_on_commit_callbacks):
+    admin_client.get("/api/v1/detections/live")  # this process now keeps the empty list
+    answer = ProviderAnswer(
+        faces=[ProvidedFace(box={"top": 0, "left": 0, "width": 10, "height": 10}, confidence=55.0)], latency_ms=5
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        detections.record_detections(camera, np.zeros((40, 40, 3), dtype=np.uint8), answer)
+
+    assert len(admin_client.get("/api/v1/detections/live").json()["data"]) == 1
+
+
 @pytest.mark.parametrize("count", [5, 10])
 def test_events_cost_the_same_queries_however_many(admin_client, camera, count, django_assert_max_num_queries):
     DetectionEventLogFactory.create_batch(count, camera=camera)

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from recognition.choices import FACE_MODELS
 from recognition.models import FaceProfile
 from tests.factories import FaceProfileFactory
 from tests.recognition.conftest import enrol, jpeg_file, photo_file
@@ -127,7 +128,7 @@ def test_verify_two_photos_of_one_person(admin_client, astronaut, astronaut_agai
     assert response.status_code == 200
     data = response.json()["data"]
     assert data["verified"] is True
-    assert data["model"] == "Dlib" and data["threshold"] == pytest.approx(0.08)
+    assert data["model"] == "Dlib" and data["threshold"] == pytest.approx(FACE_MODELS["Dlib"].threshold)
     assert data["similarity"] == pytest.approx(1 - data["distance"], abs=1e-3)
     assert data["distance"] <= data["threshold"]
 

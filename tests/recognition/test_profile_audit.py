@@ -76,6 +76,7 @@ def test_deleting_a_profile_without_an_editor_is_the_systems(profile):
         "embeddings": 1,
         "detection_thumbnails": 0,
         "face_service_students": 0,
+        "match_rejections": 0,
         "presence_thumbnails": 0,
         "export_files": 0,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recognition.choices import FACE_MODELS
 from recognition.tracking import (
     MAX_EMBEDDINGS,
     MAX_GAP_FRAMES,
@@ -13,7 +14,7 @@ from recognition.tracking import (
     Shot,
 )
 
-THRESHOLD = 0.08
+THRESHOLD = FACE_MODELS["Dlib"].threshold
 
 
 def shot(x: int, at: float, quality: float = 0.5, y: int = 100, size: int = 80, **extra) -> Shot:

@@ -62,6 +62,15 @@ def test_test_connection_requires_the_rtsp_url(client):
     assert response.json()["message"] == "RTSP URL is required"
 
 
+@pytest.mark.parametrize("path", ["cameras/test-connection", "cameras/capture-frame"])
+def test_an_rtsp_url_on_a_blocked_range_is_refused_before_it_is_opened(client, path):
+    response = client.get(f"{BASE}/{path}", {"rtspUrl": "rtsp://169.254.169.254:554/live"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_RTSP_URL"
+    assert "may not point at this address" in response.json()["message"]
+
+
 def test_test_connection_requires_an_api_key(db, classroom_stream):
     response = APIClient().get(f"{BASE}/cameras/test-connection", {"rtspUrl": classroom_stream})
     assert (response.status_code, response.json()["code"]) == (401, "INVALID_API_KEY")

@@ -1,0 +1,128 @@
+"""Process-local copies of small tables that rarely change, each valid while its *stamp* in Redis is unchanged.
+
+The busiest endpoint (ANPR ingest, once per machine event) consults tables that change a few times a day: the
+watchlist, the exporters. A query per event costs a database round trip each; a copy per process costs nothing,
+but must follow every change, whichever process makes it. So each copy has a stamp, a counter in Redis that
+every change bumps: at once, and again once the change commits (a process that read the old rows in between
+cached them under the first bump). A reader fetches the stamps it needs in one ``MGET`` (:func:`prefetched`
+fetches every copy's at once) and reloads a copy whose stamp moved; ``MAX_AGE_SECONDS`` bounds what a change
+that announced nothing (raw SQL) may leave behind. With Redis down, every read goes to the database, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+import redis
+from django.core.cache import cache
+from django.db import transaction
+
+from config.cache import cache_client
+
+logger = logging.getLogger("argus.stamps")
+
+T = TypeVar("T")
+
+MAX_AGE_SECONDS = 30
+STAMP_TTL_SECONDS = 86_400  # a stamp nobody bumped for a day is dropped: a missing one reads as another stamp
+_UNREAD = object()
+UNAVAILABLE = object()  # the stamp could not be read: use the database
+_registry: dict[str, StampedCopy] = {}
+_scope = threading.local()
+
+
+def _stamp_key(name: str) -> str:
+    return cache.make_and_validate_key(f"stamp:{name}")
+
+
+class StampedCopy(Generic[T]):
+    """What ``load()`` returns, kept by this process while the stamp ``name`` is unchanged (thread-safe)."""
+
+    def __init__(self, name: str, load: Callable[[], T]) -> None:
+        self.name = name
+        self._load = load
+        self._entry: tuple[object, float, T] | None = None  # (stamp, loaded at, value)
+        _registry[name] = self
+
+    def get(self) -> T:
+        """The copy, loaded again when the stamp moved (read now, or by the enclosing :func:`prefetched`)."""
+        stamps = getattr(_scope, "stamps", None)
+        stamp = stamps.get(self.name, _UNREAD) if stamps is not None else _UNREAD
+        if stamp is _UNREAD:
+            stamp = read_stamps([self.name])[0]
+        if stamp is UNAVAILABLE:
+            return self._load()
+        entry = self._entry
+        if entry is not None and entry[0] == stamp and time.monotonic() - entry[1] <= MAX_AGE_SECONDS:
+            return entry[2]
+        # Loaded after the stamp was read: a change committing meanwhile bumps it again, so it is seen next time.
+        value = self._load()
+        self._entry = (stamp, time.monotonic(), value)
+        return value
+
+    def forget(self) -> None:
+        self._entry = None
+
+    def changed(self) -> None:
+        """Announce a change of the rows this copy holds, to this process and (through the stamp) every other."""
+        self.forget()
+        key = _stamp_key(self.name)
+
+        def bump() -> None:
+            self.forget()
+            try:
+                pipe = cache_client().pipeline(transaction=False)
+                pipe.incr(key)
+                pipe.expire(key, STAMP_TTL_SECONDS)
+                pipe.execute()
+            except redis.RedisError as exc:
+                # The change itself must not fail with Redis: other processes notice within MAX_AGE_SECONDS.
+                logger.warning("could not announce a change of %s: %s", self.name, exc)
+
+        bump()
+        transaction.on_commit(bump)
+
+
+def read_stamps(names: list[str]) -> list[object]:
+    """The stamps of ``names`` in one round trip (:data:`UNAVAILABLE` for each when Redis cannot answer)."""
+    try:
+        return list(cache_client().mget([_stamp_key(name) for name in names]))
+    except redis.RedisError as exc:
+        logger.warning("stamps unavailable, reading from the database: %s", exc)
+        return [UNAVAILABLE] * len(names)
+
+
+@contextlib.contextmanager
+def prefetched(read: dict[str, object] | None = None) -> Iterator[None]:
+    """Within the block, every copy's stamp is the one read once at its start (one round trip for all), or the
+    one in ``read`` (from :func:`queue_read`'s round trip, made before the block)."""
+    if getattr(_scope, "stamps", None) is not None:  # nested: the outer block's stamps hold
+        yield
+        return
+    names = list(_registry)
+    if read is None:
+        read = dict(zip(names, read_stamps(names), strict=True)) if names else {}
+    _scope.stamps = read
+    try:
+        yield
+    finally:
+        _scope.stamps = None
+
+
+def queue_read(pipe) -> Callable[[list], dict[str, object]]:
+    """Read every copy's stamp in ``pipe`` (another round trip's pipeline on the cache's connection); the
+    function that turns its reply into what :func:`prefetched` takes."""
+    names = list(_registry)
+    pipe.mget([_stamp_key(name) for name in names] or [_stamp_key("-")])
+    return lambda reply: dict(zip(names, reply, strict=False))
+
+
+def forget_all() -> None:
+    """Drop every copy of this process (tests: the database is rolled back without any announcement)."""
+    for copy in _registry.values():
+        copy.forget()
