@@ -1,7 +1,7 @@
 """What a watched camera costs, and how many one vision worker sustains.
 
     .venv/bin/python bench/cameras.py                      # 45 s windows, ramp people-cameras up to 16
-    .venv/bin/python bench/cameras.py --seconds 30 --max-cameras 10 --no-recognition
+    .venv/bin/python bench/cameras.py --seconds 30 --max-cameras 10 --no-recognition --no-counting
 
 1. Two clips, 1280x720 at 25 fps, H.264: *idle* (one still frame of ../shared/data/video/pedestrians.avi, so
    the encoder sends almost nothing but the picture does not change) and *people* (the footage itself, people
@@ -10,9 +10,11 @@
 2. Baseline, in the same run: a bare ``ffmpeg -i <stream> -f null -`` decoding one stream and nothing else,
    the floor any analysis of a 720p 25 fps camera stands on.
 3. Argus: a real ``manage.py run_vision`` process on a scratch database with N cameras at their default
-   analysis settings (720p, 5 fps; recognition on unless ``--no-recognition``). After a warm-up, the CPU time of
-   the worker and of its ffmpeg children is read over the window (psutil), and each camera's analysed and
-   dropped frames from the state the worker reports.
+   analysis settings (720p, 5 fps), each with face recognition on (unless ``--no-recognition``) and counting
+   on a line across the middle of the picture (unless ``--no-counting``; counting asks the same decoder for
+   ``COUNTING_VIDEO_FPS``, 25, and the faces are still searched at 5 fps). After a warm-up, the CPU time of the
+   worker and of its ffmpeg children is read over the window (psutil), and each camera's analysed and dropped
+   frames from the state the worker reports; the machine's load average (others' work too) is printed beside.
 4. Printed: CPU per camera-minute (% of one core) for one idle and one people camera, and the ratio to the
    bare decode; then people-cameras are added (2, 4, 6, ...) until more than 1 % of their analysis frames are
    dropped, and the largest count under 1 % is printed. Goals (issue 15): idle camera ≤ 10 % of one core,
@@ -33,6 +35,9 @@ from pathlib import Path
 
 import psutil
 from scratch import BASE_DIR, run_in_scratch_database, setup_django
+
+# A development tool on loopback servers: development settings (the embedded services, the dev secret).
+os.environ.setdefault("DJANGO_DEBUG", "true")
 
 SCRATCH_DB = "argus_bench_cameras"
 FOOTAGE = BASE_DIR.parent / "shared" / "data" / "video" / "pedestrians.avi"
@@ -105,7 +110,18 @@ def start_worker() -> subprocess.Popen:
     )  # fmt: skip
 
 
-def measure_worker(urls: list[str], seconds: float, recognition: bool) -> dict[str, float]:
+# A line across the middle of the 1280x720 picture: the footage's people cross it.
+COUNTING_LINE = {
+    "enabled": True,
+    "mode": "line",
+    "line": {"x1": 0, "y1": 360, "x2": 1280, "y2": 360},
+    "in_side": "right",
+    "frame": {"width": 1280, "height": 720},
+    "interval": 60,
+}
+
+
+def measure_worker(urls: list[str], seconds: float, recognition: bool, counting: bool) -> dict[str, float]:
     """CPU share of a worker watching ``urls`` and the share of analysis frames it dropped."""
     from cameras.models import Camera
     from cameras.vision import health
@@ -114,7 +130,11 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool) -> dict[s
     ids = []
     for number, url in enumerate(urls):
         camera = Camera.objects.create(
-            id=f"BENCH-{number:02d}", name=f"Bench {number}", stream_url=url, recognition_enabled=recognition
+            id=f"BENCH-{number:02d}",
+            name=f"Bench {number}",
+            stream_url=url,
+            recognition_enabled=recognition,
+            metadata={"counting": COUNTING_LINE} if counting else {},
         )
         ids.append(camera.pk)
     worker = start_worker()
@@ -126,7 +146,9 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool) -> dict[s
             time.sleep(0.5)
         time.sleep(WARMUP_SECONDS)
         start = health.watch_states(ids)
+        load = os.getloadavg()[0]
         share = cpu_share(worker.pid, seconds)
+        load = (load + os.getloadavg()[0]) / 2
         end = health.watch_states(ids)
     finally:
         worker.terminate()
@@ -134,7 +156,13 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool) -> dict[s
     decoded = sum(end[i]["frames"] - start[i]["frames"] for i in ids if i in start and i in end)
     dropped = sum(end[i]["dropped"] - start[i]["dropped"] for i in ids if i in start and i in end)
     fps = sum(end[i]["fps"] for i in ids if i in end) / max(1, len(ids))
-    return {"cpu": share, "dropped": dropped / decoded if decoded else 1.0, "fps": fps, "frames": decoded}
+    return {
+        "cpu": share,
+        "dropped": dropped / decoded if decoded else 1.0,
+        "fps": fps,
+        "frames": decoded,
+        "load": load,
+    }
 
 
 def measure_bare_decode(url: str, seconds: float) -> float:
@@ -158,7 +186,7 @@ def child(args: argparse.Namespace) -> int:
 
     if not FOOTAGE.is_file():
         sys.exit(f"{FOOTAGE} is absent")
-    recognition = not args.no_recognition
+    recognition, counting = not args.no_recognition, not args.no_counting
     with tempfile.TemporaryDirectory(prefix="argus-bench-cameras-") as folder:
         clips = make_clips(Path(folder))
         idle_names = linked(clips["idle"], 1)
@@ -166,27 +194,31 @@ def child(args: argparse.Namespace) -> int:
         with RtspTestServer(folder) as server:
             idle_url = server.url(idle_names[0], loop=True)
             people_urls = [server.url(name, loop=True) for name in people_names]
-            state = "on" if recognition else "off"
-            print(f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {state}")
-            print("\none camera, 1280x720 at 25 fps, analysed at 5 fps:")
-            print(f"{'':10} {'Argus % core':>13} {'bare decode':>12} {'ratio':>7} {'dropped':>8}")
+            on = {True: "on", False: "off"}
+            print(
+                f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {on[recognition]}, "
+                f"counting {on[counting]}; {os.cpu_count()} cores"
+            )
+            rate = "decoded at 25 fps for counting, faces searched at 5 fps" if counting else "analysed at 5 fps"
+            print(f"\none camera, 1280x720 at 25 fps, {rate}:")
+            print(f"{'':10} {'Argus % core':>13} {'bare decode':>12} {'ratio':>7} {'dropped':>8} {'load avg':>9}")
             for label, url in (("idle", idle_url), ("people", people_urls[0])):
                 bare = measure_bare_decode(url, args.seconds)
-                argus = measure_worker([url], args.seconds, recognition)
+                argus = measure_worker([url], args.seconds, recognition, counting)
                 print(
                     f"{label:10} {argus['cpu'] * 100:12.1f}% {bare * 100:11.1f}% {argus['cpu'] / bare:6.2f}x "
-                    f"{argus['dropped'] * 100:7.2f}%",
+                    f"{argus['dropped'] * 100:7.2f}% {argus['load']:9.2f}",
                     flush=True,
                 )
             print("\npeople-cameras on one worker:")
-            print(f"{'cameras':>8} {'% core':>8} {'per camera':>11} {'fps each':>9} {'dropped':>8}")
+            print(f"{'cameras':>8} {'% core':>8} {'per camera':>11} {'fps each':>9} {'dropped':>8} {'load avg':>9}")
             sustained = 0
             count = 2
             while count <= args.max_cameras:
-                result = measure_worker(people_urls[:count], args.seconds, recognition)
+                result = measure_worker(people_urls[:count], args.seconds, recognition, counting)
                 print(
                     f"{count:8d} {result['cpu'] * 100:7.1f}% {result['cpu'] * 100 / count:10.1f}% "
-                    f"{result['fps']:9.2f} {result['dropped'] * 100:7.2f}%",
+                    f"{result['fps']:9.2f} {result['dropped'] * 100:7.2f}% {result['load']:9.2f}",
                     flush=True,
                 )
                 if result["dropped"] >= 0.01:
@@ -203,6 +235,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=45.0, help="measuring window of each step")
     parser.add_argument("--max-cameras", type=int, default=16)
     parser.add_argument("--no-recognition", action="store_true", help="cameras without face recognition")
+    parser.add_argument("--no-counting", action="store_true", help="cameras without a counting line")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

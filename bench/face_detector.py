@@ -9,7 +9,11 @@ engine's confidence floor, landmarks for alignment), so the figures are what the
 * recall on frames of the demo stream: ``pedestrians.avi`` frames (1280x720) with one to three people of the
   shared photos walked in at face widths of 60-180 pixels, JPEG-compressed at quality 60 as a camera would;
   boxes that hold no face are counted as false detections;
-* milliseconds per 640-pixel frame (the frames above scaled to 640x360), and the ratio YuNet/HOG;
+* milliseconds per 640-pixel frame (the frames above scaled to 640x360, the two detectors taking turns on
+  each frame), and the ratio YuNet/HOG: what
+  ``FaceEngine.detect`` costs, YuNet's network on its own copy (``recognition.yunet.NETWORK_MAX_SIDE``) and the
+  shape predictor on each face; and what an embedded YuNet face adds before its embedding (HOG's box on a cut
+  around it, ``FaceEngine.refined``), per face, beside the embedding's own cost;
 * the cosine-distance gap between same-person and different-person faces of the photos when each detector
   finds and aligns them (``recognition.matching.calibrate``): the threshold must still fall inside it.
 
@@ -113,15 +117,33 @@ def recall(engine: FaceEngine, cases) -> tuple[int, int, int]:
     return found, total, false
 
 
-def time_per_frame(engine: FaceEngine, frames, rounds: int = 2) -> float:
-    engine.detect(frames[0])
-    samples = []
+def time_per_frame(engines: dict[str, FaceEngine], frames, rounds: int = 2) -> dict[str, float]:
+    """Median milliseconds per frame of each engine's ``detect``, the engines taking turns on each frame: on a
+    machine others load too, a drift in load then weighs on both alike, and the ratio holds."""
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    for engine in engines.values():
+        engine.detect(frames[0])
     for _ in range(rounds):
         for frame in frames:
+            for name, engine in engines.items():
+                started = time.perf_counter()
+                engine.detect(frame)
+                samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
+def embedding_costs(engine: FaceEngine, frames) -> tuple[float, float]:
+    """Median milliseconds per face of YuNet's refinement to HOG's box and of the embedding after it."""
+    refine, embed = [], []
+    for frame in frames[:20]:
+        for face in engine.detect(frame):
             started = time.perf_counter()
-            engine.detect(frame)
-            samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+            refined = engine.refined(frame, face)
+            middle = time.perf_counter()
+            engine.embed(frame, refined)
+            refine.append(middle - started)
+            embed.append(time.perf_counter() - middle)
+    return statistics.median(refine) * 1000, statistics.median(embed) * 1000
 
 
 def distance_gap(engine: FaceEngine) -> tuple[float, float, int]:
@@ -156,12 +178,13 @@ def main() -> None:
     video = video_cases(args.frames, args.seed)
     small = [cv2.resize(image, (640, 360), interpolation=cv2.INTER_AREA) for image, _ in video]
 
+    times = time_per_frame(engines, small)
     figures = {}
     for name, engine in engines.items():
         figures[name] = {
             "photos": recall(engine, photos),
             "video": recall(engine, video),
-            "ms": time_per_frame(engine, small),
+            "ms": times[name],
             "gap": distance_gap(engine),
         }
     threshold = engines["dlib"].threshold
@@ -176,16 +199,23 @@ def main() -> None:
         )
     ratio = figures["yunet"]["ms"] / figures["dlib"]["ms"]
     print(f"time ratio yunet/dlib: {ratio:.3f} (goal <= 0.333)")
-    # What the engine's yunet adds to the network: dlib's landmarks and HOG's box on a cut around each face.
-    library = engines["yunet"]._detector._library
+    # What the engine's yunet adds to the network: dlib's landmarks on each face.
+    detector = engines["yunet"]._detector
     network = []
     for _ in range(2):
         for frame in small:
+            shrink = detector.network_max_side / max(frame.shape[:2])
+            searched = np.ascontiguousarray(cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
             started = time.perf_counter()
-            library.detectRGB(frame.shape[1], frame.shape[0], np.ascontiguousarray(frame).tobytes())
+            detector._library.detectRGB(searched.shape[1], searched.shape[0], searched.tobytes())
             network.append(time.perf_counter() - started)
     alone = statistics.median(network) * 1000
-    print(f"YuNet network alone: {alone:.1f} ms per frame, ratio to dlib {alone / figures['dlib']['ms']:.3f}")
+    print(
+        f"YuNet network alone at {searched.shape[1]}x{searched.shape[0]}: {alone:.1f} ms per frame, "
+        f"ratio to dlib {alone / figures['dlib']['ms']:.3f}"
+    )
+    refine, embed = embedding_costs(engines["yunet"], small)
+    print(f"per embedded YuNet face: HOG's box {refine:.1f} ms, then the embedding {embed:.1f} ms")
     for kind in ("photos", "video"):
         y, d = figures["yunet"][kind], figures["dlib"][kind]
         print(f"{kind} recall yunet - dlib: {y[0] / y[1] - d[0] / d[1]:+.3f} (goal >= 0)")

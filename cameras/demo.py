@@ -40,5 +40,5 @@ def create_demo_data(command) -> list[str]:
             }
         )
         # Watched by the vision workers' face analyzer: the enrolled demo face shows up in the live view and attendance.
-        Camera.objects.filter(pk=face_camera.pk).update(recognition_enabled=True, recognition_interval=15)
+        Camera.objects.filter(pk=face_camera.pk).update(recognition_enabled=True)
     return [f"camera: {camera.pk} streaming {url}", f"camera: {face_camera.pk} streaming {faces_url} (recognition)"]

@@ -21,6 +21,10 @@ URL_HELP_EDIT = (
 )
 
 
+# Analysis settings an empty field leaves as they are.
+ANALYSIS_SETTINGS = ("analysis_fps", "detect_width", "detect_height")
+
+
 class CameraForm(forms.Form):
     id = forms.CharField(
         label="ID",
@@ -46,6 +50,26 @@ class CameraForm(forms.Form):
         help_text="Health checks set online/offline; maintenance pauses them and their outage alerts.",
     )
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. entrance, outdoor")
+    # What the vision workers use (cameras.vision): faces on or off, and the frames they analyse. Left empty, an
+    # analysis setting keeps its value (the model's default on a new camera).
+    recognition_enabled = forms.BooleanField(
+        label="Recognition", required=False, help_text="Faces passing this camera are recognised, continuously."
+    )
+    analysis_fps = forms.FloatField(
+        label="Analysis rate (fps)",
+        required=False,
+        min_value=0.2,
+        max_value=30.0,
+        help_text="Frames analysed per second (0.2 to 30; default 5).",
+    )
+    detect_width = forms.IntegerField(
+        label="Detect width",
+        required=False,
+        min_value=160,
+        max_value=3840,
+        help_text="Frames are scaled down (never up) to fit this width and height for analysis (default 1280x720).",
+    )
+    detect_height = forms.IntegerField(label="Detect height", required=False, min_value=120, max_value=2160)
     # The version the edit was based on: a change made meanwhile by someone else is refused, not overwritten.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -78,7 +102,11 @@ class CameraForm(forms.Form):
         Sending unchanged fields back would overwrite what health checks wrote since the page was
         loaded (status, in particular), and they do not bump the version.
         """
-        data = {key: value for key, value in self.cleaned_data.items() if key != "version"}
+        data = {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if key != "version" and not (key in ANALYSIS_SETTINGS and value is None)
+        }
         if not data.get("id"):
             data.pop("id", None)
         if self.editing:

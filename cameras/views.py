@@ -90,6 +90,10 @@ def _camera_initial(camera: Camera) -> dict[str, Any]:
         "enabled": camera.enabled,
         "status": camera.status,
         "tags": ", ".join(camera.tags or []),
+        "recognition_enabled": camera.recognition_enabled,
+        "analysis_fps": camera.analysis_fps,
+        "detect_width": camera.detect_width,
+        "detect_height": camera.detect_height,
         "version": camera.version,
     }
 

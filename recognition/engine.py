@@ -56,11 +56,14 @@ class Box:
 class DetectedFace:
     """One detected face. ``landmarks`` holds what the detector found, by name (``left_eye``,
     ``right_eye`` and, for dlib, ``nose``), as full-resolution (x, y) points; left and right are the
-    person's own."""
+    person's own. A YuNet face is boxed by a dlib-like square until it is embedded (``square``)."""
 
     box: Box
     confidence: float
     landmarks: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # A YuNet face not yet boxed as HOG boxes it: the square (left, top, side, full-resolution pixels) that
+    # :meth:`FaceEngine.embed` refines first. None once refined, and for every other detector.
+    square: tuple[float, float, float] | None = None
 
 
 def check_dimension(embedding: Any, expected: int, field_name: str = "embedding") -> np.ndarray:
@@ -209,7 +212,7 @@ class FaceEngine:
         """Faces in ``image`` (BGR), largest first, found on a copy downscaled to ``detect_max_side``."""
         image = _as_bgr(image)
         height, width = image.shape[:2]
-        scale = min(1.0, self.detect_max_side / max(height, width))
+        scale = self._detect_scale(image)
         small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         self.load()
         with self._lock:
@@ -231,9 +234,39 @@ class FaceEngine:
                 if point is not None:
                     landmarks[name] = (float(point[0]) / scale, float(point[1]) / scale)
             box = Box(round(x0), round(y0), round(x1 - x0), round(y1 - y0))
-            faces.append(DetectedFace(box=box, confidence=float(region.confidence or 0.0), landmarks=landmarks))
+            square = getattr(region, "square", None)
+            if square is not None:
+                square = (square[0] / scale, square[1] / scale, square[2] / scale)
+            faces.append(
+                DetectedFace(box=box, confidence=float(region.confidence or 0.0), landmarks=landmarks, square=square)
+            )
         faces.sort(key=lambda face: face.box.area, reverse=True)
         return faces
+
+    def _detect_scale(self, image: np.ndarray) -> float:
+        """The factor of the copy detection searches (at most ``detect_max_side`` pixels on its longer side)."""
+        return min(1.0, self.detect_max_side / max(image.shape[:2]))
+
+    def refined(self, image: np.ndarray, face: DetectedFace) -> DetectedFace:
+        """``face`` boxed as HOG boxes it, with the landmarks on that box: what an embedding is computed on, so
+        enrolled faces (cut with HOG's boxes) still match. YuNet's faces are refined here, when embedded, not
+        when detected: a video frame's faces need no more than YuNet's square for tracking and quality. A face
+        HOG does not see, or of another detector, is returned as it is."""
+        if face.square is None or self.detector_name != "yunet":
+            return face
+        image = _as_bgr(image)
+        self.load()
+        with self._lock:
+            region = self._detector.refine(image, face.square, self._detect_scale(image))
+        if region is None:
+            return DetectedFace(box=face.box, confidence=face.confidence, landmarks=face.landmarks)
+        landmarks = {
+            name: (float(point[0]), float(point[1]))
+            for name in ("left_eye", "right_eye", "nose")
+            if (point := getattr(region, name)) is not None
+        }
+        box = Box(region.x, region.y, region.w, region.h)
+        return DetectedFace(box=box, confidence=face.confidence, landmarks=landmarks)
 
     def _dlib_noses(self, image: np.ndarray, regions: list) -> list[tuple[float, float] | None]:
         """The nose tip of dlib's 5-point shape (deepface keeps only the eyes), for the frontal score."""
@@ -284,10 +317,14 @@ class FaceEngine:
 
     def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
         """The embedding (``dimension`` float32 values) of one face of ``image``, computed with deepface's
-        own preprocessing (``DeepFace.represent`` with ``detector_backend="skip"``) on the aligned crop."""
-        image = _as_bgr(image)
+        own preprocessing (``DeepFace.represent`` with ``detector_backend="skip"``) on the aligned crop of
+        the face as HOG boxes it (:meth:`refined`)."""
+        return self._embed(_as_bgr(image), face)[1]
+
+    def _embed(self, image: np.ndarray, face: DetectedFace) -> tuple[DetectedFace, np.ndarray]:
         DeepFace = self._deepface()
         self.load()
+        face = self.refined(image, face)
         with self._lock:
             crop = self.align(image, face)
             if crop.size == 0:
@@ -298,11 +335,12 @@ class FaceEngine:
         vector = np.asarray(result[0]["embedding"], dtype=np.float32)
         if vector.shape != (self.dimension,):
             raise FaceEngineUnavailable(f"{self.model_name} returned {vector.shape[0]} values, not {self.dimension}")
-        return vector
+        return face, vector
 
     def represent(self, image: np.ndarray) -> list[tuple[DetectedFace, np.ndarray]]:
-        """Every face of ``image`` with its embedding, largest first."""
-        return [(face, self.embed(image, face)) for face in self.detect(image)]
+        """Every face of ``image`` (as embedded: HOG's box for YuNet's faces) with its embedding, largest first."""
+        image = _as_bgr(image)
+        return [self._embed(image, face) for face in self.detect(image)]
 
     # -- crossing processes --------------------------------------------------------------------------
     @property

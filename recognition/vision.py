@@ -68,12 +68,20 @@ class FaceAnalyzer:
         self.tracker = FaceTracker()
         self.frames_searched = 0
         self.embeddings = 0
+        # Faces are searched at the cameras' own analysis rate, whatever rate the stream is decoded at (counting
+        # asks for 25 fps on the same decoder): a face search costs tens of milliseconds, a counted frame little.
+        rates = [demand.fps for demand in cameras_of(stream) if demand.id in camera_ids]
+        self.period = 1.0 / max(rates) if rates and max(rates) > 0 else 0.0
+        self._last_searched: float | None = None
 
     # --- Analyzer protocol -------------------------------------------------------------------------------
 
     def on_frame(self, frame: AnalysedFrame) -> None:
+        if not self._due(frame.captured_at):
+            return
         if not frame.motion.active and not self.tracker.tracks:
             return
+        self._last_searched = frame.captured_at
         pixels = frame.pixels
         faces = self.engine.detect(pixels)
         self.frames_searched += 1
@@ -119,6 +127,12 @@ class FaceAnalyzer:
         self.tracker.tracks.clear()
 
     # --- Work --------------------------------------------------------------------------------------------
+
+    def _due(self, captured_at: float) -> bool:
+        """Whether a frame captured then falls at the analysis rate (a tenth of a period early is on time: the
+        decoder's frames come at its own rate, a little unevenly)."""
+        last = self._last_searched
+        return last is None or captured_at < last or captured_at - last >= 0.9 * self.period
 
     def _embed(self, shot: Shot) -> None:
         shot.embedding = self.engine.embed(shot.pixels, shot.face)

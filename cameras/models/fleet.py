@@ -59,8 +59,10 @@ class Camera(models.Model):
         validators=[MinValueValidator(120), MaxValueValidator(2160)],
         help_text="Frames are scaled down (never up) to fit this height for analysis",
     )
-    # Face recognition loop (recognition.tasks): scanned by Celery Beat every recognition_interval seconds.
+    # Faces recognised by the vision workers on the frames above (recognition.vision).
     recognition_enabled = models.BooleanField(default=False, db_index=True)
+    # Unused since the vision workers watch cameras continuously (analysis_fps sets the pace); no page, form or
+    # API shows it. The column stays until a migration drops it.
     recognition_interval = models.PositiveIntegerField(default=10, help_text="Seconds between recognition scans")
     # This camera's own face match threshold (cosine distance); empty: the model's calibrated one
     # (recognition.matching explains both; the recognition dashboard shows what a value trades).

@@ -86,6 +86,10 @@ def camera_form(**fields) -> dict:
         "stream_type": "RTSP",
         "status": "offline",
         "tags": "[]",
+        # What the page shows for a new camera (the vision workers' defaults).
+        "analysis_fps": "5.0",
+        "detect_width": "1280",
+        "detect_height": "720",
         "ip_address": "",
         "width": "",
         "height": "",
@@ -97,6 +101,25 @@ def camera_form(**fields) -> dict:
         "stream_address": f"rtsp://admin:{SECRET}@10.20.0.9:554/live",
     }
     return {**form, **fields}
+
+
+def test_admin_turns_recognition_on_with_the_analysis_settings(admin_site):
+    response = admin_site.post(
+        "/admin/cameras/camera/add/",
+        camera_form(recognition_enabled="on", analysis_fps="2.5", detect_width="960", detect_height="540"),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    camera = Camera.objects.get(pk="CAM-09")
+    assert camera.recognition_enabled is True
+    assert (camera.analysis_fps, camera.detect_width, camera.detect_height) == (2.5, 960, 540)
+
+
+def test_the_admin_form_has_no_recognition_interval(admin_site):
+    html = admin_site.get("/admin/cameras/camera/add/").content.decode()
+
+    assert 'name="analysis_fps"' in html and 'name="recognition_enabled"' in html
+    assert "recognition_interval" not in html
 
 
 def test_adding_a_camera_stores_its_password_encrypted(admin_site):

@@ -235,6 +235,61 @@ def test_edit_can_set_maintenance(operator_user, camera):
     assert camera.status == CameraStatus.MAINTENANCE
 
 
+def test_edit_turns_recognition_on_with_the_analysis_settings(operator_user, camera):
+    data = form_data(
+        name="Gate",
+        location="North gate",
+        stream_url=MASKED_URL,
+        tags="",
+        version=camera.version,
+        recognition_enabled="on",
+        analysis_fps="2.5",
+        detect_width="960",
+        detect_height="540",
+    )
+
+    signed_in(operator_user).post("/cameras/CAM-07/edit/", data)
+
+    camera.refresh_from_db()
+    assert camera.recognition_enabled is True
+    assert (camera.analysis_fps, camera.detect_width, camera.detect_height) == (2.5, 960, 540)
+
+
+def test_edit_page_shows_the_analysis_settings_and_no_recognition_interval(operator_user, camera):
+    services.update_camera(camera, {"recognition_enabled": True, "analysis_fps": 2.5})
+
+    html = signed_in(operator_user).get("/cameras/CAM-07/edit/").content.decode()
+
+    assert re.search(r'<input type="checkbox" name="recognition_enabled"[^>]* checked', html)
+    assert re.search(r'name="analysis_fps" value="2.5"', html)
+    assert 'name="detect_width" value="1280"' in html and 'name="detect_height" value="720"' in html
+    assert "interval" not in html.lower()
+
+
+def test_edit_with_the_analysis_settings_left_empty_keeps_them(operator_user, camera):
+    services.update_camera(camera, {"analysis_fps": 2.5})
+    camera.refresh_from_db()
+    data = form_data(name="Gate", location="Moved", stream_url=MASKED_URL, tags="", version=camera.version)
+    data.update(analysis_fps="", detect_width="", detect_height="")
+
+    signed_in(operator_user).post("/cameras/CAM-07/edit/", data)
+
+    camera.refresh_from_db()
+    assert camera.location == "Moved"
+    assert (camera.analysis_fps, camera.detect_width, camera.detect_height) == (2.5, 1280, 720)
+
+
+def test_edit_refuses_an_analysis_rate_out_of_range(operator_user, camera):
+    data = form_data(name="Gate", stream_url=MASKED_URL, version=camera.version, analysis_fps="60")
+
+    response = signed_in(operator_user).post("/cameras/CAM-07/edit/", data)
+
+    assert response.status_code == 200
+    assert b"less than or equal to 30" in response.content
+    camera.refresh_from_db()
+    assert camera.analysis_fps == 5.0
+
+
 def test_edit_refuses_a_stale_version(operator_user, camera):
     services.update_camera(camera, {"location": "Changed meanwhile"})
 

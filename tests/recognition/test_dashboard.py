@@ -111,6 +111,21 @@ def test_live_view_shows_each_camera_with_its_latest_snapshot_and_status(face_vi
     assert "Garage" in garage_tile and ">offline<" in garage_tile and "No picture yet" in garage_tile
 
 
+def test_a_tile_shows_what_the_vision_workers_analyse_for_recognition(face_viewer, entrance, garage):
+    Camera.objects.filter(pk=entrance.pk).update(
+        recognition_enabled=True, analysis_fps=2.5, detect_width=960, detect_height=540
+    )
+
+    html = page(signed_in(face_viewer).get(LIVE))
+
+    tile = html.split('data-camera-id="CAM-01"', 1)[1].split("</article>", 1)[0]
+    recognition = re.search(r'data-role="recognition">([^<]*)<', tile).group(1)
+    assert recognition == "on · 2.5 fps up to 960x540"
+    assert "every" not in tile
+    garage_tile = html.split('data-camera-id="CAM-02"', 1)[1].split("</article>", 1)[0]
+    assert re.search(r'data-role="recognition">([^<]*)<', garage_tile).group(1) == "off"
+
+
 def test_tile_snapshot_url_serves_the_image(face_viewer, entrance):
     html = page(signed_in(face_viewer).get(LIVE))
     url = re.search(r'<img src="([^"]+)" data-live-src="[^"]+" alt="Live picture', html).group(1).replace("&amp;", "&")

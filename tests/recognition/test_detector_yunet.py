@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from recognition.engine import FaceEngine, FaceEngineUnavailable, cosine_distance
+from recognition.engine import Box, DetectedFace, FaceEngine, FaceEngineUnavailable, cosine_distance
 from tests.recognition.conftest import read_photo
 
 
@@ -74,3 +75,59 @@ def test_yunet_embeddings_separate_two_people_as_hog_does(yunet, shared_data):
 def test_an_unknown_detector_is_refused():
     with pytest.raises(FaceEngineUnavailable, match="ARGUS_FACE_DETECTOR"):
         FaceEngine(detector="nope")
+
+
+def test_a_yunet_face_is_embedded_on_hogs_box_not_on_its_square(yunet, astronaut):
+    face = yunet.detect(astronaut)[0]
+    refined = yunet.refined(astronaut, face)
+    on_the_square = DetectedFace(box=face.box, confidence=face.confidence, landmarks=face.landmarks)
+
+    assert face.square is not None and refined.square is None
+    assert refined.box != face.box
+    assert np.array_equal(yunet.embed(astronaut, face), yunet.embed(astronaut, refined))
+    assert not np.array_equal(yunet.embed(astronaut, face), yunet.embed(astronaut, on_the_square))
+
+
+def test_represent_reports_each_yunet_face_as_embedded(yunet, astronaut):
+    [(face, embedding)] = yunet.represent(astronaut)
+
+    assert face == yunet.refined(astronaut, yunet.detect(astronaut)[0])
+    assert np.array_equal(embedding, yunet.embed(astronaut, face))
+
+
+def test_a_square_where_hog_sees_no_face_stays_as_yunet_boxed_it(yunet, no_face_image):
+    face = DetectedFace(box=Box(100, 100, 80, 80), confidence=0.9, landmarks={}, square=(100.0, 100.0, 80.0))
+
+    refined = yunet.refined(no_face_image, face)
+
+    assert refined.box == face.box and refined.square is None
+
+
+def test_a_large_photo_is_refined_at_the_scale_it_was_searched(yunet, hog, shared_data):
+    # img1 is 1382x1868: searched as a 473x640 copy, HOG's box is looked for on a cut resized likewise, so the
+    # eyes and the embedding are those of HOG's face.
+    image = read_photo(shared_data / "faces" / "img1.jpg")
+
+    ours = yunet.refined(image, yunet.detect(image)[0])
+    theirs = hog.detect(image)[0]
+
+    assert abs(ours.box.w - theirs.box.w) <= 0.05 * theirs.box.w
+    for eye in ("left_eye", "right_eye"):
+        assert np.hypot(*np.subtract(ours.landmarks[eye], theirs.landmarks[eye])) <= 0.02 * theirs.box.w
+    assert cosine_distance(yunet.embed(image, ours), hog.embed(image, theirs)) < 0.04
+
+
+def test_yunet_finds_faces_as_small_as_hog_does(yunet, hog, shared_data):
+    # Four people 30 pixels wide in a 640-pixel frame (HOG's smallest): the network's copy is smaller still.
+    canvas = np.full((360, 640, 3), 120, np.uint8)
+    for i, name in enumerate(("img16.jpg", "img13.jpg", "img2.jpg", "img26.jpg")):
+        photo = read_photo(shared_data / "faces" / name)
+        box = hog.detect(photo)[0].box
+        scale = 30 / box.w
+        x0, y0 = max(0, box.x - box.w), max(0, box.y - box.h)
+        cut = photo[y0 : box.y + 2 * box.h, x0 : box.x + 2 * box.w]
+        cut = cv2.resize(cut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        canvas[100 : 100 + cut.shape[0], 40 + 150 * i : 40 + 150 * i + cut.shape[1]] = cut[:260, :150]
+
+    assert len(hog.detect(canvas)) == 4
+    assert len(yunet.detect(canvas)) == 4
