@@ -42,7 +42,9 @@ class MotionGate:
     def look(self, pixels: np.ndarray) -> Motion:
         height, width = pixels.shape[:2]
         scale = GATE_WIDTH / width if width > GATE_WIDTH else 1.0
-        small = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), cv2.INTER_AREA)
+        small = cv2.resize(
+            pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+        )
         grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0).astype(np.float32)
         if self._background is None or self._background.shape != grey.shape:
             self._background, self._frames = grey, 0
