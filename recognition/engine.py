@@ -208,20 +208,38 @@ class FaceEngine:
             self._model = modeling.build_model(task="facial_recognition", model_name=self.model_name)
 
     # -- detection -----------------------------------------------------------------------------------
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """Faces in ``image`` (BGR), largest first, found on a copy downscaled to ``detect_max_side``."""
+    def detect(self, image: np.ndarray, within: tuple[int, int, int, int] | None = None) -> list[DetectedFace]:
+        """Faces in ``image`` (BGR), largest first, found on a copy downscaled to ``detect_max_side``.
+
+        ``within`` (x, y, width, height in ``image``'s pixels) restricts the search to that part of the picture,
+        searched at the scale the whole picture would be (the same faces are found, for a share of the cost:
+        the video analyzer passes where the picture moves); the faces are in ``image``'s pixels."""
         image = _as_bgr(image)
         height, width = image.shape[:2]
         scale = self._detect_scale(image)
-        small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        left, top, searched = 0, 0, image
+        if within is not None:
+            left, top = max(0, int(within[0])), max(0, int(within[1]))
+            right, bottom = min(width, int(within[0] + within[2])), min(height, int(within[1] + within[3]))
+            if right - left < 2 or bottom - top < 2:
+                return []
+            searched = image[top:bottom, left:right]
+        small = (
+            searched if scale == 1.0 else cv2.resize(searched, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        )
         self.load()
         with self._lock:
-            regions = self._detector.detect_faces(small)
+            if within is not None and self.detector_name == "yunet":
+                shrink = self._detector.shrink_for(round(width * scale), round(height * scale))
+                regions = self._detector.detect_faces(small, shrink=shrink)
+            else:
+                regions = self._detector.detect_faces(small)
             noses = self._dlib_noses(small, regions)
         faces = []
         for region, nose in zip(regions, noses, strict=True):
-            x0, y0 = max(0.0, region.x / scale), max(0.0, region.y / scale)
-            x1, y1 = min(float(width), (region.x + region.w) / scale), min(float(height), (region.y + region.h) / scale)
+            x0, y0 = max(0.0, region.x / scale + left), max(0.0, region.y / scale + top)
+            x1 = min(float(width), (region.x + region.w) / scale + left)
+            y1 = min(float(height), (region.y + region.h) / scale + top)
             # dlib's HOG detector scores real faces 0.5 and up (clamped to 1) and a badge or a pattern
             # that looks like a face around 0.1 (skimage's astronaut has such a patch).
             if x1 - x0 < 2 or y1 - y0 < 2 or float(region.confidence or 0.0) < self.min_confidence:
@@ -232,11 +250,11 @@ class FaceEngine:
                 if name == "nose" and point is None:
                     point = nose
                 if point is not None:
-                    landmarks[name] = (float(point[0]) / scale, float(point[1]) / scale)
+                    landmarks[name] = (float(point[0]) / scale + left, float(point[1]) / scale + top)
             box = Box(round(x0), round(y0), round(x1 - x0), round(y1 - y0))
             square = getattr(region, "square", None)
             if square is not None:
-                square = (square[0] / scale, square[1] / scale, square[2] / scale)
+                square = (square[0] / scale + left, square[1] / scale + top, square[2] / scale)
             faces.append(
                 DetectedFace(box=box, confidence=float(region.confidence or 0.0), landmarks=landmarks, square=square)
             )

@@ -37,6 +37,13 @@ UPDATE_MARGIN = 0.05
 CONFIDENT_SHARE = 0.75
 # Faces narrower than this (frame pixels) are tracked but not embedded: too little detail for the model.
 MIN_EMBED_WIDTH = 40
+# Faces are searched only where the picture moves and around the open tracks: the bounding box of those, grown
+# by SEARCH_PADDING of the frame's width each way (a head sits above the moving body, a face at the edge of a
+# motion region must be whole) and at least SEARCH_MIN_SIDE of it. When that covers more than
+# WHOLE_FRAME_SHARE of the frame, the whole frame is searched (a cut saves little then).
+SEARCH_PADDING = 0.08
+SEARCH_MIN_SIDE = 0.25
+WHOLE_FRAME_SHARE = 0.6
 
 
 def video_engine() -> FaceEngine:
@@ -83,7 +90,7 @@ class FaceAnalyzer:
             return
         self._last_searched = frame.captured_at
         pixels = frame.pixels
-        faces = self.engine.detect(pixels)
+        faces = self.engine.detect(pixels, within=self._search_region(frame))
         self.frames_searched += 1
         shots = [
             Shot(
@@ -133,6 +140,27 @@ class FaceAnalyzer:
         decoder's frames come at its own rate, a little unevenly)."""
         last = self._last_searched
         return last is None or captured_at < last or captured_at - last >= 0.9 * self.period
+
+    def _search_region(self, frame: AnalysedFrame) -> tuple[int, int, int, int] | None:
+        """Where to look for faces in this frame (x, y, width, height), or None for the whole frame."""
+        boxes = list(frame.motion.regions) + [track.box for track in self.tracker.tracks.values()]
+        height, width = frame.pixels.shape[:2]
+        if not boxes:
+            # Motion without regions (a gate that reports none): the whole frame, as before.
+            return None
+        x0 = min(box[0] for box in boxes)
+        y0 = min(box[1] for box in boxes)
+        x1 = max(box[0] + box[2] for box in boxes)
+        y1 = max(box[1] + box[3] for box in boxes)
+        pad = SEARCH_PADDING * width
+        minimum = SEARCH_MIN_SIDE * width
+        grow_x = max(pad, (minimum - (x1 - x0)) / 2)
+        grow_y = max(pad, (minimum - (y1 - y0)) / 2)
+        x0, x1 = max(0, int(x0 - grow_x)), min(width, int(x1 + grow_x + 1))
+        y0, y1 = max(0, int(y0 - grow_y)), min(height, int(y1 + grow_y + 1))
+        if (x1 - x0) * (y1 - y0) > WHOLE_FRAME_SHARE * width * height:
+            return None
+        return (x0, y0, x1 - x0, y1 - y0)
 
     def _embed(self, shot: Shot) -> None:
         shot.embedding = self.engine.embed(shot.pixels, shot.face)

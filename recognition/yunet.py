@@ -104,12 +104,15 @@ class YuNetDetector:
         self.min_score = min_score
         self.network_max_side = network_max_side
 
-    def detect_faces(self, image: np.ndarray) -> list[Region]:
+    def detect_faces(self, image: np.ndarray, shrink: float | None = None) -> list[Region]:
         """The faces of ``image`` (BGR) with eyes and nose, each boxed by its dlib-like square clipped to the
-        picture; HOG's own box is :meth:`refine`'s work."""
+        picture; HOG's own box is :meth:`refine`'s work. ``shrink`` is the factor of the network's copy when
+        ``image`` is a cut of a larger picture (the one :meth:`shrink_for` gives for the whole picture: the same
+        faces are as many network pixels wide, whether the whole picture or a cut of it is searched)."""
         image = np.ascontiguousarray(image)
         height, width = image.shape[:2]
-        shrink = min(1.0, self.network_max_side / max(height, width))
+        if shrink is None:
+            shrink = self.shrink_for(width, height)
         searched = image
         if shrink < 1.0:
             searched = np.ascontiguousarray(cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
@@ -137,6 +140,10 @@ class YuNetDetector:
                 )
             )
         return regions
+
+    def shrink_for(self, width: int, height: int) -> float:
+        """The factor of the copy the network searches for a picture of that size."""
+        return min(1.0, self.network_max_side / max(height, width))
 
     def refine(self, image: np.ndarray, square: tuple[int, int, int], scale: float = 1.0) -> Region | None:
         """The face in ``square`` (left, top, side in ``image``'s pixels) as HOG boxes it, with the landmarks

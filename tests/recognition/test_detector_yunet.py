@@ -131,3 +131,32 @@ def test_yunet_finds_faces_as_small_as_hog_does(yunet, hog, shared_data):
 
     assert len(hog.detect(canvas)) == 4
     assert len(yunet.detect(canvas)) == 4
+
+
+def test_yunet_searching_a_cut_finds_the_faces_of_the_whole_picture_where_they_are(yunet, shared_data):
+    image = read_photo(shared_data / "faces" / "selfie-many-people.jpg")
+    whole = yunet.detect(image)
+    face = whole[0]
+    margin = face.box.w
+    cut = (face.box.x - margin, face.box.y - margin, face.box.w + 2 * margin, face.box.h + 2 * margin)
+
+    found = yunet.detect(image, within=cut)
+
+    assert found, "the face inside the cut is found"
+    nearest = min(found, key=lambda other: abs(other.box.x - face.box.x) + abs(other.box.y - face.box.y))
+    # The network sees the cut resampled on another grid: its box moves by a few pixels, the eyes and nose
+    # (what alignment and the embedding's HOG box start from) stay where they were.
+    tolerance = 0.1 * face.box.w
+    assert abs(nearest.box.x - face.box.x) <= tolerance and abs(nearest.box.y - face.box.y) <= tolerance
+    assert abs(nearest.box.w - face.box.w) <= tolerance
+    for name, (x, y) in face.landmarks.items():
+        assert abs(nearest.landmarks[name][0] - x) <= 3 and abs(nearest.landmarks[name][1] - y) <= 3
+
+
+def test_yunet_searching_a_cut_without_faces_finds_none(yunet, astronaut):
+    face = yunet.detect(astronaut)[0]
+    height, width = astronaut.shape[:2]
+    # Everything right of her face: the flag and the background.
+    cut = (face.box.x + face.box.w + 5, 0, width, height)
+
+    assert yunet.detect(astronaut, within=cut) == []

@@ -172,3 +172,44 @@ def test_a_camera_threshold_is_part_of_what_its_analysis_reads():
     camera = Camera(id="CAM-09", name="Door", recognition_enabled=True, match_threshold=0.06)
 
     assert analysis_settings(camera)["match_threshold"] == 0.06
+
+
+def face_in_a_corner(astronaut: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A 1280x720 grey frame with the astronaut's head in its upper left corner, and where the head is."""
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    head = cv2.resize(astronaut[0:260, 100:300], (200, 260))
+    frame[40:300, 40:240] = head
+    return frame, (40, 40, 200, 260)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_faces_are_searched_where_the_picture_moves(astronaut):
+    camera = StreamDemand(
+        kind="camera", id="CAM-01", url="rtsp://127.0.0.1:1/x", settings={"recognition_enabled": True}
+    )
+    stream = stream_of(camera)
+    analyzer = FaceAnalyzer(stream, ["CAM-01"], engine=video_engine())
+    pixels, head = face_in_a_corner(astronaut)
+    frame = Frame(pixels=pixels, captured_at=1000.0, index=1)
+
+    analyzer.on_frame(
+        AnalysedFrame(frame=frame, motion=Motion(active=True, score=0.05, regions=(head,)), stream=stream)
+    )
+
+    assert len(analyzer.tracker.tracks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_face_away_from_the_motion_is_not_searched(astronaut):
+    camera = StreamDemand(
+        kind="camera", id="CAM-01", url="rtsp://127.0.0.1:1/x", settings={"recognition_enabled": True}
+    )
+    stream = stream_of(camera)
+    analyzer = FaceAnalyzer(stream, ["CAM-01"], engine=video_engine())
+    pixels, _ = face_in_a_corner(astronaut)
+    frame = Frame(pixels=pixels, captured_at=1000.0, index=1)
+    elsewhere = Motion(active=True, score=0.02, regions=((1000, 500, 120, 120),))
+
+    analyzer.on_frame(AnalysedFrame(frame=frame, motion=elsewhere, stream=stream))
+
+    assert analyzer.frames_searched == 1 and analyzer.tracker.tracks == {}
