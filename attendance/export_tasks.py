@@ -127,7 +127,16 @@ def _failure_message(error: Exception) -> str:
     return f"The export could not be generated ({type(error).__name__})."
 
 
-@shared_task(name="attendance.generate_export", soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TIME_LIMIT)
+# Acknowledged after the run, and given back if the worker dies: a worker lost between receiving the message
+# and claiming the job no longer leaves it queued for good. Safe to deliver twice: only a queued job is
+# claimed, so a redelivery after the claim finds it taken and leaves it (to the sweep, if its worker died).
+@shared_task(
+    name="attendance.generate_export",
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def generate_export(job_id: str) -> dict[str, Any]:
     """Render and store a queued export job, sign its URL (7 days) and notify its owner.
 
