@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
@@ -28,6 +29,9 @@ logger = logging.getLogger("argus.exports")
 
 # 001: "Timeout: 300s"; the hard limit leaves the task time to record the failure.
 SOFT_TIME_LIMIT = 300
+HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 30
+# A processing job untouched for longer than this has no live run left: the sweep fails it.
+ABANDONED_AFTER = timedelta(seconds=HARD_TIME_LIMIT + 120)
 # Rendering fills progress up to here; storing the file and signing its URL take the rest.
 RENDERED_PERCENT = 95
 
@@ -123,7 +127,16 @@ def _failure_message(error: Exception) -> str:
     return f"The export could not be generated ({type(error).__name__})."
 
 
-@shared_task(name="attendance.generate_export", soft_time_limit=SOFT_TIME_LIMIT, time_limit=SOFT_TIME_LIMIT + 30)
+# Acknowledged after the run, and given back if the worker dies: a worker lost between receiving the message
+# and claiming the job no longer leaves it queued for good. Safe to deliver twice: only a queued job is
+# claimed, so a redelivery after the claim finds it taken and leaves it (to the sweep, if its worker died).
+@shared_task(
+    name="attendance.generate_export",
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def generate_export(job_id: str) -> dict[str, Any]:
     """Render and store a queued export job, sign its URL (7 days) and notify its owner.
 
@@ -142,3 +155,24 @@ def generate_export(job_id: str) -> dict[str, Any]:
     _complete(job, key, rows)
     logger.info("export %s (%s.%s) stored %s rows at %s", job.pk, job.type, job.format, rows, key)
     return {"jobId": str(job.pk), "status": job.status, "rowCount": rows}
+
+
+@shared_task(name="attendance.sweep_abandoned_exports", ignore_result=True)
+def sweep_abandoned_exports() -> list[str]:
+    """Beat: fail the export jobs whose worker stopped mid-run (killed, or past the hard time limit, which
+    gives the task no chance to record it), so none stays "processing" for good; their owners are told.
+
+    They are failed rather than run again: a run that died once (out of memory, too long for the limit)
+    would likely die again, and the owner can retry with narrower filters. Returns the failed jobs' ids.
+    """
+    failed = exports.fail_abandoned(older_than=ABANDONED_AFTER)
+    for job in failed:
+        logger.warning("export %s (%s.%s) abandoned by its worker: failed", job.pk, job.type, job.format)
+        if job.user is not None:
+            notify(
+                title="Export failed",
+                message=f"{_describe(job)}: {job.error_message}",
+                level=Severity.WARNING,
+                user=job.user,
+            )
+    return [str(job.pk) for job in failed]

@@ -15,9 +15,11 @@ task (``attendance.export_tasks.generate_export``) selects the rows again from t
 from __future__ import annotations
 
 from attendance.exports.jobs import (
+    ABANDONED_MESSAGE,
     EXPORT_TTL,
     create_export_job,
     download_url,
+    fail_abandoned,
     fail_unqueued,
     owner_of,
     pdf_max_rows,
@@ -37,6 +39,7 @@ from attendance.exports.rendering import (
 from attendance.exports.sources import ATTENDANCE_COLUMNS, SOURCES, source_for
 
 __all__ = [
+    "ABANDONED_MESSAGE",
     "ATTENDANCE_COLUMNS",
     "EXPORT_CHUNK_SIZE",
     "EXPORT_TTL",
@@ -50,6 +53,7 @@ __all__ = [
     "csv_header",
     "csv_rows",
     "download_url",
+    "fail_abandoned",
     "fail_unqueued",
     "offline_url_fetcher",
     "owner_of",

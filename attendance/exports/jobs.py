@@ -73,6 +73,30 @@ def fail_unqueued(job: ExportJob, error: Exception) -> None:
     )
 
 
+# Said on a job whose worker died mid-run (killed, out of memory, past its hard time limit).
+ABANDONED_MESSAGE = "The export stopped: the worker running it stopped before it finished. Please retry."
+
+
+def fail_abandoned(*, older_than: timedelta, now: datetime | None = None) -> list[ExportJob]:
+    """Fail the processing jobs untouched for longer than ``older_than`` (the task's hard time limit plus a
+    margin, so no live run can be this old), saying the worker stopped; returns the jobs it failed.
+
+    A run writes ``updated_at`` when it claims the job and at each progress step, so a job this stale has no
+    worker left. Each job is failed in one conditional UPDATE: a run that finishes meanwhile keeps its outcome,
+    and a job is failed once however many sweeps run.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    failed = []
+    stale = ExportJob.objects.filter(status=ExportStatus.PROCESSING, updated_at__lt=cutoff)
+    for job in stale.select_related("user"):
+        if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.PROCESSING, updated_at__lt=cutoff).update(
+            status=ExportStatus.FAILED, error_message=ABANDONED_MESSAGE, updated_at=timezone.now()
+        ):
+            job.status, job.error_message = ExportStatus.FAILED, ABANDONED_MESSAGE
+            failed.append(job)
+    return failed
+
+
 def visible_jobs(principal) -> QuerySet[ExportJob]:
     """The jobs a caller may read: all for an administrator, otherwise their own."""
     if principal.has_permission("*"):

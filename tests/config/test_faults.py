@@ -299,3 +299,67 @@ def test_a_vision_worker_killed_mid_stream_is_replaced_and_counting_goes_on_exac
     after = wait_for(lambda: (run := last_run("CAM-F1")) and run["started"] > killed_at and run, 60, "a new pass")
     assert (after["in"], after["out"]) == (2, 1)
     assert stored_total("CAM-F1") == stored_before + 3
+
+
+# --- A worker killed in the middle of an export ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_export_leaves_the_job_failed_with_a_reason_never_processing():
+    """A worker process runs the export task (``attendance.generate_export``) on real rows; a hook after its
+    first progress write holds it there, and it is killed with SIGKILL mid-run. The job stays "processing"
+    (nothing else could record it) until the sweep Beat runs finds it older than the task's hard time limit:
+    then it is failed, saying the worker stopped, and the API's job status shows that."""
+    import sys
+    from datetime import date
+
+    from django.utils import timezone
+
+    from attendance import exports
+    from attendance.choices import ExportStatus
+    from attendance.export_tasks import ABANDONED_AFTER, sweep_abandoned_exports
+    from attendance.models import ExportJob
+    from tests.factories import AttendanceLogFactory, ExportJobFactory
+
+    owner = UserFactory(role_id="ROLE-ADMIN", is_staff=True, is_superuser=True)
+    gate = CameraFactory(id="CAM-EXP-F", name="Fault Gate")
+    for n in range(20):
+        AttendanceLogFactory(employee_id=f"EMP-F{n}", day=date(2025, 11, 5), camera=gate)
+    job = ExportJobFactory(user=owner)
+
+    code = (
+        "import time, django; django.setup(); from attendance import export_tasks as t; "
+        "report = t.ProgressReporter.__call__; "
+        "t.ProgressReporter.__call__ = lambda self, done, total: (report(self, done, total), time.sleep(120)); "
+        # Chunks of 5 rows, so the 20 rows give progress steps mid-file (the renderer's own knob).
+        "write = t.exports.write_export; "
+        "t.exports.write_export = lambda job, progress: write(job, progress=progress, chunk_size=5); "
+        f"t.generate_export('{job.pk}')"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code], env=_worker_environment(), cwd=django_settings.BASE_DIR)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status != ExportStatus.QUEUED and (job.status != ExportStatus.PROCESSING or job.progress > 0):
+                break
+            time.sleep(0.05)
+        assert (job.status, job.progress > 0) == (ExportStatus.PROCESSING, True), "the worker never ran the export"
+    finally:
+        worker.kill()  # mid-run: the job is claimed and half rendered, the worker never records an outcome
+        worker.wait(timeout=10)
+
+    assert sweep_abandoned_exports() == []  # within the hard time limit a run may still be alive: left alone
+    job.refresh_from_db()
+    assert job.status == ExportStatus.PROCESSING
+
+    # Time passes beyond the hard time limit (plus margin) with no word from the dead worker.
+    ExportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - ABANDONED_AFTER - ABANDONED_AFTER / 10)
+    assert sweep_abandoned_exports() == [str(job.pk)]
+    assert sweep_abandoned_exports() == []
+
+    status = client_for(owner).get(f"/api/v1/attendance/export/{job.pk}")
+    assert status.status_code == 200, status.content
+    data = status.json()["data"]
+    assert data["status"] == "failed" and data["errorMessage"] == exports.ABANDONED_MESSAGE
+    assert data["downloadUrl"] is None
