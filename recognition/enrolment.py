@@ -56,26 +56,30 @@ class Editor:
     surface: str = ""
     path: str = ""
 
+    def audit(self, action: str, resource_type: str, resource_id: str, message: str, **context: Any) -> None:
+        """Write the audit entry of a change this editor made (face profiles and unknown-face clusters)."""
+        from accounts.audit import record
+
+        if self.surface:
+            message = f"{message} ({self.surface})"
+            context = {**context, "path": self.path} if self.path else context
+        record(
+            actor=self.actor,
+            actor_role=self.role,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            message=message,
+            context=context,
+        )
+
 
 SYSTEM = Editor("system")
 
 
 def _audit(by: Editor, action: str, profile_id: str, employee_id: str, message: str, **context: Any) -> None:
     """The one place a face-profile audit entry is written."""
-    from accounts.audit import record
-
-    if by.surface:
-        message = f"{message} ({by.surface})"
-        context = {**context, "path": by.path} if by.path else context
-    record(
-        actor=by.actor,
-        actor_role=by.role,
-        action=action,
-        resource_type="face_profile",
-        resource_id=profile_id,
-        message=message,
-        context={"employee_id": employee_id, **context},
-    )
+    by.audit(action, "face_profile", profile_id, message, employee_id=employee_id, **context)
 
 
 def _refuse(code: str, errors: list[FieldError]) -> ApiError:

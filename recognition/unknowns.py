@@ -416,20 +416,7 @@ def _resolve_alert(cluster: UnknownCluster, note: str) -> None:
 
 
 def _audit(by: enrolment.Editor, action: str, cluster: UnknownCluster, message: str, **context: Any) -> None:
-    from accounts.audit import record
-
-    if by.surface:
-        message = f"{message} ({by.surface})"
-        context = {**context, "path": by.path} if by.path else context
-    record(
-        actor=by.actor,
-        actor_role=by.role,
-        action=action,
-        resource_type="unknown_face",
-        resource_id=str(cluster.pk),
-        message=message,
-        context={"employee_id": cluster.employee_id, **context},
-    )
+    by.audit(action, "unknown_face", str(cluster.pk), message, employee_id=cluster.employee_id, **context)
 
 
 def best_sightings(cluster: UnknownCluster, limit: int = BEST_CROPS) -> list[UnknownSighting]:
