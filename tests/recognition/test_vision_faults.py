@@ -335,3 +335,67 @@ def test_people_passing_while_postgresql_is_away_get_one_detection_and_one_atten
     assert AttendanceRecord.objects.count() == 3
     for row in rows[:3]:
         assert abs(logs[row.person_id].check_in.timestamp() - row.timestamp.timestamp()) < 4
+
+
+@pytest.mark.slow
+def test_people_passing_while_redis_is_away_get_one_detection_and_one_attendance_each(
+    fault_walk_stream, tmp_path, settings
+):
+    """The worker's Redis (a private server: cache, channel layer, leases) is killed once Ann is detected and
+    started again, empty, after Bob and Cid have passed. Their detections and attendance do not need Redis: one
+    each, never doubled (a live-list or WebSocket failure after the commit does not make the write look
+    failed). Once Redis is back the worker holds the camera again by itself."""
+    from django.db import connection
+
+    from cameras.models import Camera
+    from tests.cameras.test_vision_worker import holders
+    from tests.config.test_faults import PrivateRedis
+    from tests.recognition.test_vision_faces import enrol, wait_for
+
+    redis_server = PrivateRedis(tmp_path)
+    redis_server.start()
+    settings.REDIS_URL = redis_server.url
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis_server.url}}
+    try:
+        enrol("EMP-ANN", "Ann", "img1.jpg")
+        enrol("EMP-BOB", "Bob", "img13.jpg")
+        enrol("EMP-CID", "Cid", "img16.jpg")
+        camera = Camera.objects.create(
+            id="CAM-FAULT-R", name="Fault walkway", stream_url=fault_walk_stream, recognition_enabled=True
+        )
+        log_path = tmp_path / "worker.log"
+        worker = start_worker("worker-redis", log_path)
+        try:
+            wait_for(lambda: Detection.objects.filter(person_id="EMP-ANN").exists(), 120, "Ann detected")
+            redis_server.stop()
+            down_at = time.time()
+            wait_for(lambda: Detection.objects.filter(person_id="EMP-CID").exists(), 60, "Cid detected")
+            time.sleep(3)  # Cid's track closes (2 s unseen) while Redis is still away
+            redis_server.start()
+            up_at = time.time()
+            wait_for(lambda: holders(camera)["CAM-FAULT-R"] == "worker-redis", 30, "the camera held again")
+        finally:
+            worker.terminate()
+            worker.wait(15)
+        log = log_path.read_text(errors="replace")
+        connection.close()
+
+        # The passings before Redis came back (the worker restarts the stream once its lease is found gone).
+        rows = list(Detection.objects.filter(camera=camera, timestamp__lt=up_at_datetime(up_at)).order_by("timestamp"))
+        assert [(row.person_id, row.status) for row in rows] == [
+            ("EMP-ANN", "authorized"),
+            ("EMP-BOB", "authorized"),
+            ("EMP-CID", "authorized"),
+        ], log[-4000:]
+        assert len({row.track_id for row in rows}) == 3
+        assert all(down_at < row.timestamp.timestamp() for row in rows[1:])
+        assert sorted(AttendanceLog.objects.values_list("employee_id", flat=True)) == ["EMP-ANN", "EMP-BOB", "EMP-CID"]
+        assert AttendanceRecord.objects.count() == 3
+    finally:
+        redis_server.stop()
+
+
+def up_at_datetime(moment: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(moment, tz=UTC)
