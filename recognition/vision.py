@@ -84,22 +84,24 @@ class Backoff:
     """When to try the database again after failures: a doubling wait, bounded; the outage is logged once when it
     starts (and at most every FAILURE_LOG_SECONDS while it lasts) and once when it ends."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, clock=time.monotonic) -> None:
         self.what = what
+        self.clock = clock
         self.failures = 0
         self.retry_at = 0.0
         self.since: float | None = None
         self._logged_at = -FAILURE_LOG_SECONDS
 
     def ready(self) -> bool:
-        return time.monotonic() >= self.retry_at
+        return self.clock() >= self.retry_at
 
     def failed(self, error: BaseException, doing: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self.failures += 1
         if self.since is None:
             self.since = now
-        self.retry_at = now + min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (self.failures - 1))
+        # The exponent stops growing long before a long outage's failure count would overflow a float.
+        self.retry_at = now + min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** min(self.failures - 1, 20))
         if now - self._logged_at >= FAILURE_LOG_SECONDS:
             self._logged_at = now
             logger.warning(
@@ -118,7 +120,7 @@ class Backoff:
                 "%s: the database answers again after %s failures in %.0f s; catching up",
                 self.what,
                 self.failures,
-                time.monotonic() - (self.since or time.monotonic()),
+                self.clock() - (self.since or self.clock()),
             )
         self.failures = 0
         self.retry_at = 0.0

@@ -399,3 +399,19 @@ def up_at_datetime(moment: float):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(moment, tz=UTC)
+
+
+def test_the_backoff_doubles_up_to_its_bound_and_never_overflows_however_long_the_outage():
+    from recognition.vision import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, Backoff
+
+    clock = {"now": 100.0}
+    backoff = Backoff("test", clock=lambda: clock["now"])
+    waits = []
+    for _ in range(10_000):  # some days of an outage at the longest wait
+        backoff.failed(OperationalError("down"), "write")
+        waits.append(backoff.retry_at - clock["now"])
+
+    assert waits[:3] == [RETRY_FIRST_SECONDS, 2 * RETRY_FIRST_SECONDS, 4 * RETRY_FIRST_SECONDS]
+    assert max(waits) == waits[-1] == RETRY_MAX_SECONDS and not backoff.ready()
+    backoff.succeeded()
+    assert backoff.ready() and backoff.failures == 0
