@@ -32,6 +32,10 @@ SOFT_TIME_LIMIT = 300
 HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 30
 # A processing job untouched for longer than this has no live run left: the sweep fails it.
 ABANDONED_AFTER = timedelta(seconds=HARD_TIME_LIMIT + 120)
+# A queued job no worker has claimed for this long has presumably lost its message (the broker restarted
+# without it): the sweep queues it again once, and fails it if it is still queued this long after that. A busy
+# queue only gets a second message for the job (harmless: only a queued job is claimed).
+QUEUED_LOST_AFTER = timedelta(minutes=10)
 # Rendering fills progress up to here; storing the file and signing its URL take the rest.
 RENDERED_PERCENT = 95
 
@@ -164,15 +168,36 @@ def sweep_abandoned_exports() -> list[str]:
 
     They are failed rather than run again: a run that died once (out of memory, too long for the limit)
     would likely die again, and the owner can retry with narrower filters. Returns the failed jobs' ids.
+
+    Jobs still queued past :data:`QUEUED_LOST_AFTER` (their message lost with a broker restart) are queued
+    again once, and failed saying so (owners told) if that second message is lost too
+    (:func:`sweep_lost_exports`); those are not in the ids returned.
     """
     failed = exports.fail_abandoned(older_than=ABANDONED_AFTER)
     for job in failed:
         logger.warning("export %s (%s.%s) abandoned by its worker: failed", job.pk, job.type, job.format)
-        if job.user is not None:
-            notify(
-                title="Export failed",
-                message=f"{_describe(job)}: {job.error_message}",
-                level=Severity.WARNING,
-                user=job.user,
-            )
+        _tell_failed(job)
+    sweep_lost_exports()
     return [str(job.pk) for job in failed]
+
+
+def sweep_lost_exports() -> dict[str, list[str]]:
+    """Queue again (once) the jobs whose message was lost; fail those lost twice. Returns both lists of ids."""
+    requeue, failed = exports.requeue_lost(older_than=QUEUED_LOST_AFTER)
+    for job in requeue:
+        logger.warning("export %s (%s.%s) still queued, its message lost: queued again", job.pk, job.type, job.format)
+        _enqueue(job)
+    for job in failed:
+        logger.warning("export %s (%s.%s) never picked up, even queued again: failed", job.pk, job.type, job.format)
+        _tell_failed(job)
+    return {"requeued": [str(job.pk) for job in requeue], "failed": [str(job.pk) for job in failed]}
+
+
+def _tell_failed(job: ExportJob) -> None:
+    if job.user is not None:
+        notify(
+            title="Export failed",
+            message=f"{_describe(job)}: {job.error_message}",
+            level=Severity.WARNING,
+            user=job.user,
+        )

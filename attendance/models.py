@@ -122,6 +122,9 @@ class ExportJob(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    requeued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep queued it again, its first message presumed lost"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -275,17 +275,48 @@ class TrackVerdict:
     quality: float = 0.0
 
 
+# Detections of the camera analyzer's tracks have ids derived from (camera, track id): a write retried after
+# an unknown outcome (the commit went through, its answer was lost) finds its row instead of adding another.
+TRACK_DETECTIONS = uuid.UUID("5f0b8a53-6f1c-4c55-9a8e-2d7c1e0b7a41")
+
+
+def track_detection_id(camera_id: str, track_id: str) -> uuid.UUID:
+    """The id of the detection of track ``track_id`` on camera ``camera_id`` (the same on every attempt)."""
+    return uuid.uuid5(TRACK_DETECTIONS, f"{camera_id}/{track_id}")
+
+
 def record_track(
-    camera: Camera, pixels: np.ndarray, verdict: TrackVerdict, existing: Detection | None = None
+    camera: Camera,
+    pixels: np.ndarray | None,
+    verdict: TrackVerdict,
+    existing: Detection | None = None,
+    *,
+    crop: tuple[bytes, dict[str, int]] | None = None,
+    announce: bool = True,
 ) -> tuple[Detection, bool]:
     """Store a track's detection: created at its first decision, updated (best shot, thumbnail, timestamp)
     when a better one comes. Pushed on the WebSocket like any detection once committed; the person is
     announced (attendance) only when the track first becomes theirs; an unknown track is filed in its
-    unknown-face cluster (``recognition.unknowns``). Returns (detection, announced)."""
+    unknown-face cluster (``recognition.unknowns``). Returns (detection, announced).
+
+    The face comes as the frame (``pixels``) or as its thumbnail already cut (``crop``, from
+    :func:`face_crop`: what a caller keeps of a track whose write waits for the database). Idempotent per
+    (camera, track id): without ``existing`` the track's row is looked up by its id
+    (:func:`track_detection_id`), so a retry after an unknown outcome updates the row it finds, and changes
+    nothing when that row already holds this verdict. With ``announce`` off nobody is told here: the caller
+    announces (``recognition.signals.announce_recognition``), when the second value says the track became
+    this person's with this write, and may retry that on its own."""
     at = datetime.fromtimestamp(verdict.captured_at, tz=UTC)
     profile = verdict.profile
+    detection_id = track_detection_id(camera.pk, verdict.track_id)
+    if existing is None:
+        existing = Detection.objects.filter(pk=detection_id).first()
+        if existing is not None and _holds(existing, verdict, at):
+            return existing, False  # an earlier attempt was committed: nothing more to write
     previous_person = existing.person_id if existing is not None else None
-    detection = existing or Detection(camera=camera, track_id=verdict.track_id, source=ProviderKind.BUILTIN)
+    detection = existing or Detection(
+        id=detection_id, camera=camera, track_id=verdict.track_id, source=ProviderKind.BUILTIN
+    )
     old_thumbnail = detection.thumbnail if existing is not None else ""
     detection.profile = profile
     detection.person_id = profile.employee_id if profile else ""
@@ -294,8 +325,9 @@ def record_track(
     detection.distance = verdict.distance
     detection.timestamp = at
     detection.bounding_box = verdict.box
-    crop = face_crop(pixels, verdict.box)
-    detection.thumbnail = _save_thumbnail(camera, crop[0], at) if crop else ""
+    if crop is None and pixels is not None:
+        crop = face_crop(pixels, verdict.box)
+    detection.thumbnail = _save_track_thumbnail(camera, detection_id, crop[0], verdict.captured_at) if crop else ""
     detection.status = _status_of_profile(profile)
     event = DetectionEventLog(
         camera=camera,
@@ -319,9 +351,17 @@ def record_track(
     if old_thumbnail and old_thumbnail != detection.thumbnail:
         transaction.on_commit(lambda: default_storage.delete(old_thumbnail))
     _cluster_unknown(detection, verdict, crop, at, existing is not None)
-    announce = profile is not None and previous_person != detection.person_id
-    transaction.on_commit(lambda: _after_commit(camera, [detection], announce=announce, counted=existing is None))
-    return detection, announce
+    became = profile is not None and previous_person != detection.person_id
+    transaction.on_commit(
+        lambda: _after_commit(camera, [detection], announce=announce and became, counted=existing is None)
+    )
+    return detection, became
+
+
+def _holds(detection: Detection, verdict: TrackVerdict, at: datetime) -> bool:
+    """Whether ``detection`` already holds ``verdict`` (same shot, same person)."""
+    profile_id = verdict.profile.pk if verdict.profile is not None else None
+    return detection.timestamp == at and detection.profile_id == profile_id
 
 
 def _cluster_unknown(
@@ -363,7 +403,10 @@ def _status_of_profile(profile: FaceProfile | None) -> str:
 
 
 def _after_commit(camera: Camera, rows: list[Detection], *, announce: bool = True, counted: bool = True) -> None:
-    _bump_live_version()
+    try:
+        _bump_live_version()
+    except Exception:  # Redis away: the cached lists lapse by themselves within seconds; the rows are stored
+        logger.warning("could not bump the live detections version", exc_info=True)
     for row in rows:
         if counted:
             metrics.count_recognition("recognized" if row.profile_id else "unknown")
@@ -405,6 +448,16 @@ def _store_thumbnail(camera: Camera, pixels: np.ndarray, box: dict[str, int], at
 
 def _save_thumbnail(camera: Camera, jpeg: bytes, at: datetime) -> str:
     key = f"detections/{camera.pk}/{at:%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
+    return default_storage.save(key, ContentFile(jpeg))
+
+
+def _save_track_thumbnail(camera: Camera, detection_id: uuid.UUID, jpeg: bytes, captured_at: float) -> str:
+    """A track's thumbnail under a name of its detection and shot: a retried write reuses the file an earlier
+    attempt left rather than adding another."""
+    at = datetime.fromtimestamp(captured_at, tz=UTC)
+    key = f"detections/{camera.pk}/{at:%Y/%m/%d}/{detection_id.hex}-{round(captured_at * 1000)}.jpg"
+    if default_storage.exists(key):
+        return key
     return default_storage.save(key, ContentFile(jpeg))
 
 

@@ -71,6 +71,10 @@ class Shot:
     pixels: np.ndarray | None = None  # the frame, kept only for the track's best shot
     embedding: np.ndarray | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    # False while an embedded shot's search for enrolled people is still to run (the caller's store was away):
+    # its candidates are not known yet, so the track is not decided on without them.
+    searched: bool = True
+    crop: Any = None  # what the caller kept of the frame instead of ``pixels`` (its thumbnail), if anything
 
 
 @dataclass

@@ -9,21 +9,36 @@ becomes one ``Detection``: created at the first confident decision, updated when
 timestamp the capture time of that shot's frame; an unknown track gives one unknown detection (at its first
 embedded shot, so the live view shows strangers at once) that ends with the track's best crop. Attendance
 hears each track once (``recognition.signals``). Runs inside the vision worker process.
+
+The database may be away (restarted, failing over) while people pass. A shot whose search failed keeps its
+embedding and is searched again before its track is decided; a decision whose write failed is written again,
+and so is an announcement; retries wait a backoff that doubles up to :data:`RETRY_MAX_SECONDS`. A track that
+leaves the picture with work left keeps only that (its embeddings, decision and thumbnail crops, not its
+frames) in the process's :data:`PENDING` list, worked off by a thread of its own once the database is back;
+the list holds at most :data:`PENDING_MAX_TRACKS` tracks, and past that the oldest is given up, logged as an
+error. Writes are idempotent per (camera, track id) (``recognition.detections.record_track``), so a retry after
+an unknown outcome finds its detection, and attendance takes a repeated announcement as the same sighting.
 """
 
 from __future__ import annotations
 
+import atexit
+import copy
 import logging
 import threading
+import time
+from collections import deque
 
+import redis
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from cameras.vision.camera_streams import cameras_of
 from cameras.vision.decoder import DecoderStats
 from cameras.vision.registry import AnalysedFrame, VisionStream
 from recognition import detections, matching, quality
 from recognition.engine import FaceEngine, shared_engine
+from recognition.signals import announce_recognition
 from recognition.tracking import Candidate, Decision, FaceTrack, FaceTracker, Shot
 
 logger = logging.getLogger("argus.recognition")
@@ -44,6 +59,72 @@ MIN_EMBED_WIDTH = 40
 SEARCH_PADDING = 0.08
 SEARCH_MIN_SIDE = 0.25
 WHOLE_FRAME_SHARE = 0.6
+# Retries of writes that failed because the database (or Redis) was away: first after RETRY_FIRST_SECONDS,
+# then twice as long each time, never longer than RETRY_MAX_SECONDS.
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
+# Tracks gone from the picture with writes still to do, per worker process. Each keeps its embeddings and face
+# crops (some 100 kB); past the bound the oldest is given up (logged as an error: its detection and
+# attendance are lost) so that memory stays bounded however long the database is away.
+PENDING_MAX_TRACKS = 200
+# A failing dependency is logged at most once per this many seconds (per analyzer, and for the pending list).
+FAILURE_LOG_SECONDS = 30.0
+# Failures that pass: the write is kept and tried again. Any other error is a bug: logged, and not retried.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class Backoff:
+    """When to try the database again after failures: a doubling wait, bounded; the outage is logged once when it
+    starts (and at most every FAILURE_LOG_SECONDS while it lasts) and once when it ends."""
+
+    def __init__(self, what: str, clock=time.monotonic) -> None:
+        self.what = what
+        self.clock = clock
+        self.failures = 0
+        self.retry_at = 0.0
+        self.since: float | None = None
+        self._logged_at = -FAILURE_LOG_SECONDS
+
+    def ready(self) -> bool:
+        return self.clock() >= self.retry_at
+
+    def failed(self, error: BaseException, doing: str) -> None:
+        now = self.clock()
+        self.failures += 1
+        if self.since is None:
+            self.since = now
+        # The exponent stops growing long before a long outage's failure count would overflow a float.
+        self.retry_at = now + min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** min(self.failures - 1, 20))
+        if now - self._logged_at >= FAILURE_LOG_SECONDS:
+            self._logged_at = now
+            logger.warning(
+                "%s: could not %s (%s: %s); kept, retrying (%s failures in %.0f s)",
+                self.what,
+                doing,
+                type(error).__name__,
+                str(error).strip().splitlines()[0] if str(error).strip() else "",
+                self.failures,
+                now - self.since,
+            )
+
+    def succeeded(self) -> None:
+        if self.failures:
+            logger.warning(
+                "%s: the database answers again after %s failures in %.0f s; catching up",
+                self.what,
+                self.failures,
+                self.clock() - (self.since or self.clock()),
+            )
+        self.failures = 0
+        self.retry_at = 0.0
+        self.since = None
 
 
 def video_engine() -> FaceEngine:
@@ -80,6 +161,7 @@ class FaceAnalyzer:
         rates = [demand.fps for demand in cameras_of(stream) if demand.id in camera_ids]
         self.period = 1.0 / max(rates) if rates and max(rates) > 0 else 0.0
         self._last_searched: float | None = None
+        self.backoff = Backoff(f"faces of {', '.join(camera_ids)}")
 
     # --- Analyzer protocol -------------------------------------------------------------------------------
 
@@ -133,6 +215,10 @@ class FaceAnalyzer:
             self._finish(track)
         self.tracker.tracks.clear()
 
+    def pending(self) -> int:
+        """Open tracks with writes still to do (retried on their next frames), for tests and logs."""
+        return sum(1 for track in self.tracker.tracks.values() if _unsettled(track))
+
     # --- Work --------------------------------------------------------------------------------------------
 
     def _due(self, captured_at: float) -> bool:
@@ -165,10 +251,35 @@ class FaceAnalyzer:
     def _embed(self, shot: Shot) -> None:
         shot.embedding = self.engine.embed(shot.pixels, shot.face)
         self.embeddings += 1
-        matches = matching.identify(shot.embedding, limit=CANDIDATES, engine=self.engine)
+        shot.searched = False
+        self._search(shot, self.backoff)
+
+    def _search(self, shot: Shot, backoff: Backoff) -> bool:
+        """The enrolled people nearest to an embedded shot (pgvector), unless already known. False when the
+        database cannot answer now: the shot keeps its embedding and is searched again later."""
+        if shot.searched:
+            return True
+        if not backoff.ready():
+            return False
+        try:
+            close_old_connections()
+            matches = matching.identify(shot.embedding, limit=CANDIDATES, engine=self.engine)
+        except TRANSIENT_ERRORS as error:
+            backoff.failed(error, "search a face")
+            return False
+        backoff.succeeded()
         shot.candidates = [Candidate(match.profile, match.distance) for match in matches]
+        shot.searched = True
+        return True
+
+    def _searched(self, track: FaceTrack, backoff: Backoff) -> bool:
+        """Whether every embedded shot of the track has its candidates (searching those left over first)."""
+        return all(self._search(shot, backoff) for shot in track.embedded)
 
     def _decide(self, track: FaceTrack) -> None:
+        self._announce(track, self.backoff)
+        if not self._searched(track, self.backoff):
+            return  # a shot not searched yet may name the person: no decision without it
         decision = track.decide(self.threshold)
         stored = track.state.get("decision")
         if decision is None or decision.person is None:
@@ -196,7 +307,7 @@ class FaceAnalyzer:
         )
 
     def _unknown(self, track: FaceTrack, decision: Decision | None) -> Decision:
-        shot = track.best if track.best is not None and track.best.pixels is not None else track.embedded[-1]
+        shot = track.best if _has_image(track.best) else track.embedded[-1]
         if decision is not None:
             return Decision(None, decision.distance, decision.margin, shot)
         nearest = sorted(c.distance for s in track.embedded for c in s.candidates)
@@ -208,17 +319,38 @@ class FaceAnalyzer:
             self._finish(track)
 
     def _finish(self, track: FaceTrack) -> None:
-        """A track left the picture: an unknown person's detection gets the track's best crop."""
-        stored = track.state.get("decision")
-        if stored is None and track.embedded:
-            self._store(track, self._unknown(track, track.decide(self.threshold)))
-        elif stored is not None and stored.person is None and _a_better_crop(track.best, stored.shot):
-            self._store(track, Decision(None, stored.distance, stored.margin, track.best))
+        """A track left the picture: its last writes (an unknown person's detection gets the track's best crop).
+        What the database cannot take now waits in the pending list."""
+        if not self._complete(track, self.backoff):
+            PENDING.add(self, track)
 
-    def _store(self, track: FaceTrack, decision: Decision) -> None:
+    def _complete(self, track: FaceTrack, backoff: Backoff) -> bool:
+        """Do what a track that left still needs written; True once nothing is left."""
+        if not self._announce(track, backoff) or not self._searched(track, backoff):
+            return False
+        stored = track.state.get("decision")
+        decision = track.decide(self.threshold)
+        if decision is not None and decision.person is not None:
+            if stored is None or stored.person != decision.person:
+                return self._store(track, decision, backoff)
+            return True
+        if stored is None and track.embedded:
+            return self._store(track, self._unknown(track, decision), backoff)
+        if stored is not None and stored.person is None and _a_better_crop(track.best, stored.shot):
+            return self._store(track, Decision(None, stored.distance, stored.margin, track.best), backoff)
+        return True
+
+    def _store(self, track: FaceTrack, decision: Decision, backoff: Backoff | None = None) -> bool:
+        """Write the track's decision on each camera, then announce it. False when the database cannot take it
+        now: what is stored so far stays, and the next attempt starts where this one stopped. Each camera's write
+        is idempotent (its detection's id comes from the camera and the track), so a write whose outcome was
+        lost is found again rather than doubled."""
+        backoff = backoff or self.backoff
         shot = decision.shot
-        if shot.pixels is None:
-            return
+        if not _has_image(shot):
+            return True  # nothing to show for it (as before: such a decision is not stored)
+        if not backoff.ready():
+            return False
         x, y, w, h = shot.box
         confidence = (1.0 - decision.distance) * 100 if decision.person is not None else shot.face.confidence * 100
         verdict = detections.TrackVerdict(
@@ -235,22 +367,183 @@ class FaceAnalyzer:
             embedding=track.embedding if decision.person is None else None,
             quality=shot.quality,
         )
-        close_old_connections()
-        from cameras.models import Camera
+        key = _decision_key(decision)
+        camera_id = None
+        try:
+            close_old_connections()
+            from cameras.models import Camera
 
-        for camera in Camera.objects.filter(pk__in=self.camera_ids):
-            previous = track.state.get(f"detection:{camera.pk}")
-            detection, _ = detections.record_track(camera, shot.pixels, verdict, existing=previous)
-            track.state[f"detection:{camera.pk}"] = detection
+            for camera in Camera.objects.filter(pk__in=self.camera_ids):
+                camera_id = camera.pk
+                if track.state.get(f"stored:{camera.pk}") == key:
+                    continue  # written by an earlier attempt
+                previous = track.state.get(f"detection:{camera.pk}")
+                detection, _ = detections.record_track(
+                    camera, shot.pixels, verdict, existing=previous, crop=shot.crop, announce=False
+                )
+                track.state[f"detection:{camera.pk}"] = detection
+                track.state[f"stored:{camera.pk}"] = key
+                if decision.person is not None and track.state.get(f"announced:{camera.pk}") != detection.person_id:
+                    # The detection as it is now: what attendance hears, however the row changes later.
+                    track.state.setdefault("announce", {})[camera.pk] = (camera, copy.copy(detection))
+        except TRANSIENT_ERRORS as error:
+            if camera_id is not None:
+                # The row may or may not hold this attempt: the next one reads it again by its id.
+                track.state.pop(f"detection:{camera_id}", None)
+            backoff.failed(error, f"store the detection of {track.id}")
+            return False
+        backoff.succeeded()
         track.state["decision"] = decision
         # Only the stored shot's frame is still needed; the rest of the track's frames can go.
         for other in track.embedded:
             if other is not shot and other is not track.best:
                 other.pixels = None
+        return self._announce(track, backoff)
+
+    def _announce(self, track: FaceTrack, backoff: Backoff) -> bool:
+        """Tell attendance (``recognition.signals``) of the track's stored person, per camera, until it has
+        heard it. False while an announcement waits for the database."""
+        waiting: dict = track.state.get("announce") or {}
+        if not waiting:
+            return True
+        if not backoff.ready():
+            return False
+        for camera_id, (camera, detection) in list(waiting.items()):
+            close_old_connections()
+            failures = announce_recognition(detection, camera, log=False)
+            passing = [failure for failure in failures if isinstance(failure, TRANSIENT_ERRORS)]
+            for failure in failures:
+                if failure not in passing:
+                    logger.error(
+                        "a subscriber failed on the recognition of %s (detection %s); not retried",
+                        detection.person_id,
+                        detection.pk,
+                        exc_info=(type(failure), failure, failure.__traceback__),
+                    )
+            if passing:
+                backoff.failed(passing[0], f"announce {detection.person_id} ({track.id})")
+                return False
+            del waiting[camera_id]
+            track.state[f"announced:{camera_id}"] = detection.person_id
+        backoff.succeeded()
+        return True
 
 
 def _a_better_crop(best: Shot | None, stored: Shot) -> bool:
-    return best is not None and best is not stored and best.pixels is not None
+    return best is not None and best is not stored and _has_image(best)
+
+
+def _has_image(shot: Shot | None) -> bool:
+    return shot is not None and (shot.pixels is not None or shot.crop is not None)
+
+
+def _decision_key(decision: Decision) -> tuple:
+    person = getattr(decision.person, "pk", decision.person)
+    return (person, decision.shot.captured_at, decision.shot.box)
+
+
+def _unsettled(track: FaceTrack) -> bool:
+    """Whether a track has a search, a write or an announcement waiting (from a failure)."""
+    return bool(track.state.get("announce")) or any(not shot.searched for shot in track.embedded)
+
+
+def _keep_crops_only(track: FaceTrack) -> None:
+    """A track that leaves with writes to do keeps its faces as thumbnail crops, not whole frames."""
+    shots = [*track.embedded, track.best]
+    decision = track.state.get("decision")
+    if decision is not None:
+        shots.append(decision.shot)
+    for shot in shots:
+        if shot is not None and shot.pixels is not None:
+            x, y, w, h = shot.box
+            crop = detections.face_crop(shot.pixels, {"top": y, "left": x, "width": w, "height": h})
+            shot.crop, shot.pixels = crop, None
+
+
+class PendingTracks:
+    """The tracks of this process that left the picture with writes still to do, oldest first, worked off by a
+    thread of their own (started when the first one comes, gone when none is left) once the database answers.
+    At most ``limit``: past it the oldest is given up and logged as an error."""
+
+    def __init__(self, limit: int = PENDING_MAX_TRACKS) -> None:
+        self.limit = limit
+        self.items: deque[tuple[FaceAnalyzer, FaceTrack]] = deque()
+        self.backoff = Backoff("pending face tracks")
+        self.given_up = 0
+        self.background = True  # tests turn the thread off and call flush() themselves
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, analyzer: FaceAnalyzer, track: FaceTrack) -> None:
+        _keep_crops_only(track)
+        with self._lock:
+            if len(self.items) >= self.limit:
+                _, lost = self.items.popleft()
+                self.given_up += 1
+                decision = lost.state.get("decision") or lost.decide(analyzer.threshold)
+                logger.error(
+                    "gave up the writes of face track %s (cameras %s, %s): %s tracks were waiting for the "
+                    "database, the most kept; its detection and attendance are lost (%s given up so far)",
+                    lost.id,
+                    ", ".join(analyzer.camera_ids),
+                    getattr(getattr(decision, "person", None), "employee_id", None) or "not named yet",
+                    self.limit,
+                    self.given_up,
+                )
+            self.items.append((analyzer, track))
+            if self.background and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._run, name="pending face tracks", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> int:
+        """Write what the database takes now, oldest first, stopping at the first failure; returns how many
+        tracks are left."""
+        with self._flushing:
+            while True:
+                with self._lock:
+                    if not self.items:
+                        return 0
+                    analyzer, track = self.items[0]
+                try:
+                    done = analyzer._complete(track, self.backoff)
+                except Exception:  # a bug, not an outage: logged, and the track is not retried forever
+                    logger.exception("could not finish face track %s; given up", track.id)
+                    done = True
+                with self._lock:
+                    if not done:
+                        return len(self.items)
+                    if self.items and self.items[0][1] is track:
+                        self.items.popleft()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                time.sleep(max(0.2, self.backoff.retry_at - time.monotonic()))
+                with self._lock:
+                    if not self.items:
+                        self._thread = None
+                        return
+                self.flush()
+        finally:
+            connections.close_all()
+
+    def at_exit(self) -> None:
+        """The process ends: one last try, and what is still waiting is logged as lost."""
+        if not self.items:
+            return
+        self.backoff.retry_at = 0.0
+        left = self.flush()
+        if left:
+            logger.error("the process ends with %s face tracks still waiting for the database: lost", left)
+
+
+#: This process's tracks waiting for the database.
+PENDING = PendingTracks()
+atexit.register(PENDING.at_exit)
 
 
 def face_analyzer(stream: VisionStream) -> FaceAnalyzer | None:

@@ -97,6 +97,39 @@ def fail_abandoned(*, older_than: timedelta, now: datetime | None = None) -> lis
     return failed
 
 
+# Said on a job whose message never reached a worker, even queued a second time.
+LOST_MESSAGE = "The export never started: no worker picked it up, even when queued again. Please retry."
+
+
+def requeue_lost(*, older_than: timedelta, now: datetime | None = None) -> tuple[list[ExportJob], list[ExportJob]]:
+    """The queued jobs no worker has claimed for longer than ``older_than``: their message was presumably lost
+    (the broker restarted without it). Each is queued again once (``requeued_at`` set; the caller sends the
+    message) and, still queued ``older_than`` after that, failed saying so. Returns (to queue again, failed).
+
+    Both steps are conditional UPDATEs, so a job is requeued and failed at most once however many sweeps run,
+    and a job claimed meanwhile is left to its run. A second message for a job whose first one was only late
+    is harmless: only a queued job is claimed, so one of the two finds it taken.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - older_than
+    requeue, failed = [], []
+    waiting = ExportJob.objects.filter(status=ExportStatus.QUEUED, requeued_at__isnull=True, created_at__lt=cutoff)
+    for job in waiting.select_related("user"):
+        if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED, requeued_at__isnull=True).update(
+            requeued_at=moment, updated_at=moment
+        ):
+            job.requeued_at = moment
+            requeue.append(job)
+    lost = ExportJob.objects.filter(status=ExportStatus.QUEUED, requeued_at__lt=cutoff)
+    for job in lost.select_related("user"):
+        if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED, requeued_at__lt=cutoff).update(
+            status=ExportStatus.FAILED, error_message=LOST_MESSAGE, updated_at=timezone.now()
+        ):
+            job.status, job.error_message = ExportStatus.FAILED, LOST_MESSAGE
+            failed.append(job)
+    return requeue, failed
+
+
 def visible_jobs(principal) -> QuerySet[ExportJob]:
     """The jobs a caller may read: all for an administrator, otherwise their own."""
     if principal.has_permission("*"):

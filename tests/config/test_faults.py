@@ -363,3 +363,58 @@ def test_a_worker_killed_mid_export_leaves_the_job_failed_with_a_reason_never_pr
     data = status.json()["data"]
     assert data["status"] == "failed" and data["errorMessage"] == exports.ABANDONED_MESSAGE
     assert data["downloadUrl"] is None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_export_whose_message_was_lost_is_queued_again_by_the_sweep_and_a_real_worker_completes_it(
+    celery_worker_process, monkeypatch
+):
+    """The export's message never reaches a worker (as when the broker restarts without it): the job stays
+    queued. Once it has waited past ``QUEUED_LOST_AFTER``, the sweep Beat runs queues it again, once, through
+    the real broker, and a real worker completes it; further sweeps leave it alone."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from attendance import export_tasks
+    from attendance.choices import ExportStatus
+    from attendance.export_tasks import QUEUED_LOST_AFTER, sweep_abandoned_exports
+    from attendance.models import ExportJob
+    from tests.factories import AttendanceLogFactory
+
+    gate = CameraFactory(id="CAM-EXP-L", name="Lost Gate")
+    for n in range(3):
+        AttendanceLogFactory(employee_id=f"EMP-L{n}", day=date(2025, 11, 5), camera=gate)
+    client = client_for(UserFactory(role_id="ROLE-ADMIN", is_staff=True, is_superuser=True))
+    with monkeypatch.context() as lost:
+        lost.setattr(export_tasks.generate_export, "delay", lambda job_id: None)  # accepted, then lost
+        answer = client.post("/api/v1/attendance/export", {"format": "csv", "dateTo": "2025-11-05"}, format="json")
+    job = ExportJob.objects.get(pk=answer.json()["data"]["jobId"])
+    time.sleep(2)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.QUEUED  # nobody will ever run it
+
+    assert sweep_abandoned_exports() == []  # not waiting long enough yet: left alone
+    job.refresh_from_db()
+    assert job.requeued_at is None
+
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - QUEUED_LOST_AFTER * 1.5)
+    sweep_abandoned_exports()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status not in (ExportStatus.QUEUED, ExportStatus.PROCESSING):
+            break
+        time.sleep(0.2)
+
+    assert (job.status, job.row_count, job.error_message) == (ExportStatus.COMPLETED, 3, "")
+    assert job.requeued_at is not None
+    sweep_abandoned_exports()
+    job.refresh_from_db()
+    assert job.status == ExportStatus.COMPLETED
+    if job.s3_key:
+        from pathlib import Path
+
+        from django.core.files.storage import FileSystemStorage
+
+        FileSystemStorage(location=Path(django_settings.BASE_DIR) / "var" / "test-media").delete(job.s3_key)
