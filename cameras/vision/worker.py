@@ -159,15 +159,16 @@ class VisionWorker:
     def reconcile(self) -> None:
         """One beat: renew, drop what is lost or unwanted, restart what changed, claim up to the fair share."""
         self.leases.beat()
+        # Leases before the database: a database away for longer than a lease period must not cost the streams
+        # held meanwhile (they keep decoding; only the list of wanted cameras waits for it).
+        for key in self.leases.renew(self.pipelines):
+            logger.warning("lease of %s lost; stopping it here", self.pipelines[key].stream.label)
+            self._drop(key, release=False)
         close_old_connections()
         wanted = registry.wanted_streams()
-        lost = self.leases.renew(self.pipelines)
         for key in list(self.pipelines):
             pipeline = self.pipelines[key]
-            if key in lost:
-                logger.warning("lease of %s lost; stopping it here", pipeline.stream.label)
-                self._drop(key, release=False)
-            elif key not in wanted:
+            if key not in wanted:
                 self._drop(key, release=True)
             elif wanted[key].fingerprint() != pipeline.fingerprint or not pipeline.alive:
                 logger.info("%s changed; restarting its analysis", wanted[key].label)

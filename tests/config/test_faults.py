@@ -25,9 +25,10 @@ from django.db import connection, transaction
 from werkzeug.test import Client as WsgiClient
 
 from cameras import tasks
-from cameras.models import Alert
+from cameras.models import Alert, Camera
 from cameras.rtsp_server import RtspTestServer
 from cameras.vision import health
+from cameras.vision.leases import LEASE_SECONDS
 from counting.video.synthetic import short_scene
 from tests.cameras.test_vision_worker import ffmpeg_children, holders
 from tests.conftest import client_for, key_client
@@ -299,6 +300,44 @@ def test_a_vision_worker_killed_mid_stream_is_replaced_and_counting_goes_on_exac
     after = wait_for(lambda: (run := last_run("CAM-F1")) and run["started"] > killed_at and run, 60, "a new pass")
     assert (after["in"], after["out"]) == (2, 1)
     assert stored_total("CAM-F1") == stored_before + 3
+
+
+@pytest.fixture(scope="module")
+def looping_stream(tmp_path_factory) -> Iterator[str]:
+    """The walkway scene on a real RTSP server on loopback, looped for as long as it is read."""
+    directory = tmp_path_factory.mktemp("fault-rtsp-loop")
+    short_scene(lead_in=1.0).render(directory / "loop.mp4")
+    with RtspTestServer(directory, log_path=directory / "server.log") as server:
+        yield server.url("loop.mp4", loop=True)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_database_away_longer_than_a_lease_leaves_the_workers_streams_decoding(
+    vision_worker_processes, looping_stream
+):
+    """The worker renews its leases before it reads the cameras from the database: with the test database
+    refused for longer than a lease period, it keeps its camera and the same decoder, and goes on afterwards."""
+    camera = Camera.objects.create(id="CAM-D1", name="Door", stream_url=looping_stream)
+    worker = vision_worker_processes("worker-a")
+    wait_for(lambda: health.watched(["CAM-D1"]) and ffmpeg_children(worker), 30, "decoding")
+    (decoder,) = (child.pid for child in ffmpeg_children(worker))
+    name = connection.settings_dict["NAME"]
+    connection.close()
+
+    _database_outage(name, down=True)
+    try:
+        time.sleep(LEASE_SECONDS + 5)
+        held_during = holders(camera)
+        decoders_during = [child.pid for child in ffmpeg_children(worker)]
+    finally:
+        _database_outage(name, down=False)
+    time.sleep(3)  # a few beats with the database back: nothing restarts
+
+    assert held_during == {"CAM-D1": "worker-a"}
+    assert decoders_during == [decoder]
+    assert [child.pid for child in ffmpeg_children(worker)] == [decoder]
+    assert health.watched(["CAM-D1"])
 
 
 # --- A worker killed in the middle of an export ---------------------------------------------------------
