@@ -126,3 +126,37 @@ def test_an_api_keys_calls_through_the_throttle_count_against_its_quota():
         assert client.get(CAMERAS).status_code == 200
 
     assert _daily_quota_used(client) == used + 3
+
+
+def test_requests_in_contexts_of_their_own_share_the_processs_redis_connections(monkeypatch):
+    """Under the ASGI server each request runs in a context of its own, where Django's context-local cache
+    handler builds a new cache object: it must still use the process's client and pool, not open a new TCP
+    connection to Redis per request."""
+    import contextvars
+
+    from django.core.cache import caches
+
+    from config.cache import cache_client
+
+    made = []
+    real_make = redis.connection.ConnectionPool.make_connection
+
+    def make_connection(pool):
+        made.append(pool)
+        return real_make(pool)
+
+    monkeypatch.setattr(redis.connection.ConnectionPool, "make_connection", make_connection)
+    caches["default"].get("warm")  # this context's first command (a connection, if the pool had none free)
+    made.clear()
+
+    def a_request():
+        cache = caches["default"]
+        cache.set("request-path:probe", 1, timeout=5)
+        assert cache.get("request-path:probe") == 1
+        return cache, cache_client()
+
+    seen = [contextvars.Context().run(a_request) for _ in range(5)]
+
+    assert len({id(cache) for cache, _ in seen}) == 5  # Django's handler: a cache object per context
+    assert len({id(client) for _, client in seen}) == 1  # one client for them all
+    assert made == []  # and no new connection
