@@ -177,6 +177,8 @@ class AccessTokenAuthentication(JWTAuthentication):
         pipe.get(_stamp_key("user", user_id))
         pipe.get(_stamp_key("role"))
         pipe.set(cache.make_and_validate_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
+        # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
+        read_stamps = stamped_copies.queue_read(pipe) if _view_prefetches_stamps(self.request) else None
         # The token the view's throttle will take, in the same round trip (config.api.ratelimit.prefetch_for).
         prefetch = ratelimit.prefetch_for(self.request, f"user:{user_id}", None) if self.request else None
         if prefetch is not None:
@@ -184,6 +186,8 @@ class AccessTokenAuthentication(JWTAuthentication):
         replies = pipe.execute()
         if prefetch is not None:
             ratelimit.read_prefetch(self.request, prefetch, replies.pop())
+        if read_stamps is not None:
+            self.request._request.argus_stamps = read_stamps(replies.pop())
         if sid and replies.pop(0):
             raise AuthenticationFailed("Session has been revoked")
         user_stamp, role_stamp, first_this_minute = replies
@@ -205,6 +209,13 @@ class AccessTokenAuthentication(JWTAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def _view_prefetches_stamps(request) -> bool:
+    """Whether DRF's ``request`` is for a view that reads the process's stamped copies (``prefetch_stamps``)."""
+    if request is None:
+        return False
+    return bool(getattr((getattr(request, "parser_context", None) or {}).get("view"), "prefetch_stamps", False))
 
 
 def _activity_key(user_id: object) -> str:
@@ -265,7 +276,7 @@ def authenticate_api_key(raw: str, request=None) -> ApiKey:
         pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
         if request is not None:
             # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
-            if getattr((getattr(request, "parser_context", None) or {}).get("view"), "prefetch_stamps", False):
+            if _view_prefetches_stamps(request):
                 read_stamps = stamped_copies.queue_read(pipe)
             prefetch = ratelimit.prefetch_for(request, f"key:{known[_KEY_PK]}", known[_KEY_TIER])
             if prefetch is not None:

@@ -8,6 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.audit import actor_of, record_read
+from config import stamps
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
@@ -21,6 +22,7 @@ from recognition.models import Detection, DetectionEventLog, DetectionProviderCo
 class LiveDetectionsView(SpaAPIView):
     required_permissions = "detections:read"
     audit_enabled = False
+    prefetch_stamps = True  # the live lists' stamp comes with authentication's round trip (config.stamps)
 
     @extend_schema(
         parameters=[OpenApiParameter("cameraId", str), OpenApiParameter("limit", int)],
@@ -36,7 +38,9 @@ class LiveDetectionsView(SpaAPIView):
                 if value
             },
         )
-        return Response(detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"]))
+        with stamps.prefetched(getattr(request._request, "argus_stamps", None)):
+            answer = detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"])
+        return Response(answer)
 
 
 class SendFrameView(SpaAPIView):

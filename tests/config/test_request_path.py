@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.conftest import client_for, key_client
+from tests.conftest import client_for, key_client, role_client
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +160,36 @@ def test_requests_in_contexts_of_their_own_share_the_processs_redis_connections(
     assert len({id(cache) for cache, _ in seen}) == 5  # Django's handler: a cache object per context
     assert len({id(client) for _, client in seen}) == 1  # one client for them all
     assert made == []  # and no new connection
+
+
+@pytest.mark.parametrize(
+    ("path", "permission"), [("/api/v1/detections/live", "detections:read"), ("/api/v1/counts/realtime", "counts:read")]
+)
+def test_a_kept_live_list_is_one_round_trip_before_the_answer_and_no_query(
+    path, permission, round_trips, django_assert_num_queries
+):
+    """The live lists' stamps come with authentication's round trip: a list this process keeps costs no
+    other Redis command and no SQL."""
+    client = role_client("ROLE-LIVE", [permission])
+    for _ in range(2):  # the first call records activity and reads the user; the list is read and kept
+        assert client.get(path).status_code == 200
+    round_trips.clear()
+
+    with django_assert_num_queries(0):
+        assert client.get(path).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]  # authentication + token + stamps; usage after the answer
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"), [("/api/v1/detections/live", "detections:read"), ("/api/v1/counts/realtime", "counts:read")]
+)
+def test_a_kept_live_list_read_with_an_api_key_is_one_round_trip_too(path, scope, round_trips):
+    client = key_client(scope)
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    round_trips.clear()
+
+    assert client.get(path).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]
