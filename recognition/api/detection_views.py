@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -30,17 +32,21 @@ class LiveDetectionsView(SpaAPIView):
     )
     def get(self, request):
         params = request.query_params
-        query = validated(
-            serializers.LiveQuerySerializer,
-            {
-                key: value
-                for key, value in {"camera_id": params.get("cameraId"), "limit": params.get("limit")}.items()
-                if value
-            },
-        )
+        camera_id, limit = _live_query(params.get("cameraId"), params.get("limit"))
         with stamps.prefetched(getattr(request._request, "argus_stamps", None)):
-            answer = detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"])
+            answer = detections.live_detections_camel_cased(camera_id, limit)
         return Response(answer)
+
+
+@functools.lru_cache(maxsize=256)
+def _live_query(camera_id: str | None, limit: str | None) -> tuple[str | None, int]:
+    """The live list's query parameters checked (a dashboard polls with the same few): the camera and the
+    limit, or the contract's validation error (which is not kept)."""
+    query = validated(
+        serializers.LiveQuerySerializer,
+        {key: value for key, value in {"camera_id": camera_id, "limit": limit}.items() if value},
+    )
+    return query.get("camera_id") or None, query["limit"]
 
 
 class SendFrameView(SpaAPIView):

@@ -4,6 +4,7 @@ and a person's history."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -354,6 +355,22 @@ def test_a_live_list_computed_before_a_commit_is_not_served_after_it(
     monkeypatch.setattr(detections, "_live_rows", rows_of)
 
     assert len(admin_client.get("/api/v1/detections/live").json()["data"]) == 1
+
+
+def test_a_kept_list_keeps_its_rendered_body_and_is_indented_when_asked(admin_client, camera):
+    DetectionFactory.create_batch(2, camera=camera)
+    compact = admin_client.get("/api/v1/detections/live").content
+    again = admin_client.get("/api/v1/detections/live").content
+    indented = admin_client.get("/api/v1/detections/live", HTTP_ACCEPT="application/json; indent=2").content
+
+    assert again == compact and b"\n" not in compact
+    assert b"\n" in indented and json.loads(indented) == json.loads(compact)
+
+
+def test_bad_live_parameters_are_refused_every_time(admin_client, camera):
+    for _ in range(2):
+        assert admin_client.get("/api/v1/detections/live", {"limit": 0}).status_code == 400
+    assert admin_client.get("/api/v1/detections/live", {"limit": 1, "cameraId": "CAM-01"}).status_code == 200
 
 
 def test_a_kept_live_list_is_still_refused_without_the_read_permission(admin_client, camera):
