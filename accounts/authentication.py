@@ -26,6 +26,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
@@ -48,6 +49,13 @@ _ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
 _KEY_FIELDS = [field.attname for field in ApiKey._meta.concrete_fields]
 _KEY_PK = _KEY_FIELDS.index(ApiKey._meta.pk.attname)
 _KEY_TIER = _KEY_FIELDS.index("tier")
+
+
+# Access tokens this process checked (signature, claims), by their raw bytes: (the JWT settings they were
+# checked under, their expiry, the validated token, shared and read only). A request pays the check once per
+# token and process; the session's revocation and the user's state are still read on every call.
+VALIDATED_TOKENS_MAX = 10_000  # past it the tokens are checked afresh
+_validated_tokens: dict[bytes, tuple[object, float, object]] = {}
 
 
 def _stamp_key(kind: str, ident: object = "") -> str:
@@ -159,9 +167,19 @@ class AccessTokenAuthentication(JWTAuthentication):
             self.request = None
 
     def get_validated_token(self, raw_token):
+        kept = _validated_tokens.get(raw_token)
+        # Kept while its expiry is ahead (a full check would pass: signature, audience, issuer and type are
+        # the token's; only time moves) and the JWT settings are the ones it was checked under.
+        if kept is not None and kept[0] is jwt_settings.api_settings and kept[1] > time.time():
+            return kept[2]
         token = super().get_validated_token(raw_token)
         if token.get("token_type") != "access":
             raise InvalidToken({"detail": "Not an access token", "messages": []})
+        expires = token.get("exp")
+        if isinstance(expires, int | float):
+            if len(_validated_tokens) >= VALIDATED_TOKENS_MAX:
+                _validated_tokens.clear()
+            _validated_tokens[raw_token] = (jwt_settings.api_settings, expires, token)
         return token
 
     def get_user(self, validated_token):

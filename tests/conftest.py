@@ -111,9 +111,11 @@ def _fresh_public_health():
 def _fresh_process_copies():
     """Each test reads afresh what processes keep between requests (config.stamps copies, the live detections):
     the test database is rolled back and Redis emptied without anyone announcing it."""
+    from accounts import authentication
     from config import stamps
 
     stamps.forget_all()
+    authentication._validated_tokens.clear()
     yield
 
 
