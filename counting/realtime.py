@@ -23,6 +23,7 @@ from django.db import connection
 
 from cameras.choices import CameraStatus
 from config.api.contracts import utc_iso
+from config.api.plain import Kept
 from config.redis import get_redis
 from config.stamps import UNAVAILABLE, StampedValues
 
@@ -53,10 +54,9 @@ def _data_key() -> str:
     return f"{settings.REDIS_PREFIX}:counts:realtime"
 
 
-# This process's answer: valid under the stamp it was computed in, for the cache's TTL since it was computed.
-_local: StampedValues[list[dict[str, Any]]] = StampedValues(
-    "counting:realtime", max_age=settings.COUNTS_REALTIME_CACHE_SECONDS
-)
+# This process's answer: valid under the stamp it was computed in, for the cache's TTL since it was computed
+# (kept with its rendered body: config.api.plain.Kept).
+_local: StampedValues[Kept] = StampedValues("counting:realtime", max_age=settings.COUNTS_REALTIME_CACHE_SECONDS)
 
 
 def compute_latest() -> list[dict[str, Any]]:
@@ -102,14 +102,14 @@ def latest_counts() -> list[dict[str, Any]]:
         entry = json.loads(cached)
         age = max(0.0, time.time() - entry.get("at", 0))
         if entry.get("generation") == generation and age <= ttl:
-            return _local.put("*", stamp, entry["items"], age=age)
+            return _local.put("*", stamp, Kept(entry["items"]), age=age)
     items = compute_latest()
     entry = {"generation": generation, "at": time.time(), "items": items}
     try:
         client.set(_data_key(), json.dumps(entry), ex=ttl)
     except redis.RedisError as exc:
         logger.warning("realtime count cache unavailable: %s", exc)
-    return _local.put("*", stamp, items)
+    return _local.put("*", stamp, Kept(items))
 
 
 def invalidate() -> None:

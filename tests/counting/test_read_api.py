@@ -240,3 +240,17 @@ def test_a_cached_realtime_read_costs_no_query(reader_client, hour_of_counts, dj
         response = reader_client.get(REALTIME)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_kept_realtime_answer_keeps_its_body_and_is_indented_when_asked(reader_client, hour_of_counts):
+    import json
+
+    compact = reader_client.get(REALTIME).content
+    again = reader_client.get(REALTIME).content
+    indented = reader_client.get(REALTIME, HTTP_ACCEPT="application/json; indent=2").content
+    one_camera = reader_client.get(REALTIME, {"camera_id": "cam-001"}).json()
+
+    assert again == compact and b"\n" not in compact
+    assert json.loads(indented) == json.loads(compact) and b"\n" in indented
+    assert one_camera == [row for row in json.loads(compact) if row["camera_id"] == "cam-001"]
