@@ -7,6 +7,11 @@ every change bumps: at once, and again once the change commits (a process that r
 cached them under the first bump). A reader fetches the stamps it needs in one ``MGET`` (:func:`prefetched`
 fetches every copy's at once) and reloads a copy whose stamp moved; ``MAX_AGE_SECONDS`` bounds what a change
 that announced nothing (raw SQL) may leave behind. With Redis down, every read goes to the database, as before.
+
+:class:`StampedValues` does the same for answers a reader works out itself (the live detections, the realtime
+counts: lists polled by every open dashboard), kept by key with a short TTL of their own; their stamps are
+bumped once the rows they are made of commit, by whichever process stored them (web, vision worker, Celery).
+A view that sets ``prefetch_stamps`` gets every stamp in authentication's round trip (accounts.authentication).
 """
 
 from __future__ import annotations
