@@ -17,6 +17,7 @@ A view that sets ``prefetch_stamps`` gets every stamp in authentication's round 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -42,6 +43,12 @@ _scope = threading.local()
 
 
 def _stamp_key(name: str) -> str:
+    # Read on every request that prefetches the stamps: made once per name (and cache prefix and version).
+    return _made_key(name, cache.key_prefix, cache.version)
+
+
+@functools.lru_cache(maxsize=1024)
+def _made_key(name: str, key_prefix: str, version: int) -> str:
     return cache.make_and_validate_key(f"stamp:{name}")
 
 
