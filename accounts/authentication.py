@@ -26,6 +26,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
@@ -48,6 +49,13 @@ _ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
 _KEY_FIELDS = [field.attname for field in ApiKey._meta.concrete_fields]
 _KEY_PK = _KEY_FIELDS.index(ApiKey._meta.pk.attname)
 _KEY_TIER = _KEY_FIELDS.index("tier")
+
+
+# Access tokens this process checked (signature, claims), by their raw bytes: (the JWT settings they were
+# checked under, their expiry, the validated token, shared and read only). A request pays the check once per
+# token and process; the session's revocation and the user's state are still read on every call.
+VALIDATED_TOKENS_MAX = 10_000  # past it the tokens are checked afresh
+_validated_tokens: dict[bytes, tuple[object, float, object]] = {}
 
 
 def _stamp_key(kind: str, ident: object = "") -> str:
@@ -159,9 +167,19 @@ class AccessTokenAuthentication(JWTAuthentication):
             self.request = None
 
     def get_validated_token(self, raw_token):
+        kept = _validated_tokens.get(raw_token)
+        # Kept while its expiry is ahead (a full check would pass: signature, audience, issuer and type are
+        # the token's; only time moves) and the JWT settings are the ones it was checked under.
+        if kept is not None and kept[0] is jwt_settings.api_settings and kept[1] > time.time():
+            return kept[2]
         token = super().get_validated_token(raw_token)
         if token.get("token_type") != "access":
             raise InvalidToken({"detail": "Not an access token", "messages": []})
+        expires = token.get("exp")
+        if isinstance(expires, int | float):
+            if len(_validated_tokens) >= VALIDATED_TOKENS_MAX:
+                _validated_tokens.clear()
+            _validated_tokens[raw_token] = (jwt_settings.api_settings, expires, token)
         return token
 
     def get_user(self, validated_token):
@@ -177,6 +195,8 @@ class AccessTokenAuthentication(JWTAuthentication):
         pipe.get(_stamp_key("user", user_id))
         pipe.get(_stamp_key("role"))
         pipe.set(cache.make_and_validate_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
+        # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
+        read_stamps = stamped_copies.queue_read(pipe) if _view_prefetches_stamps(self.request) else None
         # The token the view's throttle will take, in the same round trip (config.api.ratelimit.prefetch_for).
         prefetch = ratelimit.prefetch_for(self.request, f"user:{user_id}", None) if self.request else None
         if prefetch is not None:
@@ -184,6 +204,8 @@ class AccessTokenAuthentication(JWTAuthentication):
         replies = pipe.execute()
         if prefetch is not None:
             ratelimit.read_prefetch(self.request, prefetch, replies.pop())
+        if read_stamps is not None:
+            self.request._request.argus_stamps = read_stamps(replies.pop())
         if sid and replies.pop(0):
             raise AuthenticationFailed("Session has been revoked")
         user_stamp, role_stamp, first_this_minute = replies
@@ -205,6 +227,13 @@ class AccessTokenAuthentication(JWTAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def _view_prefetches_stamps(request) -> bool:
+    """Whether DRF's ``request`` is for a view that reads the process's stamped copies (``prefetch_stamps``)."""
+    if request is None:
+        return False
+    return bool(getattr((getattr(request, "parser_context", None) or {}).get("view"), "prefetch_stamps", False))
 
 
 def _activity_key(user_id: object) -> str:
@@ -265,7 +294,7 @@ def authenticate_api_key(raw: str, request=None) -> ApiKey:
         pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
         if request is not None:
             # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
-            if getattr((getattr(request, "parser_context", None) or {}).get("view"), "prefetch_stamps", False):
+            if _view_prefetches_stamps(request):
                 read_stamps = stamped_copies.queue_read(pipe)
             prefetch = ratelimit.prefetch_for(request, f"key:{known[_KEY_PK]}", known[_KEY_TIER])
             if prefetch is not None:

@@ -1,21 +1,40 @@
-"""Django's Redis cache, with one client object per connection pool instead of one per call.
+"""Django's Redis cache, with one client per process (and server) instead of one per request or per call.
 
 Django's ``RedisCacheClient`` builds a new ``redis.Redis`` for every cache operation, and redis-py fills a
 table of about 170 reply parsers for each: a third of a millisecond of CPU per ``cache.get``, on requests
 that make several. A client is safe to share between threads (it takes a connection from the pool per
 command), so each pool gets one.
+
+And Django keeps its cache objects in an ``asgiref.local.Local`` that is context-local, not thread-local:
+under the ASGI server every request runs in a context of its own (copied from the event loop's), so every
+request built a new ``RedisCache``, with a new connection pool, and opened a new TCP connection to Redis
+(``HELLO``, ``CLIENT SETINFO``: about a millisecond of CPU and two round trips) for its first command. So the
+client that holds the pools is the process's, shared by every ``RedisCache`` object for the same servers
+and options; redis-py's pools are thread-safe and start again in a forked child.
 """
 
 from __future__ import annotations
 
+import threading
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.utils.functional import cached_property
 
 
 class SharedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._lock = threading.Lock()
+
+    def _get_connection_pool(self, write):
+        index = self._get_connection_pool_index(write)
+        pool = self._pools.get(index)
+        if pool is None:
+            with self._lock:  # two threads' first commands must not build two pools
+                pool = super()._get_connection_pool(write)
+        return pool
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)
@@ -25,10 +44,26 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+# The process's cache clients, by servers and options (see the module's docstring).
+_clients: dict[tuple, SharedClientRedisCacheClient] = {}
+_clients_lock = threading.Lock()
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+    @cached_property
+    def _cache(self):
+        key = (tuple(self._servers), repr(sorted(self._options.items())))
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    client = _clients[key] = self._class(self._servers, **self._options)
+        return client
 
 
 def cache_client():

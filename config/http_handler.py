@@ -26,13 +26,14 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
-from django.urls import set_script_prefix
+from django.urls import ResolverMatch, get_resolver, set_script_prefix
 
 logger = logging.getLogger("argus.http")
 
 # The most requests one web process runs at once (each may hold a database connection); more wait their turn.
 # Requests that wait on face inference hold theirs meanwhile, hence room above the cores' count.
 DEFAULT_THREADS = 16
+RESOLVED_PATHS_KEPT = 4096  # paths whose view the process keeps; past it they are resolved afresh
 
 
 def request_threads() -> int:
@@ -48,6 +49,29 @@ class PooledASGIHandler(ASGIHandler):
         # The synchronous chain: the middleware and views are all synchronous, so no adapter between them.
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=threads or request_threads(), thread_name_prefix="request")
+        self._resolved: tuple[object, dict[str, ResolverMatch]] = (None, {})  # (resolver, matches by path)
+
+    def resolve_request(self, request):
+        """The view of ``request``'s path, as Django resolves it, kept per path for the URLconf in force.
+
+        Django's resolver walks the patterns and every ``include`` before the one that matches, listing each
+        one it tried, on every request (0.1 ms for ``/api/v1/detections/live``). The match depends on the
+        path and the URLconf only, so the process keeps it (a bounded number of paths; a path that matches
+        nothing is not kept); each request gets its own copy, whose arguments it may change."""
+        if hasattr(request, "urlconf"):  # a middleware chose the URLconf: resolved as Django does
+            return super().resolve_request(request)
+        resolver = get_resolver()
+        kept = self._resolved
+        if kept[0] is not resolver:  # the URLconf changed (tests override it)
+            kept = self._resolved = (resolver, {})
+        match = kept[1].get(request.path_info)
+        if match is None:
+            match = resolver.resolve(request.path_info)
+            if len(kept[1]) >= RESOLVED_PATHS_KEPT:
+                kept[1].clear()
+            kept[1][request.path_info] = match
+        request.resolver_match = match = _copy_of(match)
+        return match
 
     def _in_pool(self, function):
         return sync_to_async(function, thread_sensitive=False, executor=self.executor)
@@ -82,6 +106,18 @@ class PooledASGIHandler(ASGIHandler):
                 await self._in_pool(response.close)()
         finally:
             body_file.close()
+
+
+def _copy_of(match: ResolverMatch) -> ResolverMatch:
+    """A request's own ResolverMatch, equal to ``match`` (which is not to be pickled or copied by ``copy``)."""
+    fresh = ResolverMatch.__new__(ResolverMatch)
+    fresh.__dict__.update(match.__dict__)
+    fresh.kwargs = dict(match.kwargs)
+    if match.captured_kwargs is not None:
+        fresh.captured_kwargs = dict(match.captured_kwargs)
+    if match.extra_kwargs is not None:
+        fresh.extra_kwargs = dict(match.extra_kwargs)
+    return fresh
 
 
 def get_pooled_asgi_application() -> PooledASGIHandler:

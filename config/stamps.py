@@ -7,11 +7,17 @@ every change bumps: at once, and again once the change commits (a process that r
 cached them under the first bump). A reader fetches the stamps it needs in one ``MGET`` (:func:`prefetched`
 fetches every copy's at once) and reloads a copy whose stamp moved; ``MAX_AGE_SECONDS`` bounds what a change
 that announced nothing (raw SQL) may leave behind. With Redis down, every read goes to the database, as before.
+
+:class:`StampedValues` does the same for answers a reader works out itself (the live detections, the realtime
+counts: lists polled by every open dashboard), kept by key with a short TTL of their own; their stamps are
+bumped once the rows they are made of commit, by whichever process stored them (web, vision worker, Celery).
+A view that sets ``prefetch_stamps`` gets every stamp in authentication's round trip (accounts.authentication).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -32,11 +38,17 @@ MAX_AGE_SECONDS = 30
 STAMP_TTL_SECONDS = 86_400  # a stamp nobody bumped for a day is dropped: a missing one reads as another stamp
 _UNREAD = object()
 UNAVAILABLE = object()  # the stamp could not be read: use the database
-_registry: dict[str, StampedCopy] = {}
+_registry: dict[str, StampedCopy | StampedValues] = {}
 _scope = threading.local()
 
 
 def _stamp_key(name: str) -> str:
+    # Read on every request that prefetches the stamps: made once per name (and cache prefix and version).
+    return _made_key(name, cache.key_prefix, cache.version)
+
+
+@functools.lru_cache(maxsize=1024)
+def _made_key(name: str, key_prefix: str, version: int) -> str:
     return cache.make_and_validate_key(f"stamp:{name}")
 
 
@@ -86,6 +98,64 @@ class StampedCopy(Generic[T]):
 
         bump()
         transaction.on_commit(bump)
+
+
+class StampedValues(Generic[T]):
+    """Values this process keeps by key (several lists, each as its answer is sent), each valid while the stamp
+    ``name`` is unchanged and for at most ``max_age`` seconds since it was computed (thread-safe).
+
+    Unlike :class:`StampedCopy` the values are worked out by their reader (:meth:`put`), and the stamp is bumped
+    by whoever changes what they are made of, once the change is committed (:meth:`bump`); a reader reads the
+    stamp (:meth:`stamp`: prefetched in the request's first round trip when the view asks for it) before it
+    reads the rows, so what it keeps under a stamp is never older than that stamp."""
+
+    def __init__(self, name: str, max_age: float, max_keys: int = 256) -> None:
+        self.name = name
+        self.max_age = max_age
+        self.max_keys = max_keys  # past it the copies start again empty
+        self._values: dict[object, tuple[object, float, T]] = {}  # key: (stamp, computed at (monotonic), value)
+        _registry[name] = self  # its stamp is read with the copies' stamps; forgotten with them
+
+    def stamp(self) -> object:
+        """The stamp now (the enclosing :func:`prefetched` block's, else read), or :data:`UNAVAILABLE`."""
+        stamps = getattr(_scope, "stamps", None)
+        stamp = stamps.get(self.name, _UNREAD) if stamps is not None else _UNREAD
+        if stamp is _UNREAD:
+            stamp = read_stamps([self.name])[0]
+        return stamp
+
+    def get(self, key: object, stamp: object) -> T | None:
+        """The value kept for ``key`` under ``stamp`` and young enough, else None."""
+        if stamp is UNAVAILABLE:
+            return None
+        entry = self._values.get(key)
+        if entry is not None and entry[0] == stamp and time.monotonic() - entry[1] <= self.max_age:
+            return entry[2]
+        return None
+
+    def put(self, key: object, stamp: object, value: T, age: float = 0.0) -> T:
+        """Keep ``value`` (computed ``age`` seconds ago, under ``stamp``) for ``key``; returns it."""
+        if stamp is not UNAVAILABLE:
+            if len(self._values) >= self.max_keys:
+                self._values = {}
+            self._values[key] = (stamp, time.monotonic() - age, value)
+        return value
+
+    def forget(self) -> None:
+        self._values = {}
+
+    def bump(self) -> None:
+        """Announce a committed change: every process's values are stale from now on."""
+        self.forget()
+        key = _stamp_key(self.name)
+        try:
+            pipe = cache_client().pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, STAMP_TTL_SECONDS)
+            pipe.execute()
+        except redis.RedisError as exc:
+            # The change itself must not fail with Redis: the values expire within ``max_age``.
+            logger.warning("could not announce a change of %s: %s", self.name, exc)
 
 
 def read_stamps(names: list[str]) -> list[object]:

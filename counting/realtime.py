@@ -1,16 +1,20 @@
-"""The latest count of every camera (000 ``GET /api/v1/counts/realtime``), cached briefly in Redis.
+"""The latest count of every camera (000 ``GET /api/v1/counts/realtime``), cached briefly in Redis and in each
+process.
 
-Invalidation without races: the cache entry carries the *generation* it was computed in, and every
-commit of new counts bumps the generation (``INCR``). A reader fetches the generation and the entry in
-one ``MGET`` and uses the entry only when both match. A reader that computed its answer just before new
-counts committed stores it under the old generation, where nobody will use it, so a stale answer can
-never outlive the write that made it stale; the TTL only bounds how long an unused entry lingers.
+Invalidation without races: the answer is kept under the *stamp* (``config.stamps``) it was computed in, and
+every commit of new counts bumps the stamp (``INCR``). A reader reads the stamp first (in the request's first
+round trip to Redis, with authentication), then uses an answer kept under the same stamp: this process's copy,
+else the one in Redis (computed by any process), else the database's, which it stores under the stamp it read.
+A reader that computed its answer just before new counts committed stores it under the old stamp, where
+nobody will use it, so a stale answer can never outlive the write that made it stale; the TTL bounds how
+old an answer may be (camera names and states change without a bump) and how long an unused entry lingers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import redis
@@ -19,7 +23,9 @@ from django.db import connection
 
 from cameras.choices import CameraStatus
 from config.api.contracts import utc_iso
+from config.api.plain import Kept
 from config.redis import get_redis
+from config.stamps import UNAVAILABLE, StampedValues
 
 logger = logging.getLogger("argus.counting")
 
@@ -44,9 +50,13 @@ ORDER BY r.timestamp DESC NULLS LAST, c.id
 _STATUS_000 = {CameraStatus.ONLINE: "active", CameraStatus.OFFLINE: "inactive"}
 
 
-def _keys() -> tuple[str, str]:
-    prefix = settings.REDIS_PREFIX
-    return f"{prefix}:counts:realtime:gen", f"{prefix}:counts:realtime"
+def _data_key() -> str:
+    return f"{settings.REDIS_PREFIX}:counts:realtime"
+
+
+# This process's answer: valid under the stamp it was computed in, for the cache's TTL since it was computed
+# (kept with its rendered body: config.api.plain.Kept).
+_local: StampedValues[Kept] = StampedValues("counting:realtime", max_age=settings.COUNTS_REALTIME_CACHE_SECONDS)
 
 
 def compute_latest() -> list[dict[str, Any]]:
@@ -70,35 +80,38 @@ def compute_latest() -> list[dict[str, Any]]:
 
 
 def latest_counts() -> list[dict[str, Any]]:
-    """:func:`compute_latest`, from cache when no count has been stored since it was computed."""
+    """:func:`compute_latest`, from cache when no count has been stored since it was computed (read only)."""
     ttl = settings.COUNTS_REALTIME_CACHE_SECONDS
     if ttl <= 0:
         return compute_latest()
-    gen_key, data_key = _keys()
+    _local.max_age = ttl
+    stamp = _local.stamp()  # before the rows are read: an answer kept under it is never older than it
+    if stamp is UNAVAILABLE:
+        return compute_latest()
+    items = _local.get("*", stamp)
+    if items is not None:
+        return items
+    generation = stamp.decode() if isinstance(stamp, bytes) else stamp
     client = get_redis()
     try:
-        generation, cached = client.mget(gen_key, data_key)
+        cached = client.get(_data_key())
     except redis.RedisError as exc:
         logger.warning("realtime count cache unavailable: %s", exc)
         return compute_latest()
-    generation = int(generation or 0)
     if cached is not None:
         entry = json.loads(cached)
-        if entry.get("generation") == generation:
-            return entry["items"]
+        age = max(0.0, time.time() - entry.get("at", 0))
+        if entry.get("generation") == generation and age <= ttl:
+            return _local.put("*", stamp, Kept(entry["items"]), age=age)
     items = compute_latest()
+    entry = {"generation": generation, "at": time.time(), "items": items}
     try:
-        client.set(data_key, json.dumps({"generation": generation, "items": items}), ex=ttl)
+        client.set(_data_key(), json.dumps(entry), ex=ttl)
     except redis.RedisError as exc:
         logger.warning("realtime count cache unavailable: %s", exc)
-    return items
+    return _local.put("*", stamp, Kept(items))
 
 
 def invalidate() -> None:
     """Make every cached answer stale (called once new counts are committed)."""
-    gen_key, _ = _keys()
-    try:
-        get_redis().incr(gen_key)
-    except redis.RedisError as exc:
-        # The entry expires on its own within COUNTS_REALTIME_CACHE_SECONDS.
-        logger.warning("could not invalidate the realtime count cache: %s", exc)
+    _local.bump()

@@ -27,6 +27,7 @@ from cameras.services import stream_url_to_open
 from config import metrics, realtime
 from config.api.contracts import camel, utc_iso
 from config.api.spa import CamelCased, transform_keys
+from config.stamps import UNAVAILABLE, StampedValues
 from config.storage import signed_url
 from recognition.choices import DetectionEventStatus, DetectionStatus, ProfileStatus, ProviderKind
 from recognition.models import Detection, DetectionEventLog, DetectionProviderConfig, FaceProfile
@@ -75,61 +76,58 @@ def detection_payload(detection: Detection) -> dict[str, Any]:
     }
 
 
-def _live_version() -> int:
-    return cache.get_or_set("recognition:live:version", 1, timeout=None) or 1
+# The live lists this process keeps, by camera and limit: (the rows, the rows as 001 renders them). Each is
+# valid while the stamp ``recognition:live`` is unchanged (bumped once new detections commit, by whichever
+# process stored them: web, vision worker, Celery) and for the 3 s TTL. A dashboard polls the same list from
+# every open page; the stamp, read in the request's first round trip to Redis, sees every new detection at once.
+_live_local: StampedValues[tuple[list[dict[str, Any]], CamelCased]] = StampedValues(
+    "recognition:live", max_age=LIVE_CACHE_SECONDS
+)
 
 
 def _bump_live_version() -> None:
-    try:
-        cache.incr("recognition:live:version")
-    except ValueError:
-        cache.set("recognition:live:version", 2, timeout=None)
-
-
-# This process's latest answers, by cache key: (when it was read, the rows, the rows as 001 renders them). A
-# dashboard polls the same list from every open page; the version read per call still sees every new
-# detection at once.
-_live_local: dict[str, tuple[float, list[dict[str, Any]], CamelCased]] = {}
-LIVE_LOCAL_MAX = 256  # keys (camera x limit) kept per process; past it the copies start again empty
+    _live_local.bump()
 
 
 def live_detections(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMIT) -> list[dict[str, Any]]:
     """The latest detections, newest first (one indexed query), cached for 3 s.
 
-    New detections bump a version number that is part of the cache key, so a cached list is never older
-    than the last stored detection; the TTL bounds what one entry may cost. The process keeps what it read
-    as long (one Redis read per call instead of two, and nothing to unpickle). The rows are shared: read only.
+    New detections bump a stamp that is part of the cache key, so a cached list is never older than the last
+    stored detection; the TTL bounds what one entry may cost. The process keeps what it read as long (no
+    Redis read for the list, nothing to unpickle). The rows are shared: read only.
     """
-    return _live(camera_id, limit)[1]
+    return _live(camera_id, limit)[0]
 
 
 def live_detections_camel_cased(camera_id: str | None = None, limit: int = LIVE_DEFAULT_LIMIT) -> CamelCased:
     """:func:`live_detections` with 001's keys, worked out once per list kept (the API's answer; read only)."""
-    return _live(camera_id, limit)[2]
+    return _live(camera_id, limit)[1]
 
 
-def _live(camera_id: str | None, limit: int) -> tuple[float, list[dict[str, Any]], CamelCased]:
+def _live(camera_id: str | None, limit: int) -> tuple[list[dict[str, Any]], CamelCased]:
     limit = max(1, min(int(limit), LIVE_MAX_LIMIT))
-    key = f"recognition:live:{_live_version()}:{camera_id or '*'}:{limit}"
-    local = _live_local.get(key)
-    if local is not None and time.monotonic() - local[0] <= LIVE_CACHE_SECONDS:
+    local_key = (camera_id or "*", limit)
+    stamp = _live_local.stamp()  # before the rows are read: a list kept under it is never older than it
+    local = _live_local.get(local_key, stamp)
+    if local is not None:
         return local
-    cached = cache.get(key)
-    if cached is not None:
-        return _keep_live(key, cached)
+    if stamp is UNAVAILABLE:  # no Redis: the database answers
+        rows = _live_rows(camera_id, limit)
+        return rows, CamelCased.of(rows)
+    version = stamp.decode() if isinstance(stamp, bytes) else stamp
+    key = f"recognition:live:{version}:{camera_id or '*'}:{limit}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = _live_rows(camera_id, limit)
+        cache.set(key, rows, timeout=LIVE_CACHE_SECONDS)
+    return _live_local.put(local_key, stamp, (rows, CamelCased.of(rows)))
+
+
+def _live_rows(camera_id: str | None, limit: int) -> list[dict[str, Any]]:
     queryset = Detection.objects.all()
     if camera_id:
         queryset = queryset.filter(camera_id=camera_id)
-    rows = [detection_payload(d) for d in queryset.order_by("-timestamp", "id")[:limit]]
-    cache.set(key, rows, timeout=LIVE_CACHE_SECONDS)
-    return _keep_live(key, rows)
-
-
-def _keep_live(key: str, rows: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]], CamelCased]:
-    if len(_live_local) >= LIVE_LOCAL_MAX:
-        _live_local.clear()
-    entry = _live_local[key] = (time.monotonic(), rows, CamelCased.of(rows))
-    return entry
+    return [detection_payload(d) for d in queryset.order_by("-timestamp", "id")[:limit]]
 
 
 # --- Writing: one frame through the provider ------------------------------------------------------------

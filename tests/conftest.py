@@ -111,11 +111,11 @@ def _fresh_public_health():
 def _fresh_process_copies():
     """Each test reads afresh what processes keep between requests (config.stamps copies, the live detections):
     the test database is rolled back and Redis emptied without anyone announcing it."""
+    from accounts import authentication
     from config import stamps
-    from recognition import detections
 
     stamps.forget_all()
-    detections._live_local.clear()
+    authentication._validated_tokens.clear()
     yield
 
 
@@ -182,6 +182,16 @@ def key_client(*scopes: str, tier: str = "premium") -> APIClient:
     client.credentials(HTTP_X_API_KEY=key.raw)
     client.key = key
     return client
+
+
+def bump_from_another_process(stamp: str) -> None:
+    """What another process (a vision worker, Celery) does once its change commits: INCR the stamp in Redis,
+    here from a process of its own, so that nothing of this process's memory is touched."""
+    from django.core.cache import cache
+
+    key = cache.make_and_validate_key(f"stamp:{stamp}")
+    script = "import redis, sys; redis.Redis.from_url(sys.argv[1]).incr(sys.argv[2])"
+    subprocess.run([sys.executable, "-c", script, settings.REDIS_URL, key], check=True, timeout=60)
 
 
 def signed_in(user) -> Client:

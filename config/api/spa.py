@@ -47,7 +47,10 @@ def transform_keys(value: Any, rename) -> Any:
 
 
 class CamelCased(list):
-    """Items whose keys are camelCased already (kept so by a cache): the renderer sends them as they are."""
+    """Items whose keys are camelCased already (kept so by a cache): the renderer sends them as they are, and
+    keeps the envelope it rendered them in beside them, for the next answer of the same list (read only)."""
+
+    rendered: tuple[type, bytes] | None = None  # (the renderer's class, the body it rendered)
 
     @classmethod
     def of(cls, items: list) -> CamelCased:
@@ -71,7 +74,13 @@ class EnvelopeRenderer(renderers.JSONRenderer):
         if isinstance(data, Page):
             body = {"success": True, "data": transform_keys(data["items"], camel_cached), "meta": data["meta"]}
         elif isinstance(data, CamelCased):
-            body = {"success": True, "data": data}
+            if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+                return super().render({"success": True, "data": data}, accepted_media_type, renderer_context)
+            kept = data.rendered
+            if kept is None or kept[0] is not type(self):
+                body = super().render({"success": True, "data": data}, accepted_media_type, renderer_context)
+                kept = data.rendered = (type(self), body)
+            return kept[1]
         else:
             body = {"success": True, "data": transform_keys(data, camel_cached)}
         return super().render(body, accepted_media_type, renderer_context)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.audit import actor_of, record_read
+from config import stamps
 from config.api.base import validated
 from config.api.contracts import ApiError, Kind
 from config.api.spa import SpaAPIView, SpaGenericAPIView, SpaListView
@@ -21,6 +24,7 @@ from recognition.models import Detection, DetectionEventLog, DetectionProviderCo
 class LiveDetectionsView(SpaAPIView):
     required_permissions = "detections:read"
     audit_enabled = False
+    prefetch_stamps = True  # the live lists' stamp comes with authentication's round trip (config.stamps)
 
     @extend_schema(
         parameters=[OpenApiParameter("cameraId", str), OpenApiParameter("limit", int)],
@@ -28,15 +32,21 @@ class LiveDetectionsView(SpaAPIView):
     )
     def get(self, request):
         params = request.query_params
-        query = validated(
-            serializers.LiveQuerySerializer,
-            {
-                key: value
-                for key, value in {"camera_id": params.get("cameraId"), "limit": params.get("limit")}.items()
-                if value
-            },
-        )
-        return Response(detections.live_detections_camel_cased(query.get("camera_id") or None, query["limit"]))
+        camera_id, limit = _live_query(params.get("cameraId"), params.get("limit"))
+        with stamps.prefetched(getattr(request._request, "argus_stamps", None)):
+            answer = detections.live_detections_camel_cased(camera_id, limit)
+        return Response(answer)
+
+
+@functools.lru_cache(maxsize=256)
+def _live_query(camera_id: str | None, limit: str | None) -> tuple[str | None, int]:
+    """The live list's query parameters checked (a dashboard polls with the same few): the camera and the
+    limit, or the contract's validation error (which is not kept)."""
+    query = validated(
+        serializers.LiveQuerySerializer,
+        {key: value for key, value in {"camera_id": camera_id, "limit": limit}.items() if value},
+    )
+    return query.get("camera_id") or None, query["limit"]
 
 
 class SendFrameView(SpaAPIView):

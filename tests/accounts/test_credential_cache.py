@@ -112,3 +112,73 @@ def test_a_known_api_key_is_authenticated_without_reading_the_row():
     queries = _queries_on("accounts_apikey", lambda: client.get(HEALTH_DETAILED))
 
     assert queries == []
+
+
+# --- Access tokens: checked once per process, revocation and the user still read on every call ----------------
+
+
+def test_an_access_token_is_checked_once_per_process(viewer_user, monkeypatch):
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+
+    checked = []
+    real = JWTAuthentication.get_validated_token
+
+    def check(self, raw_token):
+        checked.append(raw_token)
+        return real(self, raw_token)
+
+    monkeypatch.setattr(JWTAuthentication, "get_validated_token", check)
+    client = client_for(viewer_user)
+    for _ in range(3):
+        assert client.get(ME).status_code == 200
+
+    assert len(checked) == 1
+
+
+def test_a_kept_token_is_refused_once_its_session_is_logged_out(viewer_user):
+    client = client_for(viewer_user)
+    assert client.get(ME).status_code == 200  # the token is now kept
+
+    assert client.post("/api/v1/auth/logout", {"refreshToken": client.tokens.refresh}, format="json").status_code == 204
+
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "AUTH_001"
+
+
+def test_a_kept_token_is_refused_once_its_user_is_suspended(viewer_user):
+    client = client_for(viewer_user)
+    assert client.get(ME).status_code == 200
+
+    viewer_user.status = UserStatus.SUSPENDED
+    viewer_user.save()
+
+    assert client.get(ME).status_code == 401
+
+
+def test_a_kept_token_past_its_expiry_is_checked_afresh_and_refused(viewer_user):
+    from rest_framework_simplejwt import settings as jwt_settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.tokens import issue_tokens
+
+    token = AccessToken(issue_tokens(viewer_user).access)
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+    raw = str(token)
+    # As if kept while it was valid: its expiry has passed since.
+    authentication._validated_tokens[raw.encode()] = (jwt_settings.api_settings, token["exp"], token)
+    client = client_for(viewer_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = client.get(ME)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "AUTH_002"
+
+
+def test_the_kept_tokens_are_bounded(viewer_user, monkeypatch):
+    monkeypatch.setattr(authentication, "VALIDATED_TOKENS_MAX", 3)
+    for _ in range(6):
+        assert client_for(viewer_user).get(ME).status_code == 200
+
+    assert len(authentication._validated_tokens) <= 3

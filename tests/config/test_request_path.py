@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.conftest import client_for, key_client
+from tests.conftest import client_for, key_client, role_client
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,70 @@ def test_an_api_keys_calls_through_the_throttle_count_against_its_quota():
         assert client.get(CAMERAS).status_code == 200
 
     assert _daily_quota_used(client) == used + 3
+
+
+def test_requests_in_contexts_of_their_own_share_the_processs_redis_connections(monkeypatch):
+    """Under the ASGI server each request runs in a context of its own, where Django's context-local cache
+    handler builds a new cache object: it must still use the process's client and pool, not open a new TCP
+    connection to Redis per request."""
+    import contextvars
+
+    from django.core.cache import caches
+
+    from config.cache import cache_client
+
+    made = []
+    real_make = redis.connection.ConnectionPool.make_connection
+
+    def make_connection(pool):
+        made.append(pool)
+        return real_make(pool)
+
+    monkeypatch.setattr(redis.connection.ConnectionPool, "make_connection", make_connection)
+    caches["default"].get("warm")  # this context's first command (a connection, if the pool had none free)
+    made.clear()
+
+    def a_request():
+        cache = caches["default"]
+        cache.set("request-path:probe", 1, timeout=5)
+        assert cache.get("request-path:probe") == 1
+        return cache, cache_client()
+
+    seen = [contextvars.Context().run(a_request) for _ in range(5)]
+
+    assert len({id(cache) for cache, _ in seen}) == 5  # Django's handler: a cache object per context
+    assert len({id(client) for _, client in seen}) == 1  # one client for them all
+    assert made == []  # and no new connection
+
+
+@pytest.mark.parametrize(
+    ("path", "permission"), [("/api/v1/detections/live", "detections:read"), ("/api/v1/counts/realtime", "counts:read")]
+)
+def test_a_kept_live_list_is_one_round_trip_before_the_answer_and_no_query(
+    path, permission, round_trips, django_assert_num_queries
+):
+    """The live lists' stamps come with authentication's round trip: a list this process keeps costs no
+    other Redis command and no SQL."""
+    client = role_client("ROLE-LIVE", [permission])
+    for _ in range(2):  # the first call records activity and reads the user; the list is read and kept
+        assert client.get(path).status_code == 200
+    round_trips.clear()
+
+    with django_assert_num_queries(0):
+        assert client.get(path).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]  # authentication + token + stamps; usage after the answer
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"), [("/api/v1/detections/live", "detections:read"), ("/api/v1/counts/realtime", "counts:read")]
+)
+def test_a_kept_live_list_read_with_an_api_key_is_one_round_trip_too(path, scope, round_trips):
+    client = key_client(scope)
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    round_trips.clear()
+
+    assert client.get(path).status_code == 200
+
+    assert round_trips == ["pipeline", "pipeline"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -173,6 +174,44 @@ def test_realtime_answer_computed_before_a_commit_is_never_served(
 
 
 @pytest.mark.django_db
+def test_counts_stored_by_another_process_are_in_the_next_realtime_read(reader_client, hour_of_counts, camera):
+    from tests.conftest import bump_from_another_process
+
+    assert reader_client.get(REALTIME).json()[0]["count"] == 59  # this process keeps the answer
+    # The other process's counts, their commit not announced here: the answer is still the kept one.
+    record_counts(camera, [{"count": 91, "timestamp": T0 + timedelta(hours=3), "confidence": 1}])
+    assert reader_client.get(REALTIME).json()[0]["count"] == 59
+
+    bump_from_another_process("counting:realtime")
+
+    assert reader_client.get(REALTIME).json()[0]["count"] == 91
+
+
+@pytest.mark.django_db
+def test_a_kept_realtime_answer_is_still_refused_without_the_read_permission(reader_client, hour_of_counts):
+    from rest_framework.test import APIClient
+
+    from tests.conftest import role_client
+
+    assert reader_client.get(REALTIME).status_code == 200  # kept by this process
+
+    assert role_client("ROLE-NO-COUNTS", ["cameras:read"]).get(REALTIME).status_code == 403
+    assert APIClient().get(REALTIME).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_realtime_answer_older_than_the_ttl_is_computed_again(reader_client, hour_of_counts, camera, settings):
+    settings.COUNTS_REALTIME_CACHE_SECONDS = 1
+    assert reader_client.get(REALTIME).json()[0]["count"] == 59
+    # A camera renamed: nothing is announced, the TTL bounds how long the old name is shown, here and in Redis.
+    camera.name = "Renamed"
+    camera.save()
+    time.sleep(1.2)
+
+    assert reader_client.get(REALTIME).json()[0]["camera_name"] == "Renamed"
+
+
+@pytest.mark.django_db
 def test_realtime_includes_a_camera_created_after_the_cache(reader_client, hour_of_counts):
     reader_client.get(REALTIME)
     CameraFactory(id="cam-new", name="New")
@@ -201,3 +240,17 @@ def test_a_cached_realtime_read_costs_no_query(reader_client, hour_of_counts, dj
         response = reader_client.get(REALTIME)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_kept_realtime_answer_keeps_its_body_and_is_indented_when_asked(reader_client, hour_of_counts):
+    import json
+
+    compact = reader_client.get(REALTIME).content
+    again = reader_client.get(REALTIME).content
+    indented = reader_client.get(REALTIME, HTTP_ACCEPT="application/json; indent=2").content
+    one_camera = reader_client.get(REALTIME, {"camera_id": "cam-001"}).json()
+
+    assert again == compact and b"\n" not in compact
+    assert json.loads(indented) == json.loads(compact) and b"\n" in indented
+    assert one_camera == [row for row in json.loads(compact) if row["camera_id"] == "cam-001"]

@@ -4,6 +4,7 @@ and a person's history."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -11,11 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from config.crypto import MASK
 from recognition import detections
 from recognition.models import DetectionEventLog, DetectionProviderConfig
 from recognition.providers import ProvidedFace, ProviderAnswer
+from tests.conftest import bump_from_another_process, role_client
 from tests.factories import CameraFactory, DetectionEventLogFactory, DetectionFactory, FaceProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,6 +319,76 @@ def test_a_live_read_after_a_new_detection_lists_it(admin_client, camera, django
         detections.record_detections(camera, np.zeros((40, 40, 3), dtype=np.uint8), answer)
 
     assert len(admin_client.get("/api/v1/detections/live").json()["data"]) == 1
+
+
+def test_a_detection_stored_by_another_process_is_in_the_next_live_read(admin_client, camera):
+    assert admin_client.get("/api/v1/detections/live").json()["data"] == []  # this process keeps the empty list
+    DetectionFactory(camera=camera, name="From the worker")  # the other process's row, its commit not announced
+    assert admin_client.get("/api/v1/detections/live").json()["data"] == []  # kept: no announcement yet
+
+    bump_from_another_process("recognition:live")
+
+    assert [row["name"] for row in admin_client.get("/api/v1/detections/live").json()["data"]] == ["From the worker"]
+
+
+def test_a_live_list_computed_before_a_commit_is_not_served_after_it(
+    admin_client, camera, monkeypatch, django_capture_on_commit_callbacks
+):
+    rows_of = detections._live_rows
+
+    def read_while_a_detection_commits(camera_id, limit):
+        rows = rows_of(camera_id, limit)
+        # A detection commits after the reader read the stamp and the rows, before it keeps its (stale) list.
+        with django_capture_on_commit_callbacks(execute=True):
+            detections.record_detections(
+                camera,
+                np.zeros((40, 40, 3), dtype=np.uint8),
+                ProviderAnswer(
+                    faces=[ProvidedFace(box={"top": 0, "left": 0, "width": 10, "height": 10}, confidence=55.0)],
+                    latency_ms=5,
+                ),
+            )
+        return rows
+
+    monkeypatch.setattr(detections, "_live_rows", read_while_a_detection_commits)
+    assert admin_client.get("/api/v1/detections/live").json()["data"] == []
+    monkeypatch.setattr(detections, "_live_rows", rows_of)
+
+    assert len(admin_client.get("/api/v1/detections/live").json()["data"]) == 1
+
+
+def test_a_kept_list_keeps_its_rendered_body_and_is_indented_when_asked(admin_client, camera):
+    DetectionFactory.create_batch(2, camera=camera)
+    compact = admin_client.get("/api/v1/detections/live").content
+    again = admin_client.get("/api/v1/detections/live").content
+    indented = admin_client.get("/api/v1/detections/live", HTTP_ACCEPT="application/json; indent=2").content
+
+    assert again == compact and b"\n" not in compact
+    assert b"\n" in indented and json.loads(indented) == json.loads(compact)
+
+
+def test_bad_live_parameters_are_refused_every_time(admin_client, camera):
+    for _ in range(2):
+        assert admin_client.get("/api/v1/detections/live", {"limit": 0}).status_code == 400
+    assert admin_client.get("/api/v1/detections/live", {"limit": 1, "cameraId": "CAM-01"}).status_code == 200
+
+
+def test_a_kept_live_list_is_still_refused_without_the_read_permission(admin_client, camera):
+    DetectionFactory(camera=camera)
+    assert len(admin_client.get("/api/v1/detections/live").json()["data"]) == 1  # kept by this process
+
+    assert role_client("ROLE-NO-DETECTIONS", ["cameras:read"]).get("/api/v1/detections/live").status_code == 403
+    assert APIClient().get("/api/v1/detections/live").status_code == 401
+
+
+def test_the_same_kept_list_answers_every_reader_with_the_same_body(admin_client, camera):
+    DetectionFactory.create_batch(3, camera=camera, thumbnail="detections/a.jpg")
+    first = admin_client.get("/api/v1/detections/live")
+    other = role_client("ROLE-DETECTIONS", ["detections:read"]).get("/api/v1/detections/live")
+
+    assert first.status_code == other.status_code == 200
+    assert first.content == other.content
+    assert first.content == admin_client.get("/api/v1/detections/live").content
 
 
 @pytest.mark.parametrize("count", [5, 10])
