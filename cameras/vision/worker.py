@@ -7,7 +7,9 @@ fewer than its fair share, it claims streams nobody holds, preferring a differen
 worker (rendezvous hashing), so several workers on several hosts share the streams without a coordinator.
 
 Per stream one :class:`StreamPipeline`: a decoder thread (ffmpeg) and an analysis thread that passes each
-newest frame through the motion gate and then every analyzer the apps registered for it.
+newest frame through the motion gate and then every analyzer the apps registered for it. With a side output
+(smaller frames at a higher rate, for counting), its frames go only to the analyzers that asked for them, and
+the motion gate looks at the main frames only (at the analysis rate it is tuned for).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from cameras.vision import registry
 from cameras.vision.decoder import StreamDecoder
 from cameras.vision.leases import LeaseBook
 from cameras.vision.motion import MotionGate
-from cameras.vision.registry import AnalysedFrame, Analyzer, VisionStream
+from cameras.vision.registry import AnalysedFrame, Analyzer, Motion, VisionStream
 
 logger = logging.getLogger("argus.vision")
 
@@ -46,6 +48,8 @@ class StreamPipeline:
         self.decoder = StreamDecoder(stream.decoder_settings(), name=stream.label)
         self.gate = MotionGate()
         self.analyzers: list[tuple[str, Analyzer]] = []
+        self.routes: dict[int, list[tuple[str, Analyzer]]] = {}  # the analyzers of each decoder output
+        self.motion = Motion(active=False, score=0.0)
         self.analysed = 0
         self.busy_seconds = 0.0
         self._errors_logged: dict[str, float] = {}
@@ -57,6 +61,8 @@ class StreamPipeline:
             analyzer = self._guard(name, "start", factory, self.stream)
             if analyzer is not None:
                 self.analyzers.append((name, analyzer))
+                output = self.stream.output_of(getattr(analyzer, "kind", None))
+                self.routes.setdefault(output, []).append((name, analyzer))
         self.decoder.start()
         self._thread.start()
         logger.info("analysing %s with %s", self.stream.label, ", ".join(n for n, _ in self.analyzers) or "nothing")
@@ -79,8 +85,10 @@ class StreamPipeline:
                 frame = self.decoder.next_frame(timeout=0.5)
                 if frame is not None and not self._stop.is_set():
                     started = time.perf_counter()
-                    analysed = AnalysedFrame(frame=frame, motion=self.gate.look(frame.pixels), stream=self.stream)
-                    for name, analyzer in self.analyzers:
+                    if frame.output == 0:
+                        self.motion = self.gate.look(frame.pixels)
+                    analysed = AnalysedFrame(frame=frame, motion=self.motion, stream=self.stream)
+                    for name, analyzer in self.routes.get(frame.output, ()):
                         self._guard(name, "frame", analyzer.on_frame, analysed)
                     self.analysed += 1
                     self.busy_seconds += time.perf_counter() - started

@@ -31,6 +31,7 @@ from cameras.vision.registry import AnalysedFrame, StreamDemand, VisionStream
 from config.api.contracts import ApiError
 from counting.video import locks, storage
 from counting.video.config import ConfigError, CountingConfig, camera_config, parse_config
+from counting.video.counter import CounterParams
 from counting.video.runner import FrameCounting, IntervalCount
 from counting.video.sources import Frame
 
@@ -66,15 +67,25 @@ def counted_cameras() -> Iterator[tuple[Camera, CountingConfig]]:
             yield camera, config
 
 
+def counting_width(camera: Camera, config: CountingConfig) -> int:
+    """How wide the frames counting asks for are: the counter's processing width (it scales anything wider down
+    itself, so the decoder may as well hand it frames of that width: a side output of the camera's decoder,
+    converted and piped at the counting rate instead of the full-size frames). A set-up drawn on a frame of
+    unknown size is in the pixels of the frames it is given: it gets the camera's detect-size frames."""
+    if config.frame is None:
+        return camera.detect_width
+    return min(camera.detect_width, CounterParams().process_width)
+
+
 def counting_demands() -> Iterator[StreamDemand]:
-    """Demand provider: the stream of every counted camera, at the counting rate."""
+    """Demand provider: the stream of every counted camera, at the counting rate and the counter's width."""
     for camera, config in counted_cameras():
         yield StreamDemand(
             kind=COUNTING,
             id=camera.pk,
             url=stream_url_for_platform(camera),
             stream_type=camera.stream_type,
-            max_width=camera.detect_width,
+            max_width=counting_width(camera, config),
             max_height=camera.detect_height,
             fps=max(float(camera.analysis_fps), counting_fps()),
             # Only what the counter reads: a change of it restarts the analysis (the frame size the camera's
@@ -173,7 +184,10 @@ class CameraCounting:
 
 
 class StreamCounting:
-    """Counting's analyzer of one stream: the counter of every counted camera that watches it."""
+    """Counting's analyzer of one stream: the counter of every counted camera that watches it, on the frames
+    decoded for counting's demands (``kind``)."""
+
+    kind = COUNTING
 
     def __init__(self, cameras: list[CameraCounting]) -> None:
         self.cameras = cameras
