@@ -45,6 +45,7 @@ class DetectorParams:
     # from this many corners: the optical flow is most of its cost, and global motion needs no detail.
     stabilize_scale: float = 0.5
     stabilize_corners: int = 100
+    stabilize_every: int = 2  # frames per estimate of the motion (at 25 fps: 12.5 estimates a second)
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,19 @@ class MotionDetector:
         self.min_area = p.min_area_fraction * width * height
         self.max_area = p.max_area_fraction * width * height
         self.stabilizer = (
-            Stabilizer(max_corners=p.stabilize_corners, work_width=max(80, round(p.stabilize_scale * width)))
+            Stabilizer(
+                max_corners=p.stabilize_corners,
+                work_width=max(80, round(p.stabilize_scale * width)),
+                estimate_every=p.stabilize_every,
+            )
             if p.stabilize
             else None
         )
         self.primed = False
         self.last_mask: np.ndarray | None = None
         self.border_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(0.02 * width, 3),) * 2)
+        self._valid_seen: np.ndarray | None = None
+        self._border: np.ndarray | None = None
 
     def _prepare(self, frame: np.ndarray) -> np.ndarray:
         if not self.params.colour and frame.ndim == 3:
@@ -122,9 +129,14 @@ class MotionDetector:
         rate = p.learning_rate if self.primed else -1  # unprimed: OpenCV's own schedule (fast at first)
         mask = self.subtractor.apply(self._prepare(frame), learningRate=rate)
         _, mask = cv2.threshold(mask, p.foreground_level, 255, cv2.THRESH_BINARY)
-        if self.stabilizer is not None and self.stabilizer.valid is not None and not self.stabilizer.valid.all():
-            # The strip the shifted frame does not cover (and its warped edge) is not movement.
-            mask &= cv2.erode(self.stabilizer.valid, self.border_kernel)
+        valid = self.stabilizer.valid if self.stabilizer is not None else None
+        if valid is not None and valid is not self._valid_seen:
+            # The strip the shifted frame does not cover (and its warped edge) is not movement: worked out again
+            # only when the stabilizer's coverage changed.
+            self._valid_seen = valid
+            self._border = None if valid.all() else cv2.erode(valid, self.border_kernel)
+        if valid is not None and self._border is not None:
+            mask &= self._border
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.open_kernel)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close_kernel)
         self.last_mask = mask
