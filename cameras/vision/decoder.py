@@ -52,6 +52,9 @@ class SideOutput:
     max_width: int
     max_height: int
     fps: float
+    # Frames kept for a reader that is busy for a moment (the counter's frames while the same camera's face
+    # search runs): every frame counts there, a little late is fine. The main output keeps the newest only.
+    queue: int = 1
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,10 @@ class StreamDecoder:
         self.stats = DecoderStats()
         self._stop = threading.Event()
         self._ready = threading.Condition()
-        self._latest: dict[int, Frame] = {}  # the newest frame of each output, not handed out yet
+        # The frames of each output not handed out yet: the newest only, or a few for a side output with a queue.
+        self._pending: dict[int, deque[Frame]] = {0: deque(maxlen=1)}
+        if settings.side is not None:
+            self._pending[1] = deque(maxlen=max(1, settings.side.queue))
         self._counts: dict[int, int] = {}  # frames read from each output, over every connection
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
@@ -209,16 +215,18 @@ class StreamDecoder:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def next_frame(self, timeout: float = 1.0) -> Frame | None:
-        """The newest frame not handed out yet, waiting up to ``timeout``; None when there is none (or stopped).
-        With a side output, the earlier captured of the two outputs' newest frames comes first."""
+    def next_frame(self, timeout: float = 1.0, output: int | None = None) -> Frame | None:
+        """The newest frame not handed out yet (of ``output``, or of any: the earliest captured first), waiting
+        up to ``timeout``; None when there is none (or stopped). A side output with a queue hands out its
+        frames oldest first."""
+        outputs = list(self._pending) if output is None else [output]
         with self._ready:
-            if not self._latest:
-                self._ready.wait(timeout)
-            if not self._latest:
+            self._ready.wait_for(lambda: self._stop.is_set() or any(self._pending[k] for k in outputs), timeout)
+            waiting = [k for k in outputs if self._pending[k]]
+            if not waiting:
                 return None
-            output = min(self._latest, key=lambda key: self._latest[key].captured_at)
-            return self._latest.pop(output)
+            first = min(waiting, key=lambda k: self._pending[k][0].captured_at)
+            return self._pending[first].popleft()
 
     # --- The reader thread -----------------------------------------------------------------------------
 
@@ -339,10 +347,11 @@ class StreamDecoder:
                     self.stats.recent.append(now)
                 if not self.stats.connected:
                     self.stats.connected, self.stats.connected_at, self.stats.last_error = True, now, ""
-                if output in self._latest:
-                    self.stats.frames_dropped += 1
-                self._latest[output] = Frame(
-                    pixels=pixels, captured_at=now, index=index, connection=self.stats.connects, output=output
+                pending = self._pending[output]
+                if len(pending) == pending.maxlen:
+                    self.stats.frames_dropped += 1  # the oldest waiting frame goes
+                pending.append(
+                    Frame(pixels=pixels, captured_at=now, index=index, connection=self.stats.connects, output=output)
                 )
                 self._ready.notify_all()
 

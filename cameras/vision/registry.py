@@ -25,6 +25,9 @@ from typing import Any, Protocol
 
 from cameras.vision.decoder import DecoderSettings, DecoderStats, Frame, SideOutput
 
+# A side output's frames are analysed on a thread of their own; this much of them waits for a busy analyzer.
+SIDE_QUEUE_SECONDS = 0.5
+
 
 @dataclass(frozen=True)
 class StreamDemand:
@@ -93,6 +96,7 @@ class VisionStream:
                 max_width=max(d.max_width for d in side),
                 max_height=max(d.max_height for d in side),
                 fps=max(d.fps for d in side),
+                queue=max(1, round(max(d.fps for d in side) * SIDE_QUEUE_SECONDS)),
             )
             if side
             else None,

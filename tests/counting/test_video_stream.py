@@ -237,7 +237,7 @@ def test_counting_shares_the_cameras_stream():
     # One decoder: the camera's 720p at its 5 fps, and a side output of the counter's 320-pixel frames at the
     # counting rate; the counting analyzer gets the side output's frames.
     assert (settings.max_width, settings.max_height, settings.fps) == (1280, 720, 5.0)
-    assert settings.side == SideOutput(max_width=320, max_height=720, fps=25.0)
+    assert settings.side == SideOutput(max_width=320, max_height=720, fps=25.0, queue=12)
     assert streams[0].output_of("counting") == 1 and streams[0].output_of(None) == 0
 
 
