@@ -3,10 +3,12 @@
 Counting asks the pipeline (:mod:`cameras.vision.registry`) for the stream of every enabled camera whose
 ``metadata["counting"]`` is enabled and valid (:func:`counting_demands`), at the counting rate
 (``COUNTING_VIDEO_FPS``: the counter's tracker and crossing rule are tuned for 25 fps, and on real footage
-5 fps loses a third of the crossings). It shares the camera's decoder: the pipeline decodes each URL once,
-at the highest rate any demand asks. Its analyzer (:func:`count_stream`) feeds each new frame to the
-existing counter (:class:`~counting.video.runner.FrameCounting`) and stores each interval as it closes,
-exactly as the bounded Celery runs did (count records with their rollups, the realtime cache, the live
+5 fps loses a third of the crossings) and at the counter's processing width (320 pixels). It shares the
+camera's decoder: the pipeline decodes each URL once, and the camera's ffmpeg writes counting's small frames
+as a second output beside the analysis frames (720p at 5 fps), counted on a thread of their own. Its
+analyzer (:func:`count_stream`) feeds each new frame to the existing counter
+(:class:`~counting.video.runner.FrameCounting`) and stores each interval as it closes, exactly as the bounded
+Celery runs did (count records with their rollups, the realtime cache, the live
 summary of :mod:`counting.video.storage`).
 
 A *run* is one connection's stretch of frames: when the stream reconnects, stalls or the worker lets the
