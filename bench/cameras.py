@@ -11,8 +11,9 @@
    the floor any analysis of a 720p 25 fps camera stands on.
 3. Argus: a real ``manage.py run_vision`` process on a scratch database with N cameras at their default
    analysis settings (720p, 5 fps), each with face recognition on (unless ``--no-recognition``) and counting
-   on a line across the middle of the picture (unless ``--no-counting``; counting asks the same decoder for
-   ``COUNTING_VIDEO_FPS``, 25, and the faces are still searched at 5 fps). After a warm-up, the CPU time of the
+   on a line across the middle of the picture (unless ``--no-counting``; counting asks the same ffmpeg for a
+   second output of 320-pixel frames at ``COUNTING_VIDEO_FPS``, 25, counted on a thread of their own, while
+   the 720p frames stay at 5 fps for the faces). After a warm-up, the CPU time of the
    worker and of its ffmpeg children is read over the window (psutil), and each camera's analysed and dropped
    frames from the state the worker reports; the machine's load average (others' work too) is printed beside.
 4. Printed: CPU per camera-minute (% of one core) for one idle and one people camera, and the ratio to the
@@ -199,7 +200,7 @@ def child(args: argparse.Namespace) -> int:
                 f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {on[recognition]}, "
                 f"counting {on[counting]}; {os.cpu_count()} cores"
             )
-            rate = "decoded at 25 fps for counting, faces searched at 5 fps" if counting else "analysed at 5 fps"
+            rate = "counted at 25 fps (320 px), faces at 5 fps (720p)" if counting else "analysed at 5 fps"
             print(f"\none camera, 1280x720 at 25 fps, {rate}:")
             print(f"{'':10} {'Argus % core':>13} {'bare decode':>12} {'ratio':>7} {'dropped':>8} {'load avg':>9}")
             for label, url in (("idle", idle_url), ("people", people_urls[0])):

@@ -6,12 +6,17 @@ scales down to the detect resolution (never up), and writes raw BGR frames to a 
 only the newest frame: an analysis that falls behind skips frames (counted as dropped) instead of falling
 further behind the live picture. When the stream ends or fails, the decoder reconnects with backoff until it
 is stopped. Nothing here needs Django.
+
+The same ffmpeg process can write a second, *side* output to a second pipe: smaller frames at a higher rate
+(the counter's 320-pixel frames at 25 fps beside the faces' 720p at 5), so the full-size frames are converted,
+piped and looked at only at the rate that needs them. Each frame says which output it belongs to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import subprocess
 import threading
@@ -29,6 +34,7 @@ from cameras.streams import url_to_open
 logger = logging.getLogger("argus.vision")
 
 # An output stream's line in ffmpeg's log: "Stream #0:0: Video: rawvideo (BGR[24] ...), bgr24(...), 640x360 ..."
+_OUTPUT_HEADER = re.compile(r"^Output #(\d+)")
 _OUTPUT_SIZE = re.compile(r"Stream #\d+:\d+.*?: Video: rawvideo.*?, (\d{2,5})x(\d{2,5})")
 BACKOFF_START_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 30.0
@@ -40,25 +46,47 @@ SETTLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
+class SideOutput:
+    """A second output of the same decoder: frames fitted into ``max_width`` x ``max_height`` at ``fps``."""
+
+    max_width: int
+    max_height: int
+    fps: float
+    # Frames kept for a reader that is busy for a moment (the counter's frames while the same camera's face
+    # search runs): every frame counts there, a little late is fine. The main output keeps the newest only.
+    queue: int = 1
+
+
+@dataclass(frozen=True)
 class DecoderSettings:
-    """What to decode and how: the stream, the largest frame analysed, and the analysis rate."""
+    """What to decode and how: the stream, the largest frame analysed, and the analysis rate; optionally a
+    side output of smaller frames at a higher rate (output 1)."""
 
     url: str
     stream_type: str = "RTSP"
     max_width: int = 1280
     max_height: int = 720
     fps: float = 5.0
+    side: SideOutput | None = None
+
+    @property
+    def outputs(self) -> list[tuple[int, int, float]]:
+        """(max_width, max_height, fps) of each output, the main one first."""
+        main = [(self.max_width, self.max_height, self.fps)]
+        return main + ([(self.side.max_width, self.side.max_height, self.side.fps)] if self.side else [])
 
 
 @dataclass
 class Frame:
-    """One decoded frame: BGR pixels at the analysis size, when it was captured (epoch seconds), its number,
-    and which of the decoder's connections it came from (a reconnected stream may restart its content)."""
+    """One decoded frame: BGR pixels at the analysis size, when it was captured (epoch seconds), its number
+    (in its output), which of the decoder's connections it came from (a reconnected stream may restart its
+    content), and which output (0 the main one, 1 the side one)."""
 
     pixels: np.ndarray
     captured_at: float
     index: int
     connection: int = 0
+    output: int = 0
 
     @property
     def width(self) -> int:
@@ -71,7 +99,8 @@ class Frame:
 
 @dataclass
 class DecoderStats:
-    """What the decoder has seen; read by the worker for the camera's health."""
+    """What the decoder has seen; read by the worker for the camera's health. Frames and drops are those of
+    every output; the rate (``recent``) is that of the fastest output."""
 
     connected: bool = False
     frames_decoded: int = 0
@@ -80,7 +109,7 @@ class DecoderStats:
     last_frame_at: float | None = None
     last_error: str = ""
     connected_at: float | None = None
-    width: int | None = None  # of the analysed frames
+    width: int | None = None  # of the analysed frames (the main output)
     height: int | None = None
     source: dict = field(default_factory=dict)  # the stream as ffmpeg describes it: codec, width, height, fps
     recent: deque = field(default_factory=lambda: deque(maxlen=300))  # capture times of recent frames
@@ -120,24 +149,28 @@ def input_args(url: str, stream_type: str) -> list[str]:
     return ["-i", url]
 
 
-def output_args(settings: DecoderSettings) -> list[str]:
-    """Raw BGR frames at the analysis rate, scaled down (never up) to fit the detect resolution."""
-    scale = (
-        f"scale=w='min({settings.max_width},iw)':h='min({settings.max_height},ih)'"
-        ":force_original_aspect_ratio=decrease:force_divisible_by=2"
+def _scale(max_width: int, max_height: int, flags: str = "") -> str:
+    return (
+        f"scale=w='min({max_width},iw)':h='min({max_height},ih)'"
+        f":force_original_aspect_ratio=decrease:force_divisible_by=2{flags}"
     )
-    return [
-        "-an",
-        "-sn",
-        "-dn",
-        "-vf",
-        f"fps={settings.fps:g},{scale}",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "bgr24",
-        "pipe:1",
-    ]
+
+
+_RAW = ["-f", "rawvideo", "-pix_fmt", "bgr24"]
+
+
+def output_args(settings: DecoderSettings, side_fd: int | None = None) -> list[str]:
+    """Raw BGR frames at the analysis rate, scaled down (never up) to fit the detect resolution; with a side
+    output, a second stream of frames (pixel-area averaging, as ``cv2.INTER_AREA``) written to ``side_fd``."""
+    main = f"fps={settings.fps:g},{_scale(settings.max_width, settings.max_height)}"
+    if settings.side is None or side_fd is None:
+        return ["-an", "-sn", "-dn", "-vf", main, *_RAW, "pipe:1"]
+    side = settings.side
+    graph = (
+        f"[0:v]split=2[main][side];[main]{main}[out0];"
+        f"[side]fps={side.fps:g},{_scale(side.max_width, side.max_height, ':flags=area')}[out1]"
+    )
+    return ["-filter_complex", graph, "-map", "[out0]", *_RAW, "pipe:1", "-map", "[out1]", *_RAW, f"pipe:{side_fd}"]
 
 
 class StreamDecoder:
@@ -149,7 +182,11 @@ class StreamDecoder:
         self.stats = DecoderStats()
         self._stop = threading.Event()
         self._ready = threading.Condition()
-        self._latest: Frame | None = None
+        # The frames of each output not handed out yet: the newest only, or a few for a side output with a queue.
+        self._pending: dict[int, deque[Frame]] = {0: deque(maxlen=1)}
+        if settings.side is not None:
+            self._pending[1] = deque(maxlen=max(1, settings.side.queue))
+        self._counts: dict[int, int] = {}  # frames read from each output, over every connection
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES_KEPT)
         self._thread = threading.Thread(target=self._run, name=f"decoder {self.name}", daemon=True)
@@ -178,13 +215,18 @@ class StreamDecoder:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def next_frame(self, timeout: float = 1.0) -> Frame | None:
-        """The newest frame not handed out yet, waiting up to ``timeout``; None when there is none (or stopped)."""
+    def next_frame(self, timeout: float = 1.0, output: int | None = None) -> Frame | None:
+        """The newest frame not handed out yet (of ``output``, or of any: the earliest captured first), waiting
+        up to ``timeout``; None when there is none (or stopped). A side output with a queue hands out its
+        frames oldest first."""
+        outputs = list(self._pending) if output is None else [output]
         with self._ready:
-            if self._latest is None:
-                self._ready.wait(timeout)
-            frame, self._latest = self._latest, None
-            return frame
+            self._ready.wait_for(lambda: self._stop.is_set() or any(self._pending[k] for k in outputs), timeout)
+            waiting = [k for k in outputs if self._pending[k]]
+            if not waiting:
+                return None
+            first = min(waiting, key=lambda k: self._pending[k][0].captured_at)
+            return self._pending[first].popleft()
 
     # --- The reader thread -----------------------------------------------------------------------------
 
@@ -215,6 +257,8 @@ class StreamDecoder:
         except ValueError as exc:
             self.stats.last_error = str(exc)
             return
+        # The side output goes to a pipe of its own, inherited by ffmpeg under the same descriptor number.
+        side_read, side_write = os.pipe() if self.settings.side is not None else (None, None)
         command = [
             ffmpeg_exe(),
             "-hide_banner",
@@ -223,40 +267,66 @@ class StreamDecoder:
             "-loglevel",
             "info",
             *input_args(url, self.settings.stream_type),
-            *output_args(self.settings),
+            *output_args(self.settings, side_write),
         ]
         self._stderr.clear()
+        outputs = len(self.settings.outputs)
         size_known = threading.Event()
-        size: list[int] = []
-        self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-        )
+        sizes: dict[int, tuple[int, int]] = {}
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(side_write,) if side_write is not None else (),
+            )
+        except BaseException:
+            if side_read is not None:
+                os.close(side_read)
+            raise
+        finally:
+            if side_write is not None:
+                os.close(side_write)  # ffmpeg holds its own copy: the reader sees the end when ffmpeg exits
+        side = os.fdopen(side_read, "rb") if side_read is not None else None
         self.stats.connects += 1
         errors = threading.Thread(
-            target=self._read_stderr, args=(self._process, size, size_known), name=f"ffmpeg log {self.name}"
+            target=self._read_stderr, args=(self._process, sizes, outputs, size_known), name=f"ffmpeg log {self.name}"
         )
         errors.daemon = True
         errors.start()
         watchdog = threading.Thread(target=self._watch_stall, args=(self._process,), daemon=True)
         watchdog.start()
+        side_reader = None
         try:
-            if not size_known.wait(IO_TIMEOUT_SECONDS + 5) or not size:
+            if not size_known.wait(IO_TIMEOUT_SECONDS + 5) or len(sizes) < outputs:
                 self.stats.last_error = self._error_text() or "no video stream found"
                 return
-            width, height = size
+            width, height = sizes[0]
             self.stats.width, self.stats.height = width, height
             self.stats.source = parse_video_stream("\n".join(self._stderr))
-            self._read_frames(self._process, width, height)
+            if side is not None:
+                side_reader = threading.Thread(
+                    target=self._read_frames, args=(side, *sizes[1], 1, True), name=f"decoder side {self.name}"
+                )
+                side_reader.daemon = True
+                side_reader.start()
+            assert self._process.stdout is not None
+            self._read_frames(self._process.stdout, width, height, 0, side is None)
         finally:
             self._kill()
             errors.join(2)
+            if side_reader is not None:
+                side_reader.join(2)
+            if side is not None:
+                side.close()
             if not self.stats.last_error:
                 self.stats.last_error = self._error_text() or "stream ended"
 
-    def _read_frames(self, process: subprocess.Popen[bytes], width: int, height: int) -> None:
+    def _read_frames(self, stdout, width: int, height: int, output: int = 0, rated: bool = True) -> None:
+        """Read one output's frames until it ends; ``rated``: its frames make the analysed rate (the fastest)."""
         frame_bytes = width * height * 3
-        stdout = process.stdout
-        assert stdout is not None
         while not self._stop.is_set():
             buffer = bytearray(frame_bytes)
             view = memoryview(buffer)
@@ -268,33 +338,41 @@ class StreamDecoder:
                 filled += read
             now = time.time()
             pixels = np.frombuffer(buffer, dtype=np.uint8).reshape(height, width, 3)
-            self.stats.frames_decoded += 1
-            self.stats.last_frame_at = now
-            self.stats.recent.append(now)
-            if not self.stats.connected:
-                self.stats.connected, self.stats.connected_at, self.stats.last_error = True, now, ""
             with self._ready:
-                if self._latest is not None:
-                    self.stats.frames_dropped += 1
-                self._latest = Frame(
-                    pixels=pixels, captured_at=now, index=self.stats.frames_decoded, connection=self.stats.connects
+                # Numbers keep growing across connections: an analyzer never takes a new frame for one it had.
+                index = self._counts[output] = self._counts.get(output, 0) + 1
+                self.stats.frames_decoded += 1
+                self.stats.last_frame_at = now
+                if rated:
+                    self.stats.recent.append(now)
+                if not self.stats.connected:
+                    self.stats.connected, self.stats.connected_at, self.stats.last_error = True, now, ""
+                pending = self._pending[output]
+                if len(pending) == pending.maxlen:
+                    self.stats.frames_dropped += 1  # the oldest waiting frame goes
+                pending.append(
+                    Frame(pixels=pixels, captured_at=now, index=index, connection=self.stats.connects, output=output)
                 )
                 self._ready.notify_all()
 
-    def _read_stderr(self, process: subprocess.Popen[bytes], size: list[int], size_known: threading.Event) -> None:
+    def _read_stderr(
+        self, process: subprocess.Popen[bytes], sizes: dict[int, tuple[int, int]], outputs: int, known: threading.Event
+    ) -> None:
         assert process.stderr is not None
-        in_output = False
+        output: int | None = None
         for raw in iter(process.stderr.readline, b""):
             line = raw.decode(errors="replace").rstrip()
             self._stderr.append(line)
-            if line.startswith("Output #"):
-                in_output = True
-            elif in_output and not size:
+            header = _OUTPUT_HEADER.match(line)
+            if header:
+                output = int(header.group(1))
+            elif output is not None and output not in sizes:
                 match = _OUTPUT_SIZE.search(line)
                 if match:
-                    size.extend((int(match.group(1)), int(match.group(2))))
-                    size_known.set()
-        size_known.set()
+                    sizes[output] = (int(match.group(1)), int(match.group(2)))
+                    if len(sizes) >= outputs:
+                        known.set()
+        known.set()
 
     def _watch_stall(self, process: subprocess.Popen[bytes]) -> None:
         """Kill an ffmpeg that stopped delivering (a frozen stream can hold a TCP connection open forever)."""

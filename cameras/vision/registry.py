@@ -7,6 +7,12 @@ Cameras own the streams; every app that wants frames says so here, so the pipeli
   decoder: a ``VisionStream``.
 - An *analyzer factory* is offered each stream a worker starts and answers an analyzer for it, or None when
   the stream is none of its business (a camera without recognition, say). Analyzers run in the order given.
+
+A stream is decoded at the largest size any demand asks, at the highest rate of the demands of that size (the
+*main* output). Demands for smaller frames at a higher rate (counting: 320 pixels at 25 fps, beside faces at
+720p and 5 fps) get a *side* output of the same decoder: smaller frames, converted and piped at their own rate.
+An analyzer that has a ``kind`` attribute is given the frames of that kind's demands (the side output's when
+they have one); the others get the main output's frames.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from cameras.vision.decoder import DecoderSettings, DecoderStats, Frame
+from cameras.vision.decoder import DecoderSettings, DecoderStats, Frame, SideOutput
+
+# A side output's frames are analysed on a thread of their own; this much of them waits for a busy analyzer.
+SIDE_QUEUE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,14 +70,41 @@ class VisionStream:
     def label(self) -> str:
         return ", ".join(demand.label or f"{demand.kind} {demand.id}" for demand in self.demands)
 
+    def _main_size(self) -> tuple[int, int]:
+        return max(demand.max_width for demand in self.demands), max(demand.max_height for demand in self.demands)
+
+    def _smaller(self, demand: StreamDemand) -> bool:
+        return demand.max_width < self._main_size()[0]
+
+    def _main_fps(self) -> float:
+        # The rate of the demands that need the full width; smaller demands at no higher rate get its frames too.
+        return max(demand.fps for demand in self.demands if not self._smaller(demand))
+
+    def _on_side(self, demand: StreamDemand) -> bool:
+        return self._smaller(demand) and demand.fps > self._main_fps()
+
     def decoder_settings(self) -> DecoderSettings:
+        width, height = self._main_size()
+        side = [demand for demand in self.demands if self._on_side(demand)]
         return DecoderSettings(
             url=self.url,
             stream_type=self.demands[0].stream_type,
-            max_width=max(demand.max_width for demand in self.demands),
-            max_height=max(demand.max_height for demand in self.demands),
-            fps=max(demand.fps for demand in self.demands),
+            max_width=width,
+            max_height=height,
+            fps=self._main_fps(),
+            side=SideOutput(
+                max_width=max(d.max_width for d in side),
+                max_height=max(d.max_height for d in side),
+                fps=max(d.fps for d in side),
+                queue=max(1, round(max(d.fps for d in side) * SIDE_QUEUE_SECONDS)),
+            )
+            if side
+            else None,
         )
+
+    def output_of(self, kind: str | None) -> int:
+        """Which decoder output an analyzer of ``kind``'s demands gets: 1 (the side one) when they have one."""
+        return 1 if kind and any(self._on_side(demand) for demand in self.demands_of(kind)) else 0
 
     def fingerprint(self) -> str:
         return hashlib.sha256("|".join(sorted(d.fingerprint() for d in self.demands)).encode()).hexdigest()
@@ -104,7 +140,10 @@ class AnalysedFrame:
 
 
 class Analyzer(Protocol):
-    """One app's analysis of one stream. Calls come from the stream's own thread, one at a time."""
+    """One app's analysis of one stream. Calls come from the stream's own thread, one at a time.
+
+    An analyzer may name the ``kind`` of demand it serves (``kind = "counting"``): it then gets the frames
+    decoded for those demands (see :meth:`VisionStream.output_of`), else the stream's main frames."""
 
     def on_frame(self, frame: AnalysedFrame) -> None: ...
 

@@ -7,7 +7,10 @@ fewer than its fair share, it claims streams nobody holds, preferring a differen
 worker (rendezvous hashing), so several workers on several hosts share the streams without a coordinator.
 
 Per stream one :class:`StreamPipeline`: a decoder thread (ffmpeg) and an analysis thread that passes each
-newest frame through the motion gate and then every analyzer the apps registered for it.
+newest frame through the motion gate and then every analyzer the apps registered for it. With a side output
+(smaller frames at a higher rate, for counting), its frames go only to the analyzers that asked for them, on a
+thread of their own (a face search of tens of milliseconds must not hold up the counter's next frames), and the
+motion gate looks at the main frames only (at the analysis rate it is tuned for).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from cameras.vision import registry
 from cameras.vision.decoder import StreamDecoder
 from cameras.vision.leases import LeaseBook
 from cameras.vision.motion import MotionGate
-from cameras.vision.registry import AnalysedFrame, Analyzer, VisionStream
+from cameras.vision.registry import AnalysedFrame, Analyzer, Motion, VisionStream
 
 logger = logging.getLogger("argus.vision")
 
@@ -46,41 +49,55 @@ class StreamPipeline:
         self.decoder = StreamDecoder(stream.decoder_settings(), name=stream.label)
         self.gate = MotionGate()
         self.analyzers: list[tuple[str, Analyzer]] = []
+        self.routes: dict[int, list[tuple[str, Analyzer]]] = {}  # the analyzers of each decoder output
+        self.motion = Motion(active=False, score=0.0)
         self.analysed = 0
         self.busy_seconds = 0.0
         self._errors_logged: dict[str, float] = {}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"analysis {stream.label}", daemon=True)
+        outputs = range(len(self.decoder.settings.outputs))
+        self._threads = [
+            threading.Thread(target=self._run, args=(output,), name=f"analysis {output} {stream.label}", daemon=True)
+            for output in outputs
+        ]
 
     def start(self) -> StreamPipeline:
         for name, factory in registry.analyzer_factories():
             analyzer = self._guard(name, "start", factory, self.stream)
             if analyzer is not None:
                 self.analyzers.append((name, analyzer))
+                output = self.stream.output_of(getattr(analyzer, "kind", None))
+                self.routes.setdefault(output, []).append((name, analyzer))
         self.decoder.start()
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         logger.info("analysing %s with %s", self.stream.label, ", ".join(n for n, _ in self.analyzers) or "nothing")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self.decoder.stop()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return all(thread.is_alive() for thread in self._threads)
 
-    def _run(self) -> None:
+    def _run(self, output: int) -> None:
+        """Analyse one decoder output's frames with the analyzers routed to it, until stopped."""
+        analyzers = self.routes.get(output, [])
         last_tick = 0.0
         try:
             while not self._stop.is_set():
-                frame = self.decoder.next_frame(timeout=0.5)
+                frame = self.decoder.next_frame(timeout=0.5, output=output)
                 if frame is not None and not self._stop.is_set():
                     started = time.perf_counter()
-                    analysed = AnalysedFrame(frame=frame, motion=self.gate.look(frame.pixels), stream=self.stream)
-                    for name, analyzer in self.analyzers:
+                    if output == 0:
+                        self.motion = self.gate.look(frame.pixels)
+                    analysed = AnalysedFrame(frame=frame, motion=self.motion, stream=self.stream)
+                    for name, analyzer in analyzers:
                         self._guard(name, "frame", analyzer.on_frame, analysed)
                     self.analysed += 1
                     self.busy_seconds += time.perf_counter() - started
@@ -88,10 +105,10 @@ class StreamPipeline:
                 if now - last_tick >= TICK_SECONDS:
                     last_tick = now
                     close_old_connections()
-                    for name, analyzer in self.analyzers:
+                    for name, analyzer in analyzers:
                         self._guard(name, "tick", analyzer.tick, now, self.decoder.stats)
         finally:
-            for name, analyzer in self.analyzers:
+            for name, analyzer in analyzers:
                 self._guard(name, "close", analyzer.close)
             connections.close_all()
 

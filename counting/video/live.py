@@ -3,10 +3,12 @@
 Counting asks the pipeline (:mod:`cameras.vision.registry`) for the stream of every enabled camera whose
 ``metadata["counting"]`` is enabled and valid (:func:`counting_demands`), at the counting rate
 (``COUNTING_VIDEO_FPS``: the counter's tracker and crossing rule are tuned for 25 fps, and on real footage
-5 fps loses a third of the crossings). It shares the camera's decoder: the pipeline decodes each URL once,
-at the highest rate any demand asks. Its analyzer (:func:`count_stream`) feeds each new frame to the
-existing counter (:class:`~counting.video.runner.FrameCounting`) and stores each interval as it closes,
-exactly as the bounded Celery runs did (count records with their rollups, the realtime cache, the live
+5 fps loses a third of the crossings) and at the counter's processing width (320 pixels). It shares the
+camera's decoder: the pipeline decodes each URL once, and the camera's ffmpeg writes counting's small frames
+as a second output beside the analysis frames (720p at 5 fps), counted on a thread of their own. Its
+analyzer (:func:`count_stream`) feeds each new frame to the existing counter
+(:class:`~counting.video.runner.FrameCounting`) and stores each interval as it closes, exactly as the bounded
+Celery runs did (count records with their rollups, the realtime cache, the live
 summary of :mod:`counting.video.storage`).
 
 A *run* is one connection's stretch of frames: when the stream reconnects, stalls or the worker lets the
@@ -31,6 +33,7 @@ from cameras.vision.registry import AnalysedFrame, StreamDemand, VisionStream
 from config.api.contracts import ApiError
 from counting.video import locks, storage
 from counting.video.config import ConfigError, CountingConfig, camera_config, parse_config
+from counting.video.counter import CounterParams
 from counting.video.runner import FrameCounting, IntervalCount
 from counting.video.sources import Frame
 
@@ -66,15 +69,25 @@ def counted_cameras() -> Iterator[tuple[Camera, CountingConfig]]:
             yield camera, config
 
 
+def counting_width(camera: Camera, config: CountingConfig) -> int:
+    """How wide the frames counting asks for are: the counter's processing width (it scales anything wider down
+    itself, so the decoder may as well hand it frames of that width: a side output of the camera's decoder,
+    converted and piped at the counting rate instead of the full-size frames). A set-up drawn on a frame of
+    unknown size is in the pixels of the frames it is given: it gets the camera's detect-size frames."""
+    if config.frame is None:
+        return camera.detect_width
+    return min(camera.detect_width, CounterParams().process_width)
+
+
 def counting_demands() -> Iterator[StreamDemand]:
-    """Demand provider: the stream of every counted camera, at the counting rate."""
+    """Demand provider: the stream of every counted camera, at the counting rate and the counter's width."""
     for camera, config in counted_cameras():
         yield StreamDemand(
             kind=COUNTING,
             id=camera.pk,
             url=stream_url_for_platform(camera),
             stream_type=camera.stream_type,
-            max_width=camera.detect_width,
+            max_width=counting_width(camera, config),
             max_height=camera.detect_height,
             fps=max(float(camera.analysis_fps), counting_fps()),
             # Only what the counter reads: a change of it restarts the analysis (the frame size the camera's
@@ -173,7 +186,10 @@ class CameraCounting:
 
 
 class StreamCounting:
-    """Counting's analyzer of one stream: the counter of every counted camera that watches it."""
+    """Counting's analyzer of one stream: the counter of every counted camera that watches it, on the frames
+    decoded for counting's demands (``kind``)."""
+
+    kind = COUNTING
 
     def __init__(self, cameras: list[CameraCounting]) -> None:
         self.cameras = cameras

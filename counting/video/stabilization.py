@@ -21,19 +21,25 @@ class Stabilizer:
     """Registers frames (BGR, all of one size) to the first one it is given.
 
     Motion is estimated on a copy at most ``work_width`` pixels wide (global motion needs no detail, and
-    optical flow costs grow with the area) and applied to the full frame.
+    optical flow costs grow with the area) and applied to the full frame, every ``estimate_every`` frames (a
+    drift or a sway moves little in a 25th of a second; in between the last transform holds).
     """
 
-    def __init__(self, max_corners: int = 200, min_inliers: int = 20, work_width: int = 320) -> None:
+    def __init__(
+        self, max_corners: int = 200, min_inliers: int = 20, work_width: int = 320, estimate_every: int = 1
+    ) -> None:
         self.max_corners = max_corners
         self.min_inliers = min_inliers
         self.work_width = work_width
+        self.estimate_every = max(1, estimate_every)
+        self.frames = 0
         self.scale = 1.0
         self.reference: np.ndarray | None = None
         self.points: np.ndarray | None = None
         self.transform = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float64)  # reference -> frame
         self.valid: np.ndarray | None = None
         self.failures = 0
+        self._valid_for: np.ndarray | None = None
 
     def _gray(self, frame: np.ndarray) -> np.ndarray:
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
@@ -51,6 +57,8 @@ class Stabilizer:
         self.points = corners.reshape(-1, 2).astype(np.float32) if corners is not None else None
         self.transform = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float64)
         self.valid = np.full(frame.shape[:2], 255, dtype=np.uint8)
+        self.frames = 0
+        self._valid_for: np.ndarray | None = None  # the transform ``valid`` was made for
 
     def _estimate(self, gray: np.ndarray) -> bool:
         if self.points is None or len(self.points) < self.min_inliers:
@@ -92,18 +100,23 @@ class Stabilizer:
         if self.reference is None:
             self.set_reference(frame)
             return frame
-        if not self._estimate(self._gray(frame)):
+        self.frames += 1
+        if self.frames % self.estimate_every == 0 and not self._estimate(self._gray(frame)):
             self.failures += 1
         height, width = frame.shape[:2]
         if np.allclose(self.transform, [[1, 0, 0], [0, 1, 0]], atol=1e-3):
-            self.valid = np.full((height, width), 255, dtype=np.uint8)
+            if self._valid_for is not None or self.valid is None or self.valid.shape != (height, width):
+                self.valid, self._valid_for = np.full((height, width), 255, dtype=np.uint8), None
             return frame
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         aligned = cv2.warpAffine(frame, self.transform, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-        # Where the frame does not cover the reference view, nothing can be seen moving.
-        self.valid = cv2.warpAffine(
-            np.full((height, width), 255, dtype=np.uint8), self.transform, (width, height), flags=flags
-        )
+        # Where the frame does not cover the reference view, nothing can be seen moving (made again only when
+        # the transform changed: a new array, so users may keep what they derived from the last one).
+        if self._valid_for is None or not np.array_equal(self._valid_for, self.transform):
+            self.valid = cv2.warpAffine(
+                np.full((height, width), 255, dtype=np.uint8), self.transform, (width, height), flags=flags
+            )
+            self._valid_for = self.transform.copy()
         return aligned
 
     @property

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 
+import psutil
 import pytest
 
 from cameras.rtsp_server import RtspTestServer
-from cameras.vision.decoder import DecoderSettings, StreamDecoder
+from cameras.vision.decoder import DecoderSettings, SideOutput, StreamDecoder
+from cameras.vision.registry import StreamDemand, VisionStream
 
 
 def _frames(decoder: StreamDecoder, seconds: float) -> list:
@@ -79,6 +81,39 @@ def test_the_stream_is_described_as_ffmpeg_sees_it(rtsp_server, decoder_for):
     assert decoder.stats.source["codec"] == "h264"
     assert (decoder.stats.source["width"], decoder.stats.source["height"]) == (640, 360)
     assert decoder.stats.connected
+
+
+def test_a_side_output_gives_smaller_frames_at_its_own_rate_from_the_same_ffmpeg(rtsp_server, decoder_for):
+    decoder = decoder_for(rtsp_server.url, fps=5, side=SideOutput(max_width=160, max_height=720, fps=25))
+    _frames(decoder, 2)  # past the first burst of a new connection
+
+    frames = _frames(decoder, 4)
+
+    main = [frame for frame in frames if frame.output == 0]
+    side = [frame for frame in frames if frame.output == 1]
+    assert {(frame.width, frame.height) for frame in main} == {(640, 360)}
+    assert {(frame.width, frame.height) for frame in side} == {(160, 90)}
+    assert 12 <= len(main) <= 28 and len(side) >= 3 * len(main)  # 5 and 25 a second
+    assert [frame.index for frame in side] == sorted({frame.index for frame in side})
+    process = psutil.Process(decoder.pid)
+    assert "[out1]" in " ".join(process.cmdline())  # one ffmpeg writes both outputs
+    assert decoder.stats.width == 640
+
+
+def test_a_stream_decodes_smaller_faster_demands_on_a_side_output():
+    camera = StreamDemand(kind="camera", id="C1", url="rtsp://h/s", max_width=1280, max_height=720, fps=5)
+    counter = StreamDemand(kind="counting", id="C1", url="rtsp://h/s", max_width=320, max_height=720, fps=25)
+    slow = StreamDemand(kind="slow", id="C1", url="rtsp://h/s", max_width=320, max_height=720, fps=2)
+
+    settings = VisionStream("s", (camera, counter, slow)).decoder_settings()
+    assert (settings.max_width, settings.max_height, settings.fps) == (1280, 720, 5)
+    assert settings.side == SideOutput(max_width=320, max_height=720, fps=25, queue=12)
+    stream = VisionStream("s", (camera, counter, slow))
+    assert (stream.output_of("counting"), stream.output_of("slow"), stream.output_of(None)) == (1, 0, 0)
+    # Full-size frames at the higher rate serve everyone: one output.
+    full = StreamDemand(kind="counting", id="C1", url="rtsp://h/s", max_width=1280, max_height=720, fps=25)
+    settings = VisionStream("s", (camera, full)).decoder_settings()
+    assert (settings.fps, settings.side) == (25, None)
 
 
 def test_a_slow_reader_gets_the_newest_frame_and_drops_are_counted(rtsp_server, decoder_for):

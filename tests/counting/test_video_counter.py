@@ -123,7 +123,7 @@ def test_coordinates_follow_the_frame_they_were_drawn_on(standard_video):
     assert count_file(standard_video, config).totals == {"in": 6, "out": 7}
 
 
-def test_large_frames_are_processed_at_640_pixels():
+def test_large_frames_are_processed_at_320_pixels():
     counter = VideoCounter(CountingConfig(mode="line", line=STANDARD_LINE.scaled(3, 3)), (1920, 1080))
-    assert counter.size == (640, 360)
-    assert counter.config.line == STANDARD_LINE
+    assert counter.size == (320, 180)
+    assert counter.config.line == STANDARD_LINE.scaled(0.5, 0.5)

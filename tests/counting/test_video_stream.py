@@ -19,6 +19,7 @@ from cameras.rtsp_server import RtspTestServer, ensure_h264_mp4
 from cameras.vision import health, registry
 from cameras.vision import live as live_image
 from cameras.vision.decoder import Frame as DecodedFrame
+from cameras.vision.decoder import SideOutput
 from cameras.vision.registry import AnalysedFrame, Motion, VisionStream, stream_key
 from counting.models import CountRecord
 from counting.video import live, locks, storage
@@ -232,7 +233,12 @@ def test_counting_shares_the_cameras_stream():
 
     assert len(streams) == 1
     assert {(d.kind, d.id) for d in streams[0].demands} == {("camera", "CAM-57"), ("counting", "CAM-57")}
-    assert streams[0].decoder_settings().fps == 25.0  # the camera's 5 fps, raised to the counting rate
+    settings = streams[0].decoder_settings()
+    # One decoder: the camera's 720p at its 5 fps, and a side output of the counter's 320-pixel frames at the
+    # counting rate; the counting analyzer gets the side output's frames.
+    assert (settings.max_width, settings.max_height, settings.fps) == (1280, 720, 5.0)
+    assert settings.side == SideOutput(max_width=320, max_height=720, fps=25.0, queue=12)
+    assert streams[0].output_of("counting") == 1 and streams[0].output_of(None) == 0
 
 
 @pytest.mark.django_db

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 
+import cv2
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cameras.vision.worker import VisionWorker
@@ -20,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-streams", type=int, help="Hold at most this many streams")
 
     def handle(self, *args, **options):
+        threads = int(getattr(settings, "VISION_OPENCV_THREADS", 1))
+        if threads > 0:
+            cv2.setNumThreads(threads)
         worker = VisionWorker(options.get("worker_id"), max_streams=options.get("max_streams"))
 
         def stop(signum, frame):
