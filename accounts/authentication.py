@@ -19,7 +19,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import redis
 from django.core.cache import cache
 from django.db import router, transaction
 from django.utils import timezone
@@ -43,7 +42,6 @@ LAST_ACTIVE_RESOLUTION = timedelta(minutes=1)
 # at once through the stamps; this only bounds what an unannounced change (a raw SQL update) may leave.
 CREDENTIAL_CACHE_SECONDS = 30
 CREDENTIAL_CACHE_MAX = 10_000  # entries per process and kind; past it the cache starts again empty
-STAMP_TTL_SECONDS = 86_400  # a stamp nobody bumped for a day is dropped: a missing one reads as "changed"
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
 _KEY_FIELDS = [field.attname for field in ApiKey._meta.concrete_fields]
@@ -110,14 +108,7 @@ def bump_stamp(kind: str, ident: object = "", *, after_commit: bool = True) -> N
     key = _stamp_key(kind, ident)
 
     def bump() -> None:
-        try:
-            pipe = cache_client().pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, STAMP_TTL_SECONDS)
-            pipe.execute()
-        except redis.RedisError as exc:
-            # The change itself must not fail with Redis: other processes notice within the cache's life.
-            logger.warning("could not announce a credential change (%s): %s", key, exc)
+        stamped_copies.bump_key(key, f"credentials ({key})")
 
     bump()
     if after_commit:

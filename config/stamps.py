@@ -52,6 +52,18 @@ def _made_key(name: str, key_prefix: str, version: int) -> str:
     return cache.make_and_validate_key(f"stamp:{name}")
 
 
+def bump_key(key: str, what: str) -> None:
+    """Move the stamp at ``key`` on (and renew its life). A Redis failure is logged, never raised: the change it
+    announces must not fail with Redis, and every copy kept under a stamp ages out by itself."""
+    try:
+        pipe = cache_client().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, STAMP_TTL_SECONDS)
+        pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("could not announce a change of %s: %s", what, exc)
+
+
 class StampedCopy(Generic[T]):
     """What ``load()`` returns, kept by this process while the stamp ``name`` is unchanged (thread-safe)."""
 
@@ -87,14 +99,7 @@ class StampedCopy(Generic[T]):
 
         def bump() -> None:
             self.forget()
-            try:
-                pipe = cache_client().pipeline(transaction=False)
-                pipe.incr(key)
-                pipe.expire(key, STAMP_TTL_SECONDS)
-                pipe.execute()
-            except redis.RedisError as exc:
-                # The change itself must not fail with Redis: other processes notice within MAX_AGE_SECONDS.
-                logger.warning("could not announce a change of %s: %s", self.name, exc)
+            bump_key(key, self.name)
 
         bump()
         transaction.on_commit(bump)
@@ -147,15 +152,7 @@ class StampedValues(Generic[T]):
     def bump(self) -> None:
         """Announce a committed change: every process's values are stale from now on."""
         self.forget()
-        key = _stamp_key(self.name)
-        try:
-            pipe = cache_client().pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, STAMP_TTL_SECONDS)
-            pipe.execute()
-        except redis.RedisError as exc:
-            # The change itself must not fail with Redis: the values expire within ``max_age``.
-            logger.warning("could not announce a change of %s: %s", self.name, exc)
+        bump_key(_stamp_key(self.name), self.name)
 
 
 def read_stamps(names: list[str]) -> list[object]:
