@@ -101,8 +101,6 @@ def _refresh_live() -> None:
 
 
 def _audit(by: Editor, detection: Detection, profile, decision: dict[str, Any]) -> None:
-    from accounts.audit import record
-
     similarity = decision["similarity"]
     message = (
         f"Rejected the match of detection {detection.pk} to {profile.employee_id} ({profile.name})"
@@ -110,15 +108,4 @@ def _audit(by: Editor, detection: Detection, profile, decision: dict[str, Any]) 
         + (f", margin {decision['margin']:.4f}" if decision["margin"] is not None else "")
     )
     context = {"employee_id": profile.employee_id, "camera_id": detection.camera_id, **decision}
-    if by.surface:
-        message = f"{message} ({by.surface})"
-        context = {**context, "path": by.path} if by.path else context
-    record(
-        actor=by.actor,
-        actor_role=by.role,
-        action="detection.match_rejected",
-        resource_type="detection",
-        resource_id=str(detection.pk),
-        message=message,
-        context=context,
-    )
+    by.audit("detection.match_rejected", "detection", str(detection.pk), message, **context)
