@@ -63,11 +63,17 @@ def tree_cpu_seconds(pid: int) -> dict[int, float]:
 
 def cpu_share(pid: int, seconds: float) -> float:
     """Share of one core the process tree used over ``seconds`` (pids alive at both ends)."""
+    return cpu_shares(pid, seconds)[0]
+
+
+def cpu_shares(pid: int, seconds: float) -> tuple[float, float]:
+    """Share of one core the process tree used over ``seconds`` (pids alive at both ends), and the part of it
+    its children used (the worker's ffmpeg decoders)."""
     before = tree_cpu_seconds(pid)
     time.sleep(seconds)
     after = tree_cpu_seconds(pid)
-    used = sum(after[p] - before[p] for p in after if p in before)
-    return used / seconds
+    used = {p: after[p] - before[p] for p in after if p in before}
+    return sum(used.values()) / seconds, sum(v for p, v in used.items() if p != pid) / seconds
 
 
 def make_clips(folder: Path) -> dict[str, Path]:
@@ -148,7 +154,7 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool, counting:
         time.sleep(WARMUP_SECONDS)
         start = health.watch_states(ids)
         load = os.getloadavg()[0]
-        share = cpu_share(worker.pid, seconds)
+        share, decoders = cpu_shares(worker.pid, seconds)
         load = (load + os.getloadavg()[0]) / 2
         end = health.watch_states(ids)
     finally:
@@ -159,6 +165,7 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool, counting:
     fps = sum(end[i]["fps"] for i in ids if i in end) / max(1, len(ids))
     return {
         "cpu": share,
+        "decoders": decoders,
         "dropped": dropped / decoded if decoded else 1.0,
         "fps": fps,
         "frames": decoded,
@@ -191,7 +198,7 @@ def child(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="argus-bench-cameras-") as folder:
         clips = make_clips(Path(folder))
         idle_names = linked(clips["idle"], 1)
-        people_names = linked(clips["people"], args.max_cameras)
+        people_names = linked(clips["people"], max(1, args.max_cameras))
         with RtspTestServer(folder) as server:
             idle_url = server.url(idle_names[0], loop=True)
             people_urls = [server.url(name, loop=True) for name in people_names]
@@ -202,23 +209,31 @@ def child(args: argparse.Namespace) -> int:
             )
             rate = "counted at 25 fps (320 px), faces at 5 fps (720p)" if counting else "analysed at 5 fps"
             print(f"\none camera, 1280x720 at 25 fps, {rate}:")
-            print(f"{'':10} {'Argus % core':>13} {'bare decode':>12} {'ratio':>7} {'dropped':>8} {'load avg':>9}")
+            print(
+                f"{'':10} {'Argus % core':>13} {'in ffmpeg':>10} {'bare decode':>12} {'ratio':>7} {'dropped':>8} "
+                f"{'load avg':>9}"
+            )
             for label, url in (("idle", idle_url), ("people", people_urls[0])):
                 bare = measure_bare_decode(url, args.seconds)
                 argus = measure_worker([url], args.seconds, recognition, counting)
                 print(
-                    f"{label:10} {argus['cpu'] * 100:12.1f}% {bare * 100:11.1f}% {argus['cpu'] / bare:6.2f}x "
+                    f"{label:10} {argus['cpu'] * 100:12.1f}% {argus['decoders'] * 100:9.1f}% {bare * 100:11.1f}% "
+                    f"{argus['cpu'] / bare:6.2f}x "
                     f"{argus['dropped'] * 100:7.2f}% {argus['load']:9.2f}",
                     flush=True,
                 )
             print("\npeople-cameras on one worker:")
-            print(f"{'cameras':>8} {'% core':>8} {'per camera':>11} {'fps each':>9} {'dropped':>8} {'load avg':>9}")
+            print(
+                f"{'cameras':>8} {'% core':>8} {'in ffmpeg':>10} {'per camera':>11} {'fps each':>9} {'dropped':>8} "
+                f"{'load avg':>9}"
+            )
             sustained = 0
             count = 2
             while count <= args.max_cameras:
                 result = measure_worker(people_urls[:count], args.seconds, recognition, counting)
                 print(
-                    f"{count:8d} {result['cpu'] * 100:7.1f}% {result['cpu'] * 100 / count:10.1f}% "
+                    f"{count:8d} {result['cpu'] * 100:7.1f}% {result['decoders'] * 100:9.1f}% "
+                    f"{result['cpu'] * 100 / count:10.1f}% "
                     f"{result['fps']:9.2f} {result['dropped'] * 100:7.2f}% {result['load']:9.2f}",
                     flush=True,
                 )

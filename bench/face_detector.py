@@ -207,7 +207,7 @@ def main() -> None:
             shrink = detector.network_max_side / max(frame.shape[:2])
             searched = np.ascontiguousarray(cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
             started = time.perf_counter()
-            detector._library.detectRGB(searched.shape[1], searched.shape[0], searched.tobytes())
+            detector._network.detect(searched)
             network.append(time.perf_counter() - started)
     alone = statistics.median(network) * 1000
     print(

