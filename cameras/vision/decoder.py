@@ -15,6 +15,7 @@ piped and looked at only at the rate that needs them. Each frame says which outp
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -43,6 +44,10 @@ IO_TIMEOUT_SECONDS = 10.0
 STALL_SECONDS = 15.0
 STDERR_LINES_KEPT = 30
 SETTLE_SECONDS = 2.0
+# A 720p BGR frame is 2.7 MB: through Linux's default 64 kB pipe, ffmpeg and the reader take turns some forty
+# times a frame. With 1 MB (the unprivileged maximum by default) they take three, at half the reader's CPU.
+PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,10 @@ class StreamDecoder:
             if side_write is not None:
                 os.close(side_write)  # ffmpeg holds its own copy: the reader sees the end when ffmpeg exits
         side = os.fdopen(side_read, "rb") if side_read is not None else None
+        for pipe in (self._process.stdout, side):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # a smaller limit set by the host: the default size works
+                    fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, PIPE_BYTES)
         self.stats.connects += 1
         errors = threading.Thread(
             target=self._read_stderr, args=(self._process, sizes, outputs, size_known), name=f"ffmpeg log {self.name}"

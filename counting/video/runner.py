@@ -208,7 +208,11 @@ class FrameCounting:
     def _start(self) -> list[CountEvent]:
         primer, self.primer = self.primer, []
         self.counter = VideoCounter(
-            self.config, self.source_size, fps=self.fps or measured_fps(primer), params=self.params
+            self.config,
+            self.source_size,
+            fps=self.fps or measured_fps(primer),
+            params=self.params,
+            skip_still=self.live,  # a live camera's empty hours; a file is counted frame by frame
         )
         most = LIVE_PRIME_FRAMES if self.live else PRIME_MAX_FRAMES
         if primer:
