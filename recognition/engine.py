@@ -192,6 +192,8 @@ class FaceEngine:
 
     def load(self) -> None:
         """Load the model and detector now (otherwise the first call does)."""
+        if self._model is not None:  # loaded: no need to wait for the lock a search may hold
+            return
         with self._lock:
             if self._model is not None:
                 return
@@ -228,13 +230,19 @@ class FaceEngine:
             searched if scale == 1.0 else cv2.resize(searched, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         )
         self.load()
-        with self._lock:
-            if within is not None and self.detector_name == "yunet":
-                shrink = self._detector.shrink_for(round(width * scale), round(height * scale))
-                regions = self._detector.detect_faces(small, shrink=shrink)
-            else:
+        if self.detector_name == "yunet":
+            # Without the engine's lock: the network is called with the GIL released and keeps nothing between
+            # calls, and dlib's shape predictor runs under the GIL. The cameras of a vision worker share this
+            # engine, and their searches run at once, one per core.
+            shrink = (
+                self._detector.shrink_for(round(width * scale), round(height * scale)) if within is not None else None
+            )
+            regions = self._detector.detect_faces(small, shrink=shrink)
+            noses = [None] * len(regions)
+        else:
+            with self._lock:
                 regions = self._detector.detect_faces(small)
-            noses = self._dlib_noses(small, regions)
+                noses = self._dlib_noses(small, regions)
         faces = []
         for region, nose in zip(regions, noses, strict=True):
             x0, y0 = max(0.0, region.x / scale + left), max(0.0, region.y / scale + top)

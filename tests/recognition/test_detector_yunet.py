@@ -209,3 +209,19 @@ def test_other_threads_run_while_the_network_searches_a_frame(shared_data):
         sys.setswitchinterval(previous)
 
     assert seen_inside == [True]
+
+
+def test_a_yunet_search_does_not_wait_for_the_engines_lock(yunet, astronaut):
+    """Another camera's embedding holds the shared engine's lock: a search goes on meanwhile."""
+    import threading
+
+    found = []
+    with yunet._lock:
+        searcher = threading.Thread(target=lambda: found.extend(yunet.detect(astronaut)))
+        searcher.start()
+        searcher.join(30)
+        finished_while_held = not searcher.is_alive()
+    searcher.join(30)
+
+    assert finished_while_held
+    assert len(found) == 1
