@@ -128,7 +128,10 @@ class DecoderStats:
         start = max(self.connected_at + SETTLE_SECONDS, now - window)
         if now - start < 1.0:
             return 0.0
-        return round(sum(1 for t in self.recent if t > start) / (now - start), 2)
+        # A copy first (made in one step under the GIL): the reader thread appends meanwhile, and iterating the
+        # deque itself while it grows raises.
+        recent = tuple(self.recent)
+        return round(sum(1 for t in recent if t > start) / (now - start), 2)
 
 
 def input_args(url: str, stream_type: str) -> list[str]:

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from cameras.rtsp_server import RtspTestServer
-from cameras.vision.decoder import DecoderSettings, SideOutput, StreamDecoder
+from cameras.vision.decoder import DecoderSettings, DecoderStats, SideOutput, StreamDecoder
 from cameras.vision.registry import StreamDemand, VisionStream
 
 
@@ -173,3 +173,30 @@ def test_stop_ends_ffmpeg(rtsp_server, decoder_for):
     decoder.stop()
 
     assert decoder.pid is None and not decoder.running
+
+
+def test_the_analysed_rate_is_read_while_the_reader_thread_adds_frames():
+    import sys
+    import threading
+
+    now = time.time()
+    stats = DecoderStats(connected=True, connected_at=now - 60)
+    stats.recent.extend(now - 5 + i / 100 for i in range(300))
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            stats.recent.append(time.time())
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns as often as they can
+    appender = threading.Thread(target=reader)
+    appender.start()
+    try:
+        rates = [stats.analysed_fps(now) for _ in range(2000)]
+    finally:
+        stop.set()
+        appender.join(10)
+        sys.setswitchinterval(previous)
+
+    assert all(rate > 0 for rate in rates)
