@@ -407,7 +407,7 @@ class StreamDecoder:
 
     def _error_text(self) -> str:
         """The most telling line of ffmpeg's log: the last one that is not a banner or stream description."""
-        for line in reversed(self._stderr):
+        for line in reversed(tuple(self._stderr)):  # a copy: the log thread may still be adding lines
             text = line.strip()
             if text and not text.startswith(("Input #", "Output #", "Stream #", "Metadata", "Duration", "  ")):
                 return text[:300]
