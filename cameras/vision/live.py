@@ -3,6 +3,8 @@
 About once a second the newest frame is kept in Redis (``latest_jpeg``), from which the dashboard's live view
 serves a picture per camera behind its sign-in; every ``VISION_THUMBNAIL_SECONDS`` it becomes the camera's
 thumbnail in storage (the previous one is deleted), so camera tiles are never empty while a camera streams.
+While the motion gate sees nothing move, the picture is not encoded again each second: the last JPEG is kept
+alive (the same picture) and a new one made at the next thumbnail.
 """
 
 from __future__ import annotations
@@ -98,18 +100,24 @@ class LiveImage:
         self.thumbnail_every = float(getattr(settings, "VISION_THUMBNAIL_SECONDS", 10.0))
         self.live_at = 0.0
         self.thumbnail_at = 0.0
+        self.jpeg: bytes | None = None
+        self.encoded = 0  # pictures encoded, for tests and logs
 
     def on_frame(self, frame: AnalysedFrame) -> None:
         now = time.time()
         if now - self.live_at < self.live_every:
             return
         self.live_at = now
-        jpeg = encode_jpeg(frame.pixels)
+        thumbnail_due = now - self.thumbnail_at >= self.thumbnail_every
+        if self.jpeg is None or frame.motion.active or thumbnail_due:
+            self.jpeg = encode_jpeg(frame.pixels)
+            self.encoded += 1
+        jpeg = self.jpeg
         pipe = get_redis().pipeline()
         for camera_id in self.camera_ids:
             pipe.set(live_key(camera_id), jpeg, ex=LIVE_TTL_SECONDS)
         pipe.execute()
-        if now - self.thumbnail_at >= self.thumbnail_every:
+        if thumbnail_due:
             self.thumbnail_at = now
             for camera_id in self.camera_ids:
                 store_thumbnail(camera_id, jpeg, frame.captured_at)
