@@ -56,7 +56,7 @@ def test_a_moving_picture_is_encoded_anew(watched_camera):
 
 
 def test_a_still_picture_is_encoded_again_with_each_thumbnail(watched_camera):
-    camera, analyzer = watched_camera
+    _camera, analyzer = watched_camera
     analyzer.thumbnail_every = 0.0
     hall = np.full((360, 640, 3), 120, dtype=np.uint8)
 
