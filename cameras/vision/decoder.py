@@ -340,8 +340,8 @@ class StreamDecoder:
         """Read one output's frames until it ends; ``rated``: its frames make the analysed rate (the fastest)."""
         frame_bytes = width * height * 3
         while not self._stop.is_set():
-            buffer = bytearray(frame_bytes)
-            view = memoryview(buffer)
+            pixels = np.empty((height, width, 3), dtype=np.uint8)  # filled by the read: not zeroed first
+            view = memoryview(pixels).cast("B")
             filled = 0
             while filled < frame_bytes:
                 read = stdout.readinto(view[filled:])
@@ -349,7 +349,6 @@ class StreamDecoder:
                     return
                 filled += read
             now = time.time()
-            pixels = np.frombuffer(buffer, dtype=np.uint8).reshape(height, width, 3)
             with self._ready:
                 # Numbers keep growing across connections: an analyzer never takes a new frame for one it had.
                 index = self._counts[output] = self._counts.get(output, 0) + 1

@@ -42,11 +42,11 @@ class CounterParams:
     # A live camera shows an empty, still scene most of the day, at 25 frames a second: such frames are
     # skipped (``skip_still``) when no track is alive and a grey copy this wide differs from the last frame
     # looked at by no more than ``still_level`` grey levels anywhere. A person a few pixels wide at 80 is
-    # tens of levels off their background. One frame in ``still_every`` is looked at all the same, so the
-    # background keeps following slow changes of light.
+    # tens of levels off their background. One frame in ``still_every`` (a second at 25 fps) is looked at all the
+    # same, so the background keeps following slow changes of light.
     still_width: int = 80
     still_level: int = 10
-    still_every: int = 10
+    still_every: int = 25
 
 
 @dataclass(frozen=True)
