@@ -178,6 +178,28 @@ def child(args) -> int:
     BaseDatabaseWrapper.connect = connect
     print(f"{len(connects)} database connection(s) opened over 100 events")
 
+    import gc
+
+    collections = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    started_at = [0.0]
+
+    def timed_gc(phase, info):
+        if phase == "start":
+            started_at[0] = time.thread_time()
+        else:
+            collections[info["generation"]][0] += 1
+            collections[info["generation"]][1] += time.thread_time() - started_at[0]
+
+    gc.callbacks.append(timed_gc)
+    for _ in range(1000):
+        post()
+    gc.callbacks.remove(timed_gc)
+    print(
+        "garbage collections over 1000 events: "
+        + ", ".join(f"gen{g}: {n} ({t * 1000:.1f} ms CPU)" for g, (n, t) in collections.items())
+        + f"; {len(gc.get_objects())} objects tracked"
+    )
+
     rounds = []
     for _ in range(args.repeat):
         cpu, wall = time.process_time(), time.perf_counter()
