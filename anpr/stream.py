@@ -128,8 +128,9 @@ listeners: StampedCopy[bool] = StampedCopy("anpr:stream-listeners", _group_has_m
 
 
 def joined() -> None:
-    """A consumer joined the group: every process reads the members again before its next event."""
-    listeners.changed()
+    """A consumer joined the group: every process reads the members again before its next event. (The group
+    is in Redis, not the database: no transaction to wait for, and a WebSocket joins with the database down.)"""
+    listeners.bump()
 
 
 def publish(payload: dict[str, Any]) -> None:

@@ -97,6 +97,11 @@ class StampedCopy(Generic[T]):
         bump()
         transaction.on_commit(bump)
 
+    def bump(self) -> None:
+        """Announce a change that is visible already (no transaction to wait for, no database touched)."""
+        self.forget()
+        bump_key(_stamp_key(self.name), self.name)
+
 
 class StampedValues(Generic[T]):
     """Values this process keeps by key (several lists, each as its answer is sent), each valid while the stamp
