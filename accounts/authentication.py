@@ -33,7 +33,7 @@ from accounts.models import ApiKey, Role, User
 from accounts.tokens import revocation_key
 from config import stamps as stamped_copies
 from config.api import ratelimit
-from config.cache import cache_client
+from config.cache import cache_client, made_key
 
 logger = logging.getLogger("argus.auth")
 
@@ -57,7 +57,7 @@ _validated_tokens: dict[bytes, tuple[object, float, object]] = {}
 
 
 def _stamp_key(kind: str, ident: object = "") -> str:
-    return cache.make_and_validate_key(f"auth:stamp:{kind}:{ident}")
+    return made_key(f"auth:stamp:{kind}:{ident}")
 
 
 class CredentialCache:
@@ -185,7 +185,7 @@ class AccessTokenAuthentication(JWTAuthentication):
             pipe.exists(cache.make_and_validate_key(revocation_key(sid)))
         pipe.get(_stamp_key("user", user_id))
         pipe.get(_stamp_key("role"))
-        pipe.set(cache.make_and_validate_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
+        pipe.set(made_key(_activity_key(user_id)), 1, nx=True, ex=_activity_seconds())
         # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
         read_stamps = stamped_copies.queue_read(pipe) if _view_prefetches_stamps(self.request) else None
         # The token the view's throttle will take, in the same round trip (config.api.ratelimit.prefetch_for).
@@ -282,7 +282,7 @@ def authenticate_api_key(raw: str, request=None) -> ApiKey:
     prefetch = None
     read_stamps = None
     if known is not None:
-        pipe.set(cache.make_and_validate_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
+        pipe.set(made_key(_key_used_key(known[_KEY_PK])), 1, nx=True, ex=60)
         if request is not None:
             # The stamps of the process's copies the view consults (config.stamps), in the same round trip.
             if _view_prefetches_stamps(request):

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.consumers import user_for_token
+from anpr import stream
 from anpr.stream import GROUP
 from config.realtime import CLOSE_UNAUTHENTICATED
 
@@ -72,6 +74,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_send(self.worker_group, {"type": "stream.replaced", "by": self.channel_name})
             await self.channel_layer.group_add(self.worker_group, self.channel_name)
         await self.channel_layer.group_add(GROUP, self.channel_name)
+        await sync_to_async(stream.joined)()  # publishers that saw no member look again (anpr.stream)
         self.joined = True
         await self.accept()
 

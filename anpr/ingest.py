@@ -34,7 +34,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import signals
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
@@ -389,7 +390,7 @@ def _store(event: PlateEvent, valid: ValidEvent, images: list[ValidImage], keys:
     try:
         with transaction.atomic():
             try:
-                event.save(force_insert=True)
+                _insert(event)
             except IntegrityError as exc:
                 if getattr(exc.__cause__, "sqlstate", None) == "23505":  # unique_violation: the event id
                     raise duplicate(valid.event_id) from None
@@ -405,6 +406,39 @@ def _store(event: PlateEvent, valid: ValidEvent, images: list[ValidImage], keys:
                 default_storage.delete(key)
         raise
     return event
+
+
+def _insert(event: PlateEvent) -> None:
+    """``event.save(force_insert=True)``: the same INSERT, without the ORM's work around it.
+
+    Per event, ``save`` compiles the statement anew (an InsertQuery and its compiler, 17 columns quoted and
+    assembled) and sends the model signals: about a tenth of the whole request's CPU. The statement is the
+    same every time, so it is made once per database; the values are prepared as ``save`` prepares them. A
+    receiver of ``pre_save`` or ``post_save`` for events (there is none today) gets ``save`` itself."""
+    if signals.pre_save.has_listeners(PlateEvent) or signals.post_save.has_listeners(PlateEvent):
+        event.save(force_insert=True)
+        return
+    using = router.db_for_write(PlateEvent, instance=event)
+    connection = connections[using]
+    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _INSERTED_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(using), values)
+    event._state.adding, event._state.db = False, using
+
+
+# Every column of the table, as save() writes them on an insert (the primary key is the client's event id).
+_INSERTED_FIELDS = tuple(PlateEvent._meta.local_concrete_fields)
+_INSERT_SQL: dict[str, str] = {}
+
+
+def _insert_sql(using: str) -> str:
+    sql = _INSERT_SQL.get(using)
+    if sql is None:
+        quote = connections[using].ops.quote_name
+        columns = ", ".join(quote(field.column) for field in _INSERTED_FIELDS)
+        marks = ", ".join(["%s"] * len(_INSERTED_FIELDS))
+        sql = _INSERT_SQL[using] = f"INSERT INTO {quote(PlateEvent._meta.db_table)} ({columns}) VALUES ({marks})"
+    return sql
 
 
 def _write_images(event: PlateEvent, images: list[ValidImage], keys: dict[str, str], written: list[str]) -> list[str]:

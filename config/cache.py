@@ -15,6 +15,7 @@ and options; redis-py's pools are thread-safe and start again in a forked child.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -72,3 +73,20 @@ def cache_client():
     from django.core.cache import cache
 
     return cache._cache.get_client(None, write=True)
+
+
+def made_key(raw: str) -> str:
+    """``cache.make_and_validate_key(raw)``, made once per key (and cache prefix and version).
+
+    Django validates a key character by character in Python on every call, and the request path names the
+    same few keys (stamps, a key's or a person's once-a-minute mark) on every request."""
+    from django.core.cache import cache
+
+    return _made_key(raw, cache.key_prefix, cache.version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _made_key(raw: str, key_prefix: str, version: int) -> str:
+    from django.core.cache import cache
+
+    return cache.make_and_validate_key(raw)

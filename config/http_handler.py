@@ -17,6 +17,7 @@ anything that asks for Django's thread-sensitive mode still get the request's ow
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +50,7 @@ class PooledASGIHandler(ASGIHandler):
         # The synchronous chain: the middleware and views are all synchronous, so no adapter between them.
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=threads or request_threads(), thread_name_prefix="request")
+        self._hops: tuple[object, object, object] | None = None  # (executor, respond, close) on the pool
         self._resolved: tuple[object, dict[str, ResolverMatch]] = (None, {})  # (resolver, matches by path)
 
     def resolve_request(self, request):
@@ -73,8 +75,14 @@ class PooledASGIHandler(ASGIHandler):
         request.resolver_match = match = _copy_of(match)
         return match
 
-    def _in_pool(self, function):
-        return sync_to_async(function, thread_sensitive=False, executor=self.executor)
+    def _pool_hops(self):
+        """``respond`` and a response's ``close`` as awaitables on the pool, made once per executor: asgiref
+        inspects and wraps the function each time one is made (twice a request)."""
+        hops = self._hops
+        if hops is None or hops[0] is not self.executor:
+            run = functools.partial(sync_to_async, thread_sensitive=False, executor=self.executor)
+            hops = self._hops = (self.executor, run(self.respond), run(_close))
+        return hops[1], hops[2]
 
     def respond(self, scope, body_file):
         """The request's synchronous part, on a pool thread: its response (an error response for a request
@@ -95,17 +103,22 @@ class PooledASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         set_script_prefix(get_script_prefix(scope))
+        respond, close = self._pool_hops()
         try:
-            response = await self._in_pool(self.respond)(scope, body_file)
+            response = await respond(scope, body_file)
             try:
                 await self.send_response(response, send)
             except asyncio.CancelledError:
                 pass  # the client went away while the response was sent
             finally:
                 # Always closed, as a WSGI server would: request_finished and the usage record run here.
-                await self._in_pool(response.close)()
+                await close(response)
         finally:
             body_file.close()
+
+
+def _close(response) -> None:
+    response.close()
 
 
 def _copy_of(match: ResolverMatch) -> ResolverMatch:

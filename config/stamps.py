@@ -17,7 +17,6 @@ A view that sets ``prefetch_stamps`` gets every stamp in authentication's round 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 import time
@@ -25,10 +24,9 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 import redis
-from django.core.cache import cache
 from django.db import transaction
 
-from config.cache import cache_client
+from config.cache import cache_client, made_key
 
 logger = logging.getLogger("argus.stamps")
 
@@ -44,12 +42,7 @@ _scope = threading.local()
 
 def _stamp_key(name: str) -> str:
     # Read on every request that prefetches the stamps: made once per name (and cache prefix and version).
-    return _made_key(name, cache.key_prefix, cache.version)
-
-
-@functools.lru_cache(maxsize=1024)
-def _made_key(name: str, key_prefix: str, version: int) -> str:
-    return cache.make_and_validate_key(f"stamp:{name}")
+    return made_key(f"stamp:{name}")
 
 
 def bump_key(key: str, what: str) -> None:
@@ -103,6 +96,11 @@ class StampedCopy(Generic[T]):
 
         bump()
         transaction.on_commit(bump)
+
+    def bump(self) -> None:
+        """Announce a change that is visible already (no transaction to wait for, no database touched)."""
+        self.forget()
+        bump_key(_stamp_key(self.name), self.name)
 
 
 class StampedValues(Generic[T]):

@@ -153,6 +153,29 @@ async def test_stream_carries_every_accepted_event_in_order(connect, reader_toke
     assert received == ["evt-0", "evt-1", "evt-2"]
 
 
+async def test_no_member_no_send_and_a_consumer_that_joins_later_gets_the_next_event(
+    connect, reader_token, ingest_client, monkeypatch
+):
+    """With nobody on the stream an event is not handed to the publisher (a group_send to an empty group is
+    two round trips for nothing); this process then holds "no member", and a consumer that joins moves the
+    stamp, so the very next event reaches it."""
+    from anpr import stream
+
+    handed_over = []
+    submit = stream.Publisher.submit
+    monkeypatch.setattr(
+        stream.Publisher, "submit", lambda self, message: handed_over.append(message) or submit(self, message)
+    )
+
+    assert await ingest(ingest_client, spec_event(event_id="evt-unheard")) == 202
+    assert handed_over == []
+
+    communicator, _, _ = await connect(f"token={reader_token}")
+    assert await ingest(ingest_client, spec_event(event_id="evt-heard")) == 202
+    assert (await communicator.receive_json_from(TIMEOUT))["data"]["id"] == "evt-heard"
+    assert [message["data"]["event_id"] for message in handed_over] == ["evt-heard"]
+
+
 async def test_refused_events_are_not_streamed(connect, reader_token, ingest_client):
     communicator, _, _ = await connect(f"token={reader_token}")
     assert await ingest(ingest_client, spec_event(event_id="evt-1")) == 202
