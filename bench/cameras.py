@@ -5,8 +5,10 @@
 
 1. Two clips, 1280x720 at 25 fps, H.264: *idle* (one still frame of ../shared/data/video/pedestrians.avi, so
    the encoder sends almost nothing but the picture does not change) and *people* (the footage itself, people
-   walking). The RTSP test server serves each under many names (hard links), so every camera is a stream of
-   its own, looped for as long as it is read.
+   walking). RTSP test servers serve each under many names (hard links), so every camera is a stream of its
+   own, looped for as long as it is read; one server process per 4 cameras (a single server fell behind at 8
+   idle streams: 18.8 fps each while the worker used 55 % of a core; the cameras' simulation must not be what
+   runs out). The servers' CPU share is printed beside the worker's: they take the same 2 cores.
 2. Baseline, in the same run: a bare ``ffmpeg -i <stream> -f null -`` decoding one stream and nothing else,
    the floor any analysis of a 720p 25 fps camera stands on.
 3. Argus: a real ``manage.py run_vision`` process on a scratch database with N cameras at their default
@@ -28,6 +30,8 @@ The machine is shared and noisy: read the ratios, and run it more than once.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import subprocess
 import sys
@@ -44,6 +48,7 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 SCRATCH_DB = "argus_bench_cameras"
 FOOTAGE = BASE_DIR.parent / "shared" / "data" / "video" / "pedestrians.avi"
 WARMUP_SECONDS = 10.0
+STREAMS_PER_SERVER = 4
 
 
 def tree_cpu_seconds(pid: int) -> dict[int, float]:
@@ -67,14 +72,21 @@ def cpu_share(pid: int, seconds: float) -> float:
     return cpu_shares(pid, seconds)[0]
 
 
-def cpu_shares(pid: int, seconds: float) -> tuple[float, float]:
-    """Share of one core the process tree used over ``seconds`` (pids alive at both ends), and the part of it
-    its children used (the worker's ffmpeg decoders)."""
+def cpu_shares(pid: int, seconds: float, others: tuple[int, ...] = ()) -> tuple[float, float, float]:
+    """Share of one core the process tree used over ``seconds`` (pids alive at both ends), the part of it its
+    children used (the worker's ffmpeg decoders), and the share the ``others`` used meanwhile (the servers)."""
     before = tree_cpu_seconds(pid)
+    before_others = {other: sum(tree_cpu_seconds(other).values()) for other in others}
     time.sleep(seconds)
     after = tree_cpu_seconds(pid)
+    after_others = {other: sum(tree_cpu_seconds(other).values()) for other in others}
     used = {p: after[p] - before[p] for p in after if p in before}
-    return sum(used.values()) / seconds, sum(v for p, v in used.items() if p != pid) / seconds
+    elsewhere = sum(after_others[other] - before_others[other] for other in others)
+    return (
+        sum(used.values()) / seconds,
+        sum(v for p, v in used.items() if p != pid) / seconds,
+        elsewhere / seconds,
+    )
 
 
 def make_clips(folder: Path) -> dict[str, Path]:
@@ -129,8 +141,11 @@ COUNTING_LINE = {
 }
 
 
-def measure_worker(urls: list[str], seconds: float, recognition: bool, counting: bool) -> dict[str, float]:
-    """CPU share of a worker watching ``urls`` and the share of analysis frames it dropped."""
+def measure_worker(
+    urls: list[str], seconds: float, recognition: bool, counting: bool, servers: tuple[int, ...] = ()
+) -> dict[str, float]:
+    """CPU share of a worker watching ``urls`` and the share of analysis frames it dropped; the CPU share of the
+    RTSP servers (pids ``servers``) meanwhile."""
     from cameras.models import Camera
     from cameras.vision import health
 
@@ -155,7 +170,7 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool, counting:
         time.sleep(WARMUP_SECONDS)
         start = health.watch_states(ids)
         load = os.getloadavg()[0]
-        share, decoders = cpu_shares(worker.pid, seconds)
+        share, decoders, served = cpu_shares(worker.pid, seconds, servers)
         load = (load + os.getloadavg()[0]) / 2
         end = health.watch_states(ids)
     finally:
@@ -167,6 +182,7 @@ def measure_worker(urls: list[str], seconds: float, recognition: bool, counting:
     return {
         "cpu": share,
         "decoders": decoders,
+        "servers": served,
         "dropped": dropped / decoded if decoded else 1.0,
         "fps": fps,
         "frames": decoded,
@@ -189,21 +205,24 @@ def measure_bare_decode(url: str, seconds: float) -> float:
         process.wait()
 
 
-def ramp(label: str, urls: list[str], args: argparse.Namespace, recognition: bool, counting: bool) -> int:
+def ramp(
+    label: str, urls: list[str], args: argparse.Namespace, recognition: bool, counting: bool, servers: tuple[int, ...]
+) -> int:
     """Cameras of one kind added two at a time until more than 1 % of their analysis frames are dropped; the
     largest count under 1 %."""
     print(f"\n{label}-cameras on one worker:")
     print(
         f"{'cameras':>8} {'% core':>8} {'in ffmpeg':>10} {'per camera':>11} {'fps each':>9} {'dropped':>8} "
-        f"{'load avg':>9}"
+        f"{'load avg':>9} {'servers':>8}"
     )
     sustained = 0
     for count in range(2, args.max_cameras + 1, 2):
-        result = measure_worker(urls[:count], args.seconds, recognition, counting)
+        result = measure_worker(urls[:count], args.seconds, recognition, counting, servers)
         print(
             f"{count:8d} {result['cpu'] * 100:7.1f}% {result['decoders'] * 100:9.1f}% "
             f"{result['cpu'] * 100 / count:10.1f}% "
-            f"{result['fps']:9.2f} {result['dropped'] * 100:7.2f}% {result['load']:9.2f}",
+            f"{result['fps']:9.2f} {result['dropped'] * 100:7.2f}% {result['load']:9.2f} "
+            f"{result['servers'] * 100:7.1f}%",
             flush=True,
         )
         if result["dropped"] >= 0.01:
@@ -223,10 +242,17 @@ def child(args: argparse.Namespace) -> int:
         clips = make_clips(Path(folder))
         idle_names = linked(clips["idle"], max(1, args.max_cameras))
         people_names = linked(clips["people"], max(1, args.max_cameras))
-        with RtspTestServer(folder) as server:
-            idle_urls = [server.url(name, loop=True) for name in idle_names]
+        with contextlib.ExitStack() as stack:
+            # One Python server process (one core at most) serves some 6 such streams at 25 fps: a few serve them,
+            # so that the cameras, not their simulation, are what runs out.
+            servers = [
+                stack.enter_context(RtspTestServer(folder))
+                for _ in range(math.ceil(max(1, args.max_cameras) / STREAMS_PER_SERVER))
+            ]
+            pids = tuple(server.process.pid for server in servers if server.process is not None)
+            idle_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(idle_names)]
             idle_url = idle_urls[0]
-            people_urls = [server.url(name, loop=True) for name in people_names]
+            people_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(people_names)]
             on = {True: "on", False: "off"}
             print(
                 f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {on[recognition]}, "
@@ -249,7 +275,7 @@ def child(args: argparse.Namespace) -> int:
                 )
             sustained = {}
             for label, urls in (("people", people_urls), ("idle", idle_urls)):
-                sustained[label] = ramp(label, urls, args, recognition, counting)
+                sustained[label] = ramp(label, urls, args, recognition, counting, pids)
             print(
                 f"\nsustained with under 1 % of analysis frames dropped: {sustained['people']} people-cameras, "
                 f"{sustained['idle']} idle cameras (goal ≥ 8; tried up to {args.max_cameras} of each)"
