@@ -86,16 +86,10 @@ class StampedCopy(Generic[T]):
         self._entry = None
 
     def changed(self) -> None:
-        """Announce a change of the rows this copy holds, to this process and (through the stamp) every other."""
-        self.forget()
-        key = _stamp_key(self.name)
-
-        def bump() -> None:
-            self.forget()
-            bump_key(key, self.name)
-
-        bump()
-        transaction.on_commit(bump)
+        """Announce a change of the rows this copy holds, to this process and (through the stamp) every other:
+        now, and again once the transaction commits (a process reloading in between read the old rows)."""
+        self.bump()
+        transaction.on_commit(self.bump)
 
     def bump(self) -> None:
         """Announce a change that is visible already (no transaction to wait for, no database touched)."""
