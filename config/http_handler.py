@@ -11,7 +11,9 @@ Here ``request_started``, the request's creation, the middleware and the view ru
 ``ARGUS_WEB_THREADS`` threads that live as long as the process, so their connections are kept as
 ``CONN_MAX_AGE`` says (checked by ``request_started`` as under a WSGI server); ``response.close()`` (where
 ``request_finished`` and the usage record run) follows once the response is sent. Streaming responses and
-anything that asks for Django's thread-sensitive mode still get the request's own thread, as before.
+anything that asks for Django's thread-sensitive mode still get the request's own thread, as before. Of the
+pool's threads only a few compute at once: the rest of the requests wait their turn on the event loop
+(``config/admission.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import ResolverMatch, get_resolver, set_script_prefix
+
+from config.admission import RequestAdmission
 
 logger = logging.getLogger("argus.http")
 
@@ -50,6 +54,8 @@ class PooledASGIHandler(ASGIHandler):
         # The synchronous chain: the middleware and views are all synchronous, so no adapter between them.
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=threads or request_threads(), thread_name_prefix="request")
+        # Of the pool's threads, only a few compute at once (config/admission.py).
+        self.admission = RequestAdmission()
         self._hops: tuple[object, object, object] | None = None  # (executor, respond, close) on the pool
         self._resolved: tuple[object, dict[str, ResolverMatch]] = (None, {})  # (resolver, matches by path)
 
@@ -104,7 +110,10 @@ class PooledASGIHandler(ASGIHandler):
             return
         set_script_prefix(get_script_prefix(scope))
         respond, close = self._pool_hops()
+        ticket = None
         try:
+            # The request counts until it is closed: closing runs request_finished and the usage record.
+            ticket = await self.admission.enter()
             response = await respond(scope, body_file)
             try:
                 await self.send_response(response, send)
@@ -114,6 +123,8 @@ class PooledASGIHandler(ASGIHandler):
                 # Always closed, as a WSGI server would: request_finished and the usage record run here.
                 await close(response)
         finally:
+            if ticket is not None:
+                ticket.leave()
             body_file.close()
 
 

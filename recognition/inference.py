@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
+from config import admission
 from config.api.contracts import ApiError, Kind
 
 logger = logging.getLogger("argus.recognition")
@@ -92,6 +93,7 @@ def run(job: Callable[..., T], *args: Any, timeout: float | None = None, **kwarg
         _discard(pool)
         pool = _current_pool(count)
         future = pool.submit(job, *args, **kwargs)
+    admission.stand_aside()  # the request waits on another process now: the next request may compute
     try:
         return future.result(timeout=wait)
     except TimeoutError:

@@ -9,26 +9,14 @@ import json
 import pytest
 
 from config.asgi import application
+from tests.asgi import http_scope
 
 
 async def call(path: str, chunks: list[bytes], *, content_length: int | None, content_type: bytes) -> tuple:
     headers = [(b"content-type", content_type), (b"host", b"testserver")]
     if content_length is not None:
         headers.append((b"content-length", str(content_length).encode()))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope("POST", path, headers)
     pending = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
     ]
