@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from attendance.choices import ExportFormat, ExportStatus, ExportType
@@ -86,13 +86,18 @@ def fail_abandoned(*, older_than: timedelta, now: datetime | None = None) -> lis
     and a job is failed once however many sweeps run.
     """
     cutoff = (now or timezone.now()) - older_than
+    return _fail_each(Q(status=ExportStatus.PROCESSING, updated_at__lt=cutoff), ABANDONED_MESSAGE)
+
+
+def _fail_each(still: Q, message: str) -> list[ExportJob]:
+    """Fail every job that matches ``still`` with ``message``, each in a conditional UPDATE that checks ``still``
+    again (a job that changed meanwhile keeps its state); returns the jobs failed here."""
     failed = []
-    stale = ExportJob.objects.filter(status=ExportStatus.PROCESSING, updated_at__lt=cutoff)
-    for job in stale.select_related("user"):
-        if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.PROCESSING, updated_at__lt=cutoff).update(
-            status=ExportStatus.FAILED, error_message=ABANDONED_MESSAGE, updated_at=timezone.now()
+    for job in ExportJob.objects.filter(still).select_related("user"):
+        if ExportJob.objects.filter(still, pk=job.pk).update(
+            status=ExportStatus.FAILED, error_message=message, updated_at=timezone.now()
         ):
-            job.status, job.error_message = ExportStatus.FAILED, ABANDONED_MESSAGE
+            job.status, job.error_message = ExportStatus.FAILED, message
             failed.append(job)
     return failed
 
@@ -112,7 +117,7 @@ def requeue_lost(*, older_than: timedelta, now: datetime | None = None) -> tuple
     """
     moment = now or timezone.now()
     cutoff = moment - older_than
-    requeue, failed = [], []
+    requeue = []
     waiting = ExportJob.objects.filter(status=ExportStatus.QUEUED, requeued_at__isnull=True, created_at__lt=cutoff)
     for job in waiting.select_related("user"):
         if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED, requeued_at__isnull=True).update(
@@ -120,14 +125,7 @@ def requeue_lost(*, older_than: timedelta, now: datetime | None = None) -> tuple
         ):
             job.requeued_at = moment
             requeue.append(job)
-    lost = ExportJob.objects.filter(status=ExportStatus.QUEUED, requeued_at__lt=cutoff)
-    for job in lost.select_related("user"):
-        if ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED, requeued_at__lt=cutoff).update(
-            status=ExportStatus.FAILED, error_message=LOST_MESSAGE, updated_at=timezone.now()
-        ):
-            job.status, job.error_message = ExportStatus.FAILED, LOST_MESSAGE
-            failed.append(job)
-    return requeue, failed
+    return requeue, _fail_each(Q(status=ExportStatus.QUEUED, requeued_at__lt=cutoff), LOST_MESSAGE)
 
 
 def visible_jobs(principal) -> QuerySet[ExportJob]:
