@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cameras.py                      # 45 s windows, ramp people- and idle cameras up to 16
     .venv/bin/python bench/cameras.py --seconds 30 --max-cameras 10 --no-recognition --no-counting
+    .venv/bin/python bench/cameras.py --hold 6      # 6 people-cameras on a worker until Ctrl-C, for a profiler
 
 1. Two clips, 1280x720 at 25 fps, H.264: *idle* (one still frame of ../shared/data/video/pedestrians.avi, so
    the encoder sends almost nothing but the picture does not change) and *people* (the footage itself, people
@@ -231,6 +232,37 @@ def ramp(
     return sustained
 
 
+def hold(urls: list[str], args: argparse.Namespace, recognition: bool, counting: bool, servers: tuple[int, ...]) -> int:
+    """A worker watching ``urls`` until interrupted (for py-spy and the like): its pid, then a line per window."""
+    from cameras.models import Camera
+
+    Camera.objects.all().delete()
+    for number, url in enumerate(urls):
+        Camera.objects.create(
+            id=f"BENCH-{number:02d}",
+            name=f"Bench {number}",
+            stream_url=url,
+            recognition_enabled=recognition,
+            metadata={"counting": COUNTING_LINE} if counting else {},
+        )
+    worker = start_worker()
+    print(f"worker pid {worker.pid} holds {len(urls)} people-cameras; Ctrl-C ends", flush=True)
+    try:
+        while worker.poll() is None:
+            share, decoders, served = cpu_shares(worker.pid, args.seconds, servers)
+            print(
+                f"worker {share * 100:.1f}% of a core ({decoders * 100:.1f}% in ffmpeg), servers {served * 100:.1f}%, "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.terminate()
+        worker.wait(20)
+    return 0
+
+
 def child(args: argparse.Namespace) -> int:
     setup_django()
     from cameras.rtsp_server import RtspTestServer
@@ -240,19 +272,21 @@ def child(args: argparse.Namespace) -> int:
     recognition, counting = not args.no_recognition, not args.no_counting
     with tempfile.TemporaryDirectory(prefix="argus-bench-cameras-") as folder:
         clips = make_clips(Path(folder))
-        idle_names = linked(clips["idle"], max(1, args.max_cameras))
-        people_names = linked(clips["people"], max(1, args.max_cameras))
+        idle_names = linked(clips["idle"], max(1, args.max_cameras, args.hold))
+        people_names = linked(clips["people"], max(1, args.max_cameras, args.hold))
         with contextlib.ExitStack() as stack:
             # One Python server process (one core at most) serves some 6 such streams at 25 fps: a few serve them,
             # so that the cameras, not their simulation, are what runs out.
             servers = [
                 stack.enter_context(RtspTestServer(folder))
-                for _ in range(math.ceil(max(1, args.max_cameras) / STREAMS_PER_SERVER))
+                for _ in range(math.ceil(max(1, args.max_cameras, args.hold) / STREAMS_PER_SERVER))
             ]
             pids = tuple(server.process.pid for server in servers if server.process is not None)
             idle_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(idle_names)]
             idle_url = idle_urls[0]
             people_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(people_names)]
+            if args.hold:
+                return hold(people_urls[: args.hold], args, recognition, counting, pids)
             on = {True: "on", False: "off"}
             print(
                 f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {on[recognition]}, "
@@ -290,6 +324,10 @@ def main() -> int:
     parser.add_argument("--no-recognition", action="store_true", help="cameras without face recognition")
     parser.add_argument("--no-counting", action="store_true", help="cameras without a counting line")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--hold", type=int, default=0, metavar="N",
+        help="only start a worker with N people-cameras, print its pid and its CPU every window, until Ctrl-C",
+    )  # fmt: skip
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
