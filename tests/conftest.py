@@ -304,6 +304,16 @@ def server_environment(**extra: str) -> dict[str, str]:
     }
 
 
+def vision_worker_environment(**extra: str) -> dict[str, str]:
+    """The environment of a ``manage.py run_vision`` the tests start: this run's database, Redis prefix and
+    media, and a worker that looks for camera changes every second; ``extra`` adds to it."""
+    return {
+        **os.environ,
+        **server_environment(ARGUS_MEDIA_ROOT=str(settings.MEDIA_ROOT), ARGUS_VISION_POLL_SECONDS="1"),
+        **extra,
+    }
+
+
 @pytest.fixture
 def vision_worker_processes(transactional_db) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start real ``manage.py run_vision`` processes on this run's database and Redis prefix:
@@ -311,17 +321,10 @@ def vision_worker_processes(transactional_db) -> Iterator[Callable[..., subproce
     started: list[subprocess.Popen] = []
 
     def start(worker_id: str, *extra: str) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "ARGUS_TESTING": "1",
-            "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
-            "ARGUS_MEDIA_ROOT": settings.MEDIA_ROOT,
-            "ARGUS_VISION_POLL_SECONDS": "1",
-        }
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "run_vision", "--worker-id", worker_id, *extra], cwd=BASE_DIR, env=env
+            [sys.executable, "manage.py", "run_vision", "--worker-id", worker_id, *extra],
+            cwd=BASE_DIR,
+            env=vision_worker_environment(),
         )
         started.append(process)
         return process

@@ -241,24 +241,12 @@ def fault_walk_stream(tmp_path_factory):
 
 def start_worker(worker_id: str, log_path):
     """A real ``manage.py run_vision`` on this run's database and Redis, its log kept in ``log_path``."""
-    import os
     import subprocess
     import sys
 
-    from django.conf import settings
+    from tests.conftest import BASE_DIR, vision_worker_environment
 
-    from tests.conftest import BASE_DIR, test_database_url
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "ARGUS_TESTING": "1",
-        "ARGUS_REDIS_PREFIX": settings.REDIS_PREFIX,
-        "ARGUS_MEDIA_ROOT": settings.MEDIA_ROOT,
-        "ARGUS_VISION_POLL_SECONDS": "1",
-        "ARGUS_LOG_FORMAT": "plain",
-    }
+    env = vision_worker_environment(ARGUS_LOG_FORMAT="plain")
     log = open(log_path, "wb")  # noqa: SIM115 - the child writes it; closed with the test's tmp_path
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_vision", "--worker-id", worker_id],
