@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from config.api.contracts import ApiError
 from config.storage import signed_url
-from recognition import enrolment, feedback, unknowns
+from recognition import enrolment, feedback, unknown_review
 from recognition.choices import UnknownClusterStatus
 from recognition.models import (
     CallbackDelivery,
@@ -235,7 +235,7 @@ class UnknownClusterAdmin(ReadOnlyAdmin):
     def ignore_selected(self, request, queryset) -> None:
         done = 0
         for cluster in queryset.exclude(status=UnknownClusterStatus.ENROLLED):
-            unknowns.ignore(cluster, by=_admin_editor(request))
+            unknown_review.ignore(cluster, by=_admin_editor(request))
             done += 1
         self.message_user(request, f"{done} unknown face(s) ignored.")
 
@@ -243,11 +243,11 @@ class UnknownClusterAdmin(ReadOnlyAdmin):
     def delete_selected_with_crops(self, request, queryset) -> None:
         clusters = list(queryset)
         for cluster in clusters:
-            unknowns.delete_cluster(cluster, by=_admin_editor(request))
+            unknown_review.delete_cluster(cluster, by=_admin_editor(request))
         self.message_user(request, f"{len(clusters)} unknown face(s) deleted.")
 
     def delete_model(self, request, obj: UnknownCluster) -> None:
-        unknowns.delete_cluster(obj, by=_admin_editor(request))
+        unknown_review.delete_cluster(obj, by=_admin_editor(request))
 
     def delete_queryset(self, request, queryset) -> None:
         for cluster in queryset:

@@ -21,9 +21,7 @@ deleted with its row, whichever way the row goes (review, retention, erasure, a 
 
 Review
 ------
-:func:`enrol` (a new person from the best crops), :func:`assign` (the crops added to an existing person),
-:func:`merge`, :func:`ignore` (it stays a cluster, so it stays one entry, but never alerts) and
-:func:`delete_cluster`; each audited as ``unknown_face.*``.
+The reviewer's actions (enrol, assign, merge, ignore, delete) are in :mod:`recognition.unknown_review`.
 
 Recurrence
 ----------
@@ -39,7 +37,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import cv2
 import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -49,12 +46,9 @@ from django.db.models import Count, Min
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from config.api.contracts import ApiError, FieldError, Kind
-from recognition import enrolment
 from recognition.choices import UnknownClusterStatus
-from recognition.engine import Box, DetectedFace, FaceEngine, check_dimension, get_engine
-from recognition.images import UploadedImage
-from recognition.models import Detection, FaceProfile, UnknownCluster, UnknownSighting
+from recognition.engine import FaceEngine, check_dimension, get_engine
+from recognition.models import Detection, UnknownCluster, UnknownSighting
 
 logger = logging.getLogger("argus.recognition")
 
@@ -224,7 +218,7 @@ def record_sighting(
             _write_both(write, sighting)
             cluster._state.adding, cluster._state.db = False, connection.alias
             if crop is not None and trim:
-                _trim_crops(cluster)
+                trim_crops(cluster)
     except BaseException:
         _delete_files(stored)
         raise
@@ -259,7 +253,7 @@ def _better_shot(
                     _delete_files_on_commit([_attach_crop(sighting, crop, stored)])
                     sighting.save(update_fields=["storage_key", "crop_box"])
                 if trim:
-                    _trim_crops(cluster)
+                    trim_crops(cluster)
     except BaseException:
         _delete_files(stored)
         raise
@@ -288,7 +282,7 @@ def _absorb(
     cluster.cameras = sorted({*cluster.cameras, *(camera for camera in cameras if camera)})
 
 
-def _crop_holders(cluster: UnknownCluster):
+def crop_holders(cluster: UnknownCluster):
     return cluster.sightings.exclude(storage_key="")
 
 
@@ -297,7 +291,7 @@ def _crop_decision(
 ) -> tuple[bool, bool]:
     """(keep, trim): whether a crop of ``quality`` earns a place among the cluster's BEST_CROPS (there is room,
     or it beats the worst kept one), and whether one must then give its place up. One query."""
-    holders = _crop_holders(cluster)
+    holders = crop_holders(cluster)
     if exclude is not None:
         holders = holders.exclude(pk=exclude.pk)
     figures = holders.aggregate(kept=Count("id"), worst=Min("quality"))
@@ -321,9 +315,9 @@ def _attach_crop(sighting: UnknownSighting, crop: tuple[bytes, dict[str, int]], 
     return old
 
 
-def _trim_crops(cluster: UnknownCluster) -> None:
+def trim_crops(cluster: UnknownCluster) -> None:
     """Drop the crops past the cluster's BEST_CROPS best (their files once committed)."""
-    extra = list(_crop_holders(cluster).order_by("-quality", "-seen_at")[BEST_CROPS:])
+    extra = list(crop_holders(cluster).order_by("-quality", "-seen_at")[BEST_CROPS:])
     if extra:
         UnknownSighting.objects.filter(pk__in=[s.pk for s in extra]).update(storage_key="", crop_box={})
         _delete_files_on_commit([s.storage_key for s in extra])
@@ -339,7 +333,7 @@ def withdraw_sighting(detection: Detection) -> bool:
         cluster = UnknownCluster.objects.select_for_update().get(pk=sighting.cluster_id)
         sighting.delete()
         if not cluster.sightings.exists():
-            _drop(cluster)
+            drop_cluster(cluster)
         else:
             recompute(cluster)
     return True
@@ -406,207 +400,15 @@ def check_recurrence(cluster: UnknownCluster, *, at: datetime):
     return alert if created else None
 
 
-def _resolve_alert(cluster: UnknownCluster, note: str) -> None:
+def resolve_alert(cluster: UnknownCluster, note: str) -> None:
     from cameras import alerting
 
     alerting.resolve(alert_source(cluster), note=note, permission="faces:read")
 
 
-# --- Review ----------------------------------------------------------------------------------------------
-
-
-def _audit(by: enrolment.Editor, action: str, cluster: UnknownCluster, message: str, **context: Any) -> None:
-    by.audit(action, "unknown_face", str(cluster.pk), message, employee_id=cluster.employee_id, **context)
-
-
-def best_sightings(cluster: UnknownCluster, limit: int = BEST_CROPS) -> list[UnknownSighting]:
-    """The sightings whose crops the cluster keeps, best first."""
-    return list(_crop_holders(cluster).order_by("-quality", "-seen_at")[:limit])
-
-
-def _refuse_unless_reviewable(cluster: UnknownCluster) -> None:
-    if cluster.status == UnknownClusterStatus.ENROLLED:
-        raise ApiError(
-            Kind.CONFLICT,
-            f"Unknown face {cluster.pk} is already enrolled as {cluster.employee_id or 'a deleted person'}",
-            code="ALREADY_ENROLLED",
-        )
-
-
-def _prepared_crops(cluster: UnknownCluster, engine: FaceEngine, limit: int) -> list[enrolment.PreparedImage]:
-    """The cluster's best crops as enrolment images, with the embeddings the pipeline computed."""
-    if cluster.model != engine.model_name:
-        raise ApiError(
-            Kind.CONFLICT,
-            f"Unknown face {cluster.pk} was embedded with {cluster.model}; the face model is now {engine.model_name}",
-            code="MODEL_MISMATCH",
-        )
-    prepared = []
-    for index, sighting in enumerate(best_sightings(cluster, limit)):
-        try:
-            with default_storage.open(sighting.storage_key, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            logger.warning("crop %s of unknown face %s is missing", sighting.storage_key, cluster.pk)
-            continue
-        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-        if pixels is None:
-            continue
-        box = sighting.crop_box or {"top": 0, "left": 0, "width": pixels.shape[1], "height": pixels.shape[0]}
-        upload = UploadedImage(
-            field=f"crops.{index}",
-            filename=f"{sighting.pk}.jpg",
-            data=data,
-            content_type="image/jpeg",
-            pixels=pixels,
-        )
-        face = DetectedFace(Box(box["left"], box["top"], box["width"], box["height"]), confidence=1.0)
-        quality = {"score": sighting.quality, "source": "unknown_face", "sighting_id": str(sighting.pk)}
-        prepared.append(
-            enrolment.PreparedImage(upload, face, np.asarray(sighting.embedding, dtype=np.float32), quality)
-        )
-    if not prepared:
-        raise ApiError(Kind.VALIDATION, f"Unknown face {cluster.pk} has no face crop left", code="NO_CROPS")
-    return prepared
-
-
-def _mark_enrolled(cluster: UnknownCluster, profile: FaceProfile) -> int:
-    """The cluster becomes ``enrolled`` as ``profile`` and the unknown detections of its sightings become
-    theirs (person, name, profile, status as a recognised detection); inside the caller's transaction. Returns
-    how many detections were relabelled. Attendance is not back-filled: recognition announces a person only as
-    a track is recognised (``recognition.signals``), and the attendance service offers no way to add past
-    sightings to days already computed, so those earlier visits stay out of presence and day logs."""
-    from recognition.detections import _status_of_profile
-
-    cluster.status = UnknownClusterStatus.ENROLLED
-    cluster.profile = profile
-    cluster.enrolled_profile_id = profile.pk
-    cluster.employee_id = profile.employee_id
-    cluster.save(update_fields=["status", "profile", "enrolled_profile_id", "employee_id", "updated_at"])
-    relabelled = Detection.objects.filter(unknown_sighting__cluster=cluster, profile__isnull=True).update(
-        profile=profile,
-        person_id=profile.employee_id,
-        name=profile.name,
-        status=_status_of_profile(profile),
-    )
-    _resolve_alert(cluster, f"Enrolled as {profile.employee_id} ({profile.name})")
-    return relabelled
-
-
-def enrol(
-    cluster: UnknownCluster, data: dict[str, Any], *, by: enrolment.Editor, engine: FaceEngine | None = None
-) -> FaceProfile:
-    """A new person (``employee_id``, ``name``, optional ``department``/``status``/``notes``) whose images and
-    embeddings are the cluster's best crops; the cluster becomes ``enrolled``. Refuses an enrolled cluster
-    (409 ALREADY_ENROLLED) and a taken employee id (409 DUPLICATE_EMPLOYEE_ID) before writing anything."""
-    engine = engine or get_engine()
-    _refuse_unless_reviewable(cluster)
-    if error := enrolment._employee_id_taken(data["employee_id"]):
-        raise error
-    prepared = _prepared_crops(cluster, engine, BEST_CROPS)
-    with transaction.atomic():
-        profile = enrolment.create_prepared_profile(data, prepared, engine=engine)
-        relabelled = _mark_enrolled(cluster, profile)
-        _audit(
-            by,
-            "unknown_face.enrol",
-            cluster,
-            f"Enrolled unknown face {cluster.pk} as {profile.employee_id} ({profile.name}) with {len(prepared)} crops",
-            profile_id=str(profile.pk),
-            images=len(prepared),
-            detections=relabelled,
-        )
-    return profile
-
-
-def assign(
-    cluster: UnknownCluster, profile: FaceProfile, *, by: enrolment.Editor, engine: FaceEngine | None = None
-) -> FaceProfile:
-    """Add the cluster's best crops to an existing person (as many as their image cap leaves room for); the
-    cluster becomes ``enrolled`` as them."""
-    engine = engine or get_engine()
-    _refuse_unless_reviewable(cluster)
-    room = enrolment.MAX_IMAGES_PER_PROFILE - profile.images.count()
-    if room <= 0:
-        message = f"{profile.employee_id} already has {enrolment.MAX_IMAGES_PER_PROFILE} images"
-        raise ApiError(Kind.VALIDATION, message, code="TOO_MANY_IMAGES", field_errors=[FieldError("profile", message)])
-    prepared = _prepared_crops(cluster, engine, min(room, BEST_CROPS))
-    with transaction.atomic():
-        images = enrolment.add_prepared_images(profile, prepared, engine=engine)
-        relabelled = _mark_enrolled(cluster, profile)
-        _audit(
-            by,
-            "unknown_face.assign",
-            cluster,
-            f"Added unknown face {cluster.pk} to {profile.employee_id} ({profile.name}): {len(images)} crops",
-            profile_id=str(profile.pk),
-            images=len(images),
-            detections=relabelled,
-        )
-    return profile
-
-
-def merge(source: UnknownCluster, target: UnknownCluster, *, by: enrolment.Editor) -> UnknownCluster:
-    """Move every sighting of ``source`` into ``target`` (same stranger, split in two) and delete ``source``.
-    Target keeps its status; its figures are recomputed and it keeps the best crops of both."""
-    if source.pk == target.pk:
-        message = "An unknown face cannot be merged into itself"
-        raise ApiError(Kind.VALIDATION, message, field_errors=[FieldError("into", message)])
-    for cluster in (source, target):
-        _refuse_unless_reviewable(cluster)
-    if source.model != target.model:
-        message = f"Unknown faces of different face models ({source.model}, {target.model}) cannot be merged"
-        raise ApiError(Kind.CONFLICT, message, code="MODEL_MISMATCH")
-    with transaction.atomic():
-        # Both rows locked in one order (by id) for every merge, so two merges cannot deadlock.
-        list(UnknownCluster.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
-        moved = UnknownSighting.objects.filter(cluster=source).update(cluster=target)
-        recompute(target)
-        _trim_crops(target)
-        if source.alerted_at and (target.alerted_at is None or source.alerted_at > target.alerted_at):
-            target.alerted_at = source.alerted_at
-            target.save(update_fields=["alerted_at", "updated_at"])
-        _audit(
-            by,
-            "unknown_face.merge",
-            target,
-            f"Merged unknown face {source.pk} ({moved} sightings) into {target.pk}",
-            merged_id=str(source.pk),
-            sightings=moved,
-        )
-        _drop(source, note=f"Merged into unknown face {target.pk}")
-    return target
-
-
-def ignore(cluster: UnknownCluster, *, by: enrolment.Editor) -> UnknownCluster:
-    """Stop alerting on the cluster (it keeps taking sightings, so the stranger stays one entry)."""
-    _refuse_unless_reviewable(cluster)
-    with transaction.atomic():
-        cluster.status = UnknownClusterStatus.IGNORED
-        cluster.save(update_fields=["status", "updated_at"])
-        _resolve_alert(cluster, "Ignored by an operator")
-        _audit(by, "unknown_face.ignore", cluster, f"Ignored unknown face {cluster.pk}")
-    return cluster
-
-
-def delete_cluster(cluster: UnknownCluster, *, by: enrolment.Editor) -> dict[str, int]:
-    """Delete the cluster with its sightings: vectors from the database now, crop files once committed."""
-    with transaction.atomic():
-        counts = {"sightings": cluster.sightings.count(), "crops": _crop_holders(cluster).count()}
-        _audit(
-            by,
-            "unknown_face.delete",
-            cluster,
-            f"Deleted unknown face {cluster.pk}: {counts['sightings']} sightings, {counts['crops']} crops",
-            **counts,
-        )
-        _drop(cluster, note="Deleted by an operator")
-    return counts
-
-
-def _drop(cluster: UnknownCluster, note: str = "") -> None:
+def drop_cluster(cluster: UnknownCluster, note: str = "") -> None:
     """Delete a cluster row (its sightings cascade, and their crops go with them) and resolve its alert."""
-    _resolve_alert(cluster, note or "The unknown face was removed")
+    resolve_alert(cluster, note or "The unknown face was removed")
     cluster.delete()
 
 
@@ -638,7 +440,7 @@ def _crop_gone(sender, instance: UnknownSighting, **kwargs) -> None:
 def clusters_expired(rows: Iterable[UnknownCluster]) -> None:
     """The retention rule's ``on_delete``: the crops went with the sightings; open alerts are resolved."""
     for cluster in rows:
-        _resolve_alert(cluster, "The unknown face passed its retention period")
+        resolve_alert(cluster, "The unknown face passed its retention period")
 
 
 def sightings_expired(rows: Iterable[UnknownSighting]) -> None:
@@ -648,7 +450,7 @@ def sightings_expired(rows: Iterable[UnknownSighting]) -> None:
         if cluster.sightings.exists():
             recompute(cluster)
         else:
-            _drop(cluster, note="The unknown face passed its retention period")
+            drop_cluster(cluster, note="The unknown face passed its retention period")
 
 
 def erase_person_clusters(sender, *, employee_id: str, profile_id: str, **kwargs) -> dict[str, int]:
@@ -665,5 +467,5 @@ def erase_person_clusters(sender, *, employee_id: str, profile_id: str, **kwargs
     cleared = detections.update(thumbnail="")
     _delete_files_on_commit(thumbnails)
     for cluster in clusters:
-        _drop(cluster, note="The person it was enrolled as was erased")
+        drop_cluster(cluster, note="The person it was enrolled as was erased")
     return {"unknown_clusters": len(clusters), "unknown_face_crops": crops, "unknown_detection_thumbnails": cleared}

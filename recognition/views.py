@@ -477,7 +477,7 @@ def unknown_face_detail(request: HttpRequest, cluster_id: uuid.UUID) -> HttpResp
 def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str) -> HttpResponse:
     """enrol (employee_id, name), assign (employee_id), merge (into), ignore, delete: through the services,
     which audit each (marked as the dashboard's)."""
-    from recognition import unknowns
+    from recognition import unknown_review
 
     cluster = get_object_or_404(UnknownCluster, pk=cluster_id)
     by = _editor(request)
@@ -489,7 +489,7 @@ def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str
             if not employee_id or not name:
                 messages.error(request, "Enrolling needs an employee ID and a name.")
                 return back
-            profile = unknowns.enrol(cluster, {"employee_id": employee_id, "name": name}, by=by)
+            profile = unknown_review.enrol(cluster, {"employee_id": employee_id, "name": name}, by=by)
             messages.success(request, f"Enrolled as {profile.name} ({profile.employee_id}).")
             return redirect("recognition:face-detail", profile_id=profile.pk)
         if action == "assign":
@@ -497,7 +497,7 @@ def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str
             if profile is None:
                 messages.error(request, "No face profile has that employee ID.")
                 return back
-            unknowns.assign(cluster, profile, by=by)
+            unknown_review.assign(cluster, profile, by=by)
             messages.success(request, f"The crops were added to {profile.name} ({profile.employee_id}).")
             return redirect("recognition:face-detail", profile_id=profile.pk)
         if action == "merge":
@@ -508,15 +508,15 @@ def unknown_face_action(request: HttpRequest, cluster_id: uuid.UUID, action: str
             if target is None:
                 messages.error(request, "Choose the unknown face to merge into.")
                 return back
-            unknowns.merge(cluster, target, by=by)
+            unknown_review.merge(cluster, target, by=by)
             messages.success(request, "Merged.")
             return redirect("recognition:unknown-face-detail", cluster_id=target.pk)
         if action == "ignore":
-            unknowns.ignore(cluster, by=by)
+            unknown_review.ignore(cluster, by=by)
             messages.success(request, "Ignored: this face no longer raises alerts.")
             return back
         if action == "delete":
-            counts = unknowns.delete_cluster(cluster, by=by)
+            counts = unknown_review.delete_cluster(cluster, by=by)
             messages.success(request, f"Deleted: {counts['sightings']} sightings and {counts['crops']} crops removed.")
             return redirect("recognition:unknown-faces")
     except ApiError as error:

@@ -14,7 +14,7 @@ from accounts.audit import actor_of, record_read
 from config.api.base import validated
 from config.api.contracts import ApiError, FieldError, Kind
 from config.api.spa import SpaViewSet
-from recognition import enrolment, unknowns
+from recognition import enrolment, unknown_review
 from recognition.api import serializers as face_serializers
 from recognition.api import unknown_serializers as serializers
 from recognition.api.filters import UnknownClusterFilterSet
@@ -81,7 +81,7 @@ class UnknownFaceViewSet(mixins.ListModelMixin, SpaViewSet):
         return Response(serializers.UnknownClusterDetailSerializer(cluster).data)
 
     def destroy(self, request, pk=None):
-        unknowns.delete_cluster(self.get_object(), by=_editor(request))
+        unknown_review.delete_cluster(self.get_object(), by=_editor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -91,7 +91,7 @@ class UnknownFaceViewSet(mixins.ListModelMixin, SpaViewSet):
     def enrol(self, request, pk=None):
         cluster = self.get_object()
         data = validated(serializers.UnknownEnrolSerializer, request.data)
-        profile = unknowns.enrol(cluster, data, by=_editor(request))
+        profile = unknown_review.enrol(cluster, data, by=_editor(request))
         return _profile(profile, status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.UnknownAssignSerializer, responses=face_serializers.FaceProfileDetailSerializer)
@@ -108,7 +108,7 @@ class UnknownFaceViewSet(mixins.ListModelMixin, SpaViewSet):
         if profile is None:
             message = f"No face profile {value}"
             raise ApiError(Kind.NOT_FOUND, message, field_errors=[FieldError(field, message)])
-        return _profile(unknowns.assign(cluster, profile, by=_editor(request)))
+        return _profile(unknown_review.assign(cluster, profile, by=_editor(request)))
 
     @extend_schema(request=serializers.UnknownMergeSerializer, responses=serializers.UnknownClusterDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -119,12 +119,12 @@ class UnknownFaceViewSet(mixins.ListModelMixin, SpaViewSet):
         if target is None:
             message = f"Unknown face {data['into']} not found"
             raise ApiError(Kind.NOT_FOUND, message, field_errors=[FieldError("into", message)])
-        return self._answer(unknowns.merge(source, target, by=_editor(request)))
+        return self._answer(unknown_review.merge(source, target, by=_editor(request)))
 
     @extend_schema(request=None, responses=serializers.UnknownClusterDetailSerializer)
     @action(detail=True, methods=["post"])
     def ignore(self, request, pk=None):
-        return self._answer(unknowns.ignore(self.get_object(), by=_editor(request)))
+        return self._answer(unknown_review.ignore(self.get_object(), by=_editor(request)))
 
 
 def _profile(profile: FaceProfile, status_code: int = status.HTTP_200_OK) -> Response:

@@ -18,7 +18,7 @@ from attendance.choices import ExportFormat, ExportStatus, ExportType
 from attendance.exports import jobs
 from attendance.models import ExportJob
 from attendance.services import record_recognition
-from recognition import enrolment, unknowns
+from recognition import enrolment, unknown_review
 from recognition.face_service.choices import SessionStatus
 from recognition.models import (
     Detection,
@@ -96,7 +96,7 @@ def person(admin_client, engine, django_capture_on_commit_callbacks) -> dict:
     with django_capture_on_commit_callbacks(execute=True):
         see(camera, face_of(engine, "img2.jpg"), timezone.now())
     [cluster] = UnknownCluster.objects.all()
-    unknowns.assign(cluster, profile, by=enrolment.SYSTEM)
+    unknown_review.assign(cluster, profile, by=enrolment.SYSTEM)
     files = {str(p.relative_to(django_settings.MEDIA_ROOT)) for p in media_files(django_settings)}
     assert any(f.startswith("faces/") for f in files) and any(f.startswith("detections/") for f in files)
     assert any(f.startswith("unknown-faces/") for f in files)

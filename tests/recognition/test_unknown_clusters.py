@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cameras.models import Alert
 from config import retention
-from recognition import unknowns
+from recognition import unknown_review, unknowns
 from recognition.choices import UnknownClusterStatus
 from recognition.engine import cosine_distance
 from recognition.models import Detection, UnknownCluster, UnknownSighting
@@ -110,9 +110,9 @@ def test_a_cluster_keeps_the_crops_of_its_best_sightings_only(faces, settings, d
             see(camera, faces["img13" if index % 2 else "img14"], START + minutes(index), quality=quality)
 
     cluster = UnknownCluster.objects.get()
-    kept = [s.quality for s in unknowns.best_sightings(cluster, limit=99)]
+    kept = [s.quality for s in unknown_review.best_sightings(cluster, limit=99)]
     assert kept == sorted(qualities, reverse=True)[: unknowns.BEST_CROPS]
-    assert all(default_storage.exists(s.storage_key) for s in unknowns.best_sightings(cluster))
+    assert all(default_storage.exists(s.storage_key) for s in unknown_review.best_sightings(cluster))
     crops = [p for p in media_files(settings) if p.relative_to(settings.MEDIA_ROOT).parts[0] == "unknown-faces"]
     assert len(crops) == unknowns.BEST_CROPS and cluster.sightings.count() == len(qualities)
 
