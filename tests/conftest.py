@@ -402,3 +402,12 @@ def http_peer() -> Iterator[Callable[..., HttpPeer]]:
     yield start
     for peer in started:
         peer.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test, before the test database is dropped: the web application's request threads (tests
+    that call ``config.asgi.application`` over HTTP) close the connections they keep, or the drop is refused
+    ("being accessed by other users") and the database stays behind on the server."""
+    if nextitem is None and "config.asgi" in sys.modules:
+        sys.modules["config.asgi"].django_asgi_app.close_connections()

@@ -3,6 +3,8 @@ copy per request, afresh when the URLconf changes; a path that matches nothing i
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.test import RequestFactory
 from django.urls import Resolver404, get_resolver
@@ -75,3 +77,28 @@ def test_the_kept_paths_are_bounded(handler, monkeypatch):
         handler.resolve_request(RequestFactory().get(f"/api/v1/users/0f6c1c2e-8a31-4a4e-9d43-5f5b2f0c9a{n:02d}"))
 
     assert len(handler._resolved[1]) <= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_close_connections_closes_every_pool_threads_database_connection():
+    from django.db import connections
+
+    pooled = PooledASGIHandler(threads=3)
+    opened = threading.Barrier(3)
+
+    def open_one():
+        opened.wait(10)  # three threads, one connection each
+        connection = connections["default"]
+        connection.ensure_connection()
+        return connection
+
+    try:
+        held = [job.result(10) for job in [pooled.executor.submit(open_one) for _ in range(3)]]
+        assert len({id(connection) for connection in held}) == 3
+        assert all(connection.connection is not None for connection in held)
+
+        pooled.close_connections()
+
+        assert all(connection.connection is None for connection in held)
+    finally:
+        pooled.executor.shutdown()
