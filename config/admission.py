@@ -16,6 +16,7 @@ slow request never holds quick ones up. The thread pool (``ARGUS_WEB_THREADS``) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 from collections import deque
@@ -65,7 +66,9 @@ class RequestAdmission:
                 if waiter.done() and not waiter.cancelled():
                     self._hand_over()  # given a place just as the request was cancelled: the next one takes it
                 else:
-                    self._waiting.remove(waiter)
+                    # Gone already when a place was handed over meanwhile (the dead waiter was skipped then).
+                    with contextlib.suppress(ValueError):
+                        self._waiting.remove(waiter)
                 raise
         ticket = Ticket(self, loop)
         ticket.timer = loop.call_later(self.patience, ticket.leave)
@@ -115,4 +118,5 @@ def stand_aside() -> None:
     if running is ticket.loop:
         ticket.leave()
     else:
-        ticket.loop.call_soon_threadsafe(ticket.leave)
+        with contextlib.suppress(RuntimeError):  # the loop closed (the server stopped): nobody waits any more
+            ticket.loop.call_soon_threadsafe(ticket.leave)

@@ -19,6 +19,7 @@ pool's threads only a few compute at once: the rest of the requests wait their t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -71,7 +72,9 @@ class PooledASGIHandler(ASGIHandler):
         barrier = threading.Barrier(count)
 
         def close() -> None:
-            barrier.wait(timeout)
+            # A thread still busy (a request that hangs) breaks the barrier: the others close theirs all the same.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout)
             connections.close_all()
 
         for job in [self.executor.submit(close) for _ in range(count)]:

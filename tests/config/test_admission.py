@@ -140,6 +140,21 @@ def test_a_waiter_cancelled_as_it_is_let_in_passes_its_place_on():
     run(scenario())
 
 
+def test_a_waiter_cancelled_while_a_place_is_handed_over_ends_cancelled():
+    async def scenario():
+        admission = RequestAdmission(running=1, patience=LONG)
+        holder = await admission.enter()
+        waiter = asyncio.ensure_future(admission.enter())
+        await _settle()
+        waiter.cancel()  # as daphne cancels every request at shutdown...
+        holder.leave()  # ...while another leaves in the same turn, skipping the dead waiter
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert admission.counted == 0 and admission.waiting == 0
+
+    run(scenario())
+
+
 # --- Through the web process's handler -------------------------------------------------------------------
 
 
