@@ -142,25 +142,31 @@ COUNTING_LINE = {
 }
 
 
-def measure_worker(
-    urls: list[str], seconds: float, recognition: bool, counting: bool, servers: tuple[int, ...] = ()
-) -> dict[str, float]:
-    """CPU share of a worker watching ``urls`` and the share of analysis frames it dropped; the CPU share of the
-    RTSP servers (pids ``servers``) meanwhile."""
+def bench_cameras(urls: list[str], recognition: bool, counting: bool) -> list[str]:
+    """The scratch database's cameras replaced by one per URL, at their default analysis settings; their ids."""
     from cameras.models import Camera
-    from cameras.vision import health
 
     Camera.objects.all().delete()
-    ids = []
-    for number, url in enumerate(urls):
-        camera = Camera.objects.create(
+    return [
+        Camera.objects.create(
             id=f"BENCH-{number:02d}",
             name=f"Bench {number}",
             stream_url=url,
             recognition_enabled=recognition,
             metadata={"counting": COUNTING_LINE} if counting else {},
-        )
-        ids.append(camera.pk)
+        ).pk
+        for number, url in enumerate(urls)
+    ]
+
+
+def measure_worker(
+    urls: list[str], seconds: float, recognition: bool, counting: bool, servers: tuple[int, ...] = ()
+) -> dict[str, float]:
+    """CPU share of a worker watching ``urls`` and the share of analysis frames it dropped; the CPU share of the
+    RTSP servers (pids ``servers``) meanwhile."""
+    from cameras.vision import health
+
+    ids = bench_cameras(urls, recognition, counting)
     worker = start_worker()
     try:
         deadline = time.monotonic() + 60
@@ -234,17 +240,7 @@ def ramp(
 
 def hold(urls: list[str], args: argparse.Namespace, recognition: bool, counting: bool, servers: tuple[int, ...]) -> int:
     """A worker watching ``urls`` until interrupted (for py-spy and the like): its pid, then a line per window."""
-    from cameras.models import Camera
-
-    Camera.objects.all().delete()
-    for number, url in enumerate(urls):
-        Camera.objects.create(
-            id=f"BENCH-{number:02d}",
-            name=f"Bench {number}",
-            stream_url=url,
-            recognition_enabled=recognition,
-            metadata={"counting": COUNTING_LINE} if counting else {},
-        )
+    bench_cameras(urls, recognition, counting)
     worker = start_worker()
     print(f"worker pid {worker.pid} holds {len(urls)} people-cameras; Ctrl-C ends", flush=True)
     try:
@@ -272,14 +268,14 @@ def child(args: argparse.Namespace) -> int:
     recognition, counting = not args.no_recognition, not args.no_counting
     with tempfile.TemporaryDirectory(prefix="argus-bench-cameras-") as folder:
         clips = make_clips(Path(folder))
-        idle_names = linked(clips["idle"], max(1, args.max_cameras, args.hold))
-        people_names = linked(clips["people"], max(1, args.max_cameras, args.hold))
+        streams = max(1, args.max_cameras, args.hold)  # of each clip
+        idle_names = linked(clips["idle"], streams)
+        people_names = linked(clips["people"], streams)
         with contextlib.ExitStack() as stack:
             # One Python server process (one core at most) serves some 6 such streams at 25 fps: a few serve them,
             # so that the cameras, not their simulation, are what runs out.
             servers = [
-                stack.enter_context(RtspTestServer(folder))
-                for _ in range(math.ceil(max(1, args.max_cameras, args.hold) / STREAMS_PER_SERVER))
+                stack.enter_context(RtspTestServer(folder)) for _ in range(math.ceil(streams / STREAMS_PER_SERVER))
             ]
             pids = tuple(server.process.pid for server in servers if server.process is not None)
             idle_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(idle_names)]
