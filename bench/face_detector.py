@@ -10,7 +10,8 @@ engine's confidence floor, landmarks for alignment), so the figures are what the
   shared photos walked in at face widths of 60-180 pixels, JPEG-compressed at quality 60 as a camera would;
   boxes that hold no face are counted as false detections;
 * milliseconds per 640-pixel frame (the frames above scaled to 640x360, the two detectors taking turns on
-  each frame), and the ratio YuNet/HOG: what
+  each frame), and the ratio YuNet/HOG; YuNet's network alone, as the ONNX graph Argus runs and as the
+  wheel's library runs it (taking turns on each frame, and whether they found the same faces); what
   ``FaceEngine.detect`` costs, YuNet's network on its own copy (``recognition.yunet.NETWORK_MAX_SIDE``) and the
   shape predictor on each face; and what an embedded YuNet face adds before its embedding (HOG's box on a cut
   around it, ``FaceEngine.refined``), per face, beside the embedding's own cost;
@@ -199,20 +200,30 @@ def main() -> None:
         )
     ratio = figures["yunet"]["ms"] / figures["dlib"]["ms"]
     print(f"time ratio yunet/dlib: {ratio:.3f} (goal <= 0.333)")
-    # What the engine's yunet adds to the network: dlib's landmarks on each face.
-    detector = engines["yunet"]._detector
-    network = []
-    for _ in range(2):
+    # What the engine's yunet adds to the network: dlib's landmarks on each face. And the network itself, as
+    # the ONNX graph (recognition.yunet_graph) and as the library's own code, taking turns on each frame.
+    from recognition.yunet import FaceNetwork, library_file, same_faces
+    from recognition.yunet_graph import YuNetGraph
+
+    networks = {"graph": YuNetGraph(library_file()), "library": FaceNetwork(library_file())}
+    network: dict[str, list[float]] = {name: [] for name in networks}
+    alike = 0
+    for round_ in range(2):
         for frame in small:
-            shrink = detector.network_max_side / max(frame.shape[:2])
+            shrink = engines["yunet"]._detector.network_max_side / max(frame.shape[:2])
             searched = np.ascontiguousarray(cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA))
-            started = time.perf_counter()
-            detector._network.detect(searched)
-            network.append(time.perf_counter() - started)
-    alone = statistics.median(network) * 1000
+            answers = {}
+            for name, net in networks.items():
+                started = time.perf_counter()
+                answers[name] = net.detect(searched)
+                network[name].append(time.perf_counter() - started)
+            alike += round_ == 0 and same_faces(answers["graph"], answers["library"])
+    alone = {name: statistics.median(values) * 1000 for name, values in network.items()}
     print(
-        f"YuNet network alone at {searched.shape[1]}x{searched.shape[0]}: {alone:.1f} ms per frame, "
-        f"ratio to dlib {alone / figures['dlib']['ms']:.3f}"
+        f"YuNet network alone at {searched.shape[1]}x{searched.shape[0]}: ONNX graph {alone['graph']:.1f} ms, "
+        f"library {alone['library']:.1f} ms per frame (library/graph {alone['library'] / alone['graph']:.2f}x; "
+        f"the same faces on {alike}/{len(small)} frames); "
+        f"graph's ratio to dlib {alone['graph'] / figures['dlib']['ms']:.3f}"
     )
     refine, embed = embedding_costs(engines["yunet"], small)
     print(f"per embedded YuNet face: HOG's box {refine:.1f} ms, then the embedding {embed:.1f} ms")
