@@ -12,6 +12,29 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("curren
 current_correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_correlation_id", default="")
 
 
+def logging_config(level: str, formatter: str) -> dict:
+    """Django's ``LOGGING``: every record to the console, one line each with its request id, in ``formatter``
+    ("json" or "plain"), at ``level``; the chattiest libraries kept to their warnings."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "formatters": {
+            "json": {"()": "config.logging.JsonFormatter"},
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": formatter}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.request": {"level": "ERROR"},
+            "daphne": {"level": "WARNING"},
+            # WeasyPrint and fontTools narrate every PDF at INFO.
+            "weasyprint": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
+        },
+    }
+
+
 def install_record_factory() -> None:
     """Give every log record the current request id when it is made, so every handler sees it."""
     previous = logging.getLogRecordFactory()

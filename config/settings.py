@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from config.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -578,30 +580,7 @@ EXPORT_PDF_MAX_ROWS = env.int("ARGUS_EXPORT_PDF_MAX_ROWS", default=5000)
 
 # --- Logging: one line per record, JSON in production, with the request id ------------------------------
 LOG_LEVEL = env.str("ARGUS_LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
-    "formatters": {
-        "json": {"()": "config.logging.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": env.str("ARGUS_LOG_FORMAT", default="plain" if DEBUG else "json"),
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.request": {"level": "ERROR"},
-        "daphne": {"level": "WARNING"},
-        # WeasyPrint and fontTools narrate every PDF at INFO.
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL, env.str("ARGUS_LOG_FORMAT", default="plain" if DEBUG else "json"))
 
 
 # --- Security and bounded inputs (issue 16) -------------------------------------------------------------
