@@ -150,9 +150,20 @@ def face_network() -> YuNetGraph | FaceNetwork | _BindingNetwork:
                 _network = _BindingNetwork(module)
                 return _network
             _network = library
-            if os.environ.get(NETWORK_SETTING, GRAPH) != LIBRARY:
+            if network_setting() == GRAPH:
                 _network = _graph_like(library, library_file(module)) or library
         return _network
+
+
+def network_setting() -> str:
+    """What ``ARGUS_FACE_NETWORK`` asks for (GRAPH when unset); an unknown value is logged and taken as unset."""
+    wanted = os.environ.get(NETWORK_SETTING, "").strip().lower() or GRAPH
+    if wanted not in (GRAPH, LIBRARY):
+        logger.warning(
+            "%s=%r is neither %r nor %r: %r runs the face network", NETWORK_SETTING, wanted, GRAPH, LIBRARY, GRAPH
+        )
+        return GRAPH
+    return wanted
 
 
 def library_file(module=None) -> Path:

@@ -97,6 +97,58 @@ def test_the_library_runs_the_network_when_the_setting_asks_for_it(fresh_network
     assert isinstance(yunet.face_network(), FaceNetwork)
 
 
+def test_the_setting_is_read_whatever_its_case_and_spaces(fresh_network, monkeypatch):
+    monkeypatch.setenv(yunet.NETWORK_SETTING, " Library ")
+
+    assert isinstance(yunet.face_network(), FaceNetwork)
+
+
+def test_an_unknown_setting_is_logged_and_the_graph_runs(fresh_network, monkeypatch, caplog):
+    monkeypatch.setenv(yunet.NETWORK_SETTING, "libary")
+
+    assert isinstance(yunet.face_network(), YuNetGraph)
+    assert "ARGUS_FACE_NETWORK='libary'" in caplog.text
+
+
+def test_other_threads_run_while_the_graph_computes(graph, shared_data):
+    """The vision worker's cameras share one process: onnxruntime must let go of the GIL while the network
+    runs. With a switch interval far longer than a search, the main thread gets the interpreter while the
+    search is inside the network's run only if the run lets go of it."""
+    import sys
+    import threading
+
+    image = _searched(cv2.imread(str(shared_data / "faces" / "selfie-many-people.jpg")))
+    session = graph._session
+    entering, inside, done = threading.Event(), threading.Event(), threading.Event()
+
+    class WatchedSession:
+        def run(self, *args, **kwargs):
+            inside.set()
+            entering.set()
+            try:
+                return session.run(*args, **kwargs)
+            finally:
+                inside.clear()
+                done.set()
+
+    seen_inside: list[bool] = []
+    previous = sys.getswitchinterval()
+    graph._session = WatchedSession()
+    sys.setswitchinterval(30.0)
+    try:
+        worker = threading.Thread(target=graph.detect, args=(image,))
+        worker.start()
+        entering.wait(10)
+        seen_inside.append(inside.is_set() and not done.is_set())  # runs when this thread holds the GIL again
+        worker.join(30)
+    finally:
+        sys.setswitchinterval(previous)
+        graph._session = session
+
+    assert done.is_set()
+    assert seen_inside == [True]
+
+
 def test_a_graph_that_answers_otherwise_than_the_library_is_not_used(fresh_network, monkeypatch, caplog):
     monkeypatch.delenv(yunet.NETWORK_SETTING, raising=False)
     monkeypatch.setattr(YuNetGraph, "detect", lambda self, image: [])
