@@ -284,9 +284,12 @@ def child(args: argparse.Namespace) -> int:
             if args.hold:
                 return hold(people_urls[: args.hold], args, recognition, counting, pids)
             on = {True: "on", False: "off"}
+            from recognition.yunet import network_setting  # what the worker, started with this environment, runs
+
             print(
                 f"window {args.seconds:g} s after {WARMUP_SECONDS:g} s warm-up; recognition {on[recognition]}, "
                 f"counting {on[counting]}; {os.cpu_count()} cores"
+                + (f"; face network: {network_setting()} (ARGUS_FACE_NETWORK)" if recognition else "")
             )
             rate = "counted at 25 fps (320 px), faces at 5 fps (720p)" if counting else "analysed at 5 fps"
             print(f"\none camera, 1280x720 at 25 fps, {rate}:")
