@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 
+from config import cors
 from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -455,28 +456,11 @@ TRUSTED_PROXIES = env.list("ARGUS_TRUSTED_PROXIES", default=[])
 
 # --- CORS: browser clients served from other origins (the SPA) ------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("ARGUS_CORS_ALLOWED_ORIGINS", default=[])
-# Only the API families; the dashboard and admin are same-origin pages.
-CORS_URLS_REGEX = r"^/(api/|face-service/|events(/|$)|config(/|$)|auth/token/?$|healthz)"
+CORS_URLS_REGEX = cors.API_PATHS
 # Credentials travel in headers (JWT, X-API-Key), never in cookies, so cross-origin cookies stay off.
 CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_HEADERS = (
-    "accept",
-    "accept-language",
-    "authorization",
-    "content-type",
-    "x-api-key",
-    "x-request-id",
-    "x-requested-with",
-)
-CORS_EXPOSE_HEADERS = (
-    "X-Request-ID",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-    "Retry-After",
-    "X-API-Version",
-    "X-API-Status",
-)
+CORS_ALLOW_HEADERS = cors.REQUEST_HEADERS
+CORS_EXPOSE_HEADERS = cors.RESPONSE_HEADERS
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Prometheus metrics at /metrics -------------------------------------------------------------------
