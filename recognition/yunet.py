@@ -144,14 +144,15 @@ def face_network() -> YuNetGraph | FaceNetwork | _BindingNetwork:
     with _import_lock:
         if _network is None:
             try:
-                library = FaceNetwork(library_file(module))
+                path = library_file(module)
+                library = FaceNetwork(path)
             except (IndexError, OSError, AttributeError):
                 logger.warning("libfacedetection's entry point not found: face detection holds the GIL")
                 _network = _BindingNetwork(module)
                 return _network
             _network = library
             if network_setting() == GRAPH:
-                _network = _graph_like(library, library_file(module)) or library
+                _network = _graph_like(library, path) or library
         return _network
 
 
