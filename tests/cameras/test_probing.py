@@ -216,3 +216,38 @@ def test_opencv_reads_frames_from_the_rtsp_server(rtsp_server: LiveStream, monke
 def test_the_ffmpeg_binary_has_libx264():
     encoders = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, timeout=30).stdout
     assert b"libx264" in encoders
+
+
+@pytest.fixture
+def fresh_ffmpeg_search(monkeypatch):
+    """ffmpeg looked up anew (imageio-ffmpeg's remembered search and ours forgotten), and again after the test."""
+    import imageio_ffmpeg._utils
+
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    monkeypatch.setattr(probing, "_found_ffmpeg", None)
+    imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
+    yield imageio_ffmpeg._utils
+    imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
+
+
+def test_a_failed_ffmpeg_search_is_tried_again(fresh_ffmpeg_search, monkeypatch):
+    # `ffmpeg -version` refused once (a fork under load): the next call finds the binary.
+    with monkeypatch.context() as refused:
+        refused.setattr(fresh_ffmpeg_search, "_is_valid_exe", lambda exe: False)
+        with pytest.raises(RuntimeError):
+            ffmpeg_exe()
+    found = ffmpeg_exe()
+    assert Path(found).is_file()
+    assert subprocess.run([found, "-version"], capture_output=True, timeout=30).returncode == 0
+
+
+def test_the_ffmpeg_found_is_kept(fresh_ffmpeg_search, monkeypatch):
+    found = ffmpeg_exe()
+    monkeypatch.setattr(fresh_ffmpeg_search, "_is_valid_exe", lambda exe: False)
+    fresh_ffmpeg_search._get_ffmpeg_exe.cache_clear()
+    assert ffmpeg_exe() == found
+
+
+def test_imageio_ffmpeg_exe_setting_is_taken_as_given(fresh_ffmpeg_search, monkeypatch):
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/opt/ffmpeg/bin/ffmpeg")
+    assert ffmpeg_exe() == "/opt/ffmpeg/bin/ffmpeg"
