@@ -242,7 +242,7 @@ def hold(urls: list[str], args: argparse.Namespace, recognition: bool, counting:
     """A worker watching ``urls`` until interrupted (for py-spy and the like): its pid, then a line per window."""
     bench_cameras(urls, recognition, counting)
     worker = start_worker()
-    print(f"worker pid {worker.pid} holds {len(urls)} people-cameras; Ctrl-C ends", flush=True)
+    print(f"worker pid {worker.pid} holds {len(urls)} {args.hold_clip}-cameras; Ctrl-C ends", flush=True)
     try:
         while worker.poll() is None:
             share, decoders, served = cpu_shares(worker.pid, args.seconds, servers)
@@ -282,7 +282,8 @@ def child(args: argparse.Namespace) -> int:
             idle_url = idle_urls[0]
             people_urls = [servers[n // STREAMS_PER_SERVER].url(name, loop=True) for n, name in enumerate(people_names)]
             if args.hold:
-                return hold(people_urls[: args.hold], args, recognition, counting, pids)
+                held = idle_urls if args.hold_clip == "idle" else people_urls
+                return hold(held[: args.hold], args, recognition, counting, pids)
             on = {True: "on", False: "off"}
             from recognition.yunet import network_setting  # what the worker, started with this environment, runs
 
@@ -327,6 +328,7 @@ def main() -> int:
         "--hold", type=int, default=0, metavar="N",
         help="only start a worker with N people-cameras, print its pid and its CPU every window, until Ctrl-C",
     )  # fmt: skip
+    parser.add_argument("--hold-clip", choices=("people", "idle"), default="people", help="what --hold's cameras show")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
