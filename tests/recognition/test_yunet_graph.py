@@ -8,7 +8,7 @@ import pytest
 
 from recognition import yunet
 from recognition.yunet import FaceNetwork, library_file, same_faces
-from recognition.yunet_graph import YuNetGraph, _check_shape, read_layers
+from recognition.yunet_graph import OVERLAP, YuNetGraph, _check_shape, _suppress, read_layers
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +172,51 @@ def test_a_table_of_another_shape_is_refused():
 
     with pytest.raises(ValueError, match="outputs"):
         _check_shape(layers)
+
+
+def test_the_graph_answers_as_the_library_on_a_crowd(graph, library, shared_data):
+    """A picture tiled with faces: hundreds of candidates for the suppression to sort out."""
+    portrait = cv2.imread(str(shared_data / "faces" / "img1.jpg"))
+    height = round(80 * portrait.shape[0] / portrait.shape[1])
+    portrait = cv2.resize(portrait, (80, height), interpolation=cv2.INTER_AREA)
+    crowd = np.ascontiguousarray(np.tile(portrait, (6, 8, 1))[:480, :640])
+    expected = library.detect(crowd)
+    assert len(expected) >= 30
+
+    assert same_faces(graph.detect(crowd), expected)
+
+
+def _greedy_suppression(boxes: np.ndarray) -> list[int]:
+    """The rule written out plainly: in order, keep a box unless it overlaps one already kept by more than
+    OVERLAP (intersection over union)."""
+    kept: list[int] = []
+    for index, (x0, y0, x1, y1) in enumerate(boxes.astype(float)):
+        for other in kept:
+            a0, b0, a1, b1 = boxes[other].astype(float)
+            width, height = min(x1, a1) - max(x0, a0), min(y1, b1) - max(y0, b0)
+            inter = width * height if width > 0 and height > 0 else 0.0
+            if inter / ((x1 - x0) * (y1 - y0) + (a1 - a0) * (b1 - b0) - inter) > OVERLAP:
+                break
+        else:
+            kept.append(index)
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_suppression_keeps_what_the_greedy_rule_keeps(seed):
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(2, 400))
+    centre = rng.uniform(0, 320, (count, 2))
+    size = rng.uniform(4, 60, (count, 1)) * [1.0, 1.2]
+    boxes = np.hstack([centre - size / 2, centre + size / 2]).astype(np.float32)
+    boxes[1] = boxes[0]  # a duplicate goes
+    boxes[-1] = boxes[0] + [size[0, 0], 0, size[0, 0], 0]  # a box touching the first one stays
+
+    assert _suppress(boxes).tolist() == _greedy_suppression(boxes)
+
+
+def test_suppression_of_no_boxes_keeps_none():
+    assert _suppress(np.zeros((0, 4), dtype=np.float32)).tolist() == []
 
 
 def test_same_faces_allows_one_pixel_or_point_either_way():
