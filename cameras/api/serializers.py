@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
 
-from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
-from rest_framework.fields import SkipField
-from rest_framework.relations import PKOnlyObject
 
 from accounts.models import Notification
 from cameras import services, streams
@@ -30,13 +26,7 @@ class KeptFieldsMixin:
     """ModelSerializer introspects the model for every serializer it makes (each request), and always gets the
     same fields: they are worked out once per class and copied (as DRF copies declared fields) from then on.
     A list's rows each walked the fields again to pick the readable ones: they are picked once per serializer.
-
-    A row is rendered from a plan made once per serializer: for a field read from one plain attribute of the
-    object (or from the object itself, as method fields are), the attribute is read and the field's
-    ``to_representation`` called directly, without DRF's general ``get_attribute`` (a path of attributes,
-    mappings, callables, defaults) for each of the row's values; whatever the plan does not cover (related
-    fields, dotted sources, a value that is callable or missing, a mapping for a row) takes DRF's own way, so
-    every row renders as ``Serializer.to_representation`` renders it (tests/cameras/test_camera_rows.py)."""
+    Rows render as DRF's own (tests/cameras/test_camera_rows.py)."""
 
     _kept_fields: dict | None = None
 
@@ -54,33 +44,6 @@ class KeptFieldsMixin:
                 field for field in self.fields.values() if not field.write_only
             )
         return readable
-
-    def to_representation(self, instance):
-        if isinstance(instance, Mapping):
-            return super().to_representation(instance)
-        plan = self.__dict__.get("_row_plan")
-        if plan is None:
-            plan = self.__dict__["_row_plan"] = tuple(_row_step(field) for field in self._readable_fields)
-        row = {}
-        for name, attribute, represent, field in plan:
-            if represent is None:
-                _represent_as_drf(row, field, instance)
-                continue
-            if attribute is None:
-                value = instance
-            else:
-                try:
-                    value = getattr(instance, attribute)
-                except (AttributeError, KeyError, ObjectDoesNotExist):
-                    value = None
-                    missing = True
-                else:
-                    missing = False
-                if missing or callable(value):  # DRF's way: a default, None or no key; a method's result
-                    _represent_as_drf(row, field, instance)
-                    continue
-            row[name] = None if value is None else represent(value)
-        return row
 
 
 # Arguments a field is made with that are shared between copies, as they cannot change: DRF's own copy shares
@@ -100,27 +63,6 @@ def _fresh(field):
 
     args = [fresh(None, value) for value in field._args]
     return field.__class__(*args, **{key: fresh(key, value) for key, value in field._kwargs.items()})
-
-
-def _row_step(field) -> tuple:
-    """(name, attribute or None for the object itself, the field's to_representation, the field) for a field the
-    row plan reads directly; for a field it does not cover, no to_representation (DRF's way is taken)."""
-    generic = type(field).get_attribute is not serializers.Field.get_attribute
-    if not generic and not field.source_attrs:
-        return field.field_name, None, field.to_representation, field
-    if not generic and len(field.source_attrs) == 1:
-        return field.field_name, field.source_attrs[0], field.to_representation, field
-    return field.field_name, None, None, field
-
-
-def _represent_as_drf(row: dict, field, instance) -> None:
-    """One value of a row exactly as ``Serializer.to_representation`` makes it."""
-    try:
-        attribute = field.get_attribute(instance)
-    except SkipField:
-        return
-    check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-    row[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
 
 
 # --- 001 (/api/v1/cameras) --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Camera rows rendered from the serializer's plan (cameras.api.serializers.KeptFieldsMixin) are DRF's own rows."""
+"""Camera rows rendered with fields kept per class and made afresh per serializer
+(cameras.api.serializers.KeptFieldsMixin) are the rows DRF renders with fields it makes itself."""
 
 from __future__ import annotations
 
@@ -15,9 +16,22 @@ from tests.factories import CameraFactory
 pytestmark = pytest.mark.django_db
 
 
-def _drf_row(serializer: serializers.Serializer, camera) -> dict:
-    """The row as DRF's Serializer.to_representation makes it, field by field."""
-    return serializers.Serializer.to_representation(serializer, camera)
+def _as_drf(serializer_class: type) -> type:
+    """``serializer_class`` making its fields as DRF makes them (introspection and deep copies, every time)."""
+
+    class MadeByDrf(serializer_class):
+        def get_fields(self):
+            return serializers.ModelSerializer.get_fields(self)
+
+        @property
+        def _readable_fields(self):
+            return serializers.Serializer._readable_fields.fget(self)
+
+    return MadeByDrf
+
+
+def _drf_row(serializer_class: type, camera) -> dict:
+    return _as_drf(serializer_class)().to_representation(camera)
 
 
 @pytest.fixture(autouse=True)
@@ -53,20 +67,20 @@ def cameras() -> list[Camera]:
 def test_each_camera_row_is_drfs_own(cameras):
     serializer = CameraSerializer()
     for camera in Camera.objects.filter(pk__in=[c.pk for c in cameras]).order_by("pk"):
-        assert serializer.to_representation(camera) == _drf_row(serializer, camera)
+        assert serializer.to_representation(camera) == _drf_row(CameraSerializer, camera)
 
 
 def test_a_list_of_cameras_renders_as_drf_renders_it(cameras):
     rows = CameraSerializer(Camera.objects.order_by("pk"), many=True).data
-    drf = [_drf_row(CameraSerializer(), camera) for camera in Camera.objects.order_by("pk")]
+    drf = _as_drf(CameraSerializer)(Camera.objects.order_by("pk"), many=True).data
 
-    assert [dict(row) for row in rows] == drf
+    assert [dict(row) for row in rows] == [dict(row) for row in drf]
     assert [list(row) for row in rows] == [list(row) for row in drf]  # the keys in DRF's order too
 
 
 class OddSourcesSerializer(KeptFieldsMixin, serializers.ModelSerializer):
-    """Fields the plan does not read directly: a method as source, a dotted source, a relation, an attribute
-    that is missing (with a default, and without one on an optional field)."""
+    """Fields of every kind of source: a method, a dotted path, a relation, an attribute that is missing (with a
+    default, and without one on an optional field)."""
 
     stream_type_label = serializers.CharField(source="get_stream_type_display", read_only=True)
     zone_name = serializers.CharField(source="zone.name", read_only=True, allow_null=True)
@@ -79,13 +93,20 @@ class OddSourcesSerializer(KeptFieldsMixin, serializers.ModelSerializer):
         fields = ["id", "name", "stream_type_label", "zone_name", "zone", "nickname", "optional", "tags"]
 
 
-def test_fields_the_plan_does_not_cover_render_as_drf_renders_them(cameras):
+def test_fields_of_every_kind_of_source_render_as_drf_renders_them(cameras):
     serializer = OddSourcesSerializer()
     for camera in Camera.objects.order_by("pk"):
         row = serializer.to_representation(camera)
 
-        assert row == _drf_row(serializer, camera)
+        assert row == _drf_row(OddSourcesSerializer, camera)
         assert "optional" not in row  # skipped, as DRF skips it
         assert row["nickname"] == "none"
     named = serializer.to_representation(cameras[1])
     assert named["zone_name"] == "Lobby" and named["zone"] == "zone-001"
+
+
+def test_a_kept_field_is_made_afresh_for_each_serializer():
+    first, second = CameraSerializer(), CameraSerializer()
+
+    assert first.fields["name"] is not second.fields["name"]
+    assert first.fields["name"].parent is first and second.fields["name"].parent is second
