@@ -326,7 +326,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument(
         "--hold", type=int, default=0, metavar="N",
-        help="only start a worker with N people-cameras, print its pid and its CPU every window, until Ctrl-C",
+        help="only start a worker with N cameras (see --hold-clip), print its pid and CPU every window, until Ctrl-C",
     )  # fmt: skip
     parser.add_argument("--hold-clip", choices=("people", "idle"), default="people", help="what --hold's cameras show")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

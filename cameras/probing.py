@@ -12,7 +12,6 @@ and an RTSP host pinned to the checked address before ffmpeg opens them).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import subprocess
 import threading
@@ -63,30 +62,21 @@ class _Run:
     timed_out: bool
 
 
-_found_ffmpeg: str | None = None
-
-
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary (imageio-ffmpeg's, or ``IMAGEIO_FFMPEG_EXE`` when set).
 
-    Raises ``RuntimeError`` when none is found; the next call looks again. imageio-ffmpeg itself keeps the
-    outcome of its search (it runs ``ffmpeg -version``) for the life of the process, a failure too: one such
-    run refused under load would stop every decoder of a long-running vision worker for good. So only a
-    binary found is kept, and a failed search is forgotten.
+    Raises ``RuntimeError`` when none is found; the next call looks again. imageio-ffmpeg keeps the outcome of
+    its search (it runs ``ffmpeg -version``) for the life of the process, a failure too: one such run refused
+    under load would stop every decoder of a long-running vision worker for good. A binary found stays kept
+    (by imageio-ffmpeg); a failed search is forgotten.
     """
-    global _found_ffmpeg
-    configured = os.environ.get("IMAGEIO_FFMPEG_EXE")
-    if configured:
-        return configured  # as imageio-ffmpeg does: taken as given, read at every call
-    if _found_ffmpeg is None:
-        try:
-            _found_ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-        except RuntimeError:
-            search = getattr(getattr(imageio_ffmpeg, "_utils", None), "_get_ffmpeg_exe", None)
-            if hasattr(search, "cache_clear"):
-                search.cache_clear()
-            raise
-    return _found_ffmpeg
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError:
+        search = getattr(getattr(imageio_ffmpeg, "_utils", None), "_get_ffmpeg_exe", None)
+        if hasattr(search, "cache_clear"):
+            search.cache_clear()
+        raise
 
 
 def input_args(url: str, timeout: float, fast: bool = True) -> list[str]:

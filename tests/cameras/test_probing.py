@@ -220,11 +220,10 @@ def test_the_ffmpeg_binary_has_libx264():
 
 @pytest.fixture
 def fresh_ffmpeg_search(monkeypatch):
-    """ffmpeg looked up anew (imageio-ffmpeg's remembered search and ours forgotten), and again after the test."""
+    """ffmpeg looked up anew (imageio-ffmpeg's remembered search forgotten), and again after the test."""
     import imageio_ffmpeg._utils
 
     monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
-    monkeypatch.setattr(probing, "_found_ffmpeg", None)
     imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
     yield imageio_ffmpeg._utils
     imageio_ffmpeg._utils._get_ffmpeg_exe.cache_clear()
@@ -243,8 +242,7 @@ def test_a_failed_ffmpeg_search_is_tried_again(fresh_ffmpeg_search, monkeypatch)
 
 def test_the_ffmpeg_found_is_kept(fresh_ffmpeg_search, monkeypatch):
     found = ffmpeg_exe()
-    monkeypatch.setattr(fresh_ffmpeg_search, "_is_valid_exe", lambda exe: False)
-    fresh_ffmpeg_search._get_ffmpeg_exe.cache_clear()
+    monkeypatch.setattr(fresh_ffmpeg_search, "_is_valid_exe", lambda exe: False)  # not searched again
     assert ffmpeg_exe() == found
 
 
